@@ -1,0 +1,46 @@
+# Two commands set everything up on a machine with only Python 3.11+ and make:
+#   make run    virtualenv, install, migrate, demo data, server on 127.0.0.1:8000
+#   make test   ruff, migration check, pytest
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+INSTALLED := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+
+.PHONY: run setup test lint format messages clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(INSTALLED)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+
+run: setup
+	@echo "Zone Portal: http://$(HOST):$(PORT)/admin/  (log in with a demo user above; Ctrl-C stops)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Needs GNU gettext; the compiled .mo files are committed so `make run` does not.
+messages: $(INSTALLED)
+	$(PY) manage.py makemessages --locale zh_Hans --ignore '$(VENV)/*' --ignore 'staticfiles/*' --no-obsolete
+	$(PY) manage.py compilemessages --locale zh_Hans --ignore '$(VENV)/*'
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

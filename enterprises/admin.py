@@ -1,0 +1,91 @@
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from zone_portal.admin import money_column
+
+from .models import Enterprise, EnterpriseYearlyFigure, Honour
+
+
+@admin.register(Honour)
+class HonourAdmin(admin.ModelAdmin):
+    list_display = ["name", "rank", "enterprise_count"]
+    list_editable = ["rank"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(enterprise_total=Count("enterprises"))
+
+    @admin.display(description=_("enterprises"), ordering="enterprise_total")
+    def enterprise_count(self, obj):
+        return obj.enterprise_total
+
+
+class YearlyFigureInline(admin.TabularInline):
+    model = EnterpriseYearlyFigure
+    extra = 0
+    fields = ["year", "output_value", "revenue", "taxes", "employees"]
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "credit_code",
+        "industry",
+        "park",
+        "is_above_scale",
+        "on_white_list",
+        "liaison_leader",
+        "liaison_unit",
+        "project_count",
+    ]
+    list_filter = [
+        "park",
+        "industry__cluster",
+        "industry",
+        "is_above_scale",
+        "on_white_list",
+        "honours",
+        "liaison_unit",
+    ]
+    list_select_related = ["industry", "park", "liaison_leader", "liaison_unit"]
+    search_fields = ["name", "credit_code", "legal_representative", "contact_person"]
+    autocomplete_fields = ["industry", "park", "liaison_leader", "liaison_unit"]
+    filter_horizontal = ["honours"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "credit_code", "legal_representative", "industry", "park", "address"]}),
+        (_("Contact"), {"fields": ["contact_person", "contact_phone"]}),
+        (
+            _("Standing"),
+            {"fields": ["is_above_scale", "honours", "on_white_list", "liaison_leader", "liaison_unit"]},
+        ),
+        (None, {"fields": ["description"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+    inlines = [YearlyFigureInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(project_total=Count("projects"))
+
+    @admin.display(description=_("projects"), ordering="project_total")
+    def project_count(self, obj):
+        return obj.project_total
+
+
+@admin.register(EnterpriseYearlyFigure)
+class EnterpriseYearlyFigureAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "enterprise",
+        "year",
+        money_column("output_value", _("output value (10k yuan)")),
+        money_column("revenue", _("revenue (10k yuan)")),
+        money_column("taxes", _("taxes paid (10k yuan)")),
+        "employees",
+    ]
+    list_filter = ["year", "enterprise__park", "enterprise__is_above_scale"]
+    list_select_related = ["enterprise"]
+    search_fields = ["enterprise__name"]
+    autocomplete_fields = ["enterprise"]

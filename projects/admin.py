@@ -1,0 +1,364 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from zone_portal.admin import CachedChoicesMixin, money_column
+from zone_portal.formatting import money
+
+from . import services
+from .choices import BatchRole
+from .models import (
+    AnnualPlan,
+    ApprovalMilestone,
+    Batch,
+    BatchMembership,
+    MonthlyProgress,
+    Project,
+    StageChange,
+)
+
+
+class AnnualPlanInline(CachedChoicesMixin, admin.TabularInline):
+    model = AnnualPlan
+    extra = 0
+    fields = ["year", "planned_investment", "category", "goals"]
+
+
+class MonthlyProgressInline(CachedChoicesMixin, admin.TabularInline):
+    model = MonthlyProgress
+    extra = 0
+    fields = [
+        "year",
+        "month",
+        "completed_investment",
+        "physical_progress",
+        "problems",
+        "status",
+        "submitted_by",
+        "reviewed_by",
+    ]
+    readonly_fields = ["submitted_by", "reviewed_by"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("submitted_by", "reviewed_by")
+
+
+class ApprovalMilestoneInline(CachedChoicesMixin, admin.TabularInline):
+    model = ApprovalMilestone
+    extra = 0
+    fields = [
+        "kind",
+        "phase",
+        "department",
+        "status",
+        "planned_date",
+        "completed_date",
+        "document_number",
+    ]
+
+
+class BatchMembershipInline(CachedChoicesMixin, admin.TabularInline):
+    model = BatchMembership
+    extra = 0
+    fields = ["batch", "role"]
+
+
+class StageChangeInline(admin.TabularInline):
+    """The stage history, shown but never edited: it is the record of what happened."""
+
+    model = StageChange
+    extra = 0
+    fields = ["changed_on", "from_stage", "to_stage", "reason", "changed_by", "recorded_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ProjectAdminForm(forms.ModelForm):
+    stage_changed_on = forms.DateField(
+        label=_("date of stage change"),
+        required=False,
+        help_text=_("When the project reached the stage chosen above; today if left empty."),
+        widget=admin.widgets.AdminDateWidget,
+    )
+    stage_reason = forms.CharField(
+        label=_("reason for the stage change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when moving the project back to an earlier stage."),
+    )
+
+    class Meta:
+        model = Project
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and "stage" in cleaned and cleaned["stage"] != self.instance.stage:
+            try:
+                services.validate_stage_change(
+                    from_stage=self.instance.stage,
+                    to_stage=cleaned["stage"],
+                    reason=cleaned.get("stage_reason", ""),
+                )
+            except forms.ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    self.add_error("stage_reason" if field == "reason" else field, messages)
+        return cleaned
+
+
+@admin.register(Project)
+class ProjectAdmin(CachedChoicesMixin, SimpleHistoryAdmin):
+    form = ProjectAdminForm
+    list_display = [
+        "name",
+        "enterprise",
+        "level",
+        "park",
+        "stage",
+        money_column("total_investment", _("total investment (10k yuan)")),
+        "responsible_leader",
+        "responsible_unit",
+        "staff_in_charge",
+        "on_white_list",
+    ]
+    list_filter = [
+        "level",
+        "stage",
+        "nature",
+        "park",
+        "industry__cluster",
+        "industry",
+        "on_white_list",
+        "responsible_unit",
+        "responsible_leader",
+        "batch_memberships__batch",
+        "batch_memberships__role",
+    ]
+    list_select_related = [
+        "enterprise",
+        "park",
+        "responsible_leader",
+        "responsible_unit",
+        "staff_in_charge",
+    ]
+    search_fields = ["name", "code", "enterprise__name", "location"]
+    autocomplete_fields = [
+        "enterprise",
+        "industry",
+        "park",
+        "responsible_leader",
+        "responsible_unit",
+        "staff_in_charge",
+    ]
+    date_hierarchy = "planned_start"
+    readonly_fields = ["investment_per_mu_display", "created_at", "updated_at"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["name", "code", "enterprise", "nature", "level", "industry", "park", "location"]},
+        ),
+        (
+            _("Investment and scale"),
+            {
+                "fields": [
+                    "construction_content",
+                    "total_investment",
+                    "land_area",
+                    "investment_per_mu_display",
+                ]
+            },
+        ),
+        (_("Stage"), {"fields": ["stage", "stage_changed_on", "stage_reason"]}),
+        (
+            _("Schedule"),
+            {"fields": ["planned_start", "planned_completion", "actual_start", "actual_completion"]},
+        ),
+        (
+            _("Responsibility"),
+            {
+                "fields": [
+                    "responsible_leader",
+                    "responsible_unit",
+                    "staff_in_charge",
+                    "on_white_list",
+                    "contact_person",
+                    "contact_phone",
+                ]
+            },
+        ),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+    inlines = [
+        AnnualPlanInline,
+        MonthlyProgressInline,
+        ApprovalMilestoneInline,
+        BatchMembershipInline,
+        StageChangeInline,
+    ]
+
+    @admin.display(description=_("investment per mu (10k yuan)"))
+    def investment_per_mu_display(self, obj):
+        return money(obj.investment_per_mu)
+
+    def save_model(self, request, obj, form, change):
+        # Route the write through the services so the stage history is kept.
+        model_fields = {field.name for field in Project._meta.concrete_fields} - {"id", "stage"}
+        stage_changed_on = form.cleaned_data.get("stage_changed_on") or timezone.localdate()
+        if change:
+            project = Project.objects.get(pk=obj.pk)
+            data = {name: form.cleaned_data[name] for name in form.changed_data if name in model_fields}
+            services.project_update(
+                project=project,
+                user=request.user,
+                data=data,
+                stage=form.cleaned_data["stage"],
+                stage_changed_on=stage_changed_on,
+                stage_reason=form.cleaned_data.get("stage_reason", ""),
+            )
+            return
+        data = {name: form.cleaned_data[name] for name in form.cleaned_data if name in model_fields}
+        data = {name: value for name, value in data.items() if name not in {"created_at", "updated_at"}}
+        project = services.project_create(
+            user=request.user, data=data, stage=form.cleaned_data["stage"], stage_changed_on=stage_changed_on
+        )
+        # The inlines are saved against ``obj``: make it the row just created.
+        obj.pk = project.pk
+        obj._state.adding = False
+        obj._state.db = project._state.db
+
+
+@admin.register(AnnualPlan)
+class AnnualPlanAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "project",
+        "year",
+        money_column("planned_investment", _("planned investment (10k yuan)")),
+        "category",
+    ]
+    list_filter = ["year", "category", "project__level", "project__park"]
+    list_select_related = ["project"]
+    search_fields = ["project__name", "project__enterprise__name"]
+    autocomplete_fields = ["project"]
+
+
+@admin.register(MonthlyProgress)
+class MonthlyProgressAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "project",
+        "year",
+        "month",
+        money_column("completed_investment", _("completed this month (10k yuan)")),
+        "status",
+        "submitted_by",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+    ]
+    list_filter = ["status", "year", "month", "project__level", "project__park"]
+    list_select_related = ["project", "submitted_by", "reviewed_by"]
+    search_fields = ["project__name", "project__enterprise__name", "physical_progress", "problems"]
+    autocomplete_fields = ["project", "submitted_by", "reviewed_by"]
+    date_hierarchy = "submitted_at"
+
+
+@admin.register(ApprovalMilestone)
+class ApprovalMilestoneAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "project",
+        "kind",
+        "phase",
+        "department",
+        "status",
+        "planned_date",
+        "completed_date",
+        "document_number",
+    ]
+    list_filter = ["status", "kind", "department", "project__level", "project__park"]
+    list_select_related = ["project", "department"]
+    search_fields = ["project__name", "document_number"]
+    autocomplete_fields = ["project", "department"]
+    date_hierarchy = "planned_date"
+
+
+class BatchMembershipInBatchInline(admin.TabularInline):
+    model = BatchMembership
+    extra = 0
+    fields = ["project", "role"]
+    autocomplete_fields = ["project"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("project")
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "number", "announced_on", "sign_count", "start_count", "produce_count"]
+    search_fields = ["number", "note"]
+    date_hierarchy = "announced_on"
+    inlines = [BatchMembershipInBatchInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                **{
+                    f"{role}_total": Count("memberships", filter=Q(memberships__role=role))
+                    for role in BatchRole.values
+                }
+            )
+        )
+
+    @admin.display(description=_("to sign"))
+    def sign_count(self, obj):
+        return obj.sign_total
+
+    @admin.display(description=_("to start"))
+    def start_count(self, obj):
+        return obj.start_total
+
+    @admin.display(description=_("to produce"))
+    def produce_count(self, obj):
+        return obj.produce_total
+
+
+@admin.register(BatchMembership)
+class BatchMembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["batch", "role", "project", "project_stage"]
+    list_filter = ["batch", "role", "project__stage"]
+    list_select_related = ["batch", "project"]
+    search_fields = ["project__name"]
+    autocomplete_fields = ["batch", "project"]
+
+    @admin.display(description=_("current stage"), ordering="project__stage")
+    def project_stage(self, obj):
+        return obj.project.get_stage_display()
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(admin.ModelAdmin):
+    """Read-only: stage history is written only by the stage-change service."""
+
+    list_display = ["project", "changed_on", "from_stage", "to_stage", "reason", "changed_by"]
+    list_filter = ["to_stage", "from_stage"]
+    list_select_related = ["project", "changed_by"]
+    search_fields = ["project__name", "reason"]
+    date_hierarchy = "changed_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,436 @@
+"""Investment projects and what is recorded about them: stage history,
+"三个一批" batches, annual plans, monthly progress and approval milestones."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from zone_portal.fields import MoneyField
+from zone_portal.models import TimeStampedModel
+
+from . import figures
+from .choices import (
+    BatchRole,
+    Level,
+    MilestoneKind,
+    MilestoneStatus,
+    Nature,
+    PlanCategory,
+    ProgressStatus,
+    Stage,
+)
+
+YEAR_RANGE = models.Q(year__gte=2000, year__lte=2100)
+YEAR_VALIDATORS = [MinValueValidator(2000), MaxValueValidator(2100)]
+
+
+class Project(TimeStampedModel):
+    """An investment project (项目) followed from planning to the statistics."""
+
+    code = models.CharField(
+        _("project code"),
+        max_length=50,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("The code in the provincial or municipal project library, if any."),
+    )
+    name = models.CharField(_("project name"), max_length=200, db_index=True)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("builder enterprise"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+    )
+    nature = models.CharField(_("nature"), max_length=20, choices=Nature, default=Nature.NEW)
+    industry = models.ForeignKey(
+        "zone_portal.Industry",
+        verbose_name=_("industry"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+    )
+    park = models.ForeignKey(
+        "zone_portal.Park",
+        verbose_name=_("park"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+    )
+    level = models.CharField(_("level"), max_length=20, choices=Level, default=Level.ORDINARY, db_index=True)
+    construction_content = models.TextField(_("construction content and scale"), blank=True)
+    total_investment = MoneyField(_("total investment (10k yuan)"), default=0)
+    land_area = models.DecimalField(
+        _("land area (mu)"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    planned_start = models.DateField(_("planned start"), null=True, blank=True)
+    planned_completion = models.DateField(_("planned completion"), null=True, blank=True)
+    actual_start = models.DateField(_("actual start"), null=True, blank=True)
+    actual_completion = models.DateField(_("actual completion"), null=True, blank=True)
+    stage = models.PositiveSmallIntegerField(_("stage"), choices=Stage, default=Stage.PLANNING, db_index=True)
+    responsible_leader = models.ForeignKey(
+        "zone_portal.Leader",
+        verbose_name=_("responsible leader"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+    )
+    responsible_unit = models.ForeignKey(
+        "zone_portal.Department",
+        verbose_name=_("responsible unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+    )
+    staff_in_charge = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member in charge"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="projects_in_charge",
+    )
+    on_white_list = models.BooleanField(
+        _("on the “four guarantees” white list"), default=False, db_index=True
+    )
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    contact_person = models.CharField(_("contact person"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "enterprise"], name="%(app_label)s_%(class)s_unique_name_enterprise"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total_investment__gte=0),
+                name="%(app_label)s_%(class)s_total_investment_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(land_area__isnull=True) | models.Q(land_area__gt=0),
+                name="%(app_label)s_%(class)s_land_area_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(stage__gte=Stage.PLANNING, stage__lte=Stage.IN_STATISTICS),
+                name="%(app_label)s_%(class)s_stage_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(planned_start__isnull=True)
+                | models.Q(planned_completion__isnull=True)
+                | models.Q(planned_completion__gte=models.F("planned_start")),
+                name="%(app_label)s_%(class)s_planned_dates_ordered",
+                violation_error_message=_("The planned completion cannot be before the planned start."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(actual_start__isnull=True)
+                | models.Q(actual_completion__isnull=True)
+                | models.Q(actual_completion__gte=models.F("actual_start")),
+                name="%(app_label)s_%(class)s_actual_dates_ordered",
+                violation_error_message=_("The actual completion cannot be before the actual start."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["park", "level"], name="projects_park_level_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("admin:projects_project_change", args=[self.pk])
+
+    @property
+    def investment_per_mu(self):
+        return figures.investment_per_mu(self.total_investment, self.land_area)
+
+
+class StageChange(models.Model):
+    """One move of a project along its lifecycle; the first row is where it began.
+
+    Moving backwards is a correction and must carry a reason.
+    """
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.PositiveSmallIntegerField(_("from stage"), choices=Stage, null=True, blank=True)
+    to_stage = models.PositiveSmallIntegerField(_("to stage"), choices=Stage)
+    changed_on = models.DateField(_("date of change"))
+    reason = models.TextField(_("reason"), blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "changed_on", "recorded_at", "pk"]
+        get_latest_by = ["changed_on", "recorded_at", "pk"]
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(from_stage__isnull=True)
+                | models.Q(to_stage__gt=models.F("from_stage"))
+                | ~models.Q(reason=""),
+                name="%(app_label)s_%(class)s_backwards_needs_reason",
+                violation_error_message=_(
+                    "Moving a project back to an earlier or the same stage needs a reason."
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["to_stage", "changed_on"], name="projects_stage_changed_idx")]
+
+    def __str__(self):
+        return f"{self.project}: {self.get_from_stage_display() or '—'} → {self.get_to_stage_display()}"
+
+    @property
+    def is_backwards(self) -> bool:
+        return self.from_stage is not None and self.to_stage <= self.from_stage
+
+
+class Batch(models.Model):
+    """A numbered "三个一批" batch (期) announced by the province."""
+
+    number = models.PositiveSmallIntegerField(_("batch number"), unique=True)
+    announced_on = models.DateField(_("announced on"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("“three batches” batch")
+        verbose_name_plural = _("“three batches” batches")
+
+    def __str__(self):
+        return _("Batch %(number)s") % {"number": self.number}
+
+
+class BatchMembership(models.Model):
+    """A project's place in a batch: to sign, to start or to go into production."""
+
+    batch = models.ForeignKey(
+        Batch, verbose_name=_("batch"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="batch_memberships"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=BatchRole, db_index=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["batch", "role", "project"]
+        verbose_name = _("batch membership")
+        verbose_name_plural = _("batch memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "project"], name="%(app_label)s_%(class)s_unique_project_in_batch"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.batch} {self.get_role_display()}: {self.project}"
+
+
+class AnnualPlan(TimeStampedModel):
+    """A project's planned investment (年度计划投资) and goals for one year."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="annual_plans"
+    )
+    year = models.PositiveSmallIntegerField(_("year"), validators=YEAR_VALIDATORS)
+    planned_investment = MoneyField(_("planned investment (10k yuan)"))
+    category = models.CharField(
+        _("category"), max_length=20, choices=PlanCategory, default=PlanCategory.CONTINUING
+    )
+    goals = models.TextField(_("construction goals for the year"), blank=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["project", "-year"]
+        verbose_name = _("annual plan")
+        verbose_name_plural = _("annual plans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "year"],
+                name="%(app_label)s_%(class)s_unique_year",
+                violation_error_message=_("This project already has a plan for that year."),
+            ),
+            models.CheckConstraint(condition=YEAR_RANGE, name="%(app_label)s_%(class)s_year_range"),
+            models.CheckConstraint(
+                condition=models.Q(planned_investment__gte=0),
+                name="%(app_label)s_%(class)s_planned_not_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["year"], name="projects_plan_year_idx")]
+
+    def __str__(self):
+        return _("%(project)s, plan for %(year)s") % {"project": self.project, "year": self.year}
+
+
+class MonthlyProgress(TimeStampedModel):
+    """What a project achieved in one month; approved reports are the official figures."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="monthly_progress"
+    )
+    year = models.PositiveSmallIntegerField(_("year"), validators=YEAR_VALIDATORS)
+    month = models.PositiveSmallIntegerField(
+        _("month"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    completed_investment = MoneyField(_("investment completed this month (10k yuan)"), default=0)
+    physical_progress = models.TextField(
+        _("physical progress"), blank=True, help_text=_("What is physically built (形象进度).")
+    )
+    problems = models.TextField(_("problems"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProgressStatus, default=ProgressStatus.DRAFT
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["project", "-year", "-month"]
+        verbose_name = _("monthly progress")
+        verbose_name_plural = _("monthly progress")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "year", "month"],
+                name="%(app_label)s_%(class)s_unique_month",
+                violation_error_message=_("This project already has a report for that month."),
+            ),
+            models.CheckConstraint(condition=YEAR_RANGE, name="%(app_label)s_%(class)s_year_range"),
+            models.CheckConstraint(
+                condition=models.Q(month__gte=1, month__lte=12),
+                name="%(app_label)s_%(class)s_month_range",
+                violation_error_message=_("The month must be between 1 and 12."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(completed_investment__gte=0),
+                name="%(app_label)s_%(class)s_completed_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["year", "month", "status"], name="projects_progress_period_idx"),
+        ]
+
+    def __str__(self):
+        return _("%(project)s, %(year)s-%(month)02d") % {
+            "project": self.project,
+            "year": self.year,
+            "month": self.month,
+        }
+
+
+class ApprovalMilestone(TimeStampedModel):
+    """One approval procedure (审批手续) of a project and how far it has got.
+
+    The construction permit may be issued in up to three phases; every other
+    kind has a single phase.
+    """
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="milestones"
+    )
+    kind = models.CharField(_("procedure"), max_length=30, choices=MilestoneKind)
+    phase = models.PositiveSmallIntegerField(
+        _("phase"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(3)],
+        help_text=_("Construction permits may be issued in phases 1–3."),
+    )
+    department = models.ForeignKey(
+        "zone_portal.Department",
+        verbose_name=_("responsible department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="milestones",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=MilestoneStatus,
+        default=MilestoneStatus.NOT_STARTED,
+        db_index=True,
+    )
+    planned_date = models.DateField(_("planned date"), null=True, blank=True)
+    completed_date = models.DateField(_("completion date"), null=True, blank=True)
+    document_number = models.CharField(_("document number"), max_length=100, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["project", "kind", "phase"]
+        verbose_name = _("approval milestone")
+        verbose_name_plural = _("approval milestones")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "kind", "phase"],
+                name="%(app_label)s_%(class)s_unique_kind_phase",
+                violation_error_message=_("This project already has that procedure."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(phase=1)
+                | models.Q(kind=MilestoneKind.CONSTRUCTION_PERMIT, phase__gte=1, phase__lte=3),
+                name="%(app_label)s_%(class)s_phase_valid",
+                violation_error_message=_("Only the construction permit has phases, and at most three."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=MilestoneStatus.DONE) | models.Q(completed_date__isnull=False),
+                name="%(app_label)s_%(class)s_done_has_date",
+                violation_error_message=_("A procedure that is done needs its completion date."),
+            ),
+        ]
+
+    def __str__(self):
+        label = self.get_kind_display()
+        if self.kind == MilestoneKind.CONSTRUCTION_PERMIT:
+            label = _("%(kind)s (phase %(phase)s)") % {"kind": label, "phase": self.phase}
+        return f"{self.project}: {label}"

@@ -1,0 +1,15 @@
+import pytest
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def admin_client_zh(client, superuser):
+    """A logged-in superuser's client that asks for Chinese, the default language."""
+    client.force_login(superuser)
+    return client

@@ -1,0 +1,135 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from .formatting import money
+from .models import Cluster, Department, Industry, Leader, Park, User
+
+admin.site.site_header = _("Zone Portal administration")
+admin.site.site_title = _("Zone Portal")
+admin.site.index_title = _("Registry administration")
+
+
+class CachedChoicesMixin:
+    """Load each foreign-key dropdown's choices once per request.
+
+    Without this every inline row queries its dropdowns again, so a project
+    page with sixty monthly reports would run sixty times the queries.
+    """
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is None or request is None or db_field.name in self.get_autocomplete_fields(request):
+            return formfield
+        if db_field.name in getattr(self, "raw_id_fields", ()):
+            return formfield
+        cache = request.__dict__.setdefault("_admin_choices_cache", {})
+        key = (db_field.model, db_field.name)
+        if key not in cache:
+            cache[key] = list(formfield.choices)
+        formfield.choices = cache[key]
+        return formfield
+
+
+def money_column(field: str, description):
+    """A changelist column showing a 万元 field with separators, sortable by the field."""
+
+    @admin.display(description=description, ordering=field)
+    def column(obj):
+        return money(getattr(obj, field))
+
+    column.__name__ = f"{field}_display"
+    return column
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "phone", "is_active", "user_count"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "short_name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(user_total=Count("users"))
+
+    @admin.display(description=_("users"), ordering="user_total")
+    def user_count(self, obj):
+        return obj.user_total
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "display_name", "department", "phone", "is_staff", "is_active", "last_login"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups", "department"]
+    list_select_related = ["department"]
+    search_fields = ["username", "display_name", "first_name", "last_name", "email", "phone"]
+    autocomplete_fields = ["department"]
+    fieldsets = [
+        *BaseUserAdmin.fieldsets,
+        (_("Zone profile"), {"fields": ["display_name", "department", "phone"]}),
+    ]
+    add_fieldsets = [
+        *BaseUserAdmin.add_fieldsets,
+        (_("Zone profile"), {"fields": ["display_name", "department", "phone"]}),
+    ]
+
+
+@admin.register(Park)
+class ParkAdmin(admin.ModelAdmin):
+    list_display = ["name", "alias", "area_km2", "project_count", "enterprise_count"]
+    search_fields = ["name", "alias"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                project_total=Count("projects", distinct=True),
+                enterprise_total=Count("enterprises", distinct=True),
+            )
+        )
+
+    @admin.display(description=_("projects"), ordering="project_total")
+    def project_count(self, obj):
+        return obj.project_total
+
+    @admin.display(description=_("enterprises"), ordering="enterprise_total")
+    def enterprise_count(self, obj):
+        return obj.enterprise_total
+
+
+class IndustryInline(admin.TabularInline):
+    model = Industry
+    extra = 0
+
+
+@admin.register(Cluster)
+class ClusterAdmin(admin.ModelAdmin):
+    list_display = ["name", "industry_count"]
+    search_fields = ["name"]
+    inlines = [IndustryInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(industry_total=Count("industries"))
+
+    @admin.display(description=_("industries"), ordering="industry_total")
+    def industry_count(self, obj):
+        return obj.industry_total
+
+
+@admin.register(Industry)
+class IndustryAdmin(admin.ModelAdmin):
+    list_display = ["name", "cluster", "is_leading", "is_strategic_emerging"]
+    list_filter = ["cluster", "is_leading", "is_strategic_emerging"]
+    list_select_related = ["cluster"]
+    search_fields = ["name", "cluster__name"]
+    autocomplete_fields = ["cluster"]
+
+
+@admin.register(Leader)
+class LeaderAdmin(admin.ModelAdmin):
+    list_display = ["name", "title", "department", "user", "phone"]
+    list_filter = ["department"]
+    list_select_related = ["department", "user"]
+    search_fields = ["name", "title"]
+    autocomplete_fields = ["department", "user"]

@@ -1,0 +1,28 @@
+"""Field types shared by every app."""
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+
+
+class MoneyField(models.DecimalField):
+    """An amount in 万元 (10,000 yuan) with two decimals; never negative.
+
+    Up to 999,999,999,999.99 万元 — far above any province's total.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("validators", [MinValueValidator(Decimal("0"))])
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        for key, default in (("max_digits", 14), ("decimal_places", 2)):
+            if kwargs.get(key) == default:
+                kwargs.pop(key)
+        if kwargs.get("validators") == [MinValueValidator(Decimal("0"))]:
+            kwargs.pop("validators")
+        return name, path, args, kwargs

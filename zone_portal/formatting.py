@@ -1,0 +1,19 @@
+"""How figures are written for people: money with separators, rates as percentages."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | None) -> str:
+    """万元 with thousands separators and two decimals; an em dash when unknown."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+
+
+def percent(rate: Decimal | None) -> str:
+    """A fraction (0.3110) as a percentage with two decimals (31.10%)."""
+    if rate is None:
+        return "—"
+    return f"{(Decimal(rate) * 100).quantize(CENT, rounding=ROUND_HALF_UP):.2f}%"
