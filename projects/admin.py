@@ -21,15 +21,23 @@ from .models import (
 )
 
 
-class AnnualPlanInline(CachedChoicesMixin, admin.TabularInline):
-    model = AnnualPlan
+class ProjectInline(CachedChoicesMixin, admin.TabularInline):
+    """An inline on the project page; rows name their project, so fetch it with them."""
+
     extra = 0
+    related = ["project"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.related)
+
+
+class AnnualPlanInline(ProjectInline):
+    model = AnnualPlan
     fields = ["year", "planned_investment", "category", "goals"]
 
 
-class MonthlyProgressInline(CachedChoicesMixin, admin.TabularInline):
+class MonthlyProgressInline(ProjectInline):
     model = MonthlyProgress
-    extra = 0
     fields = [
         "year",
         "month",
@@ -41,14 +49,11 @@ class MonthlyProgressInline(CachedChoicesMixin, admin.TabularInline):
         "reviewed_by",
     ]
     readonly_fields = ["submitted_by", "reviewed_by"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("submitted_by", "reviewed_by")
+    related = ["project", "submitted_by", "reviewed_by"]
 
 
-class ApprovalMilestoneInline(CachedChoicesMixin, admin.TabularInline):
+class ApprovalMilestoneInline(ProjectInline):
     model = ApprovalMilestone
-    extra = 0
     fields = [
         "kind",
         "phase",
@@ -60,23 +65,20 @@ class ApprovalMilestoneInline(CachedChoicesMixin, admin.TabularInline):
     ]
 
 
-class BatchMembershipInline(CachedChoicesMixin, admin.TabularInline):
+class BatchMembershipInline(ProjectInline):
     model = BatchMembership
-    extra = 0
     fields = ["batch", "role"]
+    related = ["project", "batch"]
 
 
-class StageChangeInline(admin.TabularInline):
+class StageChangeInline(ProjectInline):
     """The stage history, shown but never edited: it is the record of what happened."""
 
     model = StageChange
-    extra = 0
     fields = ["changed_on", "from_stage", "to_stage", "reason", "changed_by", "recorded_at"]
     readonly_fields = fields
     can_delete = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("changed_by")
+    related = ["project", "changed_by"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -296,7 +298,7 @@ class BatchMembershipInBatchInline(admin.TabularInline):
     autocomplete_fields = ["project"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("project")
+        return super().get_queryset(request).select_related("project", "batch")
 
 
 @admin.register(Batch)

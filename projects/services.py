@@ -35,6 +35,7 @@ def project_create(
     _check_fields(data)
     project = Project(**data, stage=stage)
     project.full_clean()
+    project._history_user = user  # simple-history's hook for who made the change
     project.save()
     StageChange.objects.create(
         project=project,
@@ -63,6 +64,7 @@ def project_update(
         setattr(project, name, data[name])
     if changed:
         project.full_clean()
+        project._history_user = user
         project.save(update_fields=[*changed, "updated_at"])
     if stage is not None and stage != project.stage:
         project_change_stage(
@@ -109,6 +111,7 @@ def project_change_stage(
     change.full_clean()
     change.save()
     locked.stage = stage
+    locked._history_user = user
     locked.save(update_fields=["stage", "updated_at"])
     project.stage = stage
     return change

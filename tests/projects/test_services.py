@@ -1,0 +1,116 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from projects import services
+from projects.choices import Level, Stage
+from projects.models import Project, StageChange
+from tests.factories import EnterpriseFactory, ParkFactory, UserFactory
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="zhuanyuan")
+
+
+@pytest.fixture
+def project(staff):
+    return services.project_create(
+        user=staff,
+        data={
+            "name": "益海特油项目",
+            "enterprise": EnterpriseFactory(),
+            "total_investment": Decimal("30000.00"),
+        },
+        stage=Stage.SIGNED,
+        stage_changed_on=datetime.date(2022, 1, 10),
+    )
+
+
+class TestProjectCreate:
+    def test_records_the_starting_stage(self, project, staff):
+        change = StageChange.objects.get(project=project)
+        assert (change.from_stage, change.to_stage) == (None, Stage.SIGNED)
+        assert change.changed_on == datetime.date(2022, 1, 10)
+        assert change.changed_by == staff
+
+    def test_invalid_data_creates_nothing(self, staff):
+        with pytest.raises(ValidationError) as error:
+            services.project_create(
+                user=staff, data={"name": "坏项目", "total_investment": Decimal("-1")}, stage=Stage.PLANNING
+            )
+        assert "total_investment" in error.value.message_dict
+        assert not Project.objects.exists()
+        assert not StageChange.objects.exists()
+
+    def test_stage_cannot_be_smuggled_in_data(self, staff):
+        with pytest.raises(ValueError):
+            services.project_create(
+                user=staff, data={"name": "x", "stage": Stage.STARTED}, stage=Stage.PLANNING
+            )
+
+
+class TestStageChanges:
+    def test_forward(self, project, staff):
+        services.project_change_stage(
+            project=project, user=staff, stage=Stage.STARTED, changed_on=datetime.date(2022, 3, 1)
+        )
+        project.refresh_from_db()
+        assert project.stage == Stage.STARTED
+        latest = StageChange.objects.filter(project=project).latest()
+        assert (latest.from_stage, latest.to_stage, latest.reason) == (Stage.SIGNED, Stage.STARTED, "")
+
+    def test_backwards_without_reason_is_refused_and_changes_nothing(self, project, staff):
+        with pytest.raises(ValidationError) as error:
+            services.project_change_stage(project=project, user=staff, stage=Stage.RESERVE, reason="  ")
+        assert "reason" in error.value.message_dict
+        project.refresh_from_db()
+        assert project.stage == Stage.SIGNED
+        assert StageChange.objects.filter(project=project).count() == 1
+
+    def test_backwards_with_reason(self, project, staff):
+        services.project_change_stage(
+            project=project, user=staff, stage=Stage.RESERVE, reason="签约主体变更，重新洽谈"
+        )
+        project.refresh_from_db()
+        assert project.stage == Stage.RESERVE
+        assert StageChange.objects.filter(project=project).latest().reason == "签约主体变更，重新洽谈"
+
+    def test_same_stage_is_refused(self, project, staff):
+        with pytest.raises(ValidationError):
+            services.project_change_stage(project=project, user=staff, stage=Stage.SIGNED)
+
+
+class TestProjectUpdate:
+    def test_updates_fields_and_moves_stage_together(self, project, staff):
+        park = ParkFactory(name="健康食品产业园")
+        services.project_update(
+            project=project,
+            user=staff,
+            data={"park": park, "level": Level.MUNICIPAL},
+            stage=Stage.LANDED,
+            stage_changed_on=datetime.date(2022, 2, 1),
+        )
+        project.refresh_from_db()
+        assert (project.park, project.level, project.stage) == (park, Level.MUNICIPAL, Stage.LANDED)
+        assert StageChange.objects.filter(project=project).count() == 2
+
+    def test_a_refused_stage_change_rolls_back_the_field_changes(self, project, staff):
+        with pytest.raises(ValidationError):
+            services.project_update(
+                project=Project.objects.get(pk=project.pk),
+                user=staff,
+                data={"level": Level.PROVINCIAL},
+                stage=Stage.PLANNING,
+            )
+        project.refresh_from_db()
+        assert project.level == Level.ORDINARY
+        assert project.stage == Stage.SIGNED
+
+    def test_history_records_who(self, project, staff):
+        services.project_update(project=project, user=staff, data={"level": Level.ZONE})
+        assert project.history.count() == 2
+        latest = project.history.first()
+        assert (latest.level, latest.history_user) == (Level.ZONE, staff)

@@ -1,0 +1,252 @@
+"""Every admin page renders for the superuser, in Chinese, with a bounded number of queries."""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
+from projects.models import Project, StageChange
+from tests.factories import (
+    AnnualPlanFactory,
+    ApprovalMilestoneFactory,
+    BatchMembershipFactory,
+    DepartmentFactory,
+    EnterpriseYearlyFigureFactory,
+    HonourFactory,
+    LeaderFactory,
+    MonthlyProgressFactory,
+    ProjectFactory,
+    StageChangeFactory,
+    UserFactory,
+)
+from tests.html_forms import form_data
+
+MAX_QUERIES_PER_PAGE = 40
+
+
+def build_world(size: int):
+    """``size`` of every kind of row, each project with plans, reports and milestones."""
+    reviewer = UserFactory(department=DepartmentFactory())
+    for _ in range(size):
+        group = Group.objects.create(name=f"组{Group.objects.count()}")
+        group.permissions.set(Permission.objects.filter(codename__startswith="view_"))
+        reviewer.groups.add(group)
+        honour = HonourFactory()
+        figure = EnterpriseYearlyFigureFactory()
+        figure.enterprise.honours.add(honour)
+        figure.enterprise.liaison_leader = LeaderFactory(department=DepartmentFactory())
+        figure.enterprise.save()
+        project = ProjectFactory(
+            enterprise=figure.enterprise,
+            responsible_leader=figure.enterprise.liaison_leader,
+            responsible_unit=DepartmentFactory(),
+            staff_in_charge=UserFactory(),
+        )
+        StageChangeFactory(project=project, to_stage=project.stage)
+        AnnualPlanFactory(project=project)
+        MonthlyProgressFactory(project=project, submitted_by=reviewer, reviewed_by=reviewer)
+        ApprovalMilestoneFactory(project=project, department=DepartmentFactory())
+        BatchMembershipFactory(project=project)
+
+
+def admin_urls():
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        yield model, model_admin, f"admin:{opts.app_label}_{opts.model_name}"
+
+
+def query_count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(queries)
+
+
+def test_every_admin_page_renders_with_bounded_queries(admin_client_zh):
+    registered = list(admin_urls())
+    request = _request_for(admin_client_zh)
+    build_world(1)
+    pages = {}
+    for model, model_admin, name in registered:
+        obj = model._default_manager.order_by("pk").first()
+        assert obj is not None, f"the test world has no {model.__name__}"
+        pages[name] = {
+            "changelist": reverse(f"{name}_changelist"),
+            "change": reverse(f"{name}_change", args=[obj.pk]),
+        }
+        if model_admin.has_add_permission(request):
+            pages[name]["add"] = reverse(f"{name}_add")
+    before = {
+        (name, kind): query_count(admin_client_zh, url)
+        for name, urls in pages.items()
+        for kind, url in urls.items()
+    }
+
+    build_world(6)
+
+    for (name, kind), count in before.items():
+        after = query_count(admin_client_zh, pages[name][kind])
+        assert after <= MAX_QUERIES_PER_PAGE, (name, kind, after)
+        if kind == "changelist":
+            assert after == count, f"{name} changelist queries grow with rows: {count} → {after}"
+
+
+def _request_for(client):
+    from django.test import RequestFactory
+
+    from zone_portal.models import User
+
+    request = RequestFactory().get("/")
+    request.user = User.objects.get(username="root")
+    return request
+
+
+def test_project_page_queries_do_not_grow_with_its_records(admin_client_zh):
+    project = ProjectFactory()
+    department = DepartmentFactory()
+    user = UserFactory()
+
+    def add_records(months, kinds):
+        for month in months:
+            MonthlyProgressFactory(project=project, month=month, submitted_by=user, reviewed_by=user)
+        for kind in kinds:
+            ApprovalMilestoneFactory(project=project, kind=kind, department=department)
+        StageChangeFactory(project=project, changed_by=user)
+
+    AnnualPlanFactory(project=project, year=2021)
+    BatchMembershipFactory(project=project)
+    add_records([1, 2], [MilestoneKind.PROJECT_FILING])
+    url = reverse("admin:projects_project_change", args=[project.pk])
+    few = query_count(admin_client_zh, url)
+    add_records(range(3, 13), [MilestoneKind.ENERGY, MilestoneKind.ENVIRONMENT, MilestoneKind.LAND_TITLE])
+    AnnualPlanFactory(project=project, year=2022)
+    AnnualPlanFactory(project=project, year=2023)
+    BatchMembershipFactory(project=project)
+    assert query_count(admin_client_zh, url) == few
+
+
+def test_admin_speaks_chinese(admin_client_zh):
+    response = admin_client_zh.get(reverse("admin:projects_project_add"))
+    html = response.content.decode()
+    for label in [
+        "项目名称",
+        "建设单位",
+        "总投资",
+        "所属园区",
+        "责任领导",
+        "年度计划",
+        "月度进度",
+        "审批手续",
+    ]:
+        assert label in html, label
+
+
+def test_money_is_shown_with_separators(admin_client_zh):
+    ProjectFactory(name="中兴新业港产业园", total_investment=Decimal("200000.00"))
+    html = admin_client_zh.get(reverse("admin:projects_project_changelist")).content.decode()
+    assert "200,000.00" in html
+
+
+class TestProjectStageInAdmin:
+    def change_page(self, client, project):
+        url = reverse("admin:projects_project_change", args=[project.pk])
+        return url, form_data(client.get(url).content.decode(), "project_form")
+
+    def test_backwards_without_reason_shows_error_and_changes_nothing(self, admin_client_zh):
+        project = ProjectFactory(stage=Stage.STARTED, name="原名")
+        url, data = self.change_page(admin_client_zh, project)
+        data.update(stage=str(Stage.LANDED), name="新名", stage_reason="")
+        response = admin_client_zh.post(url, data)
+        assert response.status_code == 200
+        assert "原因" in response.content.decode()
+        project.refresh_from_db()
+        assert (project.stage, project.name) == (Stage.STARTED, "原名")
+        assert not StageChange.objects.filter(project=project).exists()
+
+    def test_backwards_with_reason_is_recorded(self, admin_client_zh, superuser):
+        project = ProjectFactory(stage=Stage.STARTED)
+        url, data = self.change_page(admin_client_zh, project)
+        data.update(stage=str(Stage.LANDED), stage_reason="开工日期填报有误", stage_changed_on="2023-04-01")
+        response = admin_client_zh.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:3000]
+        change = StageChange.objects.get(project=project)
+        assert (change.from_stage, change.to_stage) == (Stage.STARTED, Stage.LANDED)
+        assert change.reason == "开工日期填报有误"
+        assert change.changed_on == datetime.date(2023, 4, 1)
+        assert change.changed_by == superuser
+
+    def test_add_project_with_a_plan_records_its_first_stage(self, admin_client_zh, superuser):
+        url = reverse("admin:projects_project_add")
+        data = form_data(admin_client_zh.get(url).content.decode(), "project_form")
+        data.update(
+            name="益常青年产2000吨低聚木糖项目",
+            total_investment="20000.00",
+            stage=str(Stage.PLANNING),
+            nature="new",
+            level="zone",
+        )
+        data.update(
+            {
+                "annual_plans-TOTAL_FORMS": "1",
+                "annual_plans-0-year": "2023",
+                "annual_plans-0-planned_investment": "5000.00",
+                "annual_plans-0-category": "new_start",
+            }
+        )
+        response = admin_client_zh.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:5000]
+        project = Project.objects.get(name="益常青年产2000吨低聚木糖项目")
+        assert project.annual_plans.get().planned_investment == Decimal("5000.00")
+        change = StageChange.objects.get(project=project)
+        assert (change.from_stage, change.to_stage, change.changed_by) == (None, Stage.PLANNING, superuser)
+
+    def test_monthly_report_for_month_13_is_refused_in_the_inline(self, admin_client_zh):
+        project = ProjectFactory()
+        url, data = self.change_page(admin_client_zh, project)
+        data.update(
+            {
+                "monthly_progress-TOTAL_FORMS": "1",
+                "monthly_progress-0-year": "2023",
+                "monthly_progress-0-month": "13",
+                "monthly_progress-0-completed_investment": "10.00",
+                "monthly_progress-0-status": ProgressStatus.DRAFT,
+            }
+        )
+        response = admin_client_zh.post(url, data)
+        assert response.status_code == 200
+        assert not project.monthly_progress.exists()
+
+
+def test_deleting_an_enterprise_with_projects_is_refused_in_admin(admin_client_zh):
+    project = ProjectFactory()
+    url = reverse("admin:enterprises_enterprise_delete", args=[project.enterprise_id])
+    response = admin_client_zh.post(url, {"post": "yes"})
+    assert response.status_code == 200
+    assert project.name in response.content.decode()
+    assert type(project.enterprise).objects.filter(pk=project.enterprise_id).exists()
+
+
+def test_stage_history_is_read_only(admin_client_zh):
+    change = StageChangeFactory()
+    assert admin_client_zh.get(reverse("admin:projects_stagechange_add")).status_code == 403
+    response = admin_client_zh.post(
+        reverse("admin:projects_stagechange_delete", args=[change.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert StageChange.objects.filter(pk=change.pk).exists()
+
+
+def test_milestone_done_without_date_is_refused(admin_client_zh):
+    milestone = ApprovalMilestoneFactory(kind=MilestoneKind.ENERGY)
+    url = reverse("admin:projects_approvalmilestone_change", args=[milestone.pk])
+    data = form_data(admin_client_zh.get(url).content.decode(), "approvalmilestone_form")
+    data.update(status=MilestoneStatus.DONE, completed_date="")
+    response = admin_client_zh.post(url, data)
+    assert response.status_code == 200
+    milestone.refresh_from_db()
+    assert milestone.status == MilestoneStatus.NOT_STARTED
