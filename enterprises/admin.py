@@ -17,7 +17,7 @@ class HonourAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(enterprise_total=Count("enterprises"))
 
-    @admin.display(description=_("enterprises"), ordering="enterprise_total")
+    @admin.display(description=_("number of enterprises"), ordering="enterprise_total")
     def enterprise_count(self, obj):
         return obj.enterprise_total
 
@@ -70,7 +70,7 @@ class EnterpriseAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(project_total=Count("projects"))
 
-    @admin.display(description=_("projects"), ordering="project_total")
+    @admin.display(description=_("number of projects"), ordering="project_total")
     def project_count(self, obj):
         return obj.project_total
 

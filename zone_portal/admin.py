@@ -52,7 +52,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(user_total=Count("users"))
 
-    @admin.display(description=_("users"), ordering="user_total")
+    @admin.display(description=_("number of users"), ordering="user_total")
     def user_count(self, obj):
         return obj.user_total
 
@@ -89,11 +89,11 @@ class ParkAdmin(admin.ModelAdmin):
             )
         )
 
-    @admin.display(description=_("projects"), ordering="project_total")
+    @admin.display(description=_("number of projects"), ordering="project_total")
     def project_count(self, obj):
         return obj.project_total
 
-    @admin.display(description=_("enterprises"), ordering="enterprise_total")
+    @admin.display(description=_("number of enterprises"), ordering="enterprise_total")
     def enterprise_count(self, obj):
         return obj.enterprise_total
 
@@ -112,7 +112,7 @@ class ClusterAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(industry_total=Count("industries"))
 
-    @admin.display(description=_("industries"), ordering="industry_total")
+    @admin.display(description=_("number of industries"), ordering="industry_total")
     def industry_count(self, obj):
         return obj.industry_total
 

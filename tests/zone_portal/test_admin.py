@@ -137,7 +137,7 @@ def test_admin_speaks_chinese(admin_client_zh):
         "项目名称",
         "建设单位",
         "总投资",
-        "所属园区",
+        "园区",
         "责任领导",
         "年度计划",
         "月度进度",

@@ -1,0 +1,60 @@
+"""Chinese is the default, every string is translated, and English can be chosen."""
+
+import ast
+import gettext
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from projects.choices import Stage
+
+LOCALE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
+
+
+def read_po(path: Path) -> dict[str, str]:
+    """msgid → msgstr of a .po file, and whether each entry is fuzzy (as a '#fuzzy' key)."""
+    entries, current, key, fuzzy = {}, {}, None, False
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if line.startswith("#,") and "fuzzy" in line:
+            fuzzy = True
+        elif line.startswith(("msgid ", "msgstr ")):
+            key, _, rest = line.partition(" ")
+            current[key] = ast.literal_eval(rest)
+        elif line.startswith('"') and key:
+            current[key] += ast.literal_eval(line)
+        elif not line.strip() and current:
+            if current.get("msgid"):
+                entries[current["msgid"]] = "#fuzzy" if fuzzy else current.get("msgstr", "")
+            current, key, fuzzy = {}, None, False
+    return entries
+
+
+def test_every_string_is_translated_and_compiled():
+    po = read_po(LOCALE / "django.po")
+    assert len(po) > 100
+    untranslated = [msgid for msgid, msgstr in po.items() if not msgstr or msgstr == "#fuzzy"]
+    assert untranslated == []
+    with (LOCALE / "django.mo").open("rb") as handle:
+        mo = gettext.GNUTranslations(handle)
+    stale = [msgid for msgid, msgstr in po.items() if mo.gettext(msgid) != msgstr]
+    assert stale == [], "run `make messages`: django.mo is older than django.po"
+
+
+def test_chinese_is_the_default(client, superuser):
+    client.force_login(superuser)
+    html = client.get(reverse("admin:index")).content.decode()
+    assert "开发区项目服务平台" in html
+    assert "项目" in html
+    with translation.override(settings.LANGUAGE_CODE):
+        assert str(Stage.STARTED.label) == "开工"
+
+
+def test_english_can_be_chosen(client, superuser):
+    client.force_login(superuser)
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/admin/"})
+    assert response.status_code == 302
+    html = client.get(reverse("admin:projects_project_add")).content.decode()
+    assert "project name" in html.lower()
+    assert "项目名称" not in html
