@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from zone_portal.admin import CachedChoicesMixin, money_column
-from zone_portal.formatting import money
+from zone_portal.formatting import money, percent
 
-from . import services
+from . import figures, selectors, services
 from .choices import BatchRole
 from .models import (
     AnnualPlan,
@@ -127,10 +127,12 @@ class ProjectAdmin(CachedChoicesMixin, SimpleHistoryAdmin):
         "park",
         "stage",
         money_column("total_investment", _("total investment (10k yuan)")),
+        money_column("planned_investment", _("annual plan (10k yuan)")),
+        money_column("ytd_completed", _("completed year to date (10k yuan)")),
+        "completion_column",
         "responsible_leader",
         "responsible_unit",
         "staff_in_charge",
-        "on_white_list",
     ]
     list_filter = [
         "level",
@@ -210,6 +212,30 @@ class ProjectAdmin(CachedChoicesMixin, SimpleHistoryAdmin):
     @admin.display(description=_("investment per mu (10k yuan)"))
     def investment_per_mu_display(self, obj):
         return money(obj.investment_per_mu)
+
+    def reporting_period(self, request) -> selectors.Period:
+        # The latest month with approved figures; this month when there are none.
+        if not hasattr(request, "_reporting_period"):
+            today = timezone.localdate()
+            request._reporting_period = selectors.latest_period() or selectors.Period(today.year, today.month)
+        return request._reporting_period
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return selectors.projects_with_figures(queryset, period=self.reporting_period(request))
+
+    def changelist_view(self, request, extra_context=None):
+        period = self.reporting_period(request)
+        title = _("Projects — plan and completion, January to %(month)s %(year)s") % {
+            "year": period.year,
+            "month": period.month,
+        }
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    @admin.display(description=_("completion rate"))
+    def completion_column(self, obj):
+        rate = percent(figures.completion_rate(obj.ytd_completed, obj.planned_investment))
+        return _("%(rate)s lagging") % {"rate": rate} if obj.is_lagging else rate
 
     def save_model(self, request, obj, form, change):
         # Route the write through the services so the stage history is kept.

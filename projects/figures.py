@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
+    BooleanField,
+    Case,
     Count,
     DecimalField,
     F,
@@ -38,6 +40,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Round
 from django.db.models.lookups import LessThan
@@ -158,8 +161,8 @@ def _progress_sum(*, year: int, month_filter: Q, statuses: list[str]) -> Coalesc
 def annotate_year_figures(
     projects: QuerySet, *, year: int, month: int, include_submitted: bool = False
 ) -> QuerySet:
-    """Add ``planned_investment`` (None without a plan), ``ytd_completed`` (1–N月累计)
-    and ``month_completed`` (本月) to a project queryset."""
+    """Add ``planned_investment`` (None without a plan), ``ytd_completed`` (1–N月累计),
+    ``month_completed`` (本月) and ``is_lagging`` to a project queryset."""
     from .models import AnnualPlan
 
     _check_month(month)
@@ -169,6 +172,12 @@ def annotate_year_figures(
         planned_investment=Subquery(plan, output_field=_money_field()),
         ytd_completed=_progress_sum(year=year, month_filter=Q(month__lte=month), statuses=statuses),
         month_completed=_progress_sum(year=year, month_filter=Q(month=month), statuses=statuses),
+    ).annotate(
+        is_lagging=Case(
+            When(_on_roster() & Q(_lagging_condition(month)), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
     )
 
 
@@ -194,7 +203,7 @@ def lagging_projects(
 ) -> QuerySet:
     """The projects on the year's roster whose completion rate is below schedule."""
     annotated = annotate_year_figures(projects, year=year, month=month, include_submitted=include_submitted)
-    return annotated.filter(_on_roster()).filter(_lagging_condition(month))
+    return annotated.filter(is_lagging=True)
 
 
 @dataclass(frozen=True)
@@ -249,7 +258,7 @@ def rollup(projects: QuerySet, *, year: int, month: int, include_submitted: bool
         agg_unplanned_completed_investment=Coalesce(
             Sum("ytd_completed", filter=_off_roster()), Value(ZERO), output_field=money
         ),
-        agg_lagging_count=Count("pk", filter=roster & Q(_lagging_condition(month))),
+        agg_lagging_count=Count("pk", filter=Q(is_lagging=True)),
     )
     return Rollup(
         year=year,

@@ -139,6 +139,7 @@ class TestDatabaseFigures:
         assert rows["D"].ytd_completed == D("70.00")
         assert rows["E"].planned_investment is None
         assert rows["E"].ytd_completed == D("0.00")
+        assert {name for name, row in rows.items() if row.is_lagging} == {"B"}
 
     def test_rollup_of_approved_figures(self, march_world, django_assert_num_queries):
         with django_assert_num_queries(1):

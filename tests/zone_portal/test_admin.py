@@ -146,6 +146,27 @@ def test_admin_speaks_chinese(admin_client_zh):
         assert label in html, label
 
 
+def test_project_list_shows_the_latest_official_figures(admin_client_zh):
+    on_time = ProjectFactory(name="准时项目")
+    behind = ProjectFactory(name="滞后项目")
+    AnnualPlanFactory(project=on_time, planned_investment=Decimal("1200.00"))
+    AnnualPlanFactory(project=behind, planned_investment=Decimal("1000.00"))
+    for month in (1, 2, 3):
+        MonthlyProgressFactory(project=on_time, month=month, completed_investment=Decimal("100.00"))
+    MonthlyProgressFactory(project=behind, month=1, completed_investment=Decimal("100.00"))
+    # April is only submitted, so March is the latest official month.
+    MonthlyProgressFactory(
+        project=behind, month=4, completed_investment=Decimal("900.00"), status=ProgressStatus.SUBMITTED
+    )
+    html = admin_client_zh.get(reverse("admin:projects_project_changelist")).content.decode()
+    assert "2023年1—3月" in html
+    rows = {name: html[html.index(name) : html.index(name) + 1500] for name in ("准时项目", "滞后项目")}
+    # 300 of 1200 by March is 25.00%, on schedule; 100 of 1000 is 10.00%, lagging.
+    assert "1,200.00" in rows["准时项目"] and "300.00" in rows["准时项目"] and "25.00%" in rows["准时项目"]
+    assert "10.00% 滞后" in rows["滞后项目"]
+    assert "25.00% 滞后" not in rows["准时项目"]
+
+
 def test_money_is_shown_with_separators(admin_client_zh):
     ProjectFactory(name="中兴新业港产业园", total_investment=Decimal("200000.00"))
     html = admin_client_zh.get(reverse("admin:projects_project_changelist")).content.decode()
