@@ -1,0 +1,315 @@
+"""``manage.py load_demo``: loads the seeds' world, valid, idempotent, and only where it should."""
+
+import re
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.test import override_settings
+from django.urls import reverse
+
+from enterprises.models import Enterprise
+from enterprises.validators import validate_credit_code
+from projects import figures
+from projects.choices import BatchRole, MilestoneKind, MilestoneStatus, ProgressStatus, Stage
+from projects.models import (
+    AnnualPlan,
+    ApprovalMilestone,
+    BatchMembership,
+    MonthlyProgress,
+    Project,
+    StageChange,
+)
+from zone_portal import demo_data
+from zone_portal.models import Cluster, Industry, Leader, Park, User
+
+APPS = ("zone_portal", "enterprises", "projects", "auth")
+YEAR = demo_data.PROGRESS_YEAR
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def load_demo(*args) -> str:
+    out = StringIO()
+    call_command("load_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The demo world, loaded once for this module and rolled back after it.
+
+    Each test runs in its own savepoint inside this transaction (the ``db``
+    fixture), so tests that write cannot disturb each other. A fast hasher keeps
+    the five password hashes from dominating the run time.
+    """
+    with django_db_blocker.unblock(), override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHERS):
+        with transaction.atomic():
+            yield load_demo()
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def demo(world, db, settings):
+    # pytest-django turns DEBUG off; the loader wants it on. The hasher must
+    # match the one the world was loaded with, or a rerun would reset passwords.
+    settings.DEBUG = True
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    return world
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table of the three apps and auth, history and m2m tables included."""
+    return {
+        model._meta.label: model._default_manager.count()
+        for label in APPS
+        for model in apps.get_app_config(label).get_models(include_auto_created=True)
+    }
+
+
+def approved_ytd(project: Project, month: int) -> Decimal:
+    """1–N月累计 from the approved reports, added up here rather than by figures.py."""
+    reports = MonthlyProgress.objects.filter(
+        project=project, year=YEAR, month__lte=month, status=ProgressStatus.APPROVED
+    )
+    return sum((report.completed_investment for report in reports), Decimal("0"))
+
+
+def schedule_split(month: int) -> tuple[set[str], set[str]]:
+    """(ahead, lagging) project names on the year's plan roster at ``month``."""
+    ahead, lagging = set(), set()
+    for plan in AnnualPlan.objects.filter(year=YEAR, planned_investment__gt=0).select_related("project"):
+        completed = approved_ytd(plan.project, month)
+        # completed / plan against month / 12, without rounding.
+        if completed * 12 < plan.planned_investment * month:
+            lagging.add(plan.project.name)
+        else:
+            ahead.add(plan.project.name)
+    return ahead, lagging
+
+
+def test_running_again_changes_nothing(demo):
+    counts = row_counts()
+    hashes = dict(User.objects.values_list("username", "password"))
+    stage_changes = list(
+        StageChange.objects.values_list("project__name", "from_stage", "to_stage", "changed_on")
+    )
+
+    output = load_demo()
+
+    assert row_counts() == counts
+    assert dict(User.objects.values_list("username", "password")) == hashes
+    assert list(StageChange.objects.values_list("project__name", "from_stage", "to_stage", "changed_on")) == (
+        stage_changes
+    )
+    assert "0 rows created, 0 updated" in output
+    assert re.search(r"[1-9][0-9]* rows created", demo)
+    assert counts["projects.Project"] == len(demo_data.PROJECTS)
+    assert counts["projects.HistoricalProject"] > 0
+
+
+def test_refuses_without_debug_unless_forced(demo, settings):
+    counts = row_counts()
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        load_demo()
+    assert row_counts() == counts
+
+    assert "0 rows created, 0 updated" in load_demo("--force")
+
+
+def test_prints_login_url_users_and_counts(demo):
+    assert "http://127.0.0.1:8000/admin/" in demo
+    for user in demo_data.USERS:
+        assert user["username"] in demo
+        assert user["password"] in demo
+    assert "projects" in demo and "monthly progress reports" in demo
+
+
+def test_reference_data_of_the_seeds(demo):
+    assert set(Park.objects.values_list("name", flat=True)) >= {
+        "豫沪合作周口示范园",
+        "周口数字经济双创孵化园",
+        "周口青网科技产业园",
+        "健康食品产业园",
+        "金属新材料产业园",
+        "生物医药产业园",
+    }
+    assert Park.objects.get(name="生物医药产业园").alias == "周口临港生物科技园"
+    assert set(Cluster.objects.values_list("name", flat=True)) == {
+        "健康食品",
+        "电子信息",
+        "新型材料",
+        "生物医药",
+    }
+    assert set(Industry.objects.filter(is_leading=True).values_list("name", flat=True)) == {
+        "食品加工",
+        "金属新材料",
+    }
+    assert set(Industry.objects.filter(is_strategic_emerging=True).values_list("name", flat=True)) == {
+        "生物技术"
+    }
+    assert Project.objects.get(name="周口中兴新业港产业园项目").total_investment == Decimal("200000.00")
+    assert Project.objects.get(name="东城便民服务中心项目").total_investment == Decimal("780.00")
+
+
+def test_the_four_second_phase_projects_and_yihai_teyou_add_up_to_41_4_yi(demo):
+    names = [
+        "周口中兴新业港产业园二期项目",
+        "杭萧钢构二期项目",
+        "奔泽精密钣金二期项目",
+        "益海特油项目",
+        "瓶坯注塑项目",
+    ]
+    total = sum(Project.objects.get(name=name).total_investment for name in names)
+    assert total == Decimal("414000.00")
+
+
+def test_every_enterprise_has_a_valid_unique_credit_code(demo):
+    codes = list(Enterprise.objects.values_list("credit_code", flat=True))
+    assert len(codes) == len(demo_data.ENTERPRISES)
+    assert len(set(codes)) == len(codes)
+    for code in codes:
+        validate_credit_code(code)
+
+
+def test_every_loaded_object_passes_model_validation(demo):
+    checked = 0
+    for label in ("zone_portal", "enterprises", "projects"):
+        for model in apps.get_app_config(label).get_models():
+            if model.__name__.startswith("Historical"):
+                continue
+            for obj in model._default_manager.all():
+                obj.full_clean()
+                checked += 1
+    assert checked > 500
+
+
+def test_projects_are_ahead_and_behind_schedule(demo):
+    # September: the last month whose reports are all approved.
+    ahead, lagging = schedule_split(9)
+    assert {"迪信通（中迪）无人智能科技园项目", "周口中兴新业港产业园二期项目"} <= ahead
+    assert {"瓶坯注塑项目", "杭萧钢构二期项目", "中北宏远集团5G基站建设项目"} <= lagging
+
+    # October: its reports are submitted or draft, so the official sum stops at September.
+    ahead_october, lagging_october = schedule_split(10)
+    assert "迪信通（中迪）无人智能科技园项目" in ahead_october
+    assert "周口中兴新业港产业园二期项目" in lagging_october
+    assert ahead_october and lagging_october
+
+    for month, behind in ((9, lagging), (10, lagging_october)):
+        rollup = figures.rollup(Project.objects.all(), year=YEAR, month=month)
+        assert rollup.lagging_count == len(behind)
+        assert rollup.roster_count == len(behind) + len(ahead if month == 9 else ahead_october)
+
+
+def test_monthly_reports_statuses_and_review(demo):
+    reports = MonthlyProgress.objects.filter(year=YEAR)
+    assert set(reports.values_list("month", flat=True)) == set(range(1, 11))
+    early = reports.filter(month__lte=9)
+    assert not early.exclude(status=ProgressStatus.APPROVED).exists()
+    assert not early.filter(reviewed_by__isnull=True).exists()
+    assert all(report.reviewed_at.tzinfo is not None for report in early)
+    assert early.first().reviewed_by.username == "reviewer"
+    october = reports.filter(month=10)
+    assert (
+        october.filter(status=ProgressStatus.SUBMITTED).count()
+        > october.filter(status=ProgressStatus.DRAFT).count()
+    )
+    assert 1 <= october.filter(status=ProgressStatus.DRAFT).count() <= 2
+    assert not october.filter(status=ProgressStatus.DRAFT, submitted_at__isnull=False).exists()
+    # Only projects past planning and reserve report progress.
+    assert not reports.filter(project__stage__lte=Stage.RESERVE).exists()
+
+
+def test_stage_history_ends_at_the_projects_stage(demo):
+    for project in Project.objects.all():
+        changes = list(project.stage_changes.order_by("changed_on", "pk"))
+        assert changes[0].from_stage is None
+        assert changes[-1].to_stage == project.stage
+        assert [change.changed_on for change in changes] == sorted(change.changed_on for change in changes)
+        assert not any(change.is_backwards for change in changes)
+
+
+def test_milestones_match_the_stage(demo):
+    milestones = ApprovalMilestone.objects.all()
+    assert set(milestones.values_list("kind", flat=True)) == set(MilestoneKind.values)
+    assert set(milestones.values_list("status", flat=True)) == set(MilestoneStatus.values)
+    assert milestones.filter(kind=MilestoneKind.CONSTRUCTION_PERMIT, phase=3).exists()
+    done = milestones.filter(status=MilestoneStatus.DONE)
+    assert not done.filter(document_number="").exists()
+    assert not done.filter(completed_date__isnull=True).exists()
+    started = milestones.filter(project__stage__gte=Stage.STARTED, kind=MilestoneKind.PROJECT_FILING)
+    assert not started.exclude(status=MilestoneStatus.DONE).exists()
+    not_started = milestones.filter(project__stage__lt=Stage.STARTED, kind=MilestoneKind.CONSTRUCTION_PERMIT)
+    assert not_started.exists()
+    assert not not_started.filter(status=MilestoneStatus.DONE).exists()
+
+
+def test_demo_users_log_in_with_their_roles(demo, client):
+    for row in demo_data.USERS:
+        user = User.objects.get(username=row["username"])
+        validate_password(row["password"], user)
+        assert user.groups.filter(name=demo_data.GROUPS[row["role"]]).exists()
+        assert user.is_staff
+        assert client.login(username=row["username"], password=row["password"]), row["username"]
+        client.logout()
+
+    assert User.objects.get(username="admin").is_superuser
+    assert not User.objects.filter(is_superuser=True).exclude(username="admin").exists()
+    assert Leader.objects.get(user__username="leader").title == "管委会主任"
+    assert User.objects.get(username="unit").department.short_name == "自然资源和规划局"
+
+    leader = User.objects.get(username="leader")
+    assert leader.has_perm("projects.view_project")
+    assert not leader.has_perm("projects.change_project")
+    staff = User.objects.get(username="staff")
+    assert staff.has_perm("projects.change_monthlyprogress")
+    assert not staff.has_perm("enterprises.change_enterprise")
+
+
+def test_admin_and_leader_can_open_the_admin(demo, client):
+    passwords = {row["username"]: row["password"] for row in demo_data.USERS}
+    assert client.login(username="admin", password=passwords["admin"])
+    assert client.get("/admin/").status_code == 200
+    client.logout()
+    assert client.login(username="leader", password=passwords["leader"])
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/projects/project/").status_code == 200
+
+
+def test_every_admin_list_and_a_demo_row_render_for_admin(demo, client):
+    passwords = {row["username"]: row["password"] for row in demo_data.USERS}
+    assert client.login(username="admin", password=passwords["admin"])
+    for model, _model_admin in admin.site._registry.items():
+        opts = model._meta
+        changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        assert changelist.status_code == 200, opts.label
+        obj = model._default_manager.order_by("pk").first()
+        if obj is not None:
+            change = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+            assert change.status_code == 200, opts.label
+    assert "中兴新业港" in client.get(reverse("admin:projects_project_changelist")).content.decode()
+
+
+def test_first_six_batches_are_all_achieved_as_in_the_seeds(demo):
+    # Seed 002: the projects of the first six batches all started, went into
+    # production and reached capacity; later batches still have work to do.
+    needed = {
+        BatchRole.SIGN: Stage.SIGNED,
+        BatchRole.START: Stage.STARTED,
+        BatchRole.PRODUCE: Stage.AT_CAPACITY,
+    }
+    memberships = BatchMembership.objects.select_related("project", "batch")
+    early = [m for m in memberships if m.batch.number <= 6]
+    later = [m for m in memberships if m.batch.number > 6]
+    assert {m.role for m in early} == set(BatchRole.values)
+    assert all(m.project.stage >= needed[m.role] for m in early)
+    assert any(m.project.stage < needed[m.role] for m in later)
+    rates = figures.batch_rates(BatchMembership.objects.filter(batch__number__lte=6))
+    assert all(rate.rate == 1 for rate in rates.values())

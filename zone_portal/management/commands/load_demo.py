@@ -1,0 +1,510 @@
+"""Load the demo world of zone_portal.demo_data: reference data, users, enterprises
+and projects with their plans, monthly progress, approvals and batches.
+
+Running it again changes nothing: every row is looked up by its natural key
+and only saved when a value differs, so no history rows pile up either.
+"""
+
+import datetime
+from collections import Counter
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from enterprises.models import Enterprise, EnterpriseYearlyFigure, Honour
+from enterprises.validators import credit_code_check_char
+from projects import services
+from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
+from projects.models import (
+    AnnualPlan,
+    ApprovalMilestone,
+    Batch,
+    BatchMembership,
+    MonthlyProgress,
+    Project,
+    StageChange,
+)
+from zone_portal import demo_data as data
+from zone_portal.models import Cluster, Department, Industry, Leader, Park, User
+
+ZONE_APPS = ("zone_portal", "enterprises", "projects")
+
+ROLE_LABELS = {
+    "admin": "管理员 administrator (superuser)",
+    "leader": "领导 leader",
+    "reviewer": "审核员 reviewer",
+    "staff": "项目专员 zone staff",
+    "unit": "责任单位 responsible unit",
+}
+
+# Days between an approval and the project's start (negative: before it).
+DAYS_BEFORE_START = {
+    MilestoneKind.LAND_PREAPPROVAL: -85,
+    MilestoneKind.LAND_USE_PLANNING: -68,
+    MilestoneKind.LAND_TITLE: -40,
+    MilestoneKind.ENVIRONMENT: -45,
+    MilestoneKind.ENERGY: -40,
+    MilestoneKind.WORKS_PLANNING: -25,
+    MilestoneKind.DRAWING_REVIEW: -15,
+    MilestoneKind.CONSTRUCTION_PERMIT: -5,
+}
+
+# A landed project that has not started: the procedures after the land title
+# are under way, with these planned dates (energy review already overdue).
+LANDED_IN_PROGRESS = {
+    MilestoneKind.ENERGY: datetime.date(2023, 9, 30),
+    MilestoneKind.WORKS_PLANNING: datetime.date(2023, 11, 20),
+    MilestoneKind.DRAWING_REVIEW: datetime.date(2023, 11, 25),
+}
+
+
+def money(value):
+    return None if value is None else Decimal(value)
+
+
+def days(value: datetime.date, count: int) -> datetime.date:
+    return value + datetime.timedelta(days=count)
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (parks, enterprises, projects, demo users). Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load even when DEBUG is off. The demo users have published passwords.",
+        )
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "load_demo refuses to run with DEBUG off: it creates users with published "
+                "passwords. Use --force if this really is a demo server."
+            )
+        self.created = Counter()
+        self.updated = Counter()
+        self.tz = ZoneInfo(settings.TIME_ZONE)
+        self.history_user = None
+        with transaction.atomic():
+            self.load()
+        self.report()
+
+    # --- Writing rows ---------------------------------------------------------
+
+    def save(self, obj, update_fields=None):
+        # The database enforces the unique and check constraints anyway; skipping
+        # their extra queries halves the load time. The tests full_clean() every row.
+        obj.full_clean(validate_unique=False, validate_constraints=False)
+        obj._history_user = self.history_user  # simple-history records who made it
+        if update_fields is not None and any(f.name == "updated_at" for f in obj._meta.fields):
+            update_fields = [*update_fields, "updated_at"]
+        obj.save(update_fields=update_fields)
+
+    def upsert(self, model, lookup: dict, values: dict):
+        """Create the row or bring it up to date; save only what differs."""
+        obj = model._default_manager.filter(**lookup).first()
+        if obj is None:
+            obj = model(**lookup, **values)
+            self.save(obj)
+            self.created[model._meta.label] += 1
+            return obj
+        changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        if changed:
+            for name in changed:
+                setattr(obj, name, values[name])
+            self.save(obj, update_fields=changed)
+            self.updated[model._meta.label] += 1
+        return obj
+
+    # --- The world ------------------------------------------------------------
+
+    def load(self):
+        self.departments = {
+            row["short_name"]: self.upsert(
+                Department, {"name": row["name"]}, {"short_name": row["short_name"]}
+            )
+            for row in data.DEPARTMENTS
+        }
+        self.load_users()
+        self.load_groups()
+        self.leaders = {}
+        for row in data.LEADERS:
+            leader = self.upsert(
+                Leader,
+                {"name": row["name"], "title": row["title"]},
+                {
+                    "department": self.departments[row["department"]],
+                    "user": self.leader_users.get(row["name"]),
+                },
+            )
+            self.leaders[row["name"]] = leader
+        self.parks = {
+            row["name"]: self.upsert(
+                Park, {"name": row["name"]}, {"alias": row["alias"], "description": row["description"]}
+            )
+            for row in data.PARKS
+        }
+        self.industries = {}
+        for row in data.CLUSTERS:
+            cluster = self.upsert(Cluster, {"name": row["name"]}, {"description": row["description"]})
+            for industry in row["industries"]:
+                self.industries[industry["name"]] = self.upsert(
+                    Industry,
+                    {"name": industry["name"]},
+                    {
+                        "cluster": cluster,
+                        "is_leading": industry.get("is_leading", False),
+                        "is_strategic_emerging": industry.get("is_strategic_emerging", False),
+                    },
+                )
+        self.honours = {
+            name: self.upsert(Honour, {"name": name}, {"rank": rank}) for name, rank in data.HONOURS
+        }
+        self.load_enterprises()
+        self.batches = {
+            number: self.upsert(Batch, {"number": number}, {"announced_on": announced_on, "note": note})
+            for number, announced_on, note in data.BATCHES
+        }
+        self.load_projects()
+        for number, name, role in data.BATCH_MEMBERSHIPS:
+            self.upsert(
+                BatchMembership,
+                {"batch": self.batches[number], "project": self.projects[name]},
+                {"role": role},
+            )
+
+    def load_users(self):
+        self.users = {}
+        self.leader_users = {}
+        for row in data.USERS:
+            values = {
+                "display_name": row["display_name"],
+                "department": self.departments[row["department"]],
+                "is_staff": True,
+                "is_superuser": row.get("is_superuser", False),
+                "is_active": True,
+            }
+            user = User.objects.filter(username=row["username"]).first()
+            if user is None:
+                user = User(username=row["username"], **values)
+                user.set_password(row["password"])
+                self.save(user)
+                self.created[User._meta.label] += 1
+            else:
+                user = self.upsert(User, {"username": row["username"]}, values)
+                # Checking first keeps the stored hash when the password is already right.
+                if not user.check_password(row["password"]):
+                    user.set_password(row["password"])
+                    user.save(update_fields=["password"])
+                    self.updated[User._meta.label] += 1
+            self.users[row["role"]] = user
+            if "leader" in row:
+                self.leader_users[row["leader"][0]] = user
+        self.history_user = self.users["admin"]
+
+    def load_groups(self):
+        zone_permissions = Permission.objects.filter(content_type__app_label__in=ZONE_APPS)
+        view = zone_permissions.filter(codename__startswith="view_")
+        staff_edit = zone_permissions.filter(
+            content_type__app_label="projects", codename__regex=r"^(add|change)_"
+        )
+        permissions = {
+            "admin": Permission.objects.filter(content_type__app_label__in=[*ZONE_APPS, "auth"]),
+            "leader": view,
+            "reviewer": view,
+            "staff": view | staff_edit,
+            "unit": view,
+        }
+        for role, name in data.GROUPS.items():
+            group, created = Group.objects.get_or_create(name=name)
+            if created:
+                self.created[Group._meta.label] += 1
+            # set() only writes the difference, so a second run changes nothing.
+            group.permissions.set(permissions[role])
+            self.users[role].groups.add(group)
+
+    def load_enterprises(self):
+        self.enterprises = {}
+        for row in data.ENTERPRISES:
+            first17 = data.CREDIT_CODE_PREFIX + row["org_code"]
+            enterprise = self.upsert(
+                Enterprise,
+                {"name": row["name"]},
+                {
+                    "credit_code": first17 + credit_code_check_char(first17),
+                    "legal_representative": row["legal_representative"],
+                    "industry": self.industries[row["industry"]],
+                    "park": self.parks[row["park"]],
+                    "is_above_scale": row["is_above_scale"],
+                    "on_white_list": row["on_white_list"],
+                    "liaison_leader": self.leaders[row["liaison_leader"]],
+                    "liaison_unit": self.departments[row["liaison_unit"]],
+                    "description": row["description"],
+                },
+            )
+            enterprise.honours.set([self.honours[name] for name in row["honours"]])
+            for year, (output_value, revenue, taxes, employees) in row["figures"].items():
+                self.upsert(
+                    EnterpriseYearlyFigure,
+                    {"enterprise": enterprise, "year": year},
+                    {
+                        "output_value": money(output_value),
+                        "revenue": money(revenue),
+                        "taxes": money(taxes),
+                        "employees": employees,
+                    },
+                )
+            self.enterprises[row["key"]] = enterprise
+
+    # --- Projects -------------------------------------------------------------
+
+    def load_projects(self):
+        self.projects = {}
+        self.document_counters = Counter()
+        for index, row in enumerate(data.PROJECTS):
+            project = self.load_project(row)
+            self.projects[row["name"]] = project
+            for year, (planned, category, goals) in row.get("plans", {}).items():
+                self.upsert(
+                    AnnualPlan,
+                    {"project": project, "year": year},
+                    {"planned_investment": money(planned), "category": category, "goals": goals},
+                )
+            if "monthly" in row:
+                self.load_progress(project, row)
+            if row["stages"][-1][0] >= Stage.SIGNED:
+                self.load_milestones(project, row, index)
+
+    def load_project(self, row):
+        staff = self.users["staff"]
+        enterprise = self.enterprises[row["enterprise"]] if row["enterprise"] else None
+        fields = {
+            "code": row["code"],
+            "name": row["name"],
+            "enterprise": enterprise,
+            "nature": row["nature"],
+            "industry": self.industries[row["industry"]] if row["industry"] else None,
+            "park": self.parks[row["park"]] if row["park"] else None,
+            "level": row["level"],
+            "construction_content": row["construction_content"],
+            "total_investment": money(row["total_investment"]),
+            "land_area": money(row["land_area"]),
+            "planned_start": row["planned_start"],
+            "planned_completion": row["planned_completion"],
+            "actual_start": row.get("actual_start"),
+            "actual_completion": row.get("actual_completion"),
+            "responsible_leader": self.leaders[row["leader"]],
+            "responsible_unit": self.departments[row["unit"]],
+            "staff_in_charge": staff,
+            "on_white_list": row["on_white_list"],
+            "location": row["location"],
+        }
+        project = Project.objects.filter(name=row["name"], enterprise=enterprise).first()
+        if project is not None:
+            # The stage history was recorded when the project was created; a
+            # second run must not add to it, so only the attributes are synced.
+            before = project.updated_at
+            services.project_update(project=project, user=staff, data=fields)
+            if project.updated_at != before:
+                self.updated[Project._meta.label] += 1
+            return project
+        (first_stage, first_date), *later = row["stages"]
+        project = services.project_create(
+            user=staff, data=fields, stage=first_stage, stage_changed_on=first_date
+        )
+        self.created[Project._meta.label] += 1
+        for stage, changed_on in later:
+            services.project_change_stage(project=project, user=staff, stage=stage, changed_on=changed_on)
+        self.created[StageChange._meta.label] += len(row["stages"])
+        return project
+
+    def load_progress(self, project, row):
+        staff, reviewer = self.users["staff"], self.users["reviewer"]
+        year = data.PROGRESS_YEAR
+        notes, problems = row["notes"], row.get("problems", {})
+        amounts = [Decimal(amount) for amount in row["monthly"].split()]
+        note = ""
+        for month in range(1, data.PROGRESS_MONTHS + 1):
+            note = notes.get(month, note)
+            # Reports come in by the 5th of the next month and are reviewed by the 8th.
+            submitted_at = datetime.datetime(year, month + 1, 5, 16, 30, tzinfo=self.tz)
+            values = {
+                "completed_investment": amounts[month - 1],
+                "physical_progress": note,
+                "problems": problems.get(month, ""),
+                "status": ProgressStatus.DRAFT,
+                "submitted_by": None,
+                "submitted_at": None,
+                "reviewed_by": None,
+                "reviewed_at": None,
+                "review_comment": "",
+            }
+            if month <= data.APPROVED_THROUGH_MONTH:
+                values.update(
+                    status=ProgressStatus.APPROVED,
+                    submitted_by=staff,
+                    submitted_at=submitted_at,
+                    reviewed_by=reviewer,
+                    reviewed_at=datetime.datetime(year, month + 1, 8, 10, 0, tzinfo=self.tz),
+                    review_comment="季度数据已与统计台账核对一致。" if month % 3 == 0 else "",
+                )
+            elif not row.get("october_draft"):
+                values.update(status=ProgressStatus.SUBMITTED, submitted_by=staff, submitted_at=submitted_at)
+            self.upsert(MonthlyProgress, {"project": project, "year": year, "month": month}, values)
+
+    def load_milestones(self, project, row, index):
+        for kind, phase, status, planned, completed, note in self.milestone_plan(row):
+            department_key, document_format = data.MILESTONE_RULES[kind]
+            document_number = ""
+            if status == MilestoneStatus.DONE:
+                # Numbers run per procedure and year in data order, so a rerun
+                # produces the same numbers.
+                self.document_counters[kind, completed.year] += 1
+                number = 3 + 4 * self.document_counters[kind, completed.year] + index % 4
+                if kind == MilestoneKind.LAND_TITLE:
+                    number = 8000 + 37 * number
+                document_number = document_format.format(
+                    year=completed.year, number=number, day=completed, phase=phase
+                )
+            self.upsert(
+                ApprovalMilestone,
+                {"project": project, "kind": kind, "phase": phase},
+                {
+                    "department": self.departments[department_key],
+                    "status": status,
+                    "planned_date": planned,
+                    "completed_date": completed,
+                    "document_number": document_number,
+                    "note": note,
+                },
+            )
+
+    def milestone_plan(self, row):
+        """(kind, phase, status, planned date, completion date, note) for every procedure,
+        consistent with how far the project has got and when it got there."""
+        reached = {stage: changed_on for stage, changed_on in row["stages"]}
+        stage = row["stages"][-1][0]
+        began = reached.get(Stage.SIGNED, row["stages"][0][1])
+        started = reached.get(Stage.STARTED)
+        landed = reached.get(Stage.LANDED) or (days(started, -60) if started else None)
+        produced = reached.get(Stage.IN_PRODUCTION)
+        overrides = row.get("milestones", {})
+
+        def done(kind, on, phase=1):
+            # Some procedures finish a little late against their plan, most early.
+            late = (len(row["name"]) + list(MilestoneKind).index(kind)) % 4 == 0
+            planned = days(on, -7) if late else days(on, 10)
+            return (kind, phase, MilestoneStatus.DONE, planned, on, "")
+
+        def waiting(kind, status, planned):
+            return (kind, 1, status, planned, None, "")
+
+        rows = [done(MilestoneKind.PROJECT_FILING, days(began, 10))]
+        if stage >= Stage.LANDED:
+            rows += [
+                done(MilestoneKind.LAND_PREAPPROVAL, days(landed, -25)),
+                done(MilestoneKind.LAND_USE_PLANNING, days(landed, -8)),
+                done(MilestoneKind.LAND_TITLE, days(landed, 20)),
+            ]
+        else:
+            rows += [
+                waiting(
+                    MilestoneKind.LAND_PREAPPROVAL, MilestoneStatus.IN_PROGRESS, datetime.date(2023, 6, 30)
+                ),
+                *(
+                    waiting(
+                        kind, MilestoneStatus.NOT_STARTED, days(row["planned_start"], DAYS_BEFORE_START[kind])
+                    )
+                    for kind in (MilestoneKind.LAND_USE_PLANNING, MilestoneKind.LAND_TITLE)
+                ),
+            ]
+        before_start = [
+            MilestoneKind.ENVIRONMENT,
+            MilestoneKind.ENERGY,
+            MilestoneKind.WORKS_PLANNING,
+            MilestoneKind.DRAWING_REVIEW,
+        ]
+        if started:
+            rows += [done(kind, days(started, DAYS_BEFORE_START[kind])) for kind in before_start]
+            for phase, on in enumerate(row.get("permit_phases", [days(started, -5)]), start=1):
+                if on <= data.AS_OF:
+                    rows.append(done(MilestoneKind.CONSTRUCTION_PERMIT, on, phase))
+                else:
+                    rows.append(
+                        (MilestoneKind.CONSTRUCTION_PERMIT, phase, MilestoneStatus.IN_PROGRESS, on, None, "")
+                    )
+        elif stage >= Stage.LANDED:
+            rows.append(done(MilestoneKind.ENVIRONMENT, days(landed, 55)))
+            rows += [
+                waiting(kind, MilestoneStatus.IN_PROGRESS, LANDED_IN_PROGRESS[kind])
+                for kind in before_start[1:]
+            ]
+            rows.append(
+                waiting(
+                    MilestoneKind.CONSTRUCTION_PERMIT,
+                    MilestoneStatus.NOT_STARTED,
+                    days(row["planned_start"], -2),
+                )
+            )
+        else:
+            rows += [
+                waiting(
+                    kind, MilestoneStatus.NOT_STARTED, days(row["planned_start"], DAYS_BEFORE_START[kind])
+                )
+                for kind in [*before_start, MilestoneKind.CONSTRUCTION_PERMIT]
+            ]
+        if produced and not row.get("partly_in_production"):
+            rows.append(done(MilestoneKind.COMPLETION_ACCEPTANCE, days(produced, -10)))
+        else:
+            status = MilestoneStatus.IN_PROGRESS if produced else MilestoneStatus.NOT_STARTED
+            rows.append(waiting(MilestoneKind.COMPLETION_ACCEPTANCE, status, row["planned_completion"]))
+
+        result = []
+        for kind, phase, status, planned, completed, note in rows:
+            if kind in overrides:
+                status, note = overrides[kind]
+                planned = completed = None
+            result.append((kind, phase, status, planned, completed, note))
+        return result
+
+    # --- Output ---------------------------------------------------------------
+
+    def report(self):
+        write = self.stdout.write
+        created, updated = sum(self.created.values()), sum(self.updated.values())
+        write(self.style.SUCCESS(f"Demo data loaded: {created} rows created, {updated} updated."))
+        write("")
+        write(f"Log in at {data.LOGIN_URL}")
+        write("")
+        write(f"  {'username':<10} {'password':<20} role")
+        write(f"  {'-' * 10} {'-' * 20} {'-' * 34}")
+        for row in data.USERS:
+            write(f"  {row['username']:<10} {row['password']:<20} {ROLE_LABELS[row['role']]}")
+        write("")
+        counts = [
+            ("responsible units", Department),
+            ("users", User),
+            ("groups", Group),
+            ("leaders", Leader),
+            ("parks", Park),
+            ("clusters", Cluster),
+            ("industries", Industry),
+            ("honours", Honour),
+            ("enterprises", Enterprise),
+            ("enterprise yearly figures", EnterpriseYearlyFigure),
+            ("projects", Project),
+            ("stage changes", StageChange),
+            ("annual plans", AnnualPlan),
+            ("monthly progress reports", MonthlyProgress),
+            ("approval milestones", ApprovalMilestone),
+            ("batches", Batch),
+            ("batch memberships", BatchMembership),
+        ]
+        write("In the database now:")
+        for label, model in counts:
+            write(f"  {label:<26} {model._default_manager.count():>5}")
