@@ -36,7 +36,19 @@ class AnnualPlanInline(ProjectInline):
     fields = ["year", "planned_investment", "category", "goals"]
 
 
-class MonthlyProgressInline(ProjectInline):
+class ReviewFieldsMixin:
+    """Only reviewers set a report's status: approved figures are the official ones."""
+
+    review_fields = ["status", "review_comment"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm("projects.review_monthlyprogress"):
+            readonly += [name for name in self.review_fields if name not in readonly]
+        return readonly
+
+
+class MonthlyProgressInline(ReviewFieldsMixin, ProjectInline):
     model = MonthlyProgress
     fields = [
         "year",
@@ -104,16 +116,25 @@ class ProjectAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk and "stage" in cleaned and cleaned["stage"] != self.instance.stage:
-            try:
-                services.validate_stage_change(
-                    from_stage=self.instance.stage,
-                    to_stage=cleaned["stage"],
-                    reason=cleaned.get("stage_reason", ""),
-                )
-            except forms.ValidationError as error:
-                for field, messages in error.message_dict.items():
-                    self.add_error("stage_reason" if field == "reason" else field, messages)
+        stage = cleaned.get("stage")
+        if stage is None:
+            return cleaned
+        changed_on = cleaned.get("stage_changed_on") or timezone.localdate()
+        try:
+            if self.instance.pk:
+                if stage != self.instance.stage:
+                    services.validate_stage_change(
+                        project=self.instance,
+                        to_stage=stage,
+                        reason=cleaned.get("stage_reason", ""),
+                        changed_on=changed_on,
+                    )
+            else:
+                services.validate_not_future(changed_on)
+        except forms.ValidationError as error:
+            fields = {"reason": "stage_reason", "changed_on": "stage_changed_on"}
+            for field, messages in error.message_dict.items():
+                self.add_error(fields.get(field, field), messages)
         return cleaned
 
 
@@ -279,7 +300,8 @@ class AnnualPlanAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MonthlyProgress)
-class MonthlyProgressAdmin(SimpleHistoryAdmin):
+class MonthlyProgressAdmin(ReviewFieldsMixin, SimpleHistoryAdmin):
+    review_fields = ["status", "review_comment", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at"]
     list_display = [
         "project",
         "year",

@@ -4,9 +4,11 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -121,7 +123,16 @@ class Project(TimeStampedModel):
         verbose_name_plural = _("projects")
         constraints = [
             models.UniqueConstraint(
-                fields=["name", "enterprise"], name="%(app_label)s_%(class)s_unique_name_enterprise"
+                fields=["name", "enterprise"],
+                name="%(app_label)s_%(class)s_unique_name_enterprise",
+                violation_error_message=_("This enterprise already has a project of that name."),
+            ),
+            # NULLs are distinct in a unique index, so projects with no builder need their own.
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(enterprise__isnull=True),
+                name="%(app_label)s_%(class)s_unique_name_without_enterprise",
+                violation_error_message=_("A project of that name without a builder already exists."),
             ),
             models.CheckConstraint(
                 condition=models.Q(total_investment__gte=0),
@@ -358,6 +369,13 @@ class MonthlyProgress(TimeStampedModel):
         indexes = [
             models.Index(fields=["year", "month", "status"], name="projects_progress_period_idx"),
         ]
+        permissions = [("review_monthlyprogress", _("Can approve or return monthly progress"))]
+
+    def clean(self):
+        # Progress can be logged for the month under way, never for one to come.
+        today = timezone.localdate()
+        if self.year and self.month and (self.year, self.month) > (today.year, today.month):
+            raise ValidationError({"month": _("Progress cannot be reported for a month that has not begun.")})
 
     def __str__(self):
         return _("%(project)s, %(year)s-%(month)02d") % {
@@ -426,6 +444,11 @@ class ApprovalMilestone(TimeStampedModel):
                 condition=~models.Q(status=MilestoneStatus.DONE) | models.Q(completed_date__isnull=False),
                 name="%(app_label)s_%(class)s_done_has_date",
                 violation_error_message=_("A procedure that is done needs its completion date."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=MilestoneStatus.DONE) | models.Q(completed_date__isnull=True),
+                name="%(app_label)s_%(class)s_date_only_when_done",
+                violation_error_message=_("Only a procedure that is done has a completion date."),
             ),
         ]
 

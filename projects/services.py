@@ -33,6 +33,8 @@ def project_create(
 ) -> Project:
     """Create a project and record the stage it starts at."""
     _check_fields(data)
+    stage_changed_on = stage_changed_on or timezone.localdate()
+    validate_not_future(stage_changed_on)
     project = Project(**data, stage=stage)
     project.full_clean()
     project._history_user = user  # simple-history's hook for who made the change
@@ -41,7 +43,7 @@ def project_create(
         project=project,
         from_stage=None,
         to_stage=stage,
-        changed_on=stage_changed_on or timezone.localdate(),
+        changed_on=stage_changed_on,
         changed_by=user,
     )
     return project
@@ -73,15 +75,32 @@ def project_update(
     return project
 
 
-def validate_stage_change(*, from_stage: int | None, to_stage: int, reason: str) -> None:
-    """The lifecycle rule: a project moves forward; going back needs a reason."""
-    if from_stage is None:
-        return
-    if to_stage == from_stage:
+def validate_not_future(changed_on: datetime.date) -> None:
+    """Stage history records what happened, never what is planned."""
+    if changed_on > timezone.localdate():
+        raise ValidationError({"changed_on": _("A stage change cannot be dated in the future.")})
+
+
+def validate_stage_change(*, project: Project, to_stage: int, reason: str, changed_on: datetime.date) -> None:
+    """Every rule of a stage move, keyed by ``stage``, ``reason`` or ``changed_on``.
+
+    A project moves forward; going back is a correction and needs a reason; the
+    history reads in date order and records nothing ahead of time.
+    """
+    if to_stage == project.stage:
         raise ValidationError({"stage": _("The project is already at this stage.")})
-    if to_stage < from_stage and not (reason or "").strip():
+    if to_stage < project.stage and not (reason or "").strip():
         raise ValidationError(
             {"reason": _("Moving a project back to an earlier stage is a correction: give the reason.")}
+        )
+    validate_not_future(changed_on)
+    previous = project.stage_changes.order_by("-changed_on").values_list("changed_on", flat=True).first()
+    if previous and changed_on < previous:
+        raise ValidationError(
+            {
+                "changed_on": _("A stage change cannot be dated before the previous one (%(date)s).")
+                % {"date": previous.isoformat()}
+            }
         )
 
 
@@ -99,12 +118,13 @@ def project_change_stage(
     # a change from the same old stage.
     locked = Project.objects.select_for_update().get(pk=project.pk)
     reason = (reason or "").strip()
-    validate_stage_change(from_stage=locked.stage, to_stage=stage, reason=reason)
+    changed_on = changed_on or timezone.localdate()
+    validate_stage_change(project=locked, to_stage=stage, reason=reason, changed_on=changed_on)
     change = StageChange(
         project=locked,
         from_stage=locked.stage,
         to_stage=stage,
-        changed_on=changed_on or timezone.localdate(),
+        changed_on=changed_on,
         reason=reason,
         changed_by=user,
     )

@@ -137,3 +137,32 @@ class TestStageChangeConstraint:
             to_stage=Stage.STARTED,
             changed_on=datetime.date(2023, 3, 1),
         ).full_clean()
+
+
+class TestAddedRules:
+    def test_project_names_without_a_builder_are_unique(self, db):
+        ProjectFactory(name="东城便民服务中心", enterprise=None)
+        assert_refused_everywhere(
+            ProjectFactory.build(name="东城便民服务中心", enterprise=None, park=None, industry=None)
+        )
+
+    def test_completion_date_only_when_done(self, db):
+        assert_refused_everywhere(
+            ApprovalMilestone(
+                project=ProjectFactory(),
+                kind=MilestoneKind.ENERGY,
+                status=MilestoneStatus.IN_PROGRESS,
+                completed_date=datetime.date(2023, 3, 1),
+            )
+        )
+
+    def test_no_report_for_a_month_that_has_not_begun(self, db):
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        next_month = (today.year + today.month // 12, today.month % 12 + 1)
+        report = MonthlyProgress(project=ProjectFactory(), year=next_month[0], month=next_month[1])
+        with pytest.raises(ValidationError) as error:
+            report.full_clean()
+        assert "month" in error.value.message_dict
+        MonthlyProgress(project=report.project, year=today.year, month=today.month).full_clean()

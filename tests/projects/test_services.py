@@ -114,3 +114,31 @@ class TestProjectUpdate:
         assert project.history.count() == 2
         latest = project.history.first()
         assert (latest.level, latest.history_user) == (Level.ZONE, staff)
+
+
+class TestStageDates:
+    def test_not_in_the_future(self, project, staff):
+        from django.utils import timezone
+
+        tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+        with pytest.raises(ValidationError) as error:
+            services.project_change_stage(
+                project=project, user=staff, stage=Stage.LANDED, changed_on=tomorrow
+            )
+        assert "changed_on" in error.value.message_dict
+        with pytest.raises(ValidationError):
+            services.project_create(
+                user=staff, data={"name": "未来项目"}, stage=Stage.PLANNING, stage_changed_on=tomorrow
+            )
+        assert not Project.objects.filter(name="未来项目").exists()
+
+    def test_not_before_the_previous_change(self, project, staff):
+        # The project was created at 签约 on 2022-01-10.
+        with pytest.raises(ValidationError) as error:
+            services.project_change_stage(
+                project=project, user=staff, stage=Stage.LANDED, changed_on=datetime.date(2021, 12, 31)
+            )
+        assert "2022-01-10" in error.value.message_dict["changed_on"][0]
+        services.project_change_stage(
+            project=project, user=staff, stage=Stage.LANDED, changed_on=datetime.date(2022, 1, 10)
+        )

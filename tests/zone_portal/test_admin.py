@@ -271,3 +271,35 @@ def test_milestone_done_without_date_is_refused(admin_client_zh):
     assert response.status_code == 200
     milestone.refresh_from_db()
     assert milestone.status == MilestoneStatus.NOT_STARTED
+
+
+def test_only_reviewers_set_a_report_status(client, db):
+    from django.contrib.auth.models import Permission
+
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_monthlyprogress", "change_monthlyprogress"])
+    )
+    report = MonthlyProgressFactory(status=ProgressStatus.SUBMITTED)
+    client.force_login(staff)
+    url = reverse("admin:projects_monthlyprogress_change", args=[report.pk])
+    page = client.get(url).content.decode()
+    assert 'name="status"' not in page
+    data = form_data(page, "monthlyprogress_form")
+    data.update(status=ProgressStatus.APPROVED, completed_investment="123.00")
+    assert client.post(url, data).status_code == 302
+    report.refresh_from_db()
+    assert (report.status, report.completed_investment) == (ProgressStatus.SUBMITTED, Decimal("123.00"))
+
+
+def test_stage_change_dated_before_the_last_one_is_an_error_in_admin(admin_client_zh):
+    project = ProjectFactory(stage=Stage.LANDED)
+    StageChangeFactory(project=project, to_stage=Stage.LANDED, changed_on=datetime.date(2023, 5, 1))
+    url = reverse("admin:projects_project_change", args=[project.pk])
+    data = form_data(admin_client_zh.get(url).content.decode(), "project_form")
+    data.update(stage=str(Stage.STARTED), stage_changed_on="2023-04-01")
+    response = admin_client_zh.post(url, data)
+    assert response.status_code == 200
+    assert "2023-05-01" in response.content.decode()
+    project.refresh_from_db()
+    assert project.stage == Stage.LANDED
