@@ -32,6 +32,7 @@ class YearlyFigureInline(admin.TabularInline):
 class EnterpriseAdmin(SimpleHistoryAdmin):
     list_display = [
         "name",
+        "short_name",
         "credit_code",
         "industry",
         "park",
@@ -51,12 +52,26 @@ class EnterpriseAdmin(SimpleHistoryAdmin):
         "liaison_unit",
     ]
     list_select_related = ["industry", "park", "liaison_leader", "liaison_unit"]
-    search_fields = ["name", "credit_code", "legal_representative", "contact_person"]
-    autocomplete_fields = ["industry", "park", "liaison_leader", "liaison_unit"]
+    search_fields = ["name", "short_name", "credit_code", "legal_representative", "contact_person"]
+    autocomplete_fields = ["parent", "industry", "park", "liaison_leader", "liaison_unit"]
     filter_horizontal = ["honours"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["name", "credit_code", "legal_representative", "industry", "park", "address"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "short_name",
+                    "parent",
+                    "credit_code",
+                    "legal_representative",
+                    "industry",
+                    "park",
+                    "address",
+                ]
+            },
+        ),
         (_("Contact"), {"fields": ["contact_person", "contact_phone"]}),
         (
             _("Standing"),

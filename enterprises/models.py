@@ -1,5 +1,6 @@
 """Enterprises of the zone, their honours and their yearly figures."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +33,22 @@ class Enterprise(TimeStampedModel):
     """A company in the zone: a project's builder, a visit's host, a problem's owner."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
+    short_name = models.CharField(
+        _("short name"),
+        max_length=50,
+        blank=True,
+        db_index=True,
+        help_text=_("The name used in reports and ledgers, such as 天子铝业."),
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent company"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subsidiaries",
+        help_text=_("The group or investing company this enterprise belongs to."),
+    )
     credit_code = models.CharField(
         _("unified social credit code"),
         max_length=18,
@@ -97,6 +114,12 @@ class Enterprise(TimeStampedModel):
     def clean(self):
         # Store codes in one spelling so the unique constraint sees duplicates.
         self.credit_code = normalize_credit_code(self.credit_code) or None
+        ancestor, seen = self.parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
+            if self.pk is not None and ancestor.pk == self.pk:
+                raise ValidationError({"parent": _("An enterprise cannot belong to itself.")})
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
 
     def get_absolute_url(self):
         return reverse("admin:enterprises_enterprise_change", args=[self.pk])

@@ -213,6 +213,13 @@ CREDIT_CODE_PREFIX = "91411600"
 
 # figures: year → (output value, revenue, taxes, employees); output is None for
 # enterprises that are not industrial (trade, services, park operators).
+# Subsidiary → parent, by key; a parent is listed before its subsidiaries.
+ENTERPRISE_PARENTS = {
+    "益海粮油": "益海嘉里",
+    "益海小麦": "益海嘉里",
+    "益海特油": "益海嘉里",
+}
+
 ENTERPRISES = [
     {
         "key": "天子铝业",

@@ -91,3 +91,23 @@ class TestEnterprise:
         assert "revenue" in error.value.message_dict
         with pytest.raises(IntegrityError), transaction.atomic():
             figure.save()
+
+
+class TestParent:
+    def test_an_enterprise_cannot_belong_to_itself_or_its_subsidiary(self, db):
+        group = EnterpriseFactory(name="益海嘉里（周口）投资有限公司")
+        subsidiary = EnterpriseFactory(name="益海（周口）特种油脂有限公司", parent=group)
+        assert list(group.subsidiaries.all()) == [subsidiary]
+        group.parent = subsidiary
+        with pytest.raises(ValidationError) as error:
+            group.full_clean()
+        assert "parent" in error.value.message_dict
+        group.parent = group
+        with pytest.raises(ValidationError):
+            group.full_clean()
+
+    def test_a_parent_with_subsidiaries_cannot_be_deleted(self, db):
+        group = EnterpriseFactory()
+        EnterpriseFactory(parent=group)
+        with pytest.raises(ProtectedError):
+            group.delete()

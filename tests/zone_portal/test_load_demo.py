@@ -313,3 +313,13 @@ def test_first_six_batches_are_all_achieved_as_in_the_seeds(demo):
     assert any(m.project.stage < needed[m.role] for m in later)
     rates = figures.batch_rates(BatchMembership.objects.filter(batch__number__lte=6))
     assert all(rate.rate == 1 for rate in rates.values())
+
+
+def test_yihai_companies_belong_to_their_group(demo):
+    group = Enterprise.objects.get(short_name="益海嘉里")
+    assert set(group.subsidiaries.values_list("short_name", flat=True)) == {
+        "益海粮油",
+        "益海小麦",
+        "益海特油",
+    }
+    assert Enterprise.objects.get(short_name="天子铝业").parent is None

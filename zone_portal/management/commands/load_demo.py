@@ -236,6 +236,8 @@ class Command(BaseCommand):
                 Enterprise,
                 {"name": row["name"]},
                 {
+                    "short_name": row["key"],
+                    "parent": self.enterprises.get(data.ENTERPRISE_PARENTS.get(row["key"])),
                     "credit_code": first17 + credit_code_check_char(first17),
                     "legal_representative": row["legal_representative"],
                     "industry": self.industries[row["industry"]],
