@@ -9,6 +9,8 @@ from .models import Cluster, Department, Industry, Leader, Park, User
 admin.site.site_header = _("Zone Portal administration")
 admin.site.site_title = _("Zone Portal")
 admin.site.index_title = _("Registry administration")
+# The staff pages are not built yet; "View site" would only lead back here.
+admin.site.site_url = None
 
 
 class CachedChoicesMixin:

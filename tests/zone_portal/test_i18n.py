@@ -53,6 +53,8 @@ def test_chinese_is_the_default(client, superuser):
 
 def test_english_can_be_chosen(client, superuser):
     client.force_login(superuser)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert 'action="/i18n/setlang/"' in page and 'value="en"' in page
     response = client.post(reverse("set_language"), {"language": "en", "next": "/admin/"})
     assert response.status_code == 302
     html = client.get(reverse("admin:projects_project_add")).content.decode()
