@@ -2,7 +2,6 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -120,9 +119,6 @@ class Enterprise(TimeStampedModel):
                 raise ValidationError({"parent": _("An enterprise cannot belong to itself.")})
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
-
-    def get_absolute_url(self):
-        return reverse("admin:enterprises_enterprise_change", args=[self.pk])
 
 
 class EnterpriseYearlyFigure(models.Model):

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +27,8 @@ class ProjectInline(CachedChoicesMixin, admin.TabularInline):
 
     extra = 0
     related = ["project"]
+    # Several text columns side by side: keep each row to a couple of lines.
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 28})}}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(*self.related)
@@ -247,7 +250,7 @@ class ProjectAdmin(CachedChoicesMixin, SimpleHistoryAdmin):
 
     def changelist_view(self, request, extra_context=None):
         period = self.reporting_period(request)
-        title = _("Projects — plan and completion, January to %(month)s %(year)s") % {
+        title = _("Projects — plan and completion, %(year)s, months 1–%(month)s") % {
             "year": period.year,
             "month": period.month,
         }

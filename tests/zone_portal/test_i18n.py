@@ -51,6 +51,12 @@ def test_chinese_is_the_default(client, superuser):
         assert str(Stage.STARTED.label) == "开工"
 
 
+def test_an_english_browser_still_gets_chinese_until_english_is_chosen(client, superuser):
+    client.force_login(superuser)
+    html = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "开发区项目服务平台" in html
+
+
 def test_english_can_be_chosen(client, superuser):
     client.force_login(superuser)
     page = client.get(reverse("admin:index")).content.decode()
@@ -60,3 +66,11 @@ def test_english_can_be_chosen(client, superuser):
     html = client.get(reverse("admin:projects_project_add")).content.decode()
     assert "project name" in html.lower()
     assert "项目名称" not in html
+
+
+def test_model_names_read_as_names_not_counts(client, superuser):
+    client.force_login(superuser)
+    html = client.get(reverse("admin:index")).content.decode()
+    for label in ["项目", "企业", "产业", "用户", "园区", "责任单位", "月度进度", "审批手续"]:
+        assert f">{label}</a>" in html, label
+    assert "项目数</a>" not in html
