@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INSTALLED := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: run setup test lint format messages clean
+.PHONY: run setup test lint format messages clean vendor
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,9 @@ messages: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+
+# Needs node and npm; the result (static/vendor/) is committed so `make run` does not.
+# Installs package.json's pinned versions in a temp dir outside the repo and copies
+# the built files in; see static/vendor/README.md.
+vendor:
+	sh static/vendor/update.sh

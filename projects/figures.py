@@ -34,6 +34,7 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
+    FloatField,
     OuterRef,
     Q,
     QuerySet,
@@ -163,13 +164,10 @@ def annotate_year_figures(
 ) -> QuerySet:
     """Add ``planned_investment`` (None without a plan), ``ytd_completed`` (1–N月累计),
     ``month_completed`` (本月) and ``is_lagging`` to a project queryset."""
-    from .models import AnnualPlan
-
     _check_month(month)
     statuses = counted_statuses(include_submitted=include_submitted)
-    plan = AnnualPlan.objects.filter(project=OuterRef("pk"), year=year).values("planned_investment")[:1]
     return projects.annotate(
-        planned_investment=Subquery(plan, output_field=_money_field()),
+        planned_investment=plan_subquery(year),
         ytd_completed=_progress_sum(year=year, month_filter=Q(month__lte=month), statuses=statuses),
         month_completed=_progress_sum(year=year, month_filter=Q(month=month), statuses=statuses),
     ).annotate(
@@ -177,8 +175,22 @@ def annotate_year_figures(
             When(_on_roster() & Q(_lagging_condition(month)), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
-        )
+        ),
+        # For sorting only; the rate shown comes from completion_rate().
+        completion_ratio=Case(
+            When(_on_roster(), then=F("ytd_completed") * 1.0 / F("planned_investment")),
+            default=None,
+            output_field=FloatField(),
+        ),
     )
+
+
+def plan_subquery(year: int) -> Subquery:
+    """A project's planned investment for ``year``; NULL without a plan."""
+    from .models import AnnualPlan
+
+    plan = AnnualPlan.objects.filter(project=OuterRef("pk"), year=year).values("planned_investment")[:1]
+    return Subquery(plan, output_field=_money_field())
 
 
 def _on_roster() -> Q:
@@ -235,6 +247,46 @@ class Rollup:
     @property
     def is_lagging(self) -> bool:
         return is_lagging(self.completed_investment, self.planned_investment, self.month)
+
+
+@dataclass(frozen=True)
+class ProjectFigures:
+    """One project's figures for a reporting month, as a row or a card shows them."""
+
+    month: int
+    planned: Decimal | None
+    completed: Decimal
+    month_completed: Decimal
+
+    @property
+    def completion_rate(self) -> Decimal | None:
+        return completion_rate(self.completed, self.planned)
+
+    @property
+    def schedule_progress(self) -> Decimal:
+        return schedule_progress(self.month)
+
+    @property
+    def gap_points(self) -> Decimal | None:
+        return gap_points(self.completed, self.planned, self.month)
+
+    @property
+    def is_lagging(self) -> bool:
+        return is_lagging(self.completed, self.planned, self.month)
+
+    @property
+    def colour(self) -> str | None:
+        return lag_colour(self.gap_points)
+
+
+def figures_of(project, *, month: int) -> ProjectFigures:
+    """The figures of a project from ``annotate_year_figures``."""
+    return ProjectFigures(
+        month=month,
+        planned=project.planned_investment,
+        completed=_normalise(project.ytd_completed or ZERO),
+        month_completed=_normalise(project.month_completed or ZERO),
+    )
 
 
 def rollup(projects: QuerySet, *, year: int, month: int, include_submitted: bool = False) -> Rollup:

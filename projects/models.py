@@ -1,7 +1,9 @@
 """Investment projects and what is recorded about them: stage history,
 "三个一批" batches, annual plans, monthly progress and approval milestones."""
 
+import uuid
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -113,8 +115,9 @@ class Project(TimeStampedModel):
     location = models.CharField(_("location"), max_length=200, blank=True)
     contact_person = models.CharField(_("contact person"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", "version"])
 
     class Meta:
         ordering = ["name"]
@@ -338,8 +341,9 @@ class MonthlyProgress(TimeStampedModel):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", "version"])
 
     class Meta:
         ordering = ["project", "-year", "-month"]
@@ -366,6 +370,11 @@ class MonthlyProgress(TimeStampedModel):
             models.Index(fields=["year", "month", "status"], name="projects_progress_period_idx"),
         ]
         permissions = [("review_monthlyprogress", _("Can approve or return monthly progress"))]
+
+    @property
+    def is_editable(self) -> bool:
+        """Drafts and returned reports can be changed; submitted and approved ones are locked."""
+        return self.status in (ProgressStatus.DRAFT, ProgressStatus.RETURNED)
 
     def clean(self):
         # Progress can be logged for the month under way, never for one to come.
@@ -417,8 +426,9 @@ class ApprovalMilestone(TimeStampedModel):
     completed_date = models.DateField(_("completion date"), null=True, blank=True)
     document_number = models.CharField(_("document number"), max_length=100, blank=True)
     note = models.TextField(_("note"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", "version"])
 
     class Meta:
         ordering = ["project", "kind", "phase"]
@@ -453,3 +463,42 @@ class ApprovalMilestone(TimeStampedModel):
         if self.kind == MilestoneKind.CONSTRUCTION_PERMIT:
             label = _("%(kind)s (phase %(phase)s)") % {"kind": label, "phase": self.phase}
         return f"{self.project}: {label}"
+
+
+def _photo_path(instance, filename):
+    # Random names: nothing about the upload's own name reaches the disk.
+    return f"progress/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class ProgressPhoto(models.Model):
+    """A photo of what is built (形象进度), attached to a monthly report.
+
+    Stored under MEDIA_ROOT with a random name and served only to users who may
+    read the project.
+    """
+
+    report = models.ForeignKey(
+        MonthlyProgress, verbose_name=_("monthly report"), on_delete=models.CASCADE, related_name="photos"
+    )
+    image = models.ImageField(_("photo"), upload_to=_photo_path)
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=_photo_path)
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["report", "uploaded_at", "pk"]
+        verbose_name = _("progress photo")
+        verbose_name_plural = _("progress photos")
+
+    def __str__(self):
+        return self.caption or _("Photo %(number)s") % {"number": self.pk}

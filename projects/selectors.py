@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import F, Prefetch, QuerySet, Value
+from django.utils import timezone
 
 from . import figures
 from .models import MonthlyProgress, Project
@@ -38,4 +39,74 @@ def projects_with_figures(
     base = Project.objects.all() if projects is None else projects
     return figures.annotate_year_figures(
         base, year=period.year, month=period.month, include_submitted=include_submitted
+    )
+
+
+def default_period() -> Period:
+    """The latest month with approved figures; before any, the month under way."""
+    latest = latest_period()
+    if latest is not None:
+        return latest
+    today = timezone.localdate()
+    return Period(today.year, today.month)
+
+
+def current_month() -> Period:
+    today = timezone.localdate()
+    return Period(today.year, today.month)
+
+
+PROJECT_ROW_RELATED = [
+    "enterprise",
+    "park",
+    "industry__cluster",
+    "responsible_leader",
+    "responsible_unit",
+    "staff_in_charge",
+]
+
+
+def project_rows(projects: QuerySet, *, period: Period) -> QuerySet:
+    """Projects as lists show them: their related names and the period's figures."""
+    return projects_with_figures(projects.select_related(*PROJECT_ROW_RELATED), period=period)
+
+
+def project_for_page(pk: int, *, period: Period) -> Project:
+    return project_rows(Project.objects.filter(pk=pk), period=period).get()
+
+
+def year_reports(project: Project, year: int) -> QuerySet:
+    return (
+        project.monthly_progress.filter(year=year)
+        .select_related("submitted_by", "reviewed_by")
+        .prefetch_related("photos")
+        .order_by("month")
+    )
+
+
+def grid_projects(projects: QuerySet, *, period: Period) -> QuerySet:
+    """The batch grid's projects with this month's report and the approved total before it."""
+    before = Period(period.year, period.month - 1) if period.month > 1 else None
+    reports = MonthlyProgress.objects.filter(year=period.year, month=period.month)
+    projects = projects.select_related("enterprise").prefetch_related(
+        Prefetch("monthly_progress", queryset=reports, to_attr="month_reports")
+    )
+    if before is None:
+        return projects.annotate(
+            planned_investment=figures.plan_subquery(period.year), ytd_before=Value(figures.ZERO)
+        )
+    return projects_with_figures(projects, period=before).annotate(ytd_before=F("ytd_completed"))
+
+
+def reports_due(projects: QuerySet, *, period: Period) -> QuerySet:
+    """Projects (from those given) with no report at all for ``period``."""
+    return projects.exclude(monthly_progress__year=period.year, monthly_progress__month=period.month)
+
+
+def reports_in(status: str, projects: QuerySet | None = None) -> QuerySet:
+    reports = MonthlyProgress.objects.filter(status=status)
+    if projects is not None:
+        reports = reports.filter(project__in=projects)
+    return reports.select_related("project", "project__enterprise", "submitted_by", "reviewed_by").order_by(
+        "-year", "-month", "project__name"
     )

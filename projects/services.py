@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import datetime
+import io
+from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
 
-from .models import Project, StageChange
+from .choices import ProgressStatus
+from .models import ApprovalMilestone, MonthlyProgress, ProgressPhoto, Project, StageChange
+from .permissions import ensure_can_create, ensure_can_edit, ensure_can_review
 
 # Fields a caller may not set through project_create/project_update: the
 # stage moves only through project_change_stage, which records why.
@@ -32,6 +40,7 @@ def project_create(
     stage_changed_on: datetime.date | None = None,
 ) -> Project:
     """Create a project and record the stage it starts at."""
+    ensure_can_create(user)
     _check_fields(data)
     stage_changed_on = stage_changed_on or timezone.localdate()
     validate_not_future(stage_changed_on)
@@ -55,24 +64,60 @@ def project_update(
     project: Project,
     user,
     data: dict[str, Any],
+    expected_version: int | None = None,
     stage: int | None = None,
     stage_changed_on: datetime.date | None = None,
     stage_reason: str = "",
 ) -> Project:
-    """Change a project's attributes and, if ``stage`` differs, move its stage."""
+    """Change a project's attributes and, if ``stage`` differs, move its stage.
+
+    ``expected_version`` is the version the editor loaded; if someone saved in
+    between, the change is refused rather than overwriting theirs.
+    """
     _check_fields(data)
-    changed = [name for name, value in data.items() if getattr(project, name) != value]
+    locked = lock_current(Project, project.pk, expected_version)
+    ensure_can_edit(user, locked)
+    changed = [name for name, value in data.items() if getattr(locked, name) != value]
     for name in changed:
-        setattr(project, name, data[name])
+        setattr(locked, name, data[name])
     if changed:
-        project.full_clean()
-        project._history_user = user
-        project.save(update_fields=[*changed, "updated_at"])
-    if stage is not None and stage != project.stage:
+        locked.full_clean()
+        locked._history_user = user  # simple-history's hook for who made the change
+        locked.version += 1
+        locked.save(update_fields=[*changed, "version", "updated_at"])
+    if stage is not None and stage != locked.stage:
         project_change_stage(
-            project=project, user=user, stage=stage, changed_on=stage_changed_on, reason=stage_reason
+            project=locked, user=user, stage=stage, changed_on=stage_changed_on, reason=stage_reason
         )
+    _copy_state(locked, project)
     return project
+
+
+class StaleVersion(ValidationError):
+    """Someone else saved the record after the editor loaded it."""
+
+
+def lock_current(model, pk, expected_version: int | None):
+    """Lock a row for the rest of the transaction and refuse it if it moved on."""
+    locked = model.objects.select_for_update().get(pk=pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleVersion(
+            _(
+                "Someone else saved this %(what)s after you opened it (at %(when)s). "
+                "Reload the page to see their changes, then make yours again."
+            )
+            % {
+                "what": model._meta.verbose_name,
+                "when": timezone.localtime(locked.updated_at).strftime("%Y-%m-%d %H:%M"),
+            },
+            code="stale",
+        )
+    return locked
+
+
+def _copy_state(source, target) -> None:
+    if source is not target:
+        target.__dict__.update({k: v for k, v in source.__dict__.items() if not k.startswith("_")})
 
 
 def validate_not_future(changed_on: datetime.date) -> None:
@@ -112,11 +157,13 @@ def project_change_stage(
     stage: int,
     changed_on: datetime.date | None = None,
     reason: str = "",
+    expected_version: int | None = None,
 ) -> StageChange:
     """Move a project along its lifecycle. Going back is a correction and needs a reason."""
     # Lock the row so two people moving the same project cannot both record
     # a change from the same old stage.
-    locked = Project.objects.select_for_update().get(pk=project.pk)
+    locked = lock_current(Project, project.pk, expected_version)
+    ensure_can_edit(user, locked)
     reason = (reason or "").strip()
     changed_on = changed_on or timezone.localdate()
     validate_stage_change(project=locked, to_stage=stage, reason=reason, changed_on=changed_on)
@@ -131,7 +178,324 @@ def project_change_stage(
     change.full_clean()
     change.save()
     locked.stage = stage
+    locked.version += 1
     locked._history_user = user
-    locked.save(update_fields=["stage", "updated_at"])
+    locked.save(update_fields=["stage", "version", "updated_at"])
     project.stage = stage
+    project.version = locked.version
     return change
+
+
+# --- Monthly progress ---------------------------------------------------------
+
+PROGRESS_FIELDS = ("completed_investment", "physical_progress", "problems")
+
+
+def _stamp(obj, user, reason: str = "") -> None:
+    obj._history_user = user
+    if reason:
+        obj._change_reason = reason
+
+
+@transaction.atomic
+def progress_save(
+    *,
+    project: Project,
+    year: int,
+    month: int,
+    user,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+    submit: bool = False,
+) -> MonthlyProgress:
+    """Create or change a project's report for a month, and optionally submit it.
+
+    Submitted and approved reports are locked: a reviewer returns or reopens
+    them first.
+    """
+    unknown = set(data) - set(PROGRESS_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)}")
+    ensure_can_edit(user, project)
+    existing = (
+        MonthlyProgress.objects.select_for_update().filter(project=project, year=year, month=month).first()
+    )
+    if existing is None:
+        report = MonthlyProgress(project=project, year=year, month=month)
+    else:
+        report = lock_current(MonthlyProgress, existing.pk, expected_version)
+        if not report.is_editable:
+            raise ValidationError(_locked_message(report), code="locked")
+    changed = [name for name, value in data.items() if getattr(report, name) != value]
+    for name in changed:
+        setattr(report, name, data[name])
+    if submit:
+        report.status = ProgressStatus.SUBMITTED
+        report.submitted_by = user
+        report.submitted_at = timezone.now()
+    if existing is not None and not changed and not submit:
+        return report
+    report.full_clean()
+    report.version = 1 if existing is None else report.version + 1
+    _stamp(report, user)
+    report.save()
+    return report
+
+
+def _locked_message(report: MonthlyProgress) -> str:
+    if report.status == ProgressStatus.APPROVED:
+        return _("The report for %(year)s-%(month)02d is approved and locked; a reviewer must reopen it.") % {
+            "year": report.year,
+            "month": report.month,
+        }
+    return _("The report for %(year)s-%(month)02d is waiting for review and cannot be changed now.") % {
+        "year": report.year,
+        "month": report.month,
+    }
+
+
+@dataclass
+class GridRow:
+    """One project's line in the batch entry grid."""
+
+    project: Project
+    data: dict[str, Any]
+    expected_version: int | None = None
+
+
+class GridErrors(Exception):
+    """Some rows of a grid were refused; none was saved. ``errors`` maps row index to its error."""
+
+    def __init__(self, errors: dict[int, ValidationError]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@transaction.atomic
+def progress_save_many(*, rows: list[GridRow], year: int, month: int, user, submit: bool = False):
+    """Save a month's reports for several projects: every row, or none of them."""
+    saved, errors = [], {}
+    for index, row in enumerate(rows):
+        try:
+            with transaction.atomic():
+                saved.append(
+                    progress_save(
+                        project=row.project,
+                        year=year,
+                        month=month,
+                        user=user,
+                        data=row.data,
+                        expected_version=row.expected_version,
+                        submit=submit,
+                    )
+                )
+        except ValidationError as error:
+            errors[index] = error
+        except PermissionDenied as error:
+            errors[index] = ValidationError(str(error))
+    if errors:
+        raise GridErrors(errors)
+    return saved
+
+
+@transaction.atomic
+def progress_submit(*, report: MonthlyProgress, user, expected_version: int | None = None) -> MonthlyProgress:
+    """Send a draft or returned report to the reviewers."""
+    ensure_can_edit(user, report.project)
+    locked = lock_current(MonthlyProgress, report.pk, expected_version)
+    if not locked.is_editable:
+        raise ValidationError(_locked_message(locked), code="locked")
+    locked.status = ProgressStatus.SUBMITTED
+    locked.submitted_by = user
+    locked.submitted_at = timezone.now()
+    locked.version += 1
+    _stamp(locked, user)
+    locked.save(update_fields=["status", "submitted_by", "submitted_at", "version", "updated_at"])
+    _copy_state(locked, report)
+    return report
+
+
+def _review(report, user, *, allowed_from, to_status, reason, reason_required, verb):
+    ensure_can_review(user)
+    locked = lock_current(MonthlyProgress, report.pk, None)
+    if locked.status not in allowed_from:
+        raise ValidationError(
+            _("Only a %(allowed)s report can be %(verb)s; this one is %(status)s.")
+            % {
+                "allowed": "/".join(str(ProgressStatus(s).label) for s in allowed_from),
+                "verb": verb,
+                "status": locked.get_status_display(),
+            },
+            code="status",
+        )
+    reason = (reason or "").strip()
+    if reason_required and not reason:
+        raise ValidationError({"review_comment": _("Give the reason, so the reporter knows what to fix.")})
+    locked.status = to_status
+    locked.reviewed_by = user
+    locked.reviewed_at = timezone.now()
+    locked.review_comment = reason
+    locked.version += 1
+    _stamp(locked, user, reason=f"{verb}: {reason}" if reason else str(verb))
+    locked.save(
+        update_fields=["status", "reviewed_by", "reviewed_at", "review_comment", "version", "updated_at"]
+    )
+    _copy_state(locked, report)
+    return report
+
+
+@transaction.atomic
+def progress_approve(*, report: MonthlyProgress, user, comment: str = "") -> MonthlyProgress:
+    """Approve a submitted report: its figure becomes official and the report is locked."""
+    return _review(
+        report,
+        user,
+        allowed_from=[ProgressStatus.SUBMITTED],
+        to_status=ProgressStatus.APPROVED,
+        reason=comment,
+        reason_required=False,
+        verb=_("approved"),
+    )
+
+
+@transaction.atomic
+def progress_return(*, report: MonthlyProgress, user, reason: str) -> MonthlyProgress:
+    """Send a submitted report back to its reporter with the reason."""
+    return _review(
+        report,
+        user,
+        allowed_from=[ProgressStatus.SUBMITTED],
+        to_status=ProgressStatus.RETURNED,
+        reason=reason,
+        reason_required=True,
+        verb=_("returned"),
+    )
+
+
+@transaction.atomic
+def progress_reopen(*, report: MonthlyProgress, user, reason: str) -> MonthlyProgress:
+    """Unlock an approved report so it can be corrected; its figure stops counting until approved again."""
+    return _review(
+        report,
+        user,
+        allowed_from=[ProgressStatus.APPROVED],
+        to_status=ProgressStatus.RETURNED,
+        reason=reason,
+        reason_required=True,
+        verb=_("reopened"),
+    )
+
+
+@transaction.atomic
+def progress_review_many(*, reports, user, approve: bool, reason: str = "") -> int:
+    """Approve or return several reports at once: all of them, or none if one is refused."""
+    action = progress_approve if approve else progress_return
+    count = 0
+    for report in reports:
+        if approve:
+            action(report=report, user=user, comment=reason)
+        else:
+            action(report=report, user=user, reason=reason)
+        count += 1
+    return count
+
+
+# --- Photos -------------------------------------------------------------------
+
+PHOTO_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif"}
+THUMBNAIL_SIZE = (480, 360)
+
+
+def _read_image(upload) -> tuple[Image.Image, str]:
+    if upload.size > settings.MAX_PHOTO_BYTES:
+        raise ValidationError(
+            {
+                "image": _("The photo is %(size)s MB; the limit is %(limit)s MB.")
+                % {
+                    "size": f"{upload.size / 1_048_576:.1f}",
+                    "limit": f"{settings.MAX_PHOTO_BYTES / 1_048_576:.0f}",
+                }
+            }
+        )
+    try:
+        upload.seek(0)
+        with Image.open(upload) as probe:
+            probe.verify()
+        upload.seek(0)
+        image = Image.open(upload)
+        image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError({"image": _("This file is not a photo (JPEG, PNG, WebP or GIF).")}) from None
+    if image.format not in PHOTO_FORMATS:
+        raise ValidationError({"image": _("This file is not a photo (JPEG, PNG, WebP or GIF).")})
+    return image, PHOTO_FORMATS[image.format]
+
+
+@transaction.atomic
+def photo_add(*, report: MonthlyProgress, user, upload, caption: str = "") -> ProgressPhoto:
+    """Attach a photo to a report; the type is read from the content, never from the name."""
+    ensure_can_edit(user, report.project)
+    if report.status == ProgressStatus.APPROVED:
+        raise ValidationError(_locked_message(report), code="locked")
+    image, extension = _read_image(upload)
+    thumb = ImageOps.exif_transpose(image).convert("RGB")
+    thumb.thumbnail(THUMBNAIL_SIZE)
+    buffer = io.BytesIO()
+    thumb.save(buffer, "JPEG", quality=82)
+    upload.seek(0)
+    photo = ProgressPhoto(report=report, caption=caption.strip(), uploaded_by=user)
+    photo.image.save(f"photo{extension}", File(upload), save=False)
+    photo.thumbnail.save("thumb.jpg", ContentFile(buffer.getvalue()), save=False)
+    _stamp(photo, user)
+    photo.save()
+    return photo
+
+
+@transaction.atomic
+def photo_delete(*, photo: ProgressPhoto, user) -> None:
+    ensure_can_edit(user, photo.report.project)
+    if photo.report.status == ProgressStatus.APPROVED:
+        raise ValidationError(_locked_message(photo.report), code="locked")
+    _stamp(photo, user)
+    files = [photo.image, photo.thumbnail]
+    photo.delete()
+    # Files go only once the row is surely gone.
+    transaction.on_commit(lambda: [f.storage.delete(f.name) for f in files])
+
+
+# --- Approval milestones -----------------------------------------------------
+
+MILESTONE_FIELDS = ("status", "planned_date", "completed_date", "document_number", "department", "note")
+
+
+@transaction.atomic
+def milestone_update(
+    *, milestone: ApprovalMilestone, user, data: dict[str, Any], expected_version: int | None = None
+) -> ApprovalMilestone:
+    """Record how far an approval procedure has got."""
+    unknown = set(data) - set(MILESTONE_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)}")
+    ensure_can_edit(user, milestone.project)
+    locked = lock_current(ApprovalMilestone, milestone.pk, expected_version)
+    changed = [name for name, value in data.items() if getattr(locked, name) != value]
+    if not changed:
+        return milestone
+    for name in changed:
+        setattr(locked, name, data[name])
+    locked.full_clean()
+    locked.version += 1
+    _stamp(locked, user)
+    locked.save(update_fields=[*changed, "version", "updated_at"])
+    _copy_state(locked, milestone)
+    return milestone
+
+
+@transaction.atomic
+def milestone_create(*, project: Project, user, data: dict[str, Any]) -> ApprovalMilestone:
+    ensure_can_edit(user, project)
+    milestone = ApprovalMilestone(project=project, **data)
+    milestone.full_clean()
+    _stamp(milestone, user)
+    milestone.save()
+    return milestone

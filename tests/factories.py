@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import factory
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from enterprises.models import Enterprise, EnterpriseYearlyFigure, Honour
@@ -27,6 +28,7 @@ from projects.models import (
     StageChange,
 )
 from zone_portal.models import Cluster, Department, Industry, Leader, Park, User
+from zone_portal.roles import GROUP_NAMES
 
 
 def valid_credit_code(n: int) -> str:
@@ -46,10 +48,17 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ["username"]
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     display_name = factory.Sequence(lambda n: f"用户{n}")
     password = factory.django.Password("test-pass-123")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        """``UserFactory(roles=[Role.STAFF])`` puts the user in those role groups."""
+        if create and extracted:
+            self.groups.add(*Group.objects.filter(name__in=[GROUP_NAMES[role] for role in extracted]))
 
 
 class ParkFactory(factory.django.DjangoModelFactory):

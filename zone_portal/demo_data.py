@@ -143,15 +143,6 @@ LEADERS = [
     {"name": "冯雪梅", "title": "党工委委员、管委会副主任", "department": "党政办"},
 ]
 
-# role: group name
-GROUPS = {
-    "admin": "管理员",
-    "leader": "领导",
-    "reviewer": "审核员",
-    "staff": "项目专员",
-    "unit": "责任单位",
-}
-
 # Fixed demo passwords: long enough and not in Django's common-password list.
 USERS = [
     {

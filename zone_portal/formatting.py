@@ -17,3 +17,11 @@ def percent(rate: Decimal | None) -> str:
     if rate is None:
         return "—"
     return f"{(Decimal(rate) * 100).quantize(CENT, rounding=ROUND_HALF_UP):.2f}%"
+
+
+def points(value: Decimal | None) -> str:
+    """A gap in percentage points with its sign (+6.10 / −3.25)."""
+    if value is None:
+        return "—"
+    value = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return f"+{value:.2f}" if value > 0 else f"−{-value:.2f}" if value < 0 else "0.00"

@@ -8,11 +8,12 @@ from projects import services
 from projects.choices import Level, Stage
 from projects.models import Project, StageChange
 from tests.factories import EnterpriseFactory, ParkFactory, UserFactory
+from zone_portal.roles import Role
 
 
 @pytest.fixture
-def staff(db):
-    return UserFactory(username="zhuanyuan")
+def staff(db):  # an administrator: these tests are about the rules, not the scope
+    return UserFactory(username="zhuanyuan", roles=[Role.ADMIN])
 
 
 @pytest.fixture

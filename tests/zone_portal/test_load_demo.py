@@ -26,7 +26,7 @@ from projects.models import (
     Project,
     StageChange,
 )
-from zone_portal import demo_data
+from zone_portal import demo_data, roles
 from zone_portal.models import Cluster, Industry, Leader, Park, User
 
 APPS = ("zone_portal", "enterprises", "projects", "auth")
@@ -255,7 +255,7 @@ def test_demo_users_log_in_with_their_roles(demo, client):
     for row in demo_data.USERS:
         user = User.objects.get(username=row["username"])
         validate_password(row["password"], user)
-        assert user.groups.filter(name=demo_data.GROUPS[row["role"]]).exists()
+        assert user.groups.filter(name=roles.GROUP_NAMES[row["role"]]).exists()
         assert user.is_staff
         assert client.login(username=row["username"], password=row["password"]), row["username"]
         client.logout()

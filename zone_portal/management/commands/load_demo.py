@@ -11,7 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -29,9 +29,8 @@ from projects.models import (
     StageChange,
 )
 from zone_portal import demo_data as data
+from zone_portal import roles
 from zone_portal.models import Cluster, Department, Industry, Leader, Park, User
-
-ZONE_APPS = ("zone_portal", "enterprises", "projects")
 
 ROLE_LABELS = {
     "admin": "管理员 administrator (superuser)",
@@ -208,25 +207,10 @@ class Command(BaseCommand):
         self.history_user = self.users["admin"]
 
     def load_groups(self):
-        zone_permissions = Permission.objects.filter(content_type__app_label__in=ZONE_APPS)
-        view = zone_permissions.filter(codename__startswith="view_")
-        staff_edit = zone_permissions.filter(
-            content_type__app_label="projects", codename__regex=r"^(add|change)_"
-        )
-        permissions = {
-            "admin": Permission.objects.filter(content_type__app_label__in=[*ZONE_APPS, "auth"]),
-            "leader": view,
-            "reviewer": view,
-            "staff": view | staff_edit,
-            "unit": view,
-        }
-        for role, name in data.GROUPS.items():
-            group, created = Group.objects.get_or_create(name=name)
-            if created:
-                self.created[Group._meta.label] += 1
-            # set() only writes the difference, so a second run changes nothing.
-            group.permissions.set(permissions[role])
-            self.users[role].groups.add(group)
+        # The groups exist after migrate; this only puts the demo users in them.
+        roles.sync_role_groups()
+        for role, user in self.users.items():
+            user.groups.add(Group.objects.get(name=roles.GROUP_NAMES[role]))
 
     def load_enterprises(self):
         self.enterprises = {}

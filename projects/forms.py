@@ -1,0 +1,217 @@
+"""Forms of the staff workspace. They validate input; the services make the changes."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zone_portal.forms import BootstrapFormMixin
+from zone_portal.models import User
+from zone_portal.roles import GROUP_NAMES, Role
+
+from .choices import Stage
+from .models import ApprovalMilestone, MonthlyProgress, Project
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class VersionedForm(BootstrapFormMixin, forms.Form):
+    """Carries the version the editor loaded, so a save after someone else's is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def expected_version(self) -> int | None:
+        return self.cleaned_data.get("version")
+
+
+PROJECT_FIELDS = [
+    "name",
+    "code",
+    "enterprise",
+    "nature",
+    "level",
+    "industry",
+    "park",
+    "construction_content",
+    "total_investment",
+    "land_area",
+    "planned_start",
+    "planned_completion",
+    "actual_start",
+    "actual_completion",
+    "responsible_leader",
+    "responsible_unit",
+    "staff_in_charge",
+    "on_white_list",
+    "location",
+    "contact_person",
+    "contact_phone",
+]
+
+
+class ProjectForm(BootstrapFormMixin, forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Project
+        fields = PROJECT_FIELDS
+        widgets = {
+            "construction_content": forms.Textarea(attrs={"rows": 3}),
+            "planned_start": DATE_INPUT,
+            "planned_completion": DATE_INPUT,
+            "actual_start": DATE_INPUT,
+            "actual_completion": DATE_INPUT,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff_in_charge"].queryset = User.objects.filter(
+            groups__name=GROUP_NAMES[Role.STAFF], is_active=True
+        ).distinct()
+        self.fields["enterprise"].queryset = self.fields["enterprise"].queryset.only("pk", "name")
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def project_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in PROJECT_FIELDS}
+
+
+class ProjectCreateForm(ProjectForm):
+    stage = forms.TypedChoiceField(
+        label=_("stage"), choices=Stage.choices, coerce=int, initial=Stage.PLANNING
+    )
+    stage_changed_on = forms.DateField(
+        label=_("at this stage since"), widget=DATE_INPUT, initial=timezone.localdate, required=False
+    )
+
+
+class StageChangeForm(VersionedForm):
+    stage = forms.TypedChoiceField(label=_("new stage"), choices=Stage.choices, coerce=int)
+    changed_on = forms.DateField(label=_("date of change"), widget=DATE_INPUT, initial=timezone.localdate)
+    reason = forms.CharField(
+        label=_("reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when moving back to an earlier stage."),
+    )
+
+
+class ProgressForm(VersionedForm):
+    completed_investment = forms.DecimalField(
+        label=_("investment completed this month (10k yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+    )
+    physical_progress = forms.CharField(
+        label=_("physical progress"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    problems = forms.CharField(label=_("problems"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    @classmethod
+    def for_report(cls, report: MonthlyProgress | None, **kwargs):
+        initial = {}
+        if report is not None:
+            initial = {
+                "completed_investment": report.completed_investment,
+                "physical_progress": report.physical_progress,
+                "problems": report.problems,
+                "version": report.version,
+            }
+        return cls(initial=initial, **kwargs)
+
+    def progress_data(self) -> dict:
+        return {
+            name: self.cleaned_data[name]
+            for name in ("completed_investment", "physical_progress", "problems")
+        }
+
+
+class GridRowForm(ProgressForm):
+    """One project's line of the batch grid; a line left empty is skipped."""
+
+    project = forms.IntegerField(widget=forms.HiddenInput)
+    completed_investment = forms.DecimalField(
+        label=_("this month (10k yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+    )
+    physical_progress = forms.CharField(
+        label=_("physical progress"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    problems = forms.CharField(label=_("problems"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def is_blank(self) -> bool:
+        data = self.cleaned_data
+        return (
+            data.get("completed_investment") is None
+            and not data.get("physical_progress")
+            and not data.get("problems")
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (cleaned.get("physical_progress") or cleaned.get("problems")) and cleaned.get(
+            "completed_investment"
+        ) is None:
+            self.add_error("completed_investment", _("Enter this month's completed investment (0 if none)."))
+        return cleaned
+
+
+class ReviewForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(label=_("reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PhotoForm(BootstrapFormMixin, forms.Form):
+    image = forms.FileField(
+        label=_("photo"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+    caption = forms.CharField(label=_("caption"), max_length=200, required=False)
+
+
+class MilestoneForm(BootstrapFormMixin, forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = ApprovalMilestone
+        fields = [
+            "kind",
+            "phase",
+            "department",
+            "status",
+            "planned_date",
+            "completed_date",
+            "document_number",
+            "note",
+        ]
+        widgets = {
+            "planned_date": DATE_INPUT,
+            "completed_date": DATE_INPUT,
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Kind and phase name the procedure; they are fixed once it exists.
+            for name in ("kind", "phase"):
+                self.fields[name].disabled = True
+            self.fields["version"].initial = self.instance.version
+
+    def milestone_data(self) -> dict:
+        names = ["department", "status", "planned_date", "completed_date", "document_number", "note"]
+        return {name: self.cleaned_data[name] for name in names}
+
+
+def apply_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's refusal on the form: on its field when the form has it, else on top."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)

@@ -1,0 +1,91 @@
+"""Who may read and change which projects. Pages, services and the API all ask here.
+
+* Every role reads every project.
+* Administrators change everything.
+* Project staff (项目专员) create projects, and change projects — attributes,
+  stage, milestones, monthly progress — where they are the staff member in
+  charge or that belong to their unit.
+* Reviewers (审核员) and administrators approve, return and reopen reports.
+* Leaders and responsible units only read.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from zone_portal.roles import Role, has_role, is_admin, roles_of
+
+from .models import MonthlyProgress, Project
+
+
+def can_read_projects(user) -> bool:
+    return bool(roles_of(user))
+
+
+def edit_scope(user) -> Q | None:
+    """The projects a user may change, as a filter; None when they may change none."""
+    if is_admin(user):
+        return Q()
+    if not has_role(user, Role.STAFF):
+        return None
+    scope = Q(staff_in_charge=user)
+    if user.department_id:
+        scope |= Q(responsible_unit_id=user.department_id)
+    return scope
+
+
+def readable_projects(user) -> QuerySet:
+    return Project.objects.all() if can_read_projects(user) else Project.objects.none()
+
+
+def editable_projects(user, projects: QuerySet | None = None) -> QuerySet:
+    projects = Project.objects.all() if projects is None else projects
+    scope = edit_scope(user)
+    return projects.none() if scope is None else projects.filter(scope)
+
+
+def can_edit_project(user, project: Project) -> bool:
+    if is_admin(user):
+        return True
+    if not has_role(user, Role.STAFF):
+        return False
+    return project.staff_in_charge_id == user.pk or (
+        user.department_id is not None and project.responsible_unit_id == user.department_id
+    )
+
+
+def can_create_project(user) -> bool:
+    return has_role(user, Role.ADMIN, Role.STAFF)
+
+
+def can_review(user) -> bool:
+    return has_role(user, Role.ADMIN, Role.REVIEWER)
+
+
+def can_read_report(user, report: MonthlyProgress) -> bool:
+    return can_read_projects(user)
+
+
+def ensure_can_read(user) -> None:
+    if not can_read_projects(user):
+        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
+
+
+def ensure_can_edit(user, project: Project) -> None:
+    if not can_edit_project(user, project):
+        raise PermissionDenied(
+            _("You may not change “%(project)s”: it is not in your charge or your unit's.")
+            % {"project": project.name}
+        )
+
+
+def ensure_can_create(user) -> None:
+    if not can_create_project(user):
+        raise PermissionDenied(_("Only project staff and administrators create projects."))
+
+
+def ensure_can_review(user) -> None:
+    if not can_review(user):
+        raise PermissionDenied(_("Only reviewers approve, return or reopen monthly reports."))

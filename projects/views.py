@@ -1,0 +1,530 @@
+"""The staff workspace's project pages. Thin: selectors read, forms check, services write."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Sum
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import figures, selectors, services
+from .choices import ProgressStatus
+from .filtersets import ProjectFilterSet
+from .forms import (
+    GridRowForm,
+    MilestoneForm,
+    PhotoForm,
+    ProgressForm,
+    ProjectCreateForm,
+    ProjectForm,
+    ReviewForm,
+    StageChangeForm,
+    apply_service_errors,
+)
+from .models import ApprovalMilestone, MonthlyProgress, ProgressPhoto, Project
+from .permissions import (
+    can_create_project,
+    can_edit_project,
+    can_review,
+    editable_projects,
+    ensure_can_create,
+    ensure_can_edit,
+    ensure_can_read,
+    ensure_can_review,
+)
+from .selectors import Period
+
+PAGE_SIZE = 25
+
+
+def _period_from(request, default: Period) -> Period:
+    """The reporting month asked for in the query string, else ``default``."""
+    try:
+        year = int(request.GET.get("year", default.year))
+        month = int(request.GET.get("month", default.month))
+    except ValueError:
+        return default
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        return default
+    return Period(year, month)
+
+
+# --- Projects ------------------------------------------------------------------
+
+
+@login_required
+def project_list(request):
+    ensure_can_read(request.user)
+    period = _period_from(request, selectors.default_period())
+    rows = selectors.project_rows(Project.objects.all(), period=period)
+    filterset = ProjectFilterSet(request.GET or None, queryset=rows)
+    projects = filterset.qs if filterset.is_bound else rows
+    if not filterset.is_bound or not filterset.form.cleaned_data.get("ordering"):
+        projects = projects.order_by("name", "pk")
+    totals = projects.order_by().aggregate(count=Count("pk"), total=Sum("total_investment"))
+    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    for project in page:
+        project.figures = figures.figures_of(project, month=period.month)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "projects/project_list.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "period": period,
+            "schedule": figures.schedule_progress(period.month),
+            "totals": totals,
+            "query": query.urlencode(),
+            "can_create": can_create_project(request.user),
+            "months": range(1, 13),
+        },
+    )
+
+
+@login_required
+def project_detail(request, pk):
+    ensure_can_read(request.user)
+    period = _period_from(request, selectors.default_period())
+    project = get_object_or_404(selectors.project_rows(Project.objects.filter(pk=pk), period=period))
+    project.figures = figures.figures_of(project, month=period.month)
+    reports = list(selectors.year_reports(project, period.year))
+    chart = _progress_chart(reports, project.planned_investment, period)
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "period": period,
+            "reports": reports,
+            "chart": chart,
+            "milestones": project.milestones.select_related("department"),
+            "memberships": project.batch_memberships.select_related("batch"),
+            "stage_changes": project.stage_changes.select_related("changed_by").order_by(
+                "-changed_on", "-recorded_at"
+            ),
+            "plans": project.annual_plans.order_by("-year"),
+            "can_edit": can_edit_project(request.user, project),
+            "years": range(period.year - 2, period.year + 2),
+            "months": range(1, 13),
+            "current": selectors.current_month(),
+            "photo_count": sum(len(report.photos.all()) for report in reports),
+        },
+    )
+
+
+def _progress_chart(reports, planned, period: Period) -> dict:
+    """Month by month: completed (counted reports only) and the cumulative against the straight-line plan."""
+    by_month = {
+        report.month: report.completed_investment
+        for report in reports
+        if report.status in figures.counted_statuses()
+    }
+    cumulative, running = [], figures.ZERO
+    for month in range(1, period.month + 1):
+        running += by_month.get(month, figures.ZERO)
+        cumulative.append(str(running))
+    return {
+        "months": [_("Month %(month)s") % {"month": m} for m in range(1, 13)],
+        "monthly": [str(by_month.get(m, "")) if m in by_month else None for m in range(1, 13)],
+        "cumulative": cumulative,
+        "schedule": [str(figures.schedule_progress(m) * planned) for m in range(1, 13)] if planned else [],
+        "labels": {
+            "monthly": _("completed in the month"),
+            "cumulative": _("completed this year"),
+            "schedule": _("time schedule of the plan"),
+        },
+    }
+
+
+@login_required
+def project_create(request):
+    ensure_can_create(request.user)
+    form = ProjectCreateForm(request.POST or None, initial={"staff_in_charge": request.user})
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.project_create(
+                user=request.user,
+                data=form.project_data(),
+                stage=form.cleaned_data["stage"],
+                stage_changed_on=form.cleaned_data["stage_changed_on"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Project “%(name)s” created.") % {"name": project.name})
+            return redirect("projects:detail", pk=project.pk)
+    return render(request, "projects/project_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def project_edit(request, pk):
+    project = get_object_or_404(Project, pk=pk)
+    ensure_can_edit(request.user, project)
+    form = ProjectForm(request.POST or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.project_update(
+                project=Project.objects.get(pk=pk),
+                user=request.user,
+                data=form.project_data(),
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("projects:detail", pk=pk)
+    return render(request, "projects/project_form.html", {"form": form, "project": project})
+
+
+@login_required
+def project_stage(request, pk):
+    project = get_object_or_404(Project, pk=pk)
+    ensure_can_edit(request.user, project)
+    form = StageChangeForm(request.POST or None, initial={"stage": project.stage, "version": project.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.project_change_stage(
+                project=project,
+                user=request.user,
+                stage=form.cleaned_data["stage"],
+                changed_on=form.cleaned_data["changed_on"],
+                reason=form.cleaned_data["reason"],
+                expected_version=form.expected_version(),
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Stage changed to %(stage)s.") % {"stage": project.get_stage_display()}
+            )
+            return redirect("projects:detail", pk=pk)
+    return render(request, "projects/project_stage.html", {"form": form, "project": project})
+
+
+# --- Monthly progress ----------------------------------------------------------
+
+
+@login_required
+def progress_entry(request, pk, year, month):
+    """One project's report for a month: write, save as draft or submit, add photos."""
+    project = get_object_or_404(Project, pk=pk)
+    ensure_can_read(request.user)
+    if not 1 <= month <= 12:
+        raise Http404
+    report = (
+        MonthlyProgress.objects.filter(project=project, year=year, month=month)
+        .select_related("submitted_by", "reviewed_by")
+        .prefetch_related("photos")
+        .first()
+    )
+    editable = can_edit_project(request.user, project) and (report is None or report.is_editable)
+    if request.method == "POST":
+        ensure_can_edit(request.user, project)
+        form = ProgressForm(request.POST)
+        if form.is_valid():
+            try:
+                report = services.progress_save(
+                    project=project,
+                    year=year,
+                    month=month,
+                    user=request.user,
+                    data=form.progress_data(),
+                    expected_version=form.expected_version(),
+                    submit="submit" in request.POST,
+                )
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                if report.status == ProgressStatus.SUBMITTED:
+                    messages.success(request, _("Report submitted for review."))
+                else:
+                    messages.success(request, _("Report saved as a draft."))
+                return redirect("projects:progress", pk=pk, year=year, month=month)
+    else:
+        form = ProgressForm.for_report(report)
+    return render(
+        request,
+        "projects/progress_form.html",
+        {
+            "project": project,
+            "report": report,
+            "form": form,
+            "photo_form": PhotoForm(),
+            "editable": editable,
+            "can_edit_project": can_edit_project(request.user, project),
+            "can_review": can_review(request.user),
+            "review_form": ReviewForm(),
+            "period": Period(year, month),
+        },
+    )
+
+
+@login_required
+def progress_grid(request):
+    """Every project in my charge for one month, entered and saved together."""
+    period = _period_from(request, selectors.current_month())
+    mine = editable_projects(request.user)
+    if not mine.exists() and not can_create_project(request.user):
+        raise PermissionDenied(_("Only project staff log monthly progress."))
+    projects = list(selectors.grid_projects(mine, period=period).order_by("name", "pk"))
+    rows = []
+    for project in projects:
+        report = project.month_reports[0] if project.month_reports else None
+        prefix = f"p{project.pk}"
+        locked = report is not None and not report.is_editable
+        if request.method == "POST" and not locked:
+            form = GridRowForm(request.POST, prefix=prefix)
+        else:
+            form = GridRowForm(
+                prefix=prefix,
+                initial={
+                    "project": project.pk,
+                    "version": report.version if report else None,
+                    "completed_investment": report.completed_investment if report else None,
+                    "physical_progress": report.physical_progress if report else "",
+                    "problems": report.problems if report else "",
+                },
+            )
+        rows.append({"project": project, "report": report, "form": form, "locked": locked})
+    if request.method == "POST":
+        submit = "submit" in request.POST
+        open_rows = [row for row in rows if not row["locked"]]
+        valid = all([row["form"].is_valid() for row in open_rows])
+        if valid:
+            to_save = [row for row in open_rows if not row["form"].is_blank()]
+            try:
+                services.progress_save_many(
+                    rows=[
+                        services.GridRow(
+                            project=row["project"],
+                            data=row["form"].progress_data(),
+                            expected_version=row["form"].expected_version(),
+                        )
+                        for row in to_save
+                    ],
+                    year=period.year,
+                    month=period.month,
+                    user=request.user,
+                    submit=submit,
+                )
+            except services.GridErrors as errors:
+                for index, error in errors.errors.items():
+                    apply_service_errors(to_save[index]["form"], error)
+                valid = False
+            else:
+                if submit:
+                    text = _("%(count)s reports saved and submitted for review.")
+                else:
+                    text = _("%(count)s reports saved as drafts.")
+                messages.success(request, text % {"count": len(to_save)})
+                return redirect(f"{reverse('projects:grid')}?year={period.year}&month={period.month}")
+        if not valid:
+            bad = sum(1 for row in open_rows if row["form"].errors)
+            messages.error(
+                request,
+                _("Nothing was saved: %(count)s rows have errors, marked below. Fix them and save again.")
+                % {"count": bad},
+            )
+    return render(
+        request,
+        "projects/progress_grid.html",
+        {
+            "rows": rows,
+            "period": period,
+            "months": range(1, 13),
+            "current": selectors.current_month(),
+        },
+    )
+
+
+@login_required
+def review_queue(request):
+    """Submitted reports waiting for a reviewer; approve or return several at once."""
+    ensure_can_review(request.user)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        chosen = MonthlyProgress.objects.filter(pk__in=request.POST.getlist("report")).select_related(
+            "project"
+        )
+        if not chosen:
+            messages.error(request, _("Tick the reports first."))
+        else:
+            try:
+                count = services.progress_review_many(
+                    reports=list(chosen),
+                    user=request.user,
+                    approve="approve" in request.POST,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as error:
+                messages.error(
+                    request, _("Nothing was changed: %(error)s") % {"error": " ".join(error.messages)}
+                )
+            else:
+                text = (
+                    _("%(count)s reports approved.")
+                    if "approve" in request.POST
+                    else _("%(count)s reports returned.")
+                )
+                messages.success(request, text % {"count": count})
+                return redirect("projects:review")
+    reports = selectors.reports_in(ProgressStatus.SUBMITTED)
+    return render(request, "projects/review_queue.html", {"reports": reports, "form": form})
+
+
+@login_required
+@require_POST
+def progress_review(request, pk):
+    """Approve, return or reopen one report."""
+    report = get_object_or_404(MonthlyProgress.objects.select_related("project"), pk=pk)
+    form = ReviewForm(request.POST)
+    form.is_valid()
+    reason = form.cleaned_data.get("reason", "")
+    action = request.POST.get("action")
+    try:
+        if action == "approve":
+            services.progress_approve(report=report, user=request.user, comment=reason)
+            messages.success(request, _("Report approved."))
+        elif action == "return":
+            services.progress_return(report=report, user=request.user, reason=reason)
+            messages.success(request, _("Report returned to the reporter."))
+        elif action == "reopen":
+            services.progress_reopen(report=report, user=request.user, reason=reason)
+            messages.success(request, _("Report reopened for correction."))
+        elif action == "submit":
+            services.progress_submit(report=report, user=request.user)
+            messages.success(request, _("Report submitted for review."))
+        else:
+            raise Http404
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    default = reverse(
+        "projects:progress", kwargs={"pk": report.project_id, "year": report.year, "month": report.month}
+    )
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return redirect(target if target and safe else default)
+
+
+# --- Photos ----------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def photo_upload(request, pk):
+    report = get_object_or_404(MonthlyProgress.objects.select_related("project"), pk=pk)
+    form = PhotoForm(request.POST, request.FILES)
+    back = reverse(
+        "projects:progress", kwargs={"pk": report.project_id, "year": report.year, "month": report.month}
+    )
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect(back)
+    try:
+        services.photo_add(
+            report=report,
+            user=request.user,
+            upload=form.cleaned_data["image"],
+            caption=form.cleaned_data["caption"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Photo added."))
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def photo_delete(request, pk):
+    photo = get_object_or_404(ProgressPhoto.objects.select_related("report__project"), pk=pk)
+    report = photo.report
+    try:
+        services.photo_delete(photo=photo, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Photo removed."))
+    return redirect("projects:progress", pk=report.project_id, year=report.year, month=report.month)
+
+
+@login_required
+def photo_file(request, pk, kind):
+    """Photos are served through here, to users who may read the project, never as public files."""
+    ensure_can_read(request.user)
+    photo = get_object_or_404(ProgressPhoto, pk=pk)
+    field = {"full": photo.image, "thumb": photo.thumbnail}.get(kind)
+    if field is None or not field.name:
+        raise Http404
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=_content_type(field.name))
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _content_type(name: str) -> str:
+    extension = name.rsplit(".", 1)[-1].lower()
+    return {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}.get(
+        extension, "application/octet-stream"
+    )
+
+
+# --- Approval milestones -------------------------------------------------------------
+
+
+@login_required
+def milestone_edit(request, pk):
+    milestone = get_object_or_404(ApprovalMilestone.objects.select_related("project"), pk=pk)
+    project = milestone.project
+    ensure_can_edit(request.user, project)
+    form = MilestoneForm(request.POST or None, instance=milestone)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.milestone_update(
+                milestone=ApprovalMilestone.objects.get(pk=pk),
+                user=request.user,
+                data=form.milestone_data(),
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Approval procedure updated."))
+            return redirect(reverse("projects:detail", kwargs={"pk": project.pk}) + "#milestones")
+    return render(
+        request, "projects/milestone_form.html", {"form": form, "project": project, "milestone": milestone}
+    )
+
+
+@login_required
+def milestone_create(request, pk):
+    project = get_object_or_404(Project, pk=pk)
+    ensure_can_edit(request.user, project)
+    form = MilestoneForm(request.POST or None, instance=ApprovalMilestone(project=project))
+    if request.method == "POST" and form.is_valid():
+        data = form.milestone_data() | {
+            "kind": form.cleaned_data["kind"],
+            "phase": form.cleaned_data["phase"],
+        }
+        try:
+            services.milestone_create(project=project, user=request.user, data=data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Approval procedure added."))
+            return redirect(reverse("projects:detail", kwargs={"pk": project.pk}) + "#milestones")
+    return render(request, "projects/milestone_form.html", {"form": form, "project": project})

@@ -1,0 +1,87 @@
+"""The five roles and the Django groups that carry them.
+
+A role is a group membership; a superuser counts as an administrator. The
+groups are created (and given at least their baseline permissions) after every
+``migrate``, so every install has them; an administrator may grant more.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Role:
+    ADMIN = "admin"
+    LEADER = "leader"
+    REVIEWER = "reviewer"
+    STAFF = "staff"
+    UNIT = "unit"
+
+
+# Group names are what admins see and pick; they stay Chinese in every language.
+GROUP_NAMES = {
+    Role.ADMIN: "管理员",
+    Role.LEADER: "领导",
+    Role.REVIEWER: "审核员",
+    Role.STAFF: "项目专员",
+    Role.UNIT: "责任单位",
+}
+ROLE_BY_GROUP = {name: role for role, name in GROUP_NAMES.items()}
+
+ROLE_LABELS = {
+    Role.ADMIN: _("administrator"),
+    Role.LEADER: _("leader"),
+    Role.REVIEWER: _("reviewer"),
+    Role.STAFF: _("project staff"),
+    Role.UNIT: _("responsible unit"),
+}
+
+ZONE_APPS = ["zone_portal", "enterprises", "projects"]
+
+
+def roles_of(user) -> frozenset[str]:
+    """The user's roles, read once per request and kept on the user object."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_zone_roles", None)
+    if cached is None:
+        names = user.groups.values_list("name", flat=True)
+        cached = frozenset(ROLE_BY_GROUP[name] for name in names if name in ROLE_BY_GROUP)
+        if user.is_superuser:
+            cached |= {Role.ADMIN}
+        user._zone_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def is_admin(user) -> bool:
+    return has_role(user, Role.ADMIN)
+
+
+def baseline_permissions() -> dict[str, Q]:
+    """The model permissions each role needs in Django admin, as filters on Permission."""
+    zone = Q(content_type__app_label__in=ZONE_APPS)
+    view = zone & Q(codename__startswith="view_")
+    return {
+        Role.ADMIN: Q(content_type__app_label__in=[*ZONE_APPS, "auth"]),
+        Role.LEADER: view,
+        Role.REVIEWER: view | Q(content_type__app_label="projects", codename="review_monthlyprogress"),
+        Role.STAFF: view
+        | Q(
+            content_type__app_label="projects",
+            codename__regex=r"^(add|change)_(project|annualplan|monthlyprogress|approvalmilestone|progressphoto)$",
+        ),
+        Role.UNIT: view,
+    }
+
+
+def sync_role_groups(**kwargs) -> None:
+    """Create the role groups and add their baseline permissions (never removes any)."""
+    for role, condition in baseline_permissions().items():
+        group, _created = Group.objects.get_or_create(name=GROUP_NAMES[role])
+        group.permissions.add(*Permission.objects.filter(condition))

@@ -1,0 +1,54 @@
+"""Filters that write figures for people; the figures themselves come from projects.figures."""
+
+from django import template
+from django.http import QueryDict
+
+from projects import figures
+from zone_portal import formatting
+
+register = template.Library()
+
+
+@register.filter
+def money(value):
+    return formatting.money(value)
+
+
+@register.filter
+def yi(value):
+    """万元 shown as 亿元."""
+    return formatting.money(figures.to_yi(value))
+
+
+@register.filter
+def percent(value):
+    return formatting.percent(value)
+
+
+@register.filter
+def points(value):
+    return formatting.points(value)
+
+
+COLOUR_CLASSES = {"green": "text-success", "yellow": "text-warning-emphasis", "red": "text-danger"}
+
+
+@register.filter
+def lag_class(colour):
+    return COLOUR_CLASSES.get(colour, "text-secondary")
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, field):
+    """The list's query string sorting by ``field``, flipping the direction when already sorted by it."""
+    query = QueryDict(context["query"], mutable=True)
+    current = query.get("ordering", "")
+    query["ordering"] = f"-{field}" if current == field else field
+    query.pop("page", None)
+    return "?" + query.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def sort_mark(context, field):
+    current = QueryDict(context["query"]).get("ordering", "")
+    return "▲" if current == field else "▼" if current == f"-{field}" else ""
