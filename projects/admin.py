@@ -11,6 +11,7 @@ from zone_portal.formatting import money, percent
 
 from . import figures, selectors, services
 from .choices import BatchRole
+from .permissions import can_edit_project
 from .models import (
     AnnualPlan,
     ApprovalMilestone,
@@ -22,7 +23,28 @@ from .models import (
 )
 
 
-class ProjectInline(CachedChoicesMixin, admin.TabularInline):
+class ProjectScopeMixin:
+    """Admin changes follow the same scope as the workspace: staff change only their projects."""
+
+    def project_of(self, obj):
+        return obj if isinstance(obj, Project) else obj.project
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or can_edit_project(request.user, self.project_of(obj)))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or can_edit_project(request.user, self.project_of(obj)))
+
+    def has_add_permission(self, request, *args):
+        # Inlines are asked with the parent project; model admins without one.
+        allowed = super().has_add_permission(request, *args)
+        obj = args[0] if args else None
+        return allowed and (obj is None or can_edit_project(request.user, self.project_of(obj)))
+
+
+class ProjectInline(ProjectScopeMixin, CachedChoicesMixin, admin.TabularInline):
     """An inline on the project page; rows name their project, so fetch it with them."""
 
     extra = 0
@@ -142,7 +164,7 @@ class ProjectAdminForm(forms.ModelForm):
 
 
 @admin.register(Project)
-class ProjectAdmin(CachedChoicesMixin, SimpleHistoryAdmin):
+class ProjectAdmin(ProjectScopeMixin, CachedChoicesMixin, SimpleHistoryAdmin):
     form = ProjectAdminForm
     list_display = [
         "name",
@@ -289,7 +311,7 @@ class ProjectAdmin(CachedChoicesMixin, SimpleHistoryAdmin):
 
 
 @admin.register(AnnualPlan)
-class AnnualPlanAdmin(SimpleHistoryAdmin):
+class AnnualPlanAdmin(ProjectScopeMixin, SimpleHistoryAdmin):
     list_display = [
         "project",
         "year",
@@ -303,7 +325,7 @@ class AnnualPlanAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MonthlyProgress)
-class MonthlyProgressAdmin(ReviewFieldsMixin, SimpleHistoryAdmin):
+class MonthlyProgressAdmin(ProjectScopeMixin, ReviewFieldsMixin, SimpleHistoryAdmin):
     review_fields = ["status", "review_comment", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at"]
     list_display = [
         "project",
@@ -324,7 +346,7 @@ class MonthlyProgressAdmin(ReviewFieldsMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ApprovalMilestone)
-class ApprovalMilestoneAdmin(SimpleHistoryAdmin):
+class ApprovalMilestoneAdmin(ProjectScopeMixin, SimpleHistoryAdmin):
     list_display = [
         "project",
         "kind",
@@ -385,7 +407,7 @@ class BatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(BatchMembership)
-class BatchMembershipAdmin(SimpleHistoryAdmin):
+class BatchMembershipAdmin(ProjectScopeMixin, SimpleHistoryAdmin):
     list_display = ["batch", "role", "project", "project_stage"]
     list_filter = ["batch", "role", "project__stage"]
     list_select_related = ["batch", "project"]

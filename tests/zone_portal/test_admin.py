@@ -25,6 +25,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.html_forms import form_data
+from zone_portal.roles import GROUP_NAMES, Role
 
 MAX_QUERIES_PER_PAGE = 40
 
@@ -274,13 +275,13 @@ def test_milestone_done_without_date_is_refused(admin_client_zh):
 
 
 def test_only_reviewers_set_a_report_status(client, db):
-    from django.contrib.auth.models import Permission
 
     staff = UserFactory(is_staff=True)
     staff.user_permissions.set(
         Permission.objects.filter(codename__in=["view_monthlyprogress", "change_monthlyprogress"])
     )
-    report = MonthlyProgressFactory(status=ProgressStatus.SUBMITTED)
+    staff.groups.add(Group.objects.get(name=GROUP_NAMES[Role.STAFF]))
+    report = MonthlyProgressFactory(status=ProgressStatus.SUBMITTED, project__staff_in_charge=staff)
     client.force_login(staff)
     url = reverse("admin:projects_monthlyprogress_change", args=[report.pk])
     page = client.get(url).content.decode()
@@ -303,3 +304,22 @@ def test_stage_change_dated_before_the_last_one_is_an_error_in_admin(admin_clien
     assert "2023-05-01" in response.content.decode()
     project.refresh_from_db()
     assert project.stage == Stage.LANDED
+
+
+def test_staff_cannot_change_another_units_project_in_admin(client, db):
+    unit = DepartmentFactory(name="经发局")
+    staff = UserFactory(is_staff=True, department=unit, roles=[Role.STAFF])
+    theirs = ProjectFactory(responsible_unit=unit)
+    other = ProjectFactory(responsible_unit=DepartmentFactory(name="住建局"))
+    client.force_login(staff)
+    url = reverse("admin:projects_project_change", args=[other.pk])
+    page = client.get(url).content.decode()
+    assert 'name="total_investment"' not in page  # read-only view
+    data = form_data(
+        client.get(reverse("admin:projects_project_change", args=[theirs.pk])).content.decode(),
+        "project_form",
+    )
+    data.update(name="改名")
+    assert client.post(url, data).status_code == 403
+    other.refresh_from_db()
+    assert other.name != "改名"
