@@ -11,7 +11,6 @@ from zone_portal.formatting import money, percent
 
 from . import figures, selectors, services
 from .choices import BatchRole
-from .permissions import can_edit_project
 from .models import (
     AnnualPlan,
     ApprovalMilestone,
@@ -21,6 +20,7 @@ from .models import (
     Project,
     StageChange,
 )
+from .permissions import can_edit_project
 
 
 class ProjectScopeMixin:

@@ -28,10 +28,12 @@ class ProjectFilterSet(django_filters.FilterSet):
         method="filter_search",
         widget=forms.TextInput(attrs={"placeholder": _("Project or enterprise name, or code")}),
     )
-    level = django_filters.MultipleChoiceFilter(label=_("level"), choices=Level.choices)
-    stage = django_filters.MultipleChoiceFilter(label=_("stage"), choices=Stage.choices)
-    nature = django_filters.MultipleChoiceFilter(label=_("nature"), choices=Nature.choices)
-    park = django_filters.ModelMultipleChoiceFilter(label=_("park"), queryset=Park.objects.all())
+    level = django_filters.MultipleChoiceFilter(label=_("level"), choices=Level.choices, distinct=False)
+    stage = django_filters.MultipleChoiceFilter(label=_("stage"), choices=Stage.choices, distinct=False)
+    nature = django_filters.MultipleChoiceFilter(label=_("nature"), choices=Nature.choices, distinct=False)
+    park = django_filters.ModelMultipleChoiceFilter(
+        label=_("park"), queryset=Park.objects.all(), distinct=False
+    )
     cluster = django_filters.ModelChoiceFilter(
         label=_("industrial cluster"), field_name="industry__cluster", queryset=Cluster.objects.all()
     )

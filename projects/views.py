@@ -423,6 +423,7 @@ def progress_review(request, pk):
 @require_POST
 def photo_upload(request, pk):
     report = get_object_or_404(MonthlyProgress.objects.select_related("project"), pk=pk)
+    ensure_can_edit(request.user, report.project)
     form = PhotoForm(request.POST, request.FILES)
     back = reverse(
         "projects:progress", kwargs={"pk": report.project_id, "year": report.year, "month": report.month}

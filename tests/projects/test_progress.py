@@ -1,0 +1,270 @@
+"""Monthly progress: entry, the batch grid, review, locking and photos, through the services."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+from PIL import Image
+
+from projects import services
+from projects.choices import ProgressStatus
+from projects.models import MonthlyProgress, ProgressPhoto
+from tests.factories import DepartmentFactory, MonthlyProgressFactory, ProjectFactory, UserFactory
+from zone_portal.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def unit():
+    return DepartmentFactory(name="经发局")
+
+
+@pytest.fixture
+def staff(unit):
+    return UserFactory(username="zhang", department=unit, roles=[Role.STAFF])
+
+
+@pytest.fixture
+def reviewer():
+    return UserFactory(username="yang", roles=[Role.REVIEWER])
+
+
+@pytest.fixture
+def project(staff):
+    return ProjectFactory(name="益海特油项目", staff_in_charge=staff)
+
+
+def save(project, user, amount, *, month=3, submit=False, version=None, **extra):
+    data = {"completed_investment": Decimal(amount), "physical_progress": "主体封顶", "problems": ""} | extra
+    return services.progress_save(
+        project=project, year=2023, month=month, user=user, data=data, submit=submit, expected_version=version
+    )
+
+
+def test_staff_saves_a_draft_then_submits_it(project, staff):
+    report = save(project, staff, "350.00")
+    assert (report.status, report.completed_investment, report.version) == (
+        ProgressStatus.DRAFT,
+        Decimal("350.00"),
+        1,
+    )
+    services.progress_submit(report=report, user=staff)
+    report.refresh_from_db()
+    assert report.status == ProgressStatus.SUBMITTED
+    assert report.submitted_by == staff and report.submitted_at is not None
+
+
+def test_staff_outside_the_project_cannot_report(project):
+    stranger = UserFactory(department=DepartmentFactory(name="住建局"), roles=[Role.STAFF])
+    with pytest.raises(PermissionDenied):
+        save(project, stranger, "10")
+    assert not MonthlyProgress.objects.exists()
+
+
+def test_staff_of_the_responsible_unit_may_report(unit):
+    colleague = UserFactory(department=unit, roles=[Role.STAFF])
+    project = ProjectFactory(responsible_unit=unit)
+    assert save(project, colleague, "10").pk
+
+
+def test_leaders_and_reviewers_cannot_report(project, reviewer):
+    leader = UserFactory(roles=[Role.LEADER])
+    for user in (leader, reviewer):
+        with pytest.raises(PermissionDenied):
+            save(project, user, "10")
+
+
+def test_a_submitted_report_is_locked_for_the_reporter(project, staff):
+    save(project, staff, "350.00", submit=True)
+    with pytest.raises(ValidationError, match="等待审核|waiting for review"):
+        save(project, staff, "999.00")
+    assert MonthlyProgress.objects.get().completed_investment == Decimal("350.00")
+
+
+def test_approve_makes_the_figure_official_and_locks_it(project, staff, reviewer):
+    report = save(project, staff, "350.00", submit=True)
+    services.progress_approve(report=report, user=reviewer)
+    report.refresh_from_db()
+    assert (report.status, report.reviewed_by) == (ProgressStatus.APPROVED, reviewer)
+    with pytest.raises(ValidationError):
+        save(project, staff, "1.00")
+    assert MonthlyProgress.objects.get().completed_investment == Decimal("350.00")
+
+
+def test_return_needs_a_reason_which_the_reporter_sees(project, staff, reviewer):
+    report = save(project, staff, "350.00", submit=True)
+    with pytest.raises(ValidationError) as refused:
+        services.progress_return(report=report, user=reviewer, reason="  ")
+    assert "review_comment" in refused.value.message_dict
+    assert MonthlyProgress.objects.get().status == ProgressStatus.SUBMITTED
+    services.progress_return(report=report, user=reviewer, reason="本月投资与形象进度不符")
+    report.refresh_from_db()
+    assert (report.status, report.review_comment) == (ProgressStatus.RETURNED, "本月投资与形象进度不符")
+    # The reporter corrects and resubmits.
+    save(project, staff, "280.00", submit=True, version=report.version)
+    report.refresh_from_db()
+    assert (report.status, report.completed_investment) == (ProgressStatus.SUBMITTED, Decimal("280.00"))
+
+
+def test_only_reviewers_review(project, staff):
+    report = save(project, staff, "350.00", submit=True)
+    with pytest.raises(PermissionDenied):
+        services.progress_approve(report=report, user=staff)
+    assert MonthlyProgress.objects.get().status == ProgressStatus.SUBMITTED
+
+
+def test_a_draft_cannot_be_approved(project, staff, reviewer):
+    report = save(project, staff, "350.00")
+    with pytest.raises(ValidationError):
+        services.progress_approve(report=report, user=reviewer)
+    assert MonthlyProgress.objects.get().status == ProgressStatus.DRAFT
+
+
+def test_reopening_an_approved_report_is_recorded_with_reason(project, staff, reviewer):
+    report = save(project, staff, "350.00", submit=True)
+    services.progress_approve(report=report, user=reviewer)
+    services.progress_reopen(report=report, user=reviewer, reason="统计局核减")
+    report.refresh_from_db()
+    assert report.status == ProgressStatus.RETURNED
+    latest = report.history.latest()
+    assert latest.history_user == reviewer
+    assert "统计局核减" in latest.history_change_reason
+    assert report.history.filter(status=ProgressStatus.APPROVED).exists()
+
+
+def test_second_save_from_a_stale_page_is_refused(project, staff):
+    report = save(project, staff, "100.00")
+    loaded_version = report.version
+    save(project, staff, "200.00", version=loaded_version)  # the first editor saves
+    with pytest.raises(services.StaleVersion):
+        save(project, staff, "300.00", version=loaded_version)  # the second, from the same old page
+    assert MonthlyProgress.objects.get().completed_investment == Decimal("200.00")
+
+
+def test_stale_project_edit_is_refused(project, staff):
+    version = project.version
+    services.project_update(project=project, user=staff, data={"location": "东区"}, expected_version=version)
+    with pytest.raises(services.StaleVersion):
+        services.project_update(
+            project=project, user=staff, data={"location": "西区"}, expected_version=version
+        )
+    project.refresh_from_db()
+    assert project.location == "东区"
+
+
+def test_future_month_is_refused(project, staff):
+    with pytest.raises(ValidationError) as refused:
+        services.progress_save(
+            project=project,
+            year=2099,
+            month=1,
+            user=staff,
+            data={"completed_investment": Decimal("1")},
+        )
+    assert "month" in refused.value.message_dict
+
+
+# --- The batch grid -------------------------------------------------------------
+
+
+def test_grid_saves_all_rows_or_none(staff):
+    first, second, third = (ProjectFactory(staff_in_charge=staff) for _ in range(3))
+    rows = [
+        services.GridRow(project=first, data={"completed_investment": Decimal("10.00")}),
+        services.GridRow(project=second, data={"completed_investment": Decimal("-1.00")}),
+        services.GridRow(project=third, data={"completed_investment": Decimal("30.00")}),
+    ]
+    with pytest.raises(services.GridErrors) as refused:
+        services.progress_save_many(rows=rows, year=2023, month=4, user=staff)
+    assert list(refused.value.errors) == [1]
+    assert not MonthlyProgress.objects.exists()
+
+    rows[1].data["completed_investment"] = Decimal("20.00")
+    services.progress_save_many(rows=rows, year=2023, month=4, user=staff, submit=True)
+    assert sorted(MonthlyProgress.objects.values_list("completed_investment", "status")) == [
+        (Decimal("10.00"), ProgressStatus.SUBMITTED),
+        (Decimal("20.00"), ProgressStatus.SUBMITTED),
+        (Decimal("30.00"), ProgressStatus.SUBMITTED),
+    ]
+
+
+def test_grid_row_outside_scope_is_an_error_and_nothing_is_saved(staff):
+    mine = ProjectFactory(staff_in_charge=staff)
+    not_mine = ProjectFactory()
+    rows = [
+        services.GridRow(project=mine, data={"completed_investment": Decimal("10.00")}),
+        services.GridRow(project=not_mine, data={"completed_investment": Decimal("10.00")}),
+    ]
+    with pytest.raises(services.GridErrors) as refused:
+        services.progress_save_many(rows=rows, year=2023, month=4, user=staff)
+    assert list(refused.value.errors) == [1]
+    assert not MonthlyProgress.objects.exists()
+
+
+def test_bulk_approval_is_all_or_none(project, staff, reviewer):
+    submitted = save(project, staff, "100.00", month=3, submit=True)
+    draft = save(project, staff, "100.00", month=4)
+    with pytest.raises(ValidationError):
+        services.progress_review_many(reports=[submitted, draft], user=reviewer, approve=True)
+    assert MonthlyProgress.objects.get(pk=submitted.pk).status == ProgressStatus.SUBMITTED
+    other = save(project, staff, "50.00", month=5, submit=True)
+    assert services.progress_review_many(reports=[submitted, other], user=reviewer, approve=True) == 2
+    assert set(MonthlyProgress.objects.filter(month__in=[3, 5]).values_list("status", flat=True)) == {
+        ProgressStatus.APPROVED
+    }
+
+
+# --- Photos -----------------------------------------------------------------------
+
+
+def image_upload(name="site.jpg", size=(1600, 1200), fmt="JPEG"):
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (120, 160, 200)).save(buffer, fmt)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+@pytest.fixture
+def media(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def test_photo_gets_a_random_name_and_a_thumbnail(project, staff, media):
+    report = save(project, staff, "100.00")
+    photo = services.photo_add(
+        report=report, user=staff, upload=image_upload("我的照片.PNG"), caption="主体封顶"
+    )
+    assert photo.image.name.endswith(".jpg")  # named by its content (JPEG), not the upload's name
+    assert "我的照片" not in photo.image.name
+    with Image.open(photo.thumbnail.path) as thumb:
+        assert thumb.width <= 480 and thumb.height <= 360
+    assert (media / photo.image.name).exists()
+
+
+def test_a_file_that_is_not_an_image_is_refused(project, staff, media):
+    report = save(project, staff, "100.00")
+    fake = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00 not an image", content_type="image/jpeg")
+    with pytest.raises(ValidationError) as refused:
+        services.photo_add(report=report, user=staff, upload=fake)
+    assert "image" in refused.value.message_dict
+    assert not ProgressPhoto.objects.exists()
+    assert not any(media.rglob("*.*"))
+
+
+@override_settings(MAX_PHOTO_BYTES=1000)
+def test_a_photo_over_the_size_limit_is_refused(project, staff, media):
+    report = save(project, staff, "100.00")
+    with pytest.raises(ValidationError):
+        services.photo_add(report=report, user=staff, upload=image_upload())
+    assert not ProgressPhoto.objects.exists()
+
+
+def test_no_photos_on_an_approved_report(project, staff, media):
+    report = MonthlyProgressFactory(project=project, status=ProgressStatus.APPROVED)
+    with pytest.raises(ValidationError):
+        services.photo_add(report=report, user=staff, upload=image_upload())
+    assert not ProgressPhoto.objects.exists()

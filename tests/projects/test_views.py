@@ -1,0 +1,556 @@
+"""The staff workspace pages: who may open what, what they show, and what a POST changes."""
+
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from projects import selectors, services
+from projects.choices import BatchRole, Level, MilestoneStatus, ProgressStatus, Stage
+from projects.models import ApprovalMilestone, MonthlyProgress, Project
+from tests.factories import (
+    AnnualPlanFactory,
+    ApprovalMilestoneFactory,
+    BatchMembershipFactory,
+    DepartmentFactory,
+    EnterpriseFactory,
+    MonthlyProgressFactory,
+    ProjectFactory,
+    StageChangeFactory,
+    UserFactory,
+)
+from tests.html_forms import form_data
+from zone_portal.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def unit():
+    return DepartmentFactory(name="经发局")
+
+
+@pytest.fixture
+def staff(unit):
+    return UserFactory(username="zhang", department=unit, roles=[Role.STAFF])
+
+
+@pytest.fixture
+def other_staff():
+    return UserFactory(username="wang", department=DepartmentFactory(name="住建局"), roles=[Role.STAFF])
+
+
+@pytest.fixture
+def reviewer():
+    return UserFactory(username="yang", roles=[Role.REVIEWER])
+
+
+@pytest.fixture
+def leader():
+    return UserFactory(username="sun", roles=[Role.LEADER])
+
+
+@pytest.fixture
+def project(staff):
+    project = ProjectFactory(name="益海特油项目", staff_in_charge=staff, stage=Stage.UNDER_CONSTRUCTION)
+    StageChangeFactory(
+        project=project, to_stage=Stage.UNDER_CONSTRUCTION, changed_on=datetime.date(2023, 1, 5)
+    )
+    return project
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+# --- Who may open what ---------------------------------------------------------------
+
+
+def page_urls(project, report, milestone, photo_pk=1):
+    return {
+        "list": reverse("projects:list"),
+        "detail": reverse("projects:detail", args=[project.pk]),
+        "create": reverse("projects:create"),
+        "edit": reverse("projects:edit", args=[project.pk]),
+        "stage": reverse("projects:stage", args=[project.pk]),
+        "progress": reverse("projects:progress", args=[project.pk, 2023, 3]),
+        "grid": reverse("projects:grid"),
+        "review": reverse("projects:review"),
+        "milestone_edit": reverse("projects:milestone_edit", args=[milestone.pk]),
+        "milestone_create": reverse("projects:milestone_create", args=[project.pk]),
+        "home": reverse("home"),
+    }
+
+
+def test_every_page_needs_a_login(client, project):
+    report = MonthlyProgressFactory(project=project)
+    milestone = ApprovalMilestoneFactory(project=project)
+    for name, url in page_urls(project, report, milestone).items():
+        response = client.get(url)
+        assert response.status_code == 302, name
+        assert response.url.startswith(reverse("login")), name
+
+
+# GET status per role; "mine" is the staff member in charge, "outsider" another unit's staff.
+ROLE_MATRIX = {
+    #                  mine outsider reviewer leader unit
+    "list": (200, 200, 200, 200, 200),
+    "detail": (200, 200, 200, 200, 200),
+    "create": (200, 200, 403, 403, 403),
+    "edit": (200, 403, 403, 403, 403),
+    "stage": (200, 403, 403, 403, 403),
+    "progress": (200, 200, 200, 200, 200),
+    "grid": (200, 200, 403, 403, 403),
+    "review": (403, 403, 200, 403, 403),
+    "milestone_edit": (200, 403, 403, 403, 403),
+    "milestone_create": (200, 403, 403, 403, 403),
+    "home": (200, 200, 200, 200, 200),
+}
+
+
+def test_role_matrix(client, project, staff, other_staff, reviewer, leader):
+    unit_user = UserFactory(username="liu", roles=[Role.UNIT])
+    report = MonthlyProgressFactory(project=project)
+    milestone = ApprovalMilestoneFactory(project=project)
+    users = [staff, other_staff, reviewer, leader, unit_user]
+    urls = page_urls(project, report, milestone)
+    for name, expected in ROLE_MATRIX.items():
+        for user, status in zip(users, expected, strict=True):
+            client.force_login(user)
+            assert client.get(urls[name]).status_code == status, (name, user.username)
+
+
+def test_a_user_without_a_role_sees_nothing(client, project):
+    nobody = UserFactory(username="nobody")
+    login(client, nobody)
+    assert client.get(reverse("projects:list")).status_code == 403
+    assert client.get(reverse("projects:detail", args=[project.pk])).status_code == 403
+
+
+def test_outsider_posts_are_refused_and_change_nothing(client, project, other_staff):
+    login(client, other_staff)
+    milestone = ApprovalMilestoneFactory(project=project)
+    report = MonthlyProgressFactory(project=project, month=2, status=ProgressStatus.DRAFT)
+    posts = [
+        (reverse("projects:edit", args=[project.pk]), {"name": "改名", "total_investment": "1"}),
+        (
+            reverse("projects:stage", args=[project.pk]),
+            {"stage": Stage.IN_PRODUCTION, "changed_on": "2023-05-01"},
+        ),
+        (reverse("projects:progress", args=[project.pk, 2023, 3]), {"completed_investment": "5"}),
+        (reverse("projects:milestone_edit", args=[milestone.pk]), {"status": MilestoneStatus.IN_PROGRESS}),
+        (reverse("projects:progress_review", args=[report.pk]), {"action": "submit"}),
+        (reverse("projects:photo_upload", args=[report.pk]), {}),
+    ]
+    for url, data in posts:
+        assert client.post(url, data).status_code == 403, url
+    project.refresh_from_db()
+    assert (project.name, project.stage) == ("益海特油项目", Stage.UNDER_CONSTRUCTION)
+    assert MonthlyProgress.objects.count() == 1
+    assert ApprovalMilestone.objects.get().status == MilestoneStatus.NOT_STARTED
+    assert MonthlyProgress.objects.get().status == ProgressStatus.DRAFT
+
+
+def test_staff_cannot_approve(client, project, staff):
+    report = MonthlyProgressFactory(project=project, status=ProgressStatus.SUBMITTED)
+    login(client, staff)
+    assert (
+        client.post(reverse("projects:progress_review", args=[report.pk]), {"action": "approve"}).status_code
+        == 403
+    )
+    assert client.post(reverse("projects:review"), {"report": [report.pk], "approve": "1"}).status_code == 403
+    report.refresh_from_db()
+    assert report.status == ProgressStatus.SUBMITTED
+
+
+# --- Project list ------------------------------------------------------------------
+
+
+def test_list_filters_count_and_sum(client, leader):
+    cheese = EnterpriseFactory(name="周口奶酪有限公司")
+    ProjectFactory(
+        name="奶酪工厂", enterprise=cheese, level=Level.PROVINCIAL, total_investment=Decimal("5000.50")
+    )
+    ProjectFactory(name="冷链仓库", level=Level.PROVINCIAL, total_investment=Decimal("1200.25"))
+    ProjectFactory(name="路网工程", level=Level.ZONE, total_investment=Decimal("999.00"))
+    login(client, leader)
+    html = client.get(reverse("projects:list"), {"level": Level.PROVINCIAL}).content.decode()
+    assert "奶酪工厂" in html and "冷链仓库" in html and "路网工程" not in html
+    assert "6,200.75" in html  # 5000.50 + 1200.25
+    html = client.get(reverse("projects:list"), {"q": "奶酪有限"}).content.decode()
+    assert "奶酪工厂" in html and "冷链仓库" not in html
+
+
+def test_list_lagging_filter_uses_the_period(client, leader):
+    behind = ProjectFactory(name="滞后项目")
+    ahead = ProjectFactory(name="超前项目")
+    for project, amount in ((behind, "200.00"), (ahead, "400.00")):
+        AnnualPlanFactory(project=project, year=2023, planned_investment=Decimal("1200.00"))
+        MonthlyProgressFactory(project=project, year=2023, month=3, completed_investment=Decimal(amount))
+    login(client, leader)
+    # March: schedule 25% = 300 of 1200; 200 is behind, 400 ahead.
+    html = client.get(
+        reverse("projects:list"), {"year": 2023, "month": 3, "lagging": "true"}
+    ).content.decode()
+    assert "滞后项目" in html and "超前项目" not in html
+    html = client.get(
+        reverse("projects:list"), {"year": 2023, "month": 3, "lagging": "false"}
+    ).content.decode()
+    assert "超前项目" in html and "滞后项目" not in html
+
+
+def test_list_batch_and_role_filter_the_same_membership(client, leader):
+    both = ProjectFactory(name="开工项目")
+    signed = ProjectFactory(name="签约项目")
+    BatchMembershipFactory(project=both, batch__number=7, role=BatchRole.START)
+    BatchMembershipFactory(project=signed, batch__number=7, role=BatchRole.SIGN)
+    BatchMembershipFactory(project=signed, batch__number=8, role=BatchRole.START)
+    login(client, leader)
+    batch7 = both.batch_memberships.get().batch
+    html = client.get(
+        reverse("projects:list"), {"batch": batch7.pk, "batch_role": BatchRole.START}
+    ).content.decode()
+    assert "开工项目" in html and "签约项目" not in html
+
+
+def test_list_sorts_by_completion_rate(client, leader):
+    for name, amount in (("甲", "600.00"), ("乙", "100.00"), ("丙", "300.00")):
+        project = ProjectFactory(name=f"项目{name}")
+        AnnualPlanFactory(project=project, year=2023, planned_investment=Decimal("1000.00"))
+        MonthlyProgressFactory(project=project, year=2023, month=6, completed_investment=Decimal(amount))
+    login(client, leader)
+    html = client.get(
+        reverse("projects:list"), {"year": 2023, "month": 6, "ordering": "-rate"}
+    ).content.decode()
+    assert html.index("项目甲") < html.index("项目丙") < html.index("项目乙")
+    assert "60.00%" in html and "10.00%" in html
+
+
+def test_list_queries_do_not_grow_with_rows(client, leader, django_assert_max_num_queries):
+    for index in range(210):
+        project = ProjectFactory(name=f"规模项目{index:03d}", staff_in_charge=leader)
+        AnnualPlanFactory(project=project, year=2023)
+    login(client, leader)
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("projects:list"), {"year": 2023, "month": 6, "level": Level.ZONE})
+    assert response.status_code == 200
+    assert "规模项目000" in response.content.decode()
+
+
+# --- Project detail ----------------------------------------------------------------
+
+
+def test_detail_shows_year_figures_computed_from_approved_reports(client, project, leader):
+    AnnualPlanFactory(project=project, year=2023, planned_investment=Decimal("2000.00"))
+    for month, amount, status in (
+        (1, "150.00", ProgressStatus.APPROVED),
+        (2, "250.00", ProgressStatus.APPROVED),
+        (3, "222.00", ProgressStatus.APPROVED),
+        (4, "999.00", ProgressStatus.SUBMITTED),  # not yet official
+    ):
+        MonthlyProgressFactory(
+            project=project, year=2023, month=month, completed_investment=Decimal(amount), status=status
+        )
+    login(client, leader)
+    html = client.get(
+        reverse("projects:detail", args=[project.pk]), {"year": 2023, "month": 4}
+    ).content.decode()
+    # 150 + 250 + 222 = 622 of 2000 = 31.10%, schedule 4/12 = 33.33%, gap −2.23 points.
+    assert "622.00" in html
+    assert "31.10%" in html
+    assert "33.33%" in html
+    assert "−2.23" in html
+
+
+def test_detail_queries_are_bounded(client, project, leader, django_assert_max_num_queries):
+    for month in range(1, 13):
+        report = MonthlyProgressFactory(project=project, year=2023, month=month)
+        report.photos.create(image="progress/x.jpg", thumbnail="progress/x-t.jpg")
+    for kind in ("filing", "land_title", "environment", "energy", "drawing_review"):
+        ApprovalMilestoneFactory(project=project, kind=kind, department=DepartmentFactory(name=f"{kind}局"))
+    for number in range(1, 6):
+        BatchMembershipFactory(project=project, batch__number=number)
+    login(client, leader)
+    with django_assert_max_num_queries(14):
+        assert (
+            client.get(reverse("projects:detail", args=[project.pk]), {"year": 2023, "month": 12}).status_code
+            == 200
+        )
+
+
+# --- Create, edit, stage -----------------------------------------------------------
+
+
+def test_staff_creates_a_project(client, staff):
+    login(client, staff)
+    page = client.get(reverse("projects:create")).content.decode()
+    data = form_data(page)
+    data.update(
+        name="新建数控机床项目",
+        nature="new",
+        level=Level.MUNICIPAL,
+        total_investment="35000.00",
+        stage=str(Stage.SIGNED),
+        stage_changed_on="2023-06-01",
+    )
+    response = client.post(reverse("projects:create"), data)
+    project = Project.objects.get(name="新建数控机床项目")
+    assert response.status_code == 302 and response.url == reverse("projects:detail", args=[project.pk])
+    assert (project.stage, project.total_investment, project.staff_in_charge) == (
+        Stage.SIGNED,
+        Decimal("35000.00"),
+        staff,
+    )
+    assert project.stage_changes.get().changed_on == datetime.date(2023, 6, 1)
+
+
+def test_bad_input_rerenders_with_field_errors_and_saves_nothing(client, staff):
+    login(client, staff)
+    data = form_data(client.get(reverse("projects:create")).content.decode())
+    data.update(name="", total_investment="-5", stage=str(Stage.PLANNING))
+    response = client.post(reverse("projects:create"), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors.keys() >= {"name", "total_investment"}
+    assert not Project.objects.exists()
+
+
+def test_two_editors_second_save_is_refused(client, project, staff):
+    login(client, staff)
+    url = reverse("projects:edit", args=[project.pk])
+    first = form_data(client.get(url).content.decode())
+    second = dict(first)
+    first.update(location="东区")
+    assert client.post(url, first).status_code == 302
+    second.update(location="西区")
+    response = client.post(url, second)
+    assert response.status_code == 200
+    assert "Reload the page" in response.content.decode() or "刷新" in response.content.decode()
+    project.refresh_from_db()
+    assert project.location == "东区"
+
+
+def test_moving_back_needs_a_reason(client, project, staff):
+    login(client, staff)
+    url = reverse("projects:stage", args=[project.pk])
+    response = client.post(
+        url, {"stage": Stage.LANDED, "changed_on": "2023-05-01", "reason": "", "version": project.version}
+    )
+    assert response.status_code == 200
+    assert "reason" in response.context["form"].errors
+    project.refresh_from_db()
+    assert project.stage == Stage.UNDER_CONSTRUCTION
+    response = client.post(
+        url,
+        {
+            "stage": Stage.LANDED,
+            "changed_on": "2023-05-01",
+            "reason": "施工许可被撤销",
+            "version": project.version,
+        },
+    )
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.stage == Stage.LANDED
+    assert project.stage_changes.latest().reason == "施工许可被撤销"
+
+
+def test_milestone_update_from_the_project_page(client, project, staff):
+    milestone = ApprovalMilestoneFactory(project=project, kind="environment")
+    login(client, staff)
+    url = reverse("projects:milestone_edit", args=[milestone.pk])
+    data = form_data(client.get(url).content.decode())
+    data.update(status=MilestoneStatus.DONE, completed_date="", document_number="周环审〔2023〕12号")
+    response = client.post(url, data)
+    assert response.status_code == 200  # done needs its completion date
+    assert ApprovalMilestone.objects.get().status == MilestoneStatus.NOT_STARTED
+    data.update(completed_date="2023-04-18")
+    assert client.post(url, data).status_code == 302
+    milestone.refresh_from_db()
+    assert (milestone.status, milestone.completed_date, milestone.document_number) == (
+        MilestoneStatus.DONE,
+        datetime.date(2023, 4, 18),
+        "周环审〔2023〕12号",
+    )
+
+
+# --- Progress pages ------------------------------------------------------------------
+
+
+def grid_url(period):
+    return f"{reverse('projects:grid')}?year={period.year}&month={period.month}"
+
+
+def test_grid_with_one_bad_row_saves_nothing_then_saves_all(client, staff):
+    period = selectors.current_month()
+    first, second = (
+        ProjectFactory(name="甲项目", staff_in_charge=staff),
+        ProjectFactory(name="乙项目", staff_in_charge=staff),
+    )
+    login(client, staff)
+    data = form_data(client.get(grid_url(period)).content.decode(), "progress-grid")
+    data.update({f"p{first.pk}-completed_investment": "-5", f"p{second.pk}-completed_investment": "150.50"})
+    data["submit"] = "1"
+    response = client.post(grid_url(period), data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'id="row-{first.pk}"' in html and "row-error" in html
+    assert not MonthlyProgress.objects.exists()
+    data[f"p{first.pk}-completed_investment"] = "300"
+    response = client.post(grid_url(period), data)
+    assert response.status_code == 302
+    assert sorted(MonthlyProgress.objects.values_list("project__name", "completed_investment", "status")) == [
+        ("乙项目", Decimal("150.50"), ProgressStatus.SUBMITTED),
+        ("甲项目", Decimal("300.00"), ProgressStatus.SUBMITTED),
+    ]
+
+
+def test_grid_skips_empty_rows_and_shows_locked_ones_read_only(client, staff):
+    period = selectors.current_month()
+    locked = ProjectFactory(name="已审项目", staff_in_charge=staff)
+    MonthlyProgressFactory(
+        project=locked, year=period.year, month=period.month, completed_investment=Decimal("77.00")
+    )
+    empty = ProjectFactory(name="空行项目", staff_in_charge=staff)
+    login(client, staff)
+    html = client.get(grid_url(period)).content.decode()
+    assert f'name="p{locked.pk}-completed_investment"' not in html
+    assert "77.00" in html
+    data = form_data(html, "progress-grid")
+    data["save"] = "1"
+    assert client.post(grid_url(period), data).status_code == 302
+    assert not MonthlyProgress.objects.filter(project=empty).exists()
+    assert MonthlyProgress.objects.get(project=locked).completed_investment == Decimal("77.00")
+
+
+def test_grid_queries_do_not_grow_with_rows(client, staff, django_assert_max_num_queries):
+    period = selectors.current_month()
+    for index in range(205):
+        project = ProjectFactory(name=f"网格项目{index:03d}", staff_in_charge=staff)
+        AnnualPlanFactory(project=project, year=period.year)
+    login(client, staff)
+    with django_assert_max_num_queries(10):
+        response = client.get(grid_url(period))
+    assert response.content.decode().count('class="card mb-2 grid-row') == 205
+
+
+def test_single_report_entry_and_submit(client, project, staff):
+    login(client, staff)
+    url = reverse("projects:progress", args=[project.pk, 2023, 5])
+    response = client.post(
+        url, {"completed_investment": "88.80", "physical_progress": "钢结构吊装", "submit": "1"}
+    )
+    assert response.status_code == 302
+    report = MonthlyProgress.objects.get()
+    assert (report.month, report.completed_investment, report.status) == (
+        5,
+        Decimal("88.80"),
+        ProgressStatus.SUBMITTED,
+    )
+
+
+def test_returned_report_shows_the_reason(client, project, staff, reviewer):
+    report = MonthlyProgressFactory(project=project, month=5, status=ProgressStatus.SUBMITTED)
+    login(client, reviewer)
+    client.post(
+        reverse("projects:progress_review", args=[report.pk]), {"action": "return", "reason": "请补充照片"}
+    )
+    report.refresh_from_db()
+    assert report.status == ProgressStatus.RETURNED
+    login(client, staff)
+    assert (
+        "请补充照片" in client.get(reverse("projects:progress", args=[project.pk, 2023, 5])).content.decode()
+    )
+    assert "请补充照片" in client.get(reverse("home")).content.decode()
+
+
+def test_review_queue_approves_several_at_once(client, reviewer, django_assert_max_num_queries):
+    reports = [MonthlyProgressFactory(month=4, status=ProgressStatus.SUBMITTED) for _ in range(205)]
+    login(client, reviewer)
+    with django_assert_max_num_queries(8):
+        html = client.get(reverse("projects:review")).content.decode()
+    assert html.count('name="report"') == 205
+    chosen = [reports[0].pk, reports[1].pk]
+    response = client.post(reverse("projects:review"), {"report": chosen, "approve": "1", "reason": ""})
+    assert response.status_code == 302
+    assert set(MonthlyProgress.objects.filter(pk__in=chosen).values_list("status", flat=True)) == {
+        ProgressStatus.APPROVED
+    }
+    assert MonthlyProgress.objects.filter(status=ProgressStatus.SUBMITTED).count() == 203
+
+
+def test_home_lists_reports_due_and_the_review_queue(
+    client, staff, project, reviewer, django_assert_max_num_queries
+):
+    period = selectors.current_month()
+    done = ProjectFactory(name="已报项目", staff_in_charge=staff)
+    MonthlyProgressFactory(
+        project=done, year=period.year, month=period.month, status=ProgressStatus.SUBMITTED
+    )
+    for index in range(200):
+        ProjectFactory(name=f"阳光项目{index}", staff_in_charge=staff)  # sorted after 益
+    login(client, staff)
+    with django_assert_max_num_queries(14):
+        html = client.get(reverse("home")).content.decode()
+    due_section = html[html.index('id="reports-due"') : html.index('id="returned"')]
+    assert "益海特油项目" in due_section and "已报项目" not in due_section
+    login(client, reviewer)
+    assert "已报项目" in client.get(reverse("home")).content.decode()
+
+
+# --- Photos through the page ---------------------------------------------------------
+
+
+def test_photo_upload_and_protected_download(client, project, staff, leader, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    report = services.progress_save(
+        project=project, year=2023, month=3, user=staff, data={"completed_investment": Decimal("1")}
+    )
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), (10, 200, 30)).save(buffer, "PNG")
+    buffer.name = "现场.png"
+    buffer.seek(0)
+    login(client, staff)
+    response = client.post(
+        reverse("projects:photo_upload", args=[report.pk]), {"image": buffer, "caption": "厂房"}
+    )
+    assert response.status_code == 302
+    photo = report.photos.get()
+    url = reverse("projects:photo_file", args=[photo.pk, "thumb"])
+    client.logout()
+    assert client.get(url).status_code == 302  # anonymous: to the login page
+    login(client, leader)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+    assert client.get(f"/media/{photo.image.name}").status_code == 404  # never public
+
+
+def test_text_file_posing_as_a_photo_is_refused_on_the_page(client, project, staff, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    report = MonthlyProgressFactory(project=project, status=ProgressStatus.DRAFT)
+    login(client, staff)
+    fake = io.BytesIO(b"<?php echo 1; ?>")
+    fake.name = "photo.jpg"
+    response = client.post(reverse("projects:photo_upload", args=[report.pk]), {"image": fake}, follow=True)
+    assert "JPEG" in response.content.decode()
+    assert not report.photos.exists()
+
+
+# --- Log in, in Chinese ---------------------------------------------------------------
+
+
+def test_login_page_is_chinese_and_logs_in(client, staff):
+    html = client.get(reverse("login")).content.decode()
+    assert "登录" in html
+    response = client.post(reverse("login"), {"username": "zhang", "password": "test-pass-123"})
+    assert response.status_code == 302 and response.url == reverse("home")
+
+
+def test_wrong_password_is_refused_with_a_chinese_message(client, staff):
+    response = client.post(reverse("login"), {"username": "zhang", "password": "wrong"})
+    assert response.status_code == 200
+    assert "用户名" in response.content.decode()
