@@ -24,7 +24,7 @@ setup: $(INSTALLED)
 	$(PY) manage.py load_demo
 
 run: setup
-	@echo "Zone Portal: http://$(HOST):$(PORT)/admin/  (log in with a demo user above; Ctrl-C stops)"
+	@echo "Zone Portal: http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/; log in with a demo user above; Ctrl-C stops)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(INSTALLED)

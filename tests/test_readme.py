@@ -72,7 +72,7 @@ def test_make_run_from_a_clean_clone(tmp_path):
         printed = "".join(output)
         match = re.search(r"^\s*admin\s+(\S+)\s", printed, re.MULTILINE)
         assert match, "make run printed no admin password:\n" + printed
-        assert f"http://127.0.0.1:{port}/admin/" in printed or "http://127.0.0.1:8000/admin/" in printed
+        assert f"http://127.0.0.1:{port}/" in printed
 
         jar = http.cookiejar.CookieJar()
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -97,6 +97,9 @@ def test_make_run_from_a_clean_clone(tmp_path):
         assert "中兴新业港" in projects
         parks = browser.open(f"{base}/admin/zone_portal/park/").read().decode()
         assert parks.count("园") >= 6 and "健康食品产业园" in parks
+        # The same session opens the staff workspace, in Chinese.
+        workspace = browser.open(f"{base}/projects/").read().decode()
+        assert "中兴新业港" in workspace and "总投资" in workspace
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

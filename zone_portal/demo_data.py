@@ -30,7 +30,7 @@ PROGRESS_YEAR = 2023
 PROGRESS_MONTHS = 10
 APPROVED_THROUGH_MONTH = 9
 
-LOGIN_URL = "http://127.0.0.1:8000/admin/"
+LOGIN_URL = "http://127.0.0.1:8000/"
 
 DEPARTMENTS = [
     {"name": "周口经济开发区党政办公室", "short_name": "党政办"},

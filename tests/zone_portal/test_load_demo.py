@@ -124,7 +124,7 @@ def test_refuses_without_debug_unless_forced(demo, settings):
 
 
 def test_prints_login_url_users_and_counts(demo):
-    assert "http://127.0.0.1:8000/admin/" in demo
+    assert "http://127.0.0.1:8000/" in demo
     for user in demo_data.USERS:
         assert user["username"] in demo
         assert user["password"] in demo
