@@ -272,7 +272,11 @@ def progress_entry(request, pk, year, month):
 @login_required
 def progress_grid(request):
     """Every project in my charge for one month, entered and saved together."""
-    period = _period_from(request, selectors.current_month())
+    current = selectors.current_month()
+    period = _period_from(request, current)
+    if (period.year, period.month) > (current.year, current.month):
+        messages.error(request, _("Progress cannot be reported for a month that has not begun."))
+        return redirect(f"{reverse('projects:grid')}?year={current.year}&month={current.month}")
     mine = editable_projects(request.user)
     if not mine.exists() and not can_create_project(request.user):
         raise PermissionDenied(_("Only project staff log monthly progress."))
@@ -342,7 +346,7 @@ def progress_grid(request):
             "rows": rows,
             "period": period,
             "months": range(1, 13),
-            "current": selectors.current_month(),
+            "current": current,
         },
     )
 

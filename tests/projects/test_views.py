@@ -554,3 +554,14 @@ def test_wrong_password_is_refused_with_a_chinese_message(client, staff):
     response = client.post(reverse("login"), {"username": "zhang", "password": "wrong"})
     assert response.status_code == 200
     assert "用户名" in response.content.decode()
+
+
+def test_grid_refuses_a_month_that_has_not_begun(client, staff):
+    ProjectFactory(staff_in_charge=staff)
+    period = selectors.current_month()
+    ahead = (period.year + 1, period.month)
+    login(client, staff)
+    response = client.post(f"{reverse('projects:grid')}?year={ahead[0]}&month={ahead[1]}", {"submit": "1"})
+    assert response.status_code == 302
+    assert response.url == grid_url(period)
+    assert not MonthlyProgress.objects.exists()
