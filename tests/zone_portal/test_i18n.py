@@ -13,20 +13,25 @@ from projects.choices import Stage
 LOCALE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 
-def read_po(path: Path) -> dict[str, str]:
-    """msgid → msgstr of a .po file, and whether each entry is fuzzy (as a '#fuzzy' key)."""
+def read_po(path: Path) -> dict[str, tuple[str, str | None]]:
+    """msgid → (msgstr, msgid_plural) of a .po file; a fuzzy entry's msgstr reads '#fuzzy'.
+
+    Chinese has one plural form, so a plural entry's msgstr is its msgstr[0].
+    """
     entries, current, key, fuzzy = {}, {}, None, False
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
-        elif line.startswith(("msgid ", "msgstr ")):
+        elif line.startswith(("msgid ", "msgstr ", "msgid_plural ", "msgstr[0] ")):
             key, _, rest = line.partition(" ")
+            key = "msgstr" if key == "msgstr[0]" else key
             current[key] = ast.literal_eval(rest)
         elif line.startswith('"') and key:
             current[key] += ast.literal_eval(line)
         elif not line.strip() and current:
             if current.get("msgid"):
-                entries[current["msgid"]] = "#fuzzy" if fuzzy else current.get("msgstr", "")
+                msgstr = "#fuzzy" if fuzzy else current.get("msgstr", "")
+                entries[current["msgid"]] = (msgstr, current.get("msgid_plural"))
             current, key, fuzzy = {}, None, False
     return entries
 
@@ -34,11 +39,15 @@ def read_po(path: Path) -> dict[str, str]:
 def test_every_string_is_translated_and_compiled():
     po = read_po(LOCALE / "django.po")
     assert len(po) > 100
-    untranslated = [msgid for msgid, msgstr in po.items() if not msgstr or msgstr == "#fuzzy"]
+    untranslated = [msgid for msgid, (msgstr, _) in po.items() if not msgstr or msgstr == "#fuzzy"]
     assert untranslated == []
     with (LOCALE / "django.mo").open("rb") as handle:
         mo = gettext.GNUTranslations(handle)
-    stale = [msgid for msgid, msgstr in po.items() if mo.gettext(msgid) != msgstr]
+
+    def compiled(msgid, plural):
+        return mo.ngettext(msgid, plural, 1) if plural else mo.gettext(msgid)
+
+    stale = [msgid for msgid, (msgstr, plural) in po.items() if compiled(msgid, plural) != msgstr]
     assert stale == [], "run `make messages`: django.mo is older than django.po"
 
 
