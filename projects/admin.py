@@ -18,6 +18,7 @@ from .models import (
     BatchMembership,
     MonthlyProgress,
     Project,
+    ProjectComment,
     StageChange,
 )
 from .permissions import can_edit_project
@@ -417,6 +418,23 @@ class BatchMembershipAdmin(ProjectScopeMixin, SimpleHistoryAdmin):
     @admin.display(description=_("current stage"), ordering="project__stage")
     def project_stage(self, obj):
         return obj.project.get_stage_display()
+
+
+@admin.register(ProjectComment)
+class ProjectCommentAdmin(admin.ModelAdmin):
+    """Comments are a record: read here, written on the project page."""
+
+    list_display = ["project", "author", "by_leader", "created_at"]
+    list_filter = ["by_leader"]
+    list_select_related = ["project", "author"]
+    search_fields = ["project__name", "text"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(StageChange)

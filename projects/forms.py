@@ -166,6 +166,10 @@ class ReviewForm(BootstrapFormMixin, forms.Form):
     reason = forms.CharField(label=_("reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class CommentForm(BootstrapFormMixin, forms.Form):
+    text = forms.CharField(label=_("comment"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class PhotoForm(BootstrapFormMixin, forms.Form):
     image = forms.FileField(
         label=_("photo"),

@@ -502,3 +502,26 @@ class ProgressPhoto(models.Model):
 
     def __str__(self):
         return self.caption or _("Photo %(number)s") % {"number": self.pk}
+
+
+class ProjectComment(models.Model):
+    """A remark on a project: a leader's instruction (批示) or a colleague's note. Never edited."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("comment"))
+    by_leader = models.BooleanField(_("leader's instruction"), default=False)
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("project comment")
+        verbose_name_plural = _("project comments")
+        indexes = [models.Index(fields=["project", "-created_at"], name="projects_comment_recent_idx")]
+
+    def __str__(self):
+        return f"{self.project}: {self.text[:30]}"

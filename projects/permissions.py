@@ -6,7 +6,8 @@
   stage, milestones, monthly progress — where they are the staff member in
   charge or that belong to their unit.
 * Reviewers (审核员) and administrators approve, return and reopen reports.
-* Leaders and responsible units only read.
+* Leaders and responsible units read; every role may comment on a project
+  (a leader's comment is an instruction, 批示).
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def can_edit_project(user, project: Project) -> bool:
     return project.staff_in_charge_id == user.pk or (
         user.department_id is not None and project.responsible_unit_id == user.department_id
     )
+
+
+def is_leader(user) -> bool:
+    return has_role(user, Role.LEADER)
 
 
 def can_create_project(user) -> bool:

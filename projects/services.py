@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from .choices import ProgressStatus
-from .models import ApprovalMilestone, MonthlyProgress, ProgressPhoto, Project, StageChange
-from .permissions import ensure_can_create, ensure_can_edit, ensure_can_review
+from .models import ApprovalMilestone, MonthlyProgress, ProgressPhoto, Project, ProjectComment, StageChange
+from .permissions import ensure_can_create, ensure_can_edit, ensure_can_read, ensure_can_review, is_leader
 
 # Fields a caller may not set through project_create/project_update: the
 # stage moves only through project_change_stage, which records why.
@@ -499,3 +499,18 @@ def milestone_create(*, project: Project, user, data: dict[str, Any]) -> Approva
     _stamp(milestone, user)
     milestone.save()
     return milestone
+
+
+# --- Comments -------------------------------------------------------------------
+
+
+@transaction.atomic
+def comment_add(*, project: Project, user, text: str) -> ProjectComment:
+    """Any role may remark on a project; a leader's remark is marked as an instruction (批示)."""
+    ensure_can_read(user)
+    comment = ProjectComment(
+        project=project, author=user, text=(text or "").strip(), by_leader=is_leader(user)
+    )
+    comment.full_clean()
+    comment.save()
+    return comment

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/edit/", views.project_edit, name="edit"),
     path("<int:pk>/stage/", views.project_stage, name="stage"),
+    path("<int:pk>/comments/", views.project_comment, name="comment"),
     path("<int:pk>/milestones/new/", views.milestone_create, name="milestone_create"),
     path("<int:pk>/progress/<int:year>-<int:month>/", views.progress_entry, name="progress"),
     path("progress/", views.progress_grid, name="grid"),

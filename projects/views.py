@@ -18,6 +18,7 @@ from . import figures, selectors, services
 from .choices import ProgressStatus
 from .filtersets import ProjectFilterSet
 from .forms import (
+    CommentForm,
     GridRowForm,
     MilestoneForm,
     PhotoForm,
@@ -42,6 +43,7 @@ from .permissions import (
 from .selectors import Period
 
 PAGE_SIZE = 25
+COMMENTS_SHOWN = 50
 
 
 def _period_from(request, default: Period) -> Period:
@@ -112,6 +114,8 @@ def project_detail(request, pk):
                 "-changed_on", "-recorded_at"
             ),
             "plans": project.annual_plans.order_by("-year"),
+            "comments": project.comments.select_related("author")[:COMMENTS_SHOWN],
+            "comment_form": CommentForm(),
             "can_edit": can_edit_project(request.user, project),
             "years": range(period.year - 2, period.year + 2),
             "months": range(1, 13),
@@ -209,6 +213,20 @@ def project_stage(request, pk):
             )
             return redirect("projects:detail", pk=pk)
     return render(request, "projects/project_stage.html", {"form": form, "project": project})
+
+
+@login_required
+@require_POST
+def project_comment(request, pk):
+    project = get_object_or_404(Project, pk=pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        services.comment_add(project=project, user=request.user, text=form.cleaned_data["text"])
+        messages.success(request, _("Comment added."))
+    else:
+        ensure_can_read(request.user)
+        messages.error(request, " ".join(form.errors["text"]))
+    return redirect(reverse("projects:detail", kwargs={"pk": pk}) + "#comments")
 
 
 # --- Monthly progress ----------------------------------------------------------

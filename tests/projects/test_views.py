@@ -274,6 +274,7 @@ def test_detail_queries_are_bounded(client, project, leader, django_assert_max_n
         ApprovalMilestoneFactory(project=project, kind=kind, department=DepartmentFactory(name=f"{kind}局"))
     for number in range(1, 6):
         BatchMembershipFactory(project=project, batch__number=number)
+        project.comments.create(author=leader, text=f"批示{number}", by_leader=True)
     login(client, leader)
     with django_assert_max_num_queries(14):
         assert (
@@ -565,3 +566,45 @@ def test_grid_refuses_a_month_that_has_not_begun(client, staff):
     assert response.status_code == 302
     assert response.url == grid_url(period)
     assert not MonthlyProgress.objects.exists()
+
+
+# --- Comments and instructions ---------------------------------------------------------
+
+
+def test_leader_comment_is_an_instruction_on_the_project_page(client, project, leader, staff):
+    login(client, leader)
+    url = reverse("projects:comment", args=[project.pk])
+    assert client.post(url, {"text": "  "}).status_code == 302
+    assert not project.comments.exists()
+    client.post(url, {"text": "加快设备安装，确保年底投产"})
+    login(client, staff)
+    client.post(url, {"text": "已协调设备厂家"})
+    comments = list(project.comments.values_list("author__username", "by_leader"))
+    assert comments == [("zhang", False), ("sun", True)]
+    html = client.get(reverse("projects:detail", args=[project.pk])).content.decode()
+    assert "加快设备安装，确保年底投产" in html and "领导批示" in html
+
+
+def test_users_without_a_role_cannot_comment(client, project):
+    login(client, UserFactory(username="nobody"))
+    assert client.post(reverse("projects:comment", args=[project.pk]), {"text": "路过"}).status_code == 403
+    assert not project.comments.exists()
+
+
+def test_password_change_in_chinese(client, staff):
+    login(client, staff)
+    url = reverse("password_change")
+    assert "修改密码" in client.get(url).content.decode()
+    response = client.post(url, {"old_password": "wrong", "new_password1": "x", "new_password2": "x"})
+    assert response.status_code == 200 and "旧密码" in response.content.decode()
+    response = client.post(
+        url,
+        {
+            "old_password": "test-pass-123",
+            "new_password1": "周口开发区-2024",
+            "new_password2": "周口开发区-2024",
+        },
+    )
+    assert response.status_code == 302
+    staff.refresh_from_db()
+    assert staff.check_password("周口开发区-2024")
