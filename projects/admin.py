@@ -89,6 +89,20 @@ class MonthlyProgressInline(ReviewFieldsMixin, ProjectInline):
     readonly_fields = ["submitted_by", "reviewed_by"]
     related = ["project", "submitted_by", "reviewed_by"]
 
+    # A row cannot be locked on its own in an inline, so reporters read here and
+    # write on the monthly progress pages, where submitted reports are locked.
+    def has_change_permission(self, request, obj=None):
+        reviewer = request.user.has_perm("projects.review_monthlyprogress")
+        return reviewer and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        reviewer = request.user.has_perm("projects.review_monthlyprogress")
+        return reviewer and super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        reviewer = request.user.has_perm("projects.review_monthlyprogress")
+        return reviewer and super().has_delete_permission(request, obj)
+
 
 class ApprovalMilestoneInline(ProjectInline):
     model = ApprovalMilestone
@@ -344,6 +358,13 @@ class MonthlyProgressAdmin(ProjectScopeMixin, ReviewFieldsMixin, SimpleHistoryAd
     search_fields = ["project__name", "project__enterprise__name", "physical_progress", "problems"]
     autocomplete_fields = ["project", "submitted_by", "reviewed_by"]
     date_hierarchy = "submitted_at"
+
+    def has_change_permission(self, request, obj=None):
+        # Submitted and approved reports are locked for reporters here as on the pages.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (
+            obj is None or obj.is_editable or request.user.has_perm("projects.review_monthlyprogress")
+        )
 
 
 @admin.register(ApprovalMilestone)

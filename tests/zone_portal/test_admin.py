@@ -277,13 +277,12 @@ def test_milestone_done_without_date_is_refused(admin_client_zh):
 
 
 def test_only_reviewers_set_a_report_status(client, db):
-
     staff = UserFactory(is_staff=True)
     staff.user_permissions.set(
         Permission.objects.filter(codename__in=["view_monthlyprogress", "change_monthlyprogress"])
     )
     staff.groups.add(Group.objects.get(name=GROUP_NAMES[Role.STAFF]))
-    report = MonthlyProgressFactory(status=ProgressStatus.SUBMITTED, project__staff_in_charge=staff)
+    report = MonthlyProgressFactory(status=ProgressStatus.DRAFT, project__staff_in_charge=staff)
     client.force_login(staff)
     url = reverse("admin:projects_monthlyprogress_change", args=[report.pk])
     page = client.get(url).content.decode()
@@ -292,7 +291,18 @@ def test_only_reviewers_set_a_report_status(client, db):
     data.update(status=ProgressStatus.APPROVED, completed_investment="123.00")
     assert client.post(url, data).status_code == 302
     report.refresh_from_db()
-    assert (report.status, report.completed_investment) == (ProgressStatus.SUBMITTED, Decimal("123.00"))
+    assert (report.status, report.completed_investment) == (ProgressStatus.DRAFT, Decimal("123.00"))
+
+
+def test_a_submitted_report_is_locked_for_its_reporter_in_admin(client, db):
+    staff = UserFactory(is_staff=True, roles=[Role.STAFF])
+    report = MonthlyProgressFactory(status=ProgressStatus.SUBMITTED, project__staff_in_charge=staff)
+    client.force_login(staff)
+    url = reverse("admin:projects_monthlyprogress_change", args=[report.pk])
+    assert 'name="completed_investment"' not in client.get(url).content.decode()
+    assert client.post(url, {"completed_investment": "1.00"}).status_code == 403
+    report.refresh_from_db()
+    assert report.completed_investment == Decimal("100.00")
 
 
 def test_stage_change_dated_before_the_last_one_is_an_error_in_admin(admin_client_zh):
@@ -325,3 +335,13 @@ def test_staff_cannot_change_another_units_project_in_admin(client, db):
     assert client.post(url, data).status_code == 403
     other.refresh_from_db()
     assert other.name != "改名"
+
+
+def test_reporters_read_monthly_progress_inline_and_write_it_on_the_pages(client, db):
+    staff = UserFactory(is_staff=True, roles=[Role.STAFF])
+    report = MonthlyProgressFactory(status=ProgressStatus.SUBMITTED, project__staff_in_charge=staff)
+    client.force_login(staff)
+    page = client.get(reverse("admin:projects_project_change", args=[report.project_id])).content.decode()
+    assert 'name="total_investment"' in page  # the project itself is theirs to edit
+    assert "monthly_progress-0-completed_investment" not in page
+    assert "100.00" in page
