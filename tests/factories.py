@@ -7,7 +7,9 @@ import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from enterprises.models import Enterprise, EnterpriseYearlyFigure, Honour
+from enterprises.choices import ProblemCategory
+from enterprises.models import Enterprise, EnterpriseYearlyFigure, Honour, Visit
+from enterprises.services import ticket_create
 from enterprises.validators import credit_code_check_char
 from projects.choices import (
     BatchRole,
@@ -195,3 +197,19 @@ class BatchMembershipFactory(factory.django.DjangoModelFactory):
     batch = factory.SubFactory(BatchFactory)
     project = factory.SubFactory(ProjectFactory)
     role = BatchRole.START
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Visit
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    visited_on = datetime.date(2023, 6, 1)
+
+
+def make_ticket(*, user, collected_at=None, **data):
+    """A ticket created through the service, so its "13710" clock is set as in real use."""
+    data.setdefault("enterprise", data.get("enterprise") or EnterpriseFactory())
+    data.setdefault("category", ProblemCategory.LAND)
+    data.setdefault("title", "用地手续办理慢")
+    return ticket_create(user=user, data=data, collected_at=collected_at)

@@ -1,4 +1,4 @@
-"""The five roles and the Django groups that carry them.
+"""The six roles and the Django groups that carry them.
 
 A role is a group membership; a superuser counts as an administrator. The
 groups are created (and given at least their baseline permissions) after every
@@ -18,6 +18,7 @@ class Role:
     REVIEWER = "reviewer"
     STAFF = "staff"
     UNIT = "unit"
+    SUPERVISOR = "supervisor"
 
 
 # Group names are what admins see and pick; they stay Chinese in every language.
@@ -27,6 +28,7 @@ GROUP_NAMES = {
     Role.REVIEWER: "审核员",
     Role.STAFF: "项目专员",
     Role.UNIT: "责任单位",
+    Role.SUPERVISOR: "督办",
 }
 ROLE_BY_GROUP = {name: role for role, name in GROUP_NAMES.items()}
 
@@ -36,6 +38,7 @@ ROLE_LABELS = {
     Role.REVIEWER: _("reviewer"),
     Role.STAFF: _("project staff"),
     Role.UNIT: _("responsible unit"),
+    Role.SUPERVISOR: _("supervision office"),
 }
 
 ZONE_APPS = ["zone_portal", "enterprises", "projects"]
@@ -77,6 +80,9 @@ def baseline_permissions() -> dict[str, Q]:
             codename__regex=r"^(add|change)_(project|annualplan|monthlyprogress|approvalmilestone|progressphoto)$",
         ),
         Role.UNIT: view,
+        # The 万人助万企 office: visits and tickets in admin too (transitions stay on the pages).
+        Role.SUPERVISOR: view
+        | Q(content_type__app_label="enterprises", codename__regex=r"^(add|change)_(visit|problemticket)$"),
     }
 
 

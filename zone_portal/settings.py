@@ -136,3 +136,11 @@ ZONE_NAME = os.environ.get("ZONE_NAME", "周口经济开发区")
 # Shown in the admin header; the zone's own name comes from the environment.
 ADMIN_SITE_HEADER = _("Zone Portal")
 MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_MB", "10")) * 1_048_576
+MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_MB", "20")) * 1_048_576
+
+# The "13710" clock of problem tickets (see enterprises/deadlines.py): days to
+# assign, to report first progress, to resolve, months for a major problem, and
+# days for the office to review a resolution (a convention, not in "13710").
+PROBLEM_DEADLINES = {"assign": 1, "report": 3, "resolve": 7, "major_months": 1, "review": 1}
+# "calendar" days, or Chinese "working" days (holidays and make-up days from chinese-calendar).
+PROBLEM_DAY_COUNTING = os.environ.get("PROBLEM_DAY_COUNTING", "calendar")

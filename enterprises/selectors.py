@@ -1,0 +1,78 @@
+"""Reads of visits and tickets that more than one page needs."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from zone_portal.roles import Role, has_role
+
+from .choices import OPEN_STATUSES
+from .deadlines import overdue_q
+from .models import Enterprise, ProblemTicket, TicketEvent, Visit
+
+TICKET_ROW_RELATED = [
+    "enterprise",
+    "enterprise__park",
+    "project",
+    "unit",
+    "handler",
+    "responsible_leader",
+    "created_by",
+]
+
+
+def with_overdue(tickets: QuerySet, today: datetime.date | None = None) -> QuerySet:
+    """Adds ``is_overdue``: an unfinished step is past its last day."""
+    today = today or timezone.localdate()
+    return tickets.annotate(
+        is_overdue=Case(
+            When(overdue_q(today), then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+    )
+
+
+def ticket_rows(tickets: QuerySet, today: datetime.date | None = None) -> QuerySet:
+    """Tickets as lists show them: related names and the overdue flag."""
+    return with_overdue(tickets.select_related(*TICKET_ROW_RELATED), today)
+
+
+def ticket_timeline(ticket: ProblemTicket) -> QuerySet:
+    return TicketEvent.objects.filter(ticket=ticket).select_related("actor", "unit").order_by("at", "pk")
+
+
+def my_tickets_q(user) -> Q:
+    """A unit handler's: their unit's. Staff's: collected by them or for enterprises they liaise with."""
+    condition = Q(pk__in=[])
+    if has_role(user, Role.UNIT) and user.department_id:
+        condition |= Q(unit_id=user.department_id)
+    if has_role(user, Role.STAFF, Role.SUPERVISOR, Role.ADMIN):
+        condition |= Q(created_by=user) | Q(enterprise__liaison_leader__user=user)
+        if user.department_id:
+            condition |= Q(enterprise__liaison_unit_id=user.department_id)
+    if has_role(user, Role.LEADER):
+        condition |= Q(responsible_leader__user=user)
+    return condition
+
+
+def enterprise_rows(enterprises: QuerySet, today: datetime.date | None = None) -> QuerySet:
+    """Enterprises with their counts of open and overdue tickets and of visits."""
+    today = today or timezone.localdate()
+    overdue = ProblemTicket.objects.filter(overdue_q(today), enterprise=OuterRef("pk"))
+    return enterprises.select_related("park", "industry", "liaison_leader", "liaison_unit").annotate(
+        open_problems=Count("problems", filter=Q(problems__status__in=OPEN_STATUSES), distinct=True),
+        problem_total=Count("problems", distinct=True),
+        has_overdue=Exists(overdue),
+    )
+
+
+def enterprise_visits(enterprise: Enterprise) -> QuerySet:
+    return (
+        Visit.objects.filter(enterprise=enterprise)
+        .select_related("unit", "created_by")
+        .prefetch_related("visitors")
+        .annotate(problem_count=Count("problems"))
+        .order_by("-visited_on", "-pk")
+    )
