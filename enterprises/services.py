@@ -146,11 +146,22 @@ def _check(action: str, user, ticket: ProblemTicket) -> None:
         )
 
 
-def _begin(action: str, ticket: ProblemTicket, user, expected_version: int | None) -> ProblemTicket:
-    """Lock the ticket, refuse a stale or forbidden action, and hand back the locked row."""
+def _begin(action: str, ticket: ProblemTicket, user, expected_version: int | None, at=None):
+    """Lock the ticket, refuse a stale or forbidden action; hand back the locked row and the moment.
+
+    ``at`` records something that happened earlier (an import, a paper ledger);
+    it cannot be in the future nor before the problem was collected.
+    """
     locked = lock_current(ProblemTicket, ticket.pk, expected_version)
     _check(action, user, locked)
-    return locked
+    now = timezone.now()
+    if at is None:
+        return locked, now
+    if at > now:
+        raise ValidationError({"at": _("This cannot be recorded as happening in the future.")})
+    if at < locked.collected_at:
+        raise ValidationError({"at": _("This cannot have happened before the problem was collected.")})
+    return locked, at
 
 
 def _event(ticket: ProblemTicket, user, kind: str, *, at=None, **fields) -> TicketEvent:
@@ -257,7 +268,7 @@ def ticket_create(
     ticket.full_clean()
     ticket._history_user = user
     ticket.save()
-    _event(ticket, user, EventKind.CREATED, to_status=ticket.status, to_level=ticket.level, at=now)
+    _event(ticket, user, EventKind.CREATED, to_status=ticket.status, to_level=ticket.level, at=collected_at)
     return ticket
 
 
@@ -305,11 +316,11 @@ def visit_create(*, user, data: dict[str, Any], visitors=(), problems: list[dict
 
 @transaction.atomic
 def ticket_update(
-    *, ticket: ProblemTicket, user, data: dict[str, Any], expected_version: int | None = None
+    *, ticket: ProblemTicket, user, data: dict[str, Any], expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """Correct a ticket's details; marking it major or not moves its resolution deadline."""
     _check_fields(data, EDITABLE_FIELDS)
-    locked = _begin("edit", ticket, user, expected_version)
+    locked, now = _begin("edit", ticket, user, expected_version, at)
     changed = [name for name, value in data.items() if getattr(locked, name) != value]
     if not changed:
         return ticket
@@ -321,7 +332,7 @@ def ticket_update(
         fields.append("resolve_due")
     _validate_project(locked)
     labels = ", ".join(str(ProblemTicket._meta.get_field(name).verbose_name) for name in changed)
-    _event(locked, user, EventKind.EDITED, text=labels)
+    _event(locked, user, EventKind.EDITED, text=labels, at=now)
     return _save(locked, user, fields, ticket)
 
 
@@ -338,16 +349,16 @@ def ticket_assign(
     is_major: bool | None = None,
     note: str = "",
     expected_version: int | None = None,
+    at: datetime.datetime | None = None,
 ) -> ProblemTicket:
     """The office hands the problem to a responsible unit (optionally a named handler)."""
-    locked = _begin("assign", ticket, user, expected_version)
+    locked, now = _begin("assign", ticket, user, expected_version, at)
     fields = _hand_to(locked, unit, handler)
     if is_major is not None and is_major != locked.is_major:
         locked.is_major = is_major
         if not locked.committed_date:
             locked.resolve_due = deadlines.resolve_due(locked.resolve_clock_from, major=is_major)
         fields += ["is_major", "resolve_due"]
-    now = timezone.now()
     locked.assigned_at = now
     _move(
         locked, user, EventKind.ASSIGNED, TicketStatus.ASSIGNED, text=(note or "").strip(), unit=unit, at=now
@@ -365,10 +376,12 @@ def _hand_to(locked: ProblemTicket, unit, handler) -> list[str]:
 
 
 @transaction.atomic
-def ticket_accept(*, ticket: ProblemTicket, user, expected_version: int | None = None) -> ProblemTicket:
+def ticket_accept(
+    *, ticket: ProblemTicket, user, expected_version: int | None = None, at=None
+) -> ProblemTicket:
     """The unit takes the problem on."""
-    locked = _begin("accept", ticket, user, expected_version)
-    _move(locked, user, EventKind.ACCEPTED, TicketStatus.IN_PROGRESS)
+    locked, now = _begin("accept", ticket, user, expected_version, at)
+    _move(locked, user, EventKind.ACCEPTED, TicketStatus.IN_PROGRESS, at=now)
     if locked.handler_id is None:
         locked.handler = user
     return _save(locked, user, ["status", "handler"], ticket)
@@ -376,25 +389,24 @@ def ticket_accept(*, ticket: ProblemTicket, user, expected_version: int | None =
 
 @transaction.atomic
 def ticket_decline(
-    *, ticket: ProblemTicket, user, reason: str, expected_version: int | None = None
+    *, ticket: ProblemTicket, user, reason: str, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """The unit sends the problem back to the office as not its business, saying why."""
-    locked = _begin("decline", ticket, user, expected_version)
+    locked, now = _begin("decline", ticket, user, expected_version, at)
     reason = _required(reason, "text", _("Say why this problem is not your unit's."))
     unit = locked.unit
-    _move(locked, user, EventKind.DECLINED, TicketStatus.PENDING, text=reason, unit=unit)
+    _move(locked, user, EventKind.DECLINED, TicketStatus.PENDING, text=reason, unit=unit, at=now)
     locked.unit, locked.handler, locked.assigned_at = None, None, None
     return _save(locked, user, ["status", "unit", "handler", "assigned_at"], ticket)
 
 
 @transaction.atomic
 def ticket_reply(
-    *, ticket: ProblemTicket, user, text: str, expected_version: int | None = None
+    *, ticket: ProblemTicket, user, text: str, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """The unit reports the measures taken and how far it has got; the first report is the "3"."""
-    locked = _begin("reply", ticket, user, expected_version)
+    locked, now = _begin("reply", ticket, user, expected_version, at)
     text = _required(text, "text", _("Describe the measures taken and the progress."))
-    now = timezone.now()
     fields = []
     if locked.status == TicketStatus.ASSIGNED:
         _move(locked, user, EventKind.ACCEPTED, TicketStatus.IN_PROGRESS, at=now)
@@ -417,13 +429,14 @@ def ticket_plan(
     plan: str,
     committed_date: datetime.date | None,
     expected_version: int | None = None,
+    at: datetime.datetime | None = None,
 ) -> ProblemTicket:
     """For a major problem, the unit records its plan and the date it commits to.
 
     Recorded within the month, that date becomes the resolution deadline; later,
     the plan is kept but the ticket stays overdue.
     """
-    locked = _begin("plan", ticket, user, expected_version)
+    locked, now = _begin("plan", ticket, user, expected_version, at)
     if not locked.is_major:
         raise ValidationError(
             _("Only a major or complex problem gets a plan with its own date."), code="status"
@@ -431,7 +444,7 @@ def ticket_plan(
     plan = _required(plan, "plan", _("Describe the plan and its timeline."))
     if committed_date is None:
         raise ValidationError({"committed_date": _("Give the date the unit commits to.")})
-    today = timezone.localdate()
+    today = _local_day(now)
     if committed_date < today:
         raise ValidationError({"committed_date": _("The committed date cannot be in the past.")})
     in_time = today <= locked.resolve_due
@@ -440,18 +453,17 @@ def ticket_plan(
     if in_time:
         locked.resolve_due = committed_date
         fields.append("resolve_due")
-    _event(locked, user, EventKind.PLANNED, text=plan, date=committed_date)
+    _event(locked, user, EventKind.PLANNED, text=plan, date=committed_date, at=now)
     return _save(locked, user, fields, ticket)
 
 
 @transaction.atomic
 def ticket_resolve(
-    *, ticket: ProblemTicket, user, resolution: str, expected_version: int | None = None
+    *, ticket: ProblemTicket, user, resolution: str, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """The unit submits how the problem was solved; the office reviews it before closing out."""
-    locked = _begin("resolve", ticket, user, expected_version)
+    locked, now = _begin("resolve", ticket, user, expected_version, at)
     resolution = _required(resolution, "resolution", _("Write how the problem was resolved."))
-    now = timezone.now()
     locked.resolution = resolution
     locked.resolved_at = now
     locked.review_due = deadlines.review_due(_local_day(now))
@@ -473,11 +485,16 @@ def ticket_resolve(
 
 @transaction.atomic
 def ticket_close(
-    *, ticket: ProblemTicket, user, grade: str = "", comment: str = "", expected_version: int | None = None
+    *,
+    ticket: ProblemTicket,
+    user,
+    grade: str = "",
+    comment: str = "",
+    expected_version: int | None = None,
+    at=None,
 ) -> ProblemTicket:
     """The office approves the resolution: the problem is closed out (销号), optionally graded."""
-    locked = _begin("close", ticket, user, expected_version)
-    now = timezone.now()
+    locked, now = _begin("close", ticket, user, expected_version, at)
     locked.closed_at = now
     locked.closure_grade = grade or ""
     _move(
@@ -494,25 +511,25 @@ def ticket_close(
 
 @transaction.atomic
 def ticket_send_back(
-    *, ticket: ProblemTicket, user, reason: str, expected_version: int | None = None
+    *, ticket: ProblemTicket, user, reason: str, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """The office refuses the resolution and sends the problem back to the same unit."""
-    locked = _begin("send_back", ticket, user, expected_version)
+    locked, now = _begin("send_back", ticket, user, expected_version, at)
     reason = _required(reason, "text", _("Say what is missing from the resolution."))
-    _move(locked, user, EventKind.SENT_BACK, TicketStatus.IN_PROGRESS, text=reason)
+    _move(locked, user, EventKind.SENT_BACK, TicketStatus.IN_PROGRESS, text=reason, at=now)
     locked.resolved_at, locked.review_due = None, None
     return _save(locked, user, ["status", "resolved_at", "review_due"], ticket)
 
 
 @transaction.atomic
 def ticket_grade(
-    *, ticket: ProblemTicket, user, grade: str, expected_version: int | None = None
+    *, ticket: ProblemTicket, user, grade: str, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
-    locked = _begin("grade", ticket, user, expected_version)
+    locked, now = _begin("grade", ticket, user, expected_version, at)
     if not grade:
         raise ValidationError({"grade": _("Choose a grade.")})
     locked.closure_grade = grade
-    _event(locked, user, EventKind.GRADED, value=grade)
+    _event(locked, user, EventKind.GRADED, value=grade, at=now)
     return _save(locked, user, ["closure_grade"], ticket)
 
 
@@ -524,13 +541,13 @@ def ticket_rate(
     satisfaction: str,
     comment: str = "",
     expected_version: int | None = None,
+    at: datetime.datetime | None = None,
 ) -> ProblemTicket:
     """Record the enterprise's rating. 不满意 reopens the problem for the same unit with a fresh clock."""
-    locked = _begin("rate", ticket, user, expected_version)
+    locked, now = _begin("rate", ticket, user, expected_version, at)
     if satisfaction not in Satisfaction.values:
         raise ValidationError({"satisfaction": _("Choose how satisfied the enterprise is.")})
     comment = (comment or "").strip()
-    now = timezone.now()
     if satisfaction != Satisfaction.UNSATISFIED:
         locked.satisfaction, locked.satisfaction_comment, locked.rated_at = satisfaction, comment, now
         _move(locked, user, EventKind.RATED, TicketStatus.RATED, text=comment, value=satisfaction, at=now)
@@ -571,17 +588,17 @@ def ticket_rate(
 
 @transaction.atomic
 def ticket_escalate(
-    *, ticket: ProblemTicket, user, reason: str, expected_version: int | None = None
+    *, ticket: ProblemTicket, user, reason: str, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """The zone cannot solve it: up to the city task force, then the province; the timeline keeps the path."""
-    locked = _begin("escalate", ticket, user, expected_version)
+    locked, now = _begin("escalate", ticket, user, expected_version, at)
     position = LEVEL_ORDER.index(locked.level)
     if position == len(LEVEL_ORDER) - 1:
         raise ValidationError(_("The problem is already at the province; it cannot go higher."), code="level")
     reason = _required(reason, "text", _("Say why the zone cannot solve it."))
     from_level, to_level = locked.level, LEVEL_ORDER[position + 1]
     locked.level = to_level
-    _event(locked, user, EventKind.ESCALATED, text=reason, from_level=from_level, to_level=to_level)
+    _event(locked, user, EventKind.ESCALATED, text=reason, from_level=from_level, to_level=to_level, at=now)
     return _save(locked, user, ["level"], ticket, reason=reason)
 
 
@@ -594,13 +611,13 @@ def ticket_reassign(
     handler=None,
     reason: str = "",
     expected_version: int | None = None,
+    at: datetime.datetime | None = None,
 ) -> ProblemTicket:
     """Move the problem to another unit; it starts there as assigned."""
-    locked = _begin("reassign", ticket, user, expected_version)
+    locked, now = _begin("reassign", ticket, user, expected_version, at)
     if unit is not None and unit.pk == locked.unit_id:
         raise ValidationError({"unit": _("The problem is already with this unit.")})
     fields = _hand_to(locked, unit, handler)
-    now = timezone.now()
     locked.assigned_at, locked.resolved_at, locked.review_due = now, None, None
     _move(
         locked,
