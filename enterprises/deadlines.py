@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import chinese_calendar
 from django.conf import settings
 from django.db.models import Q
+from django.utils import timezone
 
 from .choices import WITH_UNIT_STATUSES, Step, TicketStatus
 
@@ -153,3 +154,34 @@ def overdue_q(today: datetime.date, prefix: str = ""):
         | q(status__in=WITH_UNIT_STATUSES, resolve_due__lt=today)
         | q(status=TicketStatus.UNDER_REVIEW, review_due__lt=today)
     )
+
+
+@dataclass(frozen=True)
+class ClockLine:
+    """One step of the clock as the ticket page shows it."""
+
+    step: str
+    due: datetime.date | None
+    done_at: datetime.datetime | None
+    state: str  # "done", "late" (done after its day), "overdue", "waiting" or "" (not started)
+
+
+def clock_lines(ticket, today: datetime.date) -> list[ClockLine]:
+    """Every "13710" step with its last day, when it was done and whether on time."""
+    unfinished = {step for step, _due in _unfinished(ticket)}
+    lines = []
+    for step, due, done_at in (
+        (Step.ASSIGN, ticket.assign_due, ticket.assigned_at),
+        (Step.REPORT, ticket.report_due, ticket.first_reply_at),
+        (Step.RESOLVE, ticket.resolve_due, ticket.resolved_at),
+        (Step.REVIEW, ticket.review_due, ticket.closed_at),
+    ):
+        if step in unfinished:
+            state = "overdue" if due is not None and due < today else "waiting"
+            done_at = None
+        elif done_at is not None:
+            state = "late" if due is not None and timezone.localdate(done_at) > due else "done"
+        else:
+            state = ""
+        lines.append(ClockLine(step=step, due=due, done_at=done_at, state=state))
+    return lines

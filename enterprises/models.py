@@ -408,6 +408,14 @@ class TicketEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise ValueError("ticket events are append-only")
 
+    @property
+    def value_display(self) -> str:
+        """The rating or grade the event recorded, in words."""
+        for choices in (Satisfaction, ClosureGrade):
+            if self.value in choices.values:
+                return str(choices(self.value).label)
+        return self.value
+
 
 def _attachment_path(instance, filename):
     return f"problems/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"

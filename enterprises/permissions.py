@@ -110,3 +110,7 @@ def ensure_can_read_enterprises(user) -> None:
 def ensure_can_read_visits(user) -> None:
     if not has_role(user, *ZONE_WIDE_READERS):
         raise PermissionDenied(_("Visit records are for zone staff, leaders and the supervision office."))
+
+
+def has_zone_wide_read(user) -> bool:
+    return has_role(user, *ZONE_WIDE_READERS)

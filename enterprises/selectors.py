@@ -6,10 +6,12 @@ import datetime
 
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from zone_portal.roles import Role, has_role
 
-from .choices import OPEN_STATUSES
+from . import permissions
+from .choices import OPEN_STATUSES, TicketStatus
 from .deadlines import overdue_q
 from .models import Enterprise, ProblemTicket, TicketEvent, Visit
 
@@ -76,3 +78,30 @@ def enterprise_visits(enterprise: Enterprise) -> QuerySet:
         .annotate(problem_count=Count("problems"))
         .order_by("-visited_on", "-pk")
     )
+
+
+def home_sections(user, *, limit: int) -> list[tuple[str, str, QuerySet, int]]:
+    """The ticket lists a user's home page shows: (key, title, first rows, count)."""
+    sections = []
+    readable = permissions.readable_tickets(user)
+
+    def add(key, title, tickets):
+        tickets = ticket_rows(tickets).order_by("resolve_due", "pk")
+        sections.append((key, title, tickets[:limit], tickets.count()))
+
+    if has_role(user, Role.UNIT) and user.department_id:
+        add(
+            "unit",
+            _("Problems with my unit"),
+            readable.filter(unit_id=user.department_id, status__in=[*OPEN_STATUSES]),
+        )
+    if permissions.is_office(user):
+        add("to_assign", _("Problems to assign"), readable.filter(status=TicketStatus.PENDING))
+        add("to_review", _("Resolutions to review"), readable.filter(status=TicketStatus.UNDER_REVIEW))
+    elif has_role(user, Role.STAFF):
+        add(
+            "mine",
+            _("My problems still open"),
+            readable.filter(my_tickets_q(user), status__in=[*OPEN_STATUSES, TicketStatus.RESOLVED]),
+        )
+    return sections

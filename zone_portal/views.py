@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from enterprises import selectors as ticket_selectors
 from projects import selectors
 from projects.choices import ProgressStatus
 from projects.permissions import can_review, editable_projects
@@ -13,7 +14,8 @@ HOME_LIST_LIMIT = 20
 
 @login_required
 def home(request):
-    """My projects, the reports I owe this month, reports returned to me and, for reviewers, the queue."""
+    """My projects, the reports I owe this month, reports returned to me, the reviewers' queue, and
+    the problem tickets waiting on me."""
     user = request.user
     month = selectors.current_month()
     period = selectors.default_period()
@@ -37,4 +39,5 @@ def home(request):
     if can_review(user):
         queue = selectors.reports_in(ProgressStatus.SUBMITTED)
         context.update(queue=queue[:HOME_LIST_LIMIT], queue_count=queue.count())
+    context["ticket_sections"] = ticket_selectors.home_sections(user, limit=HOME_LIST_LIMIT)
     return render(request, "zone_portal/home.html", context)

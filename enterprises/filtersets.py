@@ -1,0 +1,158 @@
+"""Which enterprises and which tickets: one FilterSet each, for the pages, the Excel export and the API."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from projects.filtersets import YES_NO, FilterForm
+from zone_portal.models import Department, Industry, Leader, Park
+
+from .choices import Fence, ProblemCategory, ProblemLevel, ProblemSource, Satisfaction, TicketStatus
+from .deadlines import overdue_q
+from .models import Enterprise, ProblemTicket
+from .selectors import my_tickets_q
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _yes(value):
+    return value == "true"
+
+
+class TicketFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        widget=forms.TextInput(attrs={"placeholder": _("Problem, enterprise or number")}),
+    )
+    status = django_filters.MultipleChoiceFilter(
+        label=_("status"), choices=TicketStatus.choices, distinct=False
+    )
+    level = django_filters.MultipleChoiceFilter(
+        label=_("level"), choices=ProblemLevel.choices, distinct=False
+    )
+    category = django_filters.MultipleChoiceFilter(
+        label=_("category"), choices=ProblemCategory.choices, distinct=False
+    )
+    unit = django_filters.ModelChoiceFilter(
+        label=_("responsible unit"), queryset=Department.objects.all(), null_label=_("not assigned yet")
+    )
+    park = django_filters.ModelChoiceFilter(
+        label=_("park"), field_name="enterprise__park", queryset=Park.objects.all(), null_label=_("no park")
+    )
+    enterprise = django_filters.ModelChoiceFilter(
+        label=_("enterprise"), queryset=Enterprise.objects.only("pk", "name")
+    )
+    responsible_leader = django_filters.ModelChoiceFilter(
+        label=_("responsible leader"), queryset=Leader.objects.all()
+    )
+    source = django_filters.ChoiceFilter(label=_("source"), choices=ProblemSource.choices)
+    fence = django_filters.ChoiceFilter(label=_("inside or outside the fence"), choices=Fence.choices)
+    is_major = django_filters.TypedChoiceFilter(label=_("major or complex"), choices=YES_NO, coerce=_yes)
+    overdue = django_filters.TypedChoiceFilter(
+        label=_("overdue"), choices=YES_NO, coerce=_yes, method="filter_overdue"
+    )
+    satisfaction = django_filters.ChoiceFilter(label=_("satisfaction"), choices=Satisfaction.choices)
+    collected_from = django_filters.DateFilter(
+        label=_("collected from"), field_name="collected_at", lookup_expr="date__gte", widget=DATE_INPUT
+    )
+    collected_to = django_filters.DateFilter(
+        label=_("collected until"), field_name="collected_at", lookup_expr="date__lte", widget=DATE_INPUT
+    )
+    mine = django_filters.BooleanFilter(
+        label=_("my problems only"), method="filter_mine", widget=forms.CheckboxInput
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("sort by"),
+        fields=[
+            ("collected_at", "collected"),
+            ("resolve_due", "due"),
+            ("status", "status"),
+            ("level", "level"),
+            ("enterprise__name", "enterprise"),
+        ],
+        field_labels={
+            "collected_at": _("collected at"),
+            "resolve_due": _("resolve by"),
+            "status": _("status"),
+            "level": _("level"),
+            "enterprise__name": _("enterprise"),
+        },
+    )
+
+    class Meta:
+        model = ProblemTicket
+        fields = []
+        form = FilterForm
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip().lstrip("#")
+        if not value:
+            return queryset
+        condition = (
+            Q(title__icontains=value)
+            | Q(description__icontains=value)
+            | Q(enterprise__name__icontains=value)
+            | Q(enterprise__short_name__icontains=value)
+        )
+        if value.isdigit():
+            condition |= Q(pk=int(value))
+        return queryset.filter(condition)
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        condition = overdue_q(timezone.localdate())
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+    def filter_mine(self, queryset, name, value):
+        if not value or self.user is None:
+            return queryset
+        return queryset.filter(my_tickets_q(self.user))
+
+
+class EnterpriseFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        widget=forms.TextInput(attrs={"placeholder": _("Name, short name or credit code")}),
+    )
+    park = django_filters.ModelChoiceFilter(label=_("park"), queryset=Park.objects.all())
+    industry = django_filters.ModelChoiceFilter(label=_("industry"), queryset=Industry.objects.all())
+    is_above_scale = django_filters.TypedChoiceFilter(
+        label=_("above-scale industrial enterprise"), choices=YES_NO, coerce=_yes
+    )
+    on_white_list = django_filters.TypedChoiceFilter(label=_("white list"), choices=YES_NO, coerce=_yes)
+    liaison_unit = django_filters.ModelChoiceFilter(
+        label=_("liaison unit"), queryset=Department.objects.all()
+    )
+    liaison_leader = django_filters.ModelChoiceFilter(
+        label=_("liaison leader"), queryset=Leader.objects.all()
+    )
+    open_problems = django_filters.TypedChoiceFilter(
+        label=_("with open problems"), choices=YES_NO, coerce=_yes, method="filter_open"
+    )
+
+    class Meta:
+        model = Enterprise
+        fields = []
+        form = FilterForm
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(short_name__icontains=value) | Q(credit_code__icontains=value)
+        )
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(open_problems__gt=0) if value else queryset.filter(open_problems=0)

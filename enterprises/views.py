@@ -1,0 +1,404 @@
+"""Enterprise, visit and problem-ticket pages. Thin: selectors read, forms check, services write."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from projects import selectors as project_selectors
+from projects.forms import apply_service_errors
+from projects.models import Project
+
+from . import kpis, permissions, selectors, services
+from .choices import OPEN_STATUSES, TicketStatus
+from .filtersets import EnterpriseFilterSet, TicketFilterSet
+from .forms import (
+    ActionForm,
+    AssignForm,
+    AttachmentForm,
+    CloseForm,
+    GradeForm,
+    PlanForm,
+    ProblemRowFormSet,
+    RateForm,
+    ReassignForm,
+    ResolveForm,
+    TextForm,
+    TicketEditForm,
+    TicketForm,
+    VisitForm,
+)
+from .models import Enterprise, ProblemTicket, TicketAttachment, Visit
+
+PAGE_SIZE = 25
+ENTERPRISE_TICKETS_SHOWN = 100
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+# --- Enterprises -------------------------------------------------------------------------
+
+
+@login_required
+def enterprise_list(request):
+    permissions.ensure_can_read_enterprises(request.user)
+    rows = selectors.enterprise_rows(Enterprise.objects.all())
+    filterset = EnterpriseFilterSet(request.GET or None, queryset=rows)
+    enterprises = (filterset.qs if filterset.is_bound else rows).order_by("name", "pk")
+    page = Paginator(enterprises, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "enterprises/enterprise_list.html",
+        {"filterset": filterset, "page": page, "query": _query_without_page(request)},
+    )
+
+
+@login_required
+def enterprise_detail(request, pk):
+    user = request.user
+    permissions.ensure_can_read_enterprises(user)
+    enterprise = get_object_or_404(
+        Enterprise.objects.select_related(
+            "park", "industry__cluster", "liaison_leader", "liaison_unit", "parent"
+        ),
+        pk=pk,
+    )
+    tickets = selectors.ticket_rows(permissions.readable_tickets(user).filter(enterprise=enterprise))
+    status_counts = dict(
+        tickets.order_by().values_list("status").annotate(count=Count("pk")).values_list("status", "count")
+    )
+    show_visits = permissions.has_zone_wide_read(user)
+    period = project_selectors.default_period()
+    return render(
+        request,
+        "enterprises/enterprise_detail.html",
+        {
+            "enterprise": enterprise,
+            "tickets": tickets[:ENTERPRISE_TICKETS_SHOWN],
+            "ticket_total": sum(status_counts.values()),
+            "status_counts": [(label, status_counts.get(value, 0)) for value, label in TicketStatus.choices],
+            "visits": selectors.enterprise_visits(enterprise) if show_visits else None,
+            "projects": project_selectors.project_rows(enterprise.projects.all(), period=period).order_by(
+                "name"
+            ),
+            "period": period,
+            "honours": enterprise.honours.all(),
+            "yearly": enterprise.yearly_figures.order_by("-year")[:5],
+            "subsidiaries": enterprise.subsidiaries.only("pk", "name"),
+            "can_collect": permissions.can_collect(user),
+        },
+    )
+
+
+# --- Visits ----------------------------------------------------------------------------------
+
+
+@login_required
+def visit_create(request):
+    """A visit and the problems collected on it, saved together or not at all."""
+    user = request.user
+    permissions.ensure_can_collect(user)
+    initial = {"visited_on": timezone.localdate(), "unit": user.department_id, "visitors": [user.pk]}
+    if request.GET.get("enterprise", "").isdigit():
+        initial["enterprise"] = int(request.GET["enterprise"])
+    form = VisitForm(request.POST or None, initial=initial)
+    problems = ProblemRowFormSet(request.POST or None, prefix="problems")
+    if request.method == "POST" and form.is_valid() and problems.is_valid():
+        rows = [row for row in problems.forms if row.has_changed()]
+        try:
+            visit = services.visit_create(
+                user=user,
+                data=form.visit_data(),
+                visitors=form.cleaned_data["visitors"],
+                problems=[row.problem_data() for row in rows],
+            )
+        except services.ProblemRowErrors as errors:
+            for index, error in errors.errors.items():
+                apply_service_errors(rows[index], error)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            count = len(rows)
+            messages.success(
+                request,
+                _("Visit recorded with %(count)s problems.") % {"count": count}
+                if count
+                else _("Visit recorded."),
+            )
+            return redirect("enterprises:visit_detail", pk=visit.pk)
+    if request.method == "POST":
+        messages.error(request, _("Nothing was saved: please correct the fields marked below."))
+    return render(request, "enterprises/visit_form.html", {"form": form, "problems": problems})
+
+
+@login_required
+def visit_detail(request, pk):
+    permissions.ensure_can_read_visits(request.user)
+    visit = get_object_or_404(
+        Visit.objects.select_related("enterprise", "unit", "created_by").prefetch_related("visitors"), pk=pk
+    )
+    tickets = selectors.ticket_rows(visit.problems.all())
+    return render(request, "enterprises/visit_detail.html", {"visit": visit, "tickets": tickets})
+
+
+# --- Tickets ---------------------------------------------------------------------------------
+
+
+@login_required
+def ticket_list(request):
+    user = request.user
+    readable = permissions.readable_tickets(user)
+    if permissions.read_scope(user) is None:
+        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
+    rows = selectors.ticket_rows(readable)
+    filterset = TicketFilterSet(request.GET or None, queryset=rows, user=user)
+    tickets = filterset.qs if filterset.is_bound else rows
+    if not filterset.is_bound or not filterset.form.cleaned_data.get("ordering"):
+        tickets = tickets.order_by("-collected_at", "-pk")
+    figures = kpis.totals(tickets, today=timezone.localdate())
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "enterprises/ticket_list.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "figures": figures,
+            "query": _query_without_page(request),
+            "can_collect": permissions.can_collect(user),
+        },
+    )
+
+
+@login_required
+def ticket_create(request):
+    """A problem recorded on its own; the office may assign it at once."""
+    user = request.user
+    permissions.ensure_can_collect(user)
+    can_assign = permissions.is_office(user)
+    initial = {}
+    for name in ("enterprise", "project"):
+        if request.GET.get(name, "").isdigit():
+            initial[name] = int(request.GET[name])
+    if "project" in initial and "enterprise" not in initial:
+        initial["enterprise"] = (
+            Project.objects.filter(pk=initial["project"]).values_list("enterprise_id", flat=True).first()
+        )
+    form = TicketForm(request.POST or None, initial=initial, can_assign=can_assign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.ticket_create(
+                user=user, data=form.ticket_data(), collected_at=form.cleaned_data["collected_at"]
+            )
+            unit = form.cleaned_data.get("unit")
+            if unit is not None:
+                services.ticket_assign(ticket=ticket, user=user, unit=unit)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Problem #%(number)s recorded.") % {"number": ticket.pk})
+            return redirect(ticket)
+    return render(request, "enterprises/ticket_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def ticket_edit(request, pk):
+    ticket = get_object_or_404(ProblemTicket.objects.select_related("enterprise"), pk=pk)
+    permissions.ensure_can_read_ticket(request.user, ticket)
+    if not permissions.can_edit_details(request.user, ticket):
+        raise PermissionDenied(str(services.TRANSITIONS["edit"].actor_message))
+    form = TicketEditForm(request.POST or None, instance=ProblemTicket.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ticket_update(
+                ticket=ticket,
+                user=request.user,
+                data=form.ticket_data(),
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(ticket)
+    return render(request, "enterprises/ticket_form.html", {"form": form, "ticket": ticket})
+
+
+def _ticket_for_page(pk: int) -> ProblemTicket:
+    return get_object_or_404(selectors.ticket_rows(ProblemTicket.objects.filter(pk=pk)))
+
+
+# Each action: its form, how the form's data calls the service, and the message on success.
+ACTION_FORMS = {
+    "assign": (AssignForm, {}),
+    "accept": (ActionForm, {}),
+    "decline": (TextForm, {"label": gettext_lazy("why it is not your unit's")}),
+    "reply": (TextForm, {"label": gettext_lazy("measures taken and progress")}),
+    "plan": (PlanForm, {}),
+    "resolve": (ResolveForm, {}),
+    "close": (CloseForm, {}),
+    "send_back": (TextForm, {"label": gettext_lazy("what is missing")}),
+    "grade": (GradeForm, {}),
+    "rate": (RateForm, {}),
+    "escalate": (TextForm, {"label": gettext_lazy("why the zone cannot solve it")}),
+    "reassign": (ReassignForm, {}),
+    "comment": (TextForm, {"label": gettext_lazy("comment")}),
+    "attach": (AttachmentForm, {}),
+}
+
+
+def _call(action: str, ticket, user, data: dict, version):
+    common = {"ticket": ticket, "user": user}
+    if action in ("comment", "attach"):
+        if action == "comment":
+            return services.ticket_comment(**common, text=data["text"])
+        return services.attachment_add(**common, upload=data["file"])
+    common["expected_version"] = version
+    calls = {
+        "assign": lambda: services.ticket_assign(
+            **common, unit=data["unit"], handler=data["handler"], is_major=data["is_major"], note=data["note"]
+        ),
+        "accept": lambda: services.ticket_accept(**common),
+        "decline": lambda: services.ticket_decline(**common, reason=data["text"]),
+        "reply": lambda: services.ticket_reply(**common, text=data["text"]),
+        "plan": lambda: services.ticket_plan(
+            **common, plan=data["plan"], committed_date=data["committed_date"]
+        ),
+        "resolve": lambda: services.ticket_resolve(**common, resolution=data["resolution"]),
+        "close": lambda: services.ticket_close(**common, grade=data["grade"], comment=data["comment"]),
+        "send_back": lambda: services.ticket_send_back(**common, reason=data["text"]),
+        "grade": lambda: services.ticket_grade(**common, grade=data["grade"]),
+        "rate": lambda: services.ticket_rate(
+            **common, satisfaction=data["satisfaction"], comment=data["comment"]
+        ),
+        "escalate": lambda: services.ticket_escalate(**common, reason=data["text"]),
+        "reassign": lambda: services.ticket_reassign(
+            **common, unit=data["unit"], handler=data["handler"], reason=data["reason"]
+        ),
+    }
+    return calls[action]()
+
+
+def _action_form(action, ticket, data=None, files=None):
+    form_class, options = ACTION_FORMS[action]
+    return form_class(data, files, ticket=ticket, prefix=action, **options)
+
+
+@login_required
+def ticket_detail(request, pk, failed=None):
+    """The ticket, its clock and timeline, and the forms of the actions the user may take now."""
+    ticket = _ticket_for_page(pk)
+    permissions.ensure_can_read_ticket(request.user, ticket)
+    actions = services.allowed_actions(request.user, ticket)
+    forms_by_action = {action: _action_form(action, ticket) for action in actions if action != "edit"}
+    if failed is not None:
+        forms_by_action[failed.prefix] = failed
+    primary = [a for a in actions if a not in ("comment", "attach", "edit")]
+    return render(
+        request,
+        "enterprises/ticket_detail.html",
+        {
+            "ticket": ticket,
+            "timeline": selectors.ticket_timeline(ticket),
+            "attachments": ticket.attachments.select_related("uploaded_by"),
+            "actions": [
+                (action, services.TRANSITIONS[action].label, forms_by_action[action]) for action in primary
+            ],
+            "comment_form": forms_by_action.get("comment"),
+            "attach_form": forms_by_action.get("attach"),
+            "can_edit": "edit" in actions,
+            "failed": failed.prefix if failed is not None else "",
+            "open_statuses": OPEN_STATUSES,
+        },
+        status=400 if failed is not None else 200,
+    )
+
+
+@login_required
+@require_POST
+def ticket_action(request, pk, action):
+    if action not in ACTION_FORMS:
+        raise Http404
+    ticket = get_object_or_404(ProblemTicket, pk=pk)
+    permissions.ensure_can_read_ticket(request.user, ticket)
+    form = _action_form(action, ticket, request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            _call(action, ticket, request.user, form.cleaned_data, form.expected_version())
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Done: %(action)s.") % {"action": services.TRANSITIONS[action].label})
+            anchor = "#timeline" if action in ("comment", "attach") else ""
+            return redirect(ticket.get_absolute_url() + anchor)
+    messages.error(request, _("Nothing was changed: please correct the fields marked below."))
+    return ticket_detail(request, pk, failed=form)
+
+
+@login_required
+def attachment_file(request, pk):
+    """Files are served through here, to users who may open the ticket, never as public files."""
+    attachment = get_object_or_404(TicketAttachment.objects.select_related("ticket"), pk=pk)
+    permissions.ensure_can_read_ticket(request.user, attachment.ticket)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle, content_type=attachment.content_type, as_attachment=True, filename=attachment.name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# --- Figures -----------------------------------------------------------------------------------
+
+
+def _date_param(request, name) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(request.GET.get(name, ""))
+    except ValueError:
+        return None
+
+
+@login_required
+def problem_stats(request):
+    """The KPI panel: collected, resolved, rates, overdue and days to resolve, with their splits."""
+    user = request.user
+    if permissions.read_scope(user) is None:
+        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
+    today = timezone.localdate()
+    date_from = _date_param(request, "date_from")
+    date_to = _date_param(request, "date_to")
+    if date_from is None and date_to is None and "date_from" not in request.GET:
+        date_from = today.replace(month=1, day=1)
+    figures = kpis.problem_kpis(
+        permissions.readable_tickets(user), today=today, date_from=date_from, date_to=date_to
+    )
+    splits = [
+        (_("By level"), "level", figures.by_level),
+        (_("By category"), "category", figures.by_category),
+        (_("By responsible unit"), "unit", figures.by_unit),
+        (_("By park"), "park", figures.by_park),
+    ]
+    return render(
+        request,
+        "enterprises/problem_stats.html",
+        {"kpis": figures, "splits": splits, "date_from": date_from, "date_to": date_to, "today": today},
+    )
