@@ -212,16 +212,8 @@ TICKET_FIELDS = (
     "is_major",
     "responsible_leader",
 )
-EDITABLE_FIELDS = (
-    "project",
-    "source",
-    "category",
-    "title",
-    "description",
-    "fence",
-    "is_major",
-    "responsible_leader",
-)
+# The enterprise is fixed once collected; the rest may be corrected.
+EDITABLE_FIELDS = tuple(name for name in TICKET_FIELDS if name != "enterprise")
 
 
 def _check_fields(data: dict[str, Any], allowed) -> None:
@@ -230,8 +222,9 @@ def _check_fields(data: dict[str, Any], allowed) -> None:
         raise ValueError(f"cannot set {sorted(unknown)}")
 
 
-def _validate_project(ticket: ProblemTicket) -> None:
-    if ticket.project_id and ticket.enterprise_id and ticket.project.enterprise_id != ticket.enterprise_id:
+def validate_project(enterprise_id, project) -> None:
+    """A ticket's project must be one of its enterprise's."""
+    if project is not None and enterprise_id and project.enterprise_id != enterprise_id:
         raise ValidationError({"project": _("This project is not the enterprise's.")})
 
 
@@ -264,7 +257,7 @@ def ticket_create(
         ticket.source = ProblemSource.VISIT
     ticket.title = (ticket.title or "").strip()
     _set_clock(ticket)
-    _validate_project(ticket)
+    validate_project(ticket.enterprise_id, ticket.project)
     ticket.full_clean()
     ticket._history_user = user
     ticket.save()
@@ -330,7 +323,7 @@ def ticket_update(
     if "is_major" in changed and not locked.committed_date:
         locked.resolve_due = deadlines.resolve_due(locked.resolve_clock_from, major=locked.is_major)
         fields.append("resolve_due")
-    _validate_project(locked)
+    validate_project(locked.enterprise_id, locked.project)
     labels = ", ".join(str(ProblemTicket._meta.get_field(name).verbose_name) for name in changed)
     _event(locked, user, EventKind.EDITED, text=labels, at=now)
     return _save(locked, user, fields, ticket)

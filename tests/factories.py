@@ -212,4 +212,5 @@ def make_ticket(*, user, collected_at=None, **data):
     data.setdefault("enterprise", data.get("enterprise") or EnterpriseFactory())
     data.setdefault("category", ProblemCategory.LAND)
     data.setdefault("title", "用地手续办理慢")
-    return ticket_create(user=user, data=data, collected_at=collected_at)
+    visit = data.pop("visit", None)
+    return ticket_create(user=user, data=data, visit=visit, collected_at=collected_at)

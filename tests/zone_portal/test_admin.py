@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from enterprises import services
 from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
 from projects.models import Project, ProjectComment, StageChange
 from tests.factories import (
@@ -23,8 +24,11 @@ from tests.factories import (
     ProjectFactory,
     StageChangeFactory,
     UserFactory,
+    VisitFactory,
+    make_ticket,
 )
 from tests.html_forms import form_data
+from zone_portal.models import User
 from zone_portal.roles import GROUP_NAMES, Role
 
 MAX_QUERIES_PER_PAGE = 40
@@ -33,6 +37,7 @@ MAX_QUERIES_PER_PAGE = 40
 def build_world(size: int):
     """``size`` of every kind of row, each project with plans, reports and milestones."""
     reviewer = UserFactory(department=DepartmentFactory())
+    superuser = User.objects.get(username="root")
     for _ in range(size):
         group = Group.objects.create(name=f"组{Group.objects.count()}")
         group.permissions.set(Permission.objects.filter(codename__startswith="view_"))
@@ -54,6 +59,10 @@ def build_world(size: int):
         ApprovalMilestoneFactory(project=project, department=DepartmentFactory())
         BatchMembershipFactory(project=project)
         ProjectComment.objects.create(project=project, author=reviewer, text="加快进度", by_leader=True)
+        visit = VisitFactory(enterprise=figure.enterprise, unit=reviewer.department, created_by=reviewer)
+        visit.visitors.add(reviewer)
+        ticket = make_ticket(user=superuser, enterprise=figure.enterprise, project=project, visit=visit)
+        services.ticket_assign(ticket=ticket, user=superuser, unit=DepartmentFactory())
 
 
 def admin_urls():
@@ -100,8 +109,6 @@ def test_every_admin_page_renders_with_bounded_queries(admin_client_zh):
 
 def _request_for(client):
     from django.test import RequestFactory
-
-    from zone_portal.models import User
 
     request = RequestFactory().get("/")
     request.user = User.objects.get(username="root")
