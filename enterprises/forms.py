@@ -55,10 +55,17 @@ class TicketForm(BootstrapFormMixin, forms.ModelForm):
         fields = TICKET_FIELDS
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
-    def __init__(self, *args, can_assign=False, **kwargs):
+    def __init__(self, *args, can_assign=False, visit=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["enterprise"].queryset = Enterprise.objects.only("pk", "name")
         self.fields["project"].queryset = Project.objects.only("pk", "name")
+        if visit is not None:
+            # A visit's problem belongs to the visited enterprise and came from the visit.
+            self.fields["enterprise"].disabled = True
+            self.fields["source"].disabled = True
+            self.fields["project"].queryset = self.fields["project"].queryset.filter(
+                enterprise_id=visit.enterprise_id
+            )
         if can_assign:
             self.fields["unit"].queryset = _active_units()
         else:

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +22,7 @@ from projects.forms import apply_service_errors
 from projects.models import Project
 
 from . import kpis, permissions, selectors, services
-from .choices import OPEN_STATUSES, TicketStatus
+from .choices import OPEN_STATUSES, ProblemSource, TicketStatus
 from .filtersets import EnterpriseFilterSet, TicketFilterSet
 from .forms import (
     ActionForm,
@@ -153,7 +154,11 @@ def visit_detail(request, pk):
         Visit.objects.select_related("enterprise", "unit", "created_by").prefetch_related("visitors"), pk=pk
     )
     tickets = selectors.ticket_rows(visit.problems.all())
-    return render(request, "enterprises/visit_detail.html", {"visit": visit, "tickets": tickets})
+    return render(
+        request,
+        "enterprises/visit_detail.html",
+        {"visit": visit, "tickets": tickets, "can_collect": permissions.can_collect(request.user)},
+    )
 
 
 # --- Tickets ---------------------------------------------------------------------------------
@@ -199,21 +204,31 @@ def ticket_create(request):
         initial["enterprise"] = (
             Project.objects.filter(pk=initial["project"]).values_list("enterprise_id", flat=True).first()
         )
-    form = TicketForm(request.POST or None, initial=initial, can_assign=can_assign)
+    visit = None
+    if request.GET.get("visit", "").isdigit():
+        # One more problem from a visit recorded earlier: its enterprise and day.
+        visit = get_object_or_404(Visit.objects.select_related("enterprise"), pk=request.GET["visit"])
+        initial.update(enterprise=visit.enterprise_id, source=ProblemSource.VISIT)
+    form = TicketForm(request.POST or None, initial=initial, can_assign=can_assign, visit=visit)
     if request.method == "POST" and form.is_valid():
         try:
-            ticket = services.ticket_create(
-                user=user, data=form.ticket_data(), collected_at=form.cleaned_data["collected_at"]
-            )
-            unit = form.cleaned_data.get("unit")
-            if unit is not None:
-                services.ticket_assign(ticket=ticket, user=user, unit=unit)
+            # Recorded and assigned together, or neither.
+            with transaction.atomic():
+                ticket = services.ticket_create(
+                    user=user,
+                    data=form.ticket_data(),
+                    visit=visit,
+                    collected_at=form.cleaned_data["collected_at"],
+                )
+                unit = form.cleaned_data.get("unit")
+                if unit is not None:
+                    services.ticket_assign(ticket=ticket, user=user, unit=unit)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
             messages.success(request, _("Problem #%(number)s recorded.") % {"number": ticket.pk})
             return redirect(ticket)
-    return render(request, "enterprises/ticket_form.html", {"form": form, "creating": True})
+    return render(request, "enterprises/ticket_form.html", {"form": form, "creating": True, "visit": visit})
 
 
 @login_required

@@ -14,13 +14,14 @@ def perms(role):
     return set(group.permissions.values_list("content_type__app_label", "codename"))
 
 
-def test_migrate_creates_the_five_role_groups():
+def test_migrate_creates_the_six_role_groups():
     assert set(Group.objects.values_list("name", flat=True)) >= {
         "管理员",
         "领导",
         "审核员",
         "项目专员",
         "责任单位",
+        "督办",
     }
 
 
@@ -32,6 +33,10 @@ def test_baseline_permissions():
     assert ("projects", "change_project") not in perms(Role.LEADER)
     assert ("projects", "view_project") in perms(Role.UNIT)
     assert ("auth", "change_group") in perms(Role.ADMIN)
+    assert ("enterprises", "change_problemticket") in perms(Role.SUPERVISOR)
+    assert ("enterprises", "change_problemticket") not in perms(Role.STAFF)
+    assert ("enterprises", "view_problemticket") in perms(Role.UNIT)
+    assert ("projects", "change_project") not in perms(Role.SUPERVISOR)
 
 
 def test_sync_keeps_permissions_an_admin_added():
