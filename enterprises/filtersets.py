@@ -5,6 +5,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from projects.filtersets import YES_NO, FilterForm
 from zone_portal.models import Department, Industry, Leader, Park
@@ -31,10 +32,10 @@ class TicketFilterSet(django_filters.FilterSet):
         label=_("status"), choices=TicketStatus.choices, distinct=False
     )
     level = django_filters.MultipleChoiceFilter(
-        label=_("level"), choices=ProblemLevel.choices, distinct=False
+        label=pgettext_lazy("problem", "level"), choices=ProblemLevel.choices, distinct=False
     )
     category = django_filters.MultipleChoiceFilter(
-        label=_("category"), choices=ProblemCategory.choices, distinct=False
+        label=pgettext_lazy("problem", "category"), choices=ProblemCategory.choices, distinct=False
     )
     unit = django_filters.ModelChoiceFilter(
         label=_("responsible unit"), queryset=Department.objects.all(), null_label=_("not assigned yet")
@@ -77,7 +78,7 @@ class TicketFilterSet(django_filters.FilterSet):
             "collected_at": _("collected at"),
             "resolve_due": _("resolve by"),
             "status": _("status"),
-            "level": _("level"),
+            "level": pgettext_lazy("problem", "level"),
             "enterprise__name": _("enterprise"),
         },
     )

@@ -10,6 +10,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from zone_portal.fields import MoneyField
@@ -253,14 +254,21 @@ class ProblemTicket(TimeStampedModel):
         related_name="problems",
     )
     source = models.CharField(_("source"), max_length=20, choices=ProblemSource, default=ProblemSource.VISIT)
-    category = models.CharField(_("category"), max_length=20, choices=ProblemCategory, db_index=True)
+    # Contexts keep these apart from the project's "category", "level" and the enterprise's "description".
+    category = models.CharField(
+        pgettext_lazy("problem", "category"), max_length=20, choices=ProblemCategory, db_index=True
+    )
     title = models.CharField(_("problem"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(pgettext_lazy("problem", "description"), blank=True)
     fence = models.CharField(
         _("inside or outside the fence"), max_length=10, choices=Fence, default=Fence.OUTSIDE
     )
     level = models.CharField(
-        _("level"), max_length=10, choices=ProblemLevel, default=ProblemLevel.ZONE, db_index=True
+        pgettext_lazy("problem", "level"),
+        max_length=10,
+        choices=ProblemLevel,
+        default=ProblemLevel.ZONE,
+        db_index=True,
     )
     is_major = models.BooleanField(
         _("major or complex"),

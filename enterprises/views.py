@@ -321,8 +321,12 @@ def ticket_detail(request, pk, failed=None):
     permissions.ensure_can_read_ticket(request.user, ticket)
     actions = services.allowed_actions(request.user, ticket)
     forms_by_action = {action: _action_form(action, ticket) for action in actions if action != "edit"}
-    if failed is not None:
+    refused = []
+    if failed is not None and failed.prefix in forms_by_action:
         forms_by_action[failed.prefix] = failed
+    elif failed is not None:
+        # Not possible any more (say, someone else acted first): its form is gone, so say why here.
+        refused = [message for messages in failed.errors.values() for message in messages]
     primary = [a for a in actions if a not in ("comment", "attach", "edit")]
     return render(
         request,
@@ -338,6 +342,7 @@ def ticket_detail(request, pk, failed=None):
             "attach_form": forms_by_action.get("attach"),
             "can_edit": "edit" in actions,
             "failed": failed.prefix if failed is not None else "",
+            "refused": refused,
             "open_statuses": OPEN_STATUSES,
         },
         status=400 if failed is not None else 200,

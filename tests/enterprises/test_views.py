@@ -269,14 +269,16 @@ def test_page_offers_only_the_actions_the_user_may_take(client, users, ticket):
 
 
 def test_resolving_without_text_re_renders_with_the_error_and_changes_nothing(client, users, ticket):
+    services.ticket_reply(ticket=ticket, user=users["unit_a"], text="已联系供电公司")
     before = snapshot(ticket)
 
     response = post_action(as_user(client, users["unit_a"]), ticket, "resolve", resolution="")
 
     assert response.status_code == 400
     page = response.content.decode()
-    assert "没有保存任何更改" in page or "未作任何更改" in page
-    assert 'id="form-resolve"' in page and "is-invalid" in page
+    assert "未作任何更改" in page
+    form = re.search(r'id="form-resolve".*?</form>', page, re.S).group(0)
+    assert "invalid-feedback" in form
     assert snapshot(ticket) == before
 
 
@@ -289,6 +291,8 @@ def test_rating_an_unresolved_problem_is_refused(client, users, ticket):
     )
 
     assert response.status_code == 400
+    refused = re.search(r'id="refused"[^>]*>(.*?)</div>\s*</div>', response.content.decode(), re.S)
+    assert refused and "已交办" in refused.group(1)
     assert snapshot(ticket) == before
 
 
@@ -619,3 +623,20 @@ def test_page_queries_do_not_grow_with_the_number_of_problems(client, users, uni
     assert ProblemTicket.objects.count() == 210
     assert many == few
     assert max(many.values()) <= 30
+
+
+def test_my_problems(client, users, ticket, unit_a):
+    colleague = UserFactory(username="tongshi", roles=[Role.STAFF], department=unit_a)
+    theirs = make_ticket(user=colleague, title="同事收集的问题")
+    liaised = make_ticket(
+        user=colleague, title="我包联企业的问题", enterprise=EnterpriseFactory(liaison_unit=unit_a)
+    )
+    url = reverse("enterprises:ticket_list")
+
+    def mine(user):
+        page = as_user(client, user).get(url, {"mine": "on"}).content.decode()
+        return {int(pk) for pk in re.findall(r'id="ticket-(\d+)"', page)}
+
+    assert mine(users["staff"]) == {ticket.pk}
+    assert mine(colleague) == {theirs.pk, liaised.pk}
+    assert mine(users["unit_a"]) == {ticket.pk}

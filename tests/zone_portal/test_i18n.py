@@ -13,8 +13,8 @@ from projects.choices import Stage
 LOCALE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 
-def read_po(path: Path) -> dict[str, tuple[str, str | None]]:
-    """msgid → (msgstr, msgid_plural) of a .po file; a fuzzy entry's msgstr reads '#fuzzy'.
+def read_po(path: Path) -> dict[tuple[str | None, str], tuple[str, str | None]]:
+    """(msgctxt, msgid) → (msgstr, msgid_plural) of a .po file; a fuzzy entry's msgstr reads '#fuzzy'.
 
     Chinese has one plural form, so a plural entry's msgstr is its msgstr[0].
     """
@@ -22,7 +22,7 @@ def read_po(path: Path) -> dict[str, tuple[str, str | None]]:
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
-        elif line.startswith(("msgid ", "msgstr ", "msgid_plural ", "msgstr[0] ")):
+        elif line.startswith(("msgctxt ", "msgid ", "msgstr ", "msgid_plural ", "msgstr[0] ")):
             key, _, rest = line.partition(" ")
             key = "msgstr" if key == "msgstr[0]" else key
             current[key] = ast.literal_eval(rest)
@@ -31,7 +31,7 @@ def read_po(path: Path) -> dict[str, tuple[str, str | None]]:
         elif not line.strip() and current:
             if current.get("msgid"):
                 msgstr = "#fuzzy" if fuzzy else current.get("msgstr", "")
-                entries[current["msgid"]] = (msgstr, current.get("msgid_plural"))
+                entries[current.get("msgctxt"), current["msgid"]] = (msgstr, current.get("msgid_plural"))
             current, key, fuzzy = {}, None, False
     return entries
 
@@ -44,10 +44,12 @@ def test_every_string_is_translated_and_compiled():
     with (LOCALE / "django.mo").open("rb") as handle:
         mo = gettext.GNUTranslations(handle)
 
-    def compiled(msgid, plural):
+    def compiled(context, msgid, plural):
+        if context:
+            return mo.npgettext(context, msgid, plural, 1) if plural else mo.pgettext(context, msgid)
         return mo.ngettext(msgid, plural, 1) if plural else mo.gettext(msgid)
 
-    stale = [msgid for msgid, (msgstr, plural) in po.items() if compiled(msgid, plural) != msgstr]
+    stale = [key for key, (msgstr, plural) in po.items() if compiled(*key, plural) != msgstr]
     assert stale == [], "run `make messages`: django.mo is older than django.po"
 
 
