@@ -4,7 +4,9 @@ leader dashboard, the Excel bulletins and the API.
 * collected: problems collected in the period;
 * resolved: closed out (已办结, or rated afterwards);
 * 问题解决率 = resolved / collected;
-* 满意率 = (满意 + 基本满意) / rated;
+* 满意率 = (满意 + 基本满意) / rated, by each problem's latest rating: a 不满意
+  reopens the problem and clears its rating, but it counts until the problem
+  is rated again (otherwise an unsatisfied enterprise could never lower it);
 * overdue: an unfinished "13710" step is past its last day (today);
 * average days to resolve: from collection to closure, over the resolved ones.
 
@@ -17,13 +19,26 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import gettext as _
 
 from zone_portal.models import Department, Park
 
-from .choices import CLOSED_STATUSES, SATISFIED_VALUES, ProblemCategory, ProblemLevel
+from .choices import CLOSED_STATUSES, SATISFIED_VALUES, EventKind, ProblemCategory, ProblemLevel
 from .deadlines import overdue_q
+from .models import TicketEvent
 
 RATE_PLACES = Decimal("0.0001")
 DAY_PLACES = Decimal("0.1")
@@ -62,14 +77,25 @@ def _aggregates(today: datetime.date) -> dict:
     return {
         "collected": Count("pk"),
         "resolved": Count("pk", filter=closed),
-        "rated": Count("pk", filter=~Q(satisfaction="")),
-        "satisfied": Count("pk", filter=Q(satisfaction__in=SATISFIED_VALUES)),
+        "rated": Count("pk", filter=Q(last_rating__isnull=False)),
+        "satisfied": Count("pk", filter=Q(last_rating__in=SATISFIED_VALUES)),
         "overdue": Count("pk", filter=overdue_q(today)),
         "duration": Avg(
             ExpressionWrapper(F("closed_at") - F("collected_at"), output_field=DurationField()),
             filter=closed & Q(closed_at__isnull=False),
         ),
     }
+
+
+def _with_last_rating(tickets: QuerySet) -> QuerySet:
+    latest = (
+        TicketEvent.objects.filter(ticket=OuterRef("pk"), kind=EventKind.RATED)
+        .order_by("-at", "-pk")
+        .values("value")[:1]
+    )
+    # The current rating wins; a reopened problem's 不满意 is found in its timeline.
+    current = NullIf(F("satisfaction"), Value(""))
+    return tickets.order_by().annotate(last_rating=Coalesce(current, Subquery(latest)))
 
 
 def _figures(key, label, row: dict) -> ProblemFigures:
@@ -100,7 +126,7 @@ def in_period(tickets: QuerySet, date_from: datetime.date | None, date_to: datet
 
 
 def totals(tickets: QuerySet, *, today: datetime.date) -> ProblemFigures:
-    return _figures(None, "", tickets.order_by().aggregate(**_aggregates(today)))
+    return _figures(None, "", _with_last_rating(tickets).aggregate(**_aggregates(today)))
 
 
 DIMENSIONS = {
@@ -114,7 +140,9 @@ DIMENSIONS = {
 def split(tickets: QuerySet, dimension: str, *, today: datetime.date) -> list[ProblemFigures]:
     """The figures per level, category, unit or park, in reference order; empty groups left out."""
     field = DIMENSIONS[dimension]
-    rows = {row[field]: row for row in tickets.order_by().values(field).annotate(**_aggregates(today))}
+    rows = {
+        row[field]: row for row in _with_last_rating(tickets).values(field).annotate(**_aggregates(today))
+    }
     if dimension == "level":
         keys = [(value, label) for value, label in ProblemLevel.choices]
     elif dimension == "category":

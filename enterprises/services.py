@@ -179,6 +179,8 @@ def _save(locked: ProblemTicket, user, fields: list[str], original: ProblemTicke
     locked.save(update_fields=[*fields, "version", "updated_at"])
     if original is not None and original is not locked:
         original.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+        # Related objects the caller had loaded (its old unit, handler…) must not outlive the change.
+        original._state.fields_cache = dict(locked._state.fields_cache)
     return original or locked
 
 

@@ -2,6 +2,7 @@
 
 import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import factory
 from django.contrib.auth.models import Group
@@ -214,3 +215,11 @@ def make_ticket(*, user, collected_at=None, **data):
     data.setdefault("title", "用地手续办理慢")
     visit = data.pop("visit", None)
     return ticket_create(user=user, data=data, visit=visit, collected_at=collected_at)
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(year, month, day, hour=10, minute=0):
+    """A moment in the zone's local time."""
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)

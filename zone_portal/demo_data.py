@@ -13,6 +13,7 @@ section (a department's short name, an enterprise's ``key``, a leader's name).
 
 from datetime import date
 
+from enterprises.choices import Fence, ProblemCategory, ProblemSource, Satisfaction
 from projects.choices import (
     BatchRole,
     Level,
@@ -181,6 +182,22 @@ USERS = [
         "role": "unit",
         "display_name": "刘振华",
         "department": "自然资源和规划局",
+    },
+    # A second unit, so that each unit seeing only its own problems can be shown.
+    {
+        "username": "unit2",
+        "password": "demo-unit2-2023",
+        "role": "unit",
+        "display_name": "陈立军",
+        "department": "住建局",
+    },
+    # The 万人助万企 office: assigns problems, reviews closures, escalates.
+    {
+        "username": "office",
+        "password": "demo-office-2023",
+        "role": "supervisor",
+        "display_name": "王晓燕",
+        "department": "营商办",
     },
 ]
 
@@ -1538,4 +1555,785 @@ BATCH_MEMBERSHIPS = [
     (10, "瓶坯注塑项目", BatchRole.START),
     (10, "奔泽精密钣金二期项目", BatchRole.PRODUCE),
     (10, "天子铝业新能源汽车配套零部件生产项目", BatchRole.SIGN),
+]
+
+# --- 万人助万企: visits and problems ----------------------------------------------
+
+C = ProblemCategory
+IN, OUT = Fence.INSIDE, Fence.OUTSIDE
+BASICALLY = Satisfaction.BASICALLY
+
+# Seed 000's year: 30 enterprises visited, 51 problems collected — 2 escalated to
+# the province (1 solved, 1 still followed), 20 to the city and 29 solved in the
+# zone, all of those solved. Each visit is paid by the enterprise's liaison unit.
+#
+# A problem: its unit; "escalations" — one reason per level it went up (city,
+# then province), which also makes it major; "resolution" (None: still open);
+# "satisfaction" (default 满意; None: not rated yet). Some took a detour:
+# "declined" (the unit first assigned, its reason), "sent_back" (the office's
+# reason, the first resolution), "unsatisfied" (the enterprise's comment, the
+# first resolution), "plan" (a major problem's plan and committed date),
+# "followed" (progress reports of the one still open).
+PROBLEM_YEAR = 2021
+
+VISITS_2021 = [
+    {
+        "enterprise": "天子铝业",
+        "visited_on": date(2021, 3, 16),
+        "notes": "了解新能源汽车配套零部件项目前期进展和企业生产经营情况。",
+        "problems": [
+            {
+                "title": "电池托盘项目年综合能耗超出区内用能指标",
+                "description": "项目达产后年综合能耗约4.2万吨标准煤，区内年度用能指标无法满足。",
+                "category": C.UTILITIES,
+                "fence": OUT,
+                "unit": "经发局",
+                "escalations": [
+                    "区内用能指标已无调剂空间，需市发展改革委统筹。",
+                    "全市年度用能指标已分配完毕，需申请省级统筹保障。",
+                ],
+                "plan": (
+                    "申报省重点项目用能保障清单；项目分两期建设，一期先行投产以降低单期能耗。",
+                    date(2022, 6, 30),
+                ),
+                "followed": [
+                    (date(2021, 6, 18), "省发展改革委已受理用能指标申请，正在组织节能审查专家评审。"),
+                    (date(2022, 3, 9), "一期方案已通过节能审查，二期用能指标待省里下达年度计划后统筹。"),
+                    (date(2023, 4, 20), "已随全省能耗双控转向碳排放双控政策重新申报，省发展改革委持续跟踪。"),
+                ],
+                "resolution": None,
+            },
+            {
+                "title": "厂区东侧道路未硬化，重载货车通行困难",
+                "category": C.INFRASTRUCTURE,
+                "fence": OUT,
+                "unit": "住建局",
+                "resolution": "已将铝业路东段纳入年度道路硬化计划，完成水泥混凝土路面铺设并通车。",
+            },
+        ],
+    },
+    {
+        "enterprise": "益海粮油",
+        "visited_on": date(2021, 3, 18),
+        "notes": "走访油脂精炼车间，听取企业扩产计划和要素保障需求。",
+        "problems": [
+            {
+                "title": "扩产后天然气用量增加，管网压力不足",
+                "category": C.UTILITIES,
+                "fence": OUT,
+                "unit": "经发局",
+                "escalations": ["需市燃气公司在园区新建调压站，区级无法协调。"],
+                "resolution": "市燃气公司在园区北侧新建中压调压站并投运，供气压力已稳定。",
+            },
+            {
+                "title": "一线操作工招工难，缺口约80人",
+                "category": C.LABOUR,
+                "fence": IN,
+                "unit": "人社局",
+                "resolution": "人社局组织专场招聘会2场，协调职业院校推荐毕业生，企业已招录86人。",
+                "satisfaction": BASICALLY,
+            },
+        ],
+    },
+    {
+        "enterprise": "益海小麦",
+        "visited_on": date(2021, 3, 25),
+        "notes": "了解小麦收购准备和资金需求。",
+        "problems": [
+            {
+                "title": "夏粮收购季流动资金贷款需求",
+                "category": C.FINANCING,
+                "fence": IN,
+                "unit": "财政局",
+                "resolution": "财政局协调农发行周口分行，为企业发放粮食收购贷款8000万元。",
+            },
+        ],
+    },
+    {
+        "enterprise": "益海特油",
+        "visited_on": date(2021, 4, 8),
+        "notes": "特种油脂项目前期手续推进情况专题走访。",
+        "problems": [
+            {
+                "title": "特种油脂项目用地涉及农用地转用，需省政府批准",
+                "category": C.LAND,
+                "fence": OUT,
+                "unit": "自然资源和规划局",
+                "escalations": [
+                    "项目用地涉及农用地转用，区级无审批权限，报市政府审核。",
+                    "农用地转用须报省政府批准，请省自然资源厅加快审查。",
+                ],
+                "plan": (
+                    "分批次组卷报批，先行办理用地预审与选址意见书，同步开展土地征收前期工作。",
+                    date(2021, 10, 31),
+                ),
+                "resolution": "省政府批复农用地转用和土地征收，完成土地挂牌出让，企业已取得不动产权证书。",
+            },
+            {
+                "title": "项目环评需市生态环境局审批，排队时间长",
+                "category": C.APPROVALS,
+                "fence": OUT,
+                "unit": "生态环境分局",
+                "escalations": ["环评审批权限在市生态环境局，需市级开辟绿色通道。"],
+                "resolution": "市生态环境局提前介入技术评估，开辟绿色通道，已下达环评批复。",
+            },
+        ],
+    },
+    {
+        "enterprise": "五得利",
+        "visited_on": date(2021, 4, 13),
+        "notes": "了解面粉生产线运行和厂区周边环境。",
+        "problems": [
+            {
+                "title": "厂区门前路段排水不畅，雨天积水",
+                "category": C.INFRASTRUCTURE,
+                "fence": OUT,
+                "unit": "住建局",
+                "resolution": "疏通雨水管网并新建雨水篦子12处，雨天积水问题已解决。",
+            },
+        ],
+    },
+    {
+        "enterprise": "鲁花",
+        "visited_on": date(2021, 4, 20),
+        "notes": "走访花生油生产基地，了解用电和出口业务情况。",
+        "problems": [
+            {
+                "title": "生产高峰期电力负荷不足，需增容改造",
+                "category": C.UTILITIES,
+                "fence": OUT,
+                "unit": "经发局",
+                "escalations": ["需市供电公司新建10千伏专线，超出区级协调范围。"],
+                "resolution": "市供电公司完成10千伏专线架设，增容4000千伏安，已送电。",
+            },
+            {
+                "title": "拓展出口业务，需办理海关备案，企业不熟悉流程",
+                "category": C.MARKET,
+                "fence": OUT,
+                "unit": "经发局",
+                "resolution": "经发局联系周口海关上门指导，两周内完成进出口货物收发货人备案。",
+            },
+        ],
+    },
+    {
+        "enterprise": "娃哈哈",
+        "visited_on": date(2021, 4, 27),
+        "notes": "了解饮料生产线技改和税收政策享受情况。",
+        "problems": [
+            {
+                "title": "增量留抵退税申请材料准备不全",
+                "category": C.POLICY,
+                "fence": OUT,
+                "unit": "税务局",
+                "resolution": "税务局安排专人辅导，企业已完成增量留抵退税申请并到账。",
+            },
+        ],
+    },
+    {
+        "enterprise": "老磨坊粮油",
+        "visited_on": date(2021, 5, 11),
+        "notes": "了解技改项目和老厂区土地情况。",
+        "problems": [
+            {
+                "title": "技改项目贷款缺少抵押物",
+                "category": C.FINANCING,
+                "fence": IN,
+                "unit": "财政局",
+                "resolution": "协调区融资担保公司提供担保，郑州银行发放技改贷款1500万元。",
+            },
+            {
+                "title": "老厂区土地证载面积与实际用地不符",
+                "category": C.LEGACY,
+                "fence": OUT,
+                "unit": "自然资源和规划局",
+                "escalations": ["涉及历史测绘成果更正，需市不动产登记中心办理。"],
+                "resolution": "市不动产登记中心重新测绘并办理更正登记，已换发不动产权证书。",
+                "satisfaction": BASICALLY,
+            },
+        ],
+    },
+    {
+        "enterprise": "益常青生物",
+        "visited_on": date(2021, 5, 18),
+        "notes": "了解低聚木糖项目选址和研发团队稳定情况。",
+        "problems": [
+            {
+                "title": "研发人员子女就近入学",
+                "category": C.OTHER,
+                "fence": OUT,
+                "unit": "党政办",
+                "resolution": "党政办协调教育部门，2名研发人员子女已安排到就近学校入学。",
+            },
+            {
+                "title": "低聚木糖项目选址地块需调整控制性详细规划",
+                "category": C.LAND,
+                "fence": OUT,
+                "unit": "自然资源和规划局",
+                "escalations": ["控制性详细规划调整需报市政府批准。"],
+                "resolution": "市政府批复控规调整，项目地块用地性质已调整为工业用地。",
+            },
+        ],
+    },
+    {
+        "enterprise": "海熙药业",
+        "visited_on": date(2021, 5, 25),
+        "notes": "了解新车间投产准备和员工通勤情况。",
+        "problems": [
+            {
+                "title": "新车间药品GMP符合性检查排期晚",
+                "category": C.APPROVALS,
+                "fence": OUT,
+                "unit": "经发局",
+                "escalations": ["检查由市市场监管局报省药监局安排，需市级协调。"],
+                "resolution": "市市场监管局协调省药监局提前安排现场检查，企业已通过GMP符合性检查。",
+            },
+            {
+                "title": "园区无公交线路，员工通勤不便",
+                "category": C.INFRASTRUCTURE,
+                "fence": OUT,
+                "unit": "住建局",
+                "resolution": "协调公交公司将12路公交延伸至园区，已开通运营。",
+                "satisfaction": BASICALLY,
+            },
+        ],
+    },
+    {
+        "enterprise": "高济同和堂",
+        "visited_on": date(2021, 6, 8),
+        "notes": "了解中药饮片生产和高新技术企业申报准备。",
+        "problems": [
+            {
+                "title": "申报高新技术企业认定需要辅导",
+                "category": C.POLICY,
+                "fence": OUT,
+                "unit": "经发局",
+                "resolution": "经发局组织专家上门辅导，企业已按期提交高新技术企业认定申请。",
+            },
+        ],
+    },
+    {
+        "enterprise": "国药控股",
+        "visited_on": date(2021, 6, 10),
+        "notes": "了解医药冷链仓储扩建计划。",
+        "problems": [
+            {
+                "title": "冷链仓库扩建用地指标不足",
+                "category": C.LAND,
+                "fence": OUT,
+                "unit": "自然资源和规划局",
+                "escalations": ["区内年度新增建设用地指标已用完，需市级调剂。"],
+                "resolution": "市自然资源和规划局调剂新增建设用地指标30亩，已完成供地。",
+            },
+        ],
+    },
+    {
+        "enterprise": "仁和药业",
+        "visited_on": date(2021, 6, 17),
+        "notes": "了解厂区扩建和周边交通情况。",
+        "problems": [
+            {
+                "title": "厂区扩建围墙与规划道路红线冲突",
+                "category": C.APPROVALS,
+                "fence": OUT,
+                "unit": "自然资源和规划局",
+                "declined": ("住建局", "道路红线的核定属自然资源和规划部门职责，请改派自然资源和规划局。"),
+                "resolution": "现场核定道路红线，调整围墙退让方案并出具规划意见，企业已按新方案施工。",
+            },
+            {
+                "title": "厂区路口缺少交通信号灯，货车出入有安全隐患",
+                "category": C.INFRASTRUCTURE,
+                "fence": OUT,
+                "unit": "住建局",
+                "resolution": "住建局协调交警部门在厂区路口安装交通信号灯并施划标线。",
+            },
+        ],
+    },
+    {
+        "enterprise": "海王药业",
+        "visited_on": date(2021, 6, 24),
+        "notes": "了解医药物流配送业务。",
+        "problems": [
+            {
+                "title": "医药配送车辆市区通行证办理难",
+                "category": C.OTHER,
+                "fence": OUT,
+                "unit": "经发局",
+                "escalations": ["货车市区通行证由市公安局交警支队核发。"],
+                "resolution": "市交警支队为企业核发医药配送车辆通行证6张。",
+            },
+        ],
+    },
+    {
+        "enterprise": "中兴新业港",
+        "visited_on": date(2021, 7, 6),
+        "notes": "了解双创孵化园招商入驻和配套服务情况。",
+        "problems": [
+            {
+                "title": "孵化园入驻企业需要5G网络覆盖",
+                "category": C.INFRASTRUCTURE,
+                "fence": OUT,
+                "unit": "经发局",
+                "escalations": ["需市通信发展管理办公室协调各运营商建设基站。"],
+                "resolution": "协调三家运营商新建5G基站8座，孵化园已实现5G全覆盖。",
+            },
+            {
+                "title": "入驻企业注册登记咨询量大，缺少帮办服务",
+                "category": C.OTHER,
+                "fence": OUT,
+                "unit": "招商局",
+                "resolution": "招商局在园区设立企业服务专窗，提供注册登记帮办代办服务。",
+            },
+        ],
+    },
+    {
+        "enterprise": "中北宏远",
+        "visited_on": date(2021, 7, 13),
+        "notes": "5G基站建设项目推进情况专题走访。",
+        "problems": [
+            {
+                "title": "5G基站选址难，部分楼顶业主不同意",
+                "category": C.INFRASTRUCTURE,
+                "fence": OUT,
+                "unit": "住建局",
+                "escalations": ["涉及全市基站统筹规划和公共资源开放，需市级协调。"],
+                "resolution": "市政府印发公共资源向5G基站建设开放的通知，已协调落实站址60处。",
+                "satisfaction": BASICALLY,
+            },
+            {
+                "title": "基站建设项目资金缺口",
+                "category": C.FINANCING,
+                "fence": IN,
+                "unit": "财政局",
+                "resolution": "协调建设银行周口分行发放项目贷款5000万元。",
+            },
+        ],
+    },
+    {
+        "enterprise": "青网科技",
+        "visited_on": date(2021, 7, 20),
+        "notes": "了解网红直播中心建设和电商人才情况。",
+        "problems": [
+            {
+                "title": "电商直播运营人才短缺",
+                "category": C.LABOUR,
+                "fence": IN,
+                "unit": "人社局",
+                "resolution": "人社局联合园区开展电商直播培训3期，培训学员210人。",
+            },
+            {
+                "title": "网红直播中心装修工程消防验收",
+                "category": C.APPROVALS,
+                "fence": OUT,
+                "unit": "住建局",
+                "sent_back": ("办结材料未附消防验收意见书，请补充后再报。", "已安排消防验收，企业整改完毕。"),
+                "resolution": "住建局提前介入指导，完成消防设计审查和消防验收，已出具消防验收意见书。",
+            },
+        ],
+    },
+    {
+        "enterprise": "杭萧钢构",
+        "visited_on": date(2021, 8, 3),
+        "notes": "了解钢结构产品运输和二期项目前期工作。",
+        "problems": [
+            {
+                "title": "钢构件运输超限，大件运输许可办理慢",
+                "category": C.APPROVALS,
+                "fence": OUT,
+                "unit": "经发局",
+                "escalations": ["大件运输许可由市交通运输局办理。"],
+                "resolution": "市交通运输局开通大件运输许可网上快办，3个工作日内办结。",
+            },
+            {
+                "title": "二期项目规划设计方案审查",
+                "category": C.APPROVALS,
+                "fence": OUT,
+                "unit": "自然资源和规划局",
+                "unsatisfied": (
+                    "审查意见未明确容积率能否调整，企业无法开展施工图设计。",
+                    "已组织联合审查并出具审查意见。",
+                ),
+                "resolution": "补充出具书面意见，明确二期容积率按1.2执行，企业已启动施工图设计。",
+                "satisfaction": BASICALLY,
+            },
+        ],
+    },
+    {
+        "enterprise": "科信电缆",
+        "visited_on": date(2021, 8, 10),
+        "notes": "了解电缆产品市场开拓和生产用电情况。",
+        "problems": [
+            {
+                "title": "电缆产品进入政府采购渠道",
+                "category": C.MARKET,
+                "fence": OUT,
+                "unit": "经发局",
+                "resolution": "经发局协助企业完成省政府采购网上商城入驻。",
+            },
+            {
+                "title": "高压电缆出厂试验需要专用供电",
+                "category": C.UTILITIES,
+                "fence": OUT,
+                "unit": "经发局",
+                "escalations": ["需市供电公司调整电网运行方式。"],
+                "resolution": "市供电公司调整运行方式并新建专用间隔，满足出厂试验用电。",
+            },
+        ],
+    },
+    {
+        "enterprise": "合一抗磨",
+        "visited_on": date(2021, 8, 17),
+        "notes": "了解环保设施运行和专精特新申报情况。",
+        "problems": [
+            {
+                "title": "除尘设施提标改造需要技术指导",
+                "category": C.OTHER,
+                "fence": IN,
+                "unit": "生态环境分局",
+                "resolution": "生态环境分局组织专家现场指导，企业已完成除尘设施提标改造方案。",
+            },
+            {
+                "title": "申报省级专精特新需要市级推荐",
+                "category": C.POLICY,
+                "fence": OUT,
+                "unit": "经发局",
+                "escalations": ["省级专精特新由市工业和信息化局审核推荐。"],
+                "resolution": "市工业和信息化局组织评审并推荐上报，企业获评省级专精特新。",
+            },
+        ],
+    },
+    {
+        "enterprise": "奔泽精密钣金",
+        "visited_on": date(2021, 8, 24),
+        "notes": "了解标准化厂房产权和出口业务情况。",
+        "problems": [
+            {
+                "title": "租用的标准化厂房不动产权证办理滞后",
+                "category": C.LEGACY,
+                "fence": OUT,
+                "unit": "自然资源和规划局",
+                "resolution": "会同住建局完成竣工验收备案，为标准化厂房办理了不动产权证书。",
+            },
+            {
+                "title": "出口退税办理周期长",
+                "category": C.POLICY,
+                "fence": OUT,
+                "unit": "税务局",
+                "escalations": ["出口退税审核在市税务局。"],
+                "resolution": "市税务局启用出口退税容缺办理，退税周期缩短至5个工作日。",
+            },
+        ],
+    },
+    {
+        "enterprise": "永正铝模",
+        "visited_on": date(2021, 9, 7),
+        "notes": "了解铝模板产品检测和销售情况。",
+        "problems": [
+            {
+                "title": "铝模板产品检测需外送，周期长",
+                "category": C.MARKET,
+                "fence": IN,
+                "unit": "经发局",
+                "resolution": "经发局协调市质检中心到园区开展上门取样送检服务。",
+            },
+        ],
+    },
+    {
+        "enterprise": "领尚科技",
+        "visited_on": date(2021, 9, 14),
+        "notes": "了解技术工人队伍和研发投入情况。",
+        "problems": [
+            {
+                "title": "数控技术工人招聘难",
+                "category": C.LABOUR,
+                "fence": IN,
+                "unit": "人社局",
+                "resolution": "人社局发布用工需求并组织校企对接，企业招录技术工人35人。",
+            },
+            {
+                "title": "研发费用加计扣除政策把握不准",
+                "category": C.POLICY,
+                "fence": OUT,
+                "unit": "税务局",
+                "resolution": "税务局上门辅导，企业在季度预缴中享受研发费用加计扣除。",
+            },
+        ],
+    },
+    {
+        "enterprise": "格德格瑞",
+        "visited_on": date(2021, 9, 22),
+        "notes": "了解技改项目和专项资金申报情况。",
+        "problems": [
+            {
+                "title": "申请市级技术改造专项资金",
+                "category": C.POLICY,
+                "fence": OUT,
+                "unit": "财政局",
+                "escalations": ["专项资金由市工业和信息化局、市财政局审批。"],
+                "resolution": "市级技术改造专项资金120万元已拨付到位。",
+            },
+        ],
+    },
+    {
+        "enterprise": "龙途新材料",
+        "visited_on": date(2021, 10, 12),
+        "notes": "了解新项目开工准备情况。",
+        "problems": [
+            {
+                "title": "项目用地上空有高压线，需迁改",
+                "category": C.LEGACY,
+                "fence": OUT,
+                "unit": "经发局",
+                "escalations": ["高压线迁改涉及市供电公司资产，需市级协调。"],
+                "resolution": "市供电公司完成110千伏线路迁改，项目用地已具备开工条件。",
+            },
+            {
+                "title": "项目施工图审查进度慢",
+                "category": C.APPROVALS,
+                "fence": OUT,
+                "unit": "住建局",
+                "resolution": "住建局协调审图机构加快审查，7个工作日内出具施工图审查合格书。",
+            },
+        ],
+    },
+    {
+        "enterprise": "瑞诺电气",
+        "visited_on": date(2021, 10, 19),
+        "notes": "了解企业融资和产品市场情况。",
+        "problems": [
+            {
+                "title": "申请流动资金贷款贴息",
+                "category": C.FINANCING,
+                "fence": OUT,
+                "unit": "财政局",
+                "resolution": "财政局审核后拨付贷款贴息资金18万元。",
+            },
+            {
+                "title": "产品进入电网公司招标目录需资质核实",
+                "category": C.MARKET,
+                "fence": OUT,
+                "unit": "经发局",
+                "escalations": ["需市工业和信息化局协调省电力公司。"],
+                "resolution": "企业通过国网河南省电力公司供应商资质核实，产品进入招标目录。",
+            },
+        ],
+    },
+    {
+        "enterprise": "宏伟福旺",
+        "visited_on": date(2021, 10, 26),
+        "notes": "了解环保手续和排水情况。",
+        "problems": [
+            {
+                "title": "厂区污水排入园区管网需办理排水许可",
+                "category": C.APPROVALS,
+                "fence": OUT,
+                "unit": "住建局",
+                "resolution": "住建局现场核查后核发城镇污水排入排水管网许可证。",
+            },
+            {
+                "title": "排污许可证到期需重新申领",
+                "category": C.APPROVALS,
+                "fence": OUT,
+                "unit": "生态环境分局",
+                "escalations": ["排污许可证由市生态环境局核发。"],
+                "resolution": "市生态环境局完成审核，已核发排污许可证。",
+            },
+        ],
+    },
+    {
+        "enterprise": "大用邦杰",
+        "visited_on": date(2021, 11, 2),
+        "notes": "了解冷库运行和用电成本。",
+        "problems": [
+            {
+                "title": "冷库用电能否执行峰谷分时电价",
+                "category": C.UTILITIES,
+                "fence": IN,
+                "unit": "经发局",
+                "resolution": "经发局联系供电公司上门核实，企业冷库用电已执行峰谷分时电价。",
+            },
+        ],
+    },
+    {
+        "enterprise": "斯美特",
+        "visited_on": date(2021, 11, 9),
+        "notes": "了解原料储备和厂区周边环境。",
+        "problems": [
+            {
+                "title": "厂区周边道路夜间照明不足",
+                "category": C.INFRASTRUCTURE,
+                "fence": OUT,
+                "unit": "住建局",
+                "resolution": "住建局新装路灯28盏，厂区周边道路夜间照明已恢复。",
+                "satisfaction": None,
+            },
+            {
+                "title": "小麦原料储备需政策性贷款支持",
+                "category": C.FINANCING,
+                "fence": IN,
+                "unit": "财政局",
+                "escalations": ["需市金融工作局协调农发行周口市分行。"],
+                "resolution": "农发行周口市分行发放原料储备贷款1亿元。",
+            },
+        ],
+    },
+    {
+        "enterprise": "迪信通",
+        "visited_on": date(2021, 11, 16),
+        "notes": "无人智能科技园项目前期工作专题走访。",
+        "problems": [
+            {
+                "title": "无人智能科技园项目前期手续多，企业不熟悉",
+                "category": C.APPROVALS,
+                "fence": OUT,
+                "unit": "自然资源和规划局",
+                "resolution": "编制项目审批手续清单，实行专人全程代办。",
+                "satisfaction": None,
+            },
+            {
+                "title": "项目土地出让金申请分期缴纳",
+                "category": C.LAND,
+                "fence": OUT,
+                "unit": "自然资源和规划局",
+                "escalations": ["土地出让金分期缴纳需市政府批准。"],
+                "resolution": "市政府同意土地出让金分两期缴纳，企业已签订土地出让合同。",
+                "satisfaction": None,
+            },
+        ],
+    },
+]
+
+# A unit's first progress reports, in turn (the 2021 history has no other wording for them).
+FIRST_REPLIES = [
+    "已到企业现场核实情况，制定办理方案，正在推进。",
+    "已与企业对接，明确办理事项和时间节点。",
+    "已召开专题协调会，明确责任人，正在办理。",
+    "已收到企业材料，正在审核办理。",
+]
+
+# Problems being worked on now, collected ``days_ago`` days before the load (at
+# noon of that day; a hotline call ``hours_ago`` hours before it), so that the
+# "13710" clock is live. ``state`` is how far each has got (see the command).
+CURRENT_PROBLEMS = [
+    {
+        "enterprise": "科信电缆",
+        "source": ProblemSource.HOTLINE,
+        "hours_ago": 2,
+        "state": "pending",
+        "title": "厂区门前道路施工封闭，货车无法进出",
+        "description": "企业来电反映：市政管网施工封闭了厂区正门道路，未设置临时通道，成品电缆无法装车外运。",
+        "category": C.INFRASTRUCTURE,
+        "fence": OUT,
+    },
+    {
+        "enterprise": "网商云谷",
+        "days_ago": 5,
+        "state": "pending",
+        "title": "园区宽带专线报装三周未开通",
+        "category": C.INFRASTRUCTURE,
+        "fence": OUT,
+    },
+    {
+        "enterprise": "益常青生物",
+        "days_ago": 1,
+        "state": "assigned",
+        "unit": "自然资源和规划局",
+        "title": "低聚木糖项目用地预审材料需补正，企业不清楚补什么",
+        "category": C.LAND,
+        "fence": OUT,
+    },
+    {
+        "enterprise": "海熙药业",
+        "days_ago": 6,
+        "state": "assigned",
+        "unit": "自然资源和规划局",
+        "title": "药品研发与智能生产项目选址意见书办理",
+        "category": C.APPROVALS,
+        "fence": OUT,
+    },
+    {
+        "enterprise": "天子铝业",
+        "days_ago": 4,
+        "state": "in_progress",
+        "unit": "自然资源和规划局",
+        "title": "电池托盘项目建设用地规划许可证办理",
+        "category": C.LAND,
+        "fence": OUT,
+        "reply": "已梳理申报材料清单并告知企业，待企业提交总平面图后3个工作日内核发。",
+    },
+    {
+        "enterprise": "中兴新业港",
+        "days_ago": 10,
+        "state": "planned",
+        "major": True,
+        "unit": "自然资源和规划局",
+        "title": "二期项目用地内一处历史遗留厂房未拆迁",
+        "description": "二期项目红线内有一处原村办企业厂房，产权人对补偿标准有异议，影响项目供地。",
+        "category": C.LEGACY,
+        "fence": OUT,
+        "reply": "已会同街道与产权人初步沟通，委托评估机构开展评估。",
+        "plan": "第一步完成房屋及附属物评估；第二步依据评估结果签订补偿协议；"
+        "第三步拆除并完成场地平整后供地。",
+        "plan_days": 18,
+    },
+    {
+        "enterprise": "杭萧钢构",
+        "days_ago": 6,
+        "state": "under_review",
+        "unit": "自然资源和规划局",
+        "title": "二期项目不动产权证附图与规划条件不一致",
+        "category": C.APPROVALS,
+        "fence": OUT,
+        "reply": "已调取原出让合同和规划条件，正在核对。",
+        "resolution": "已出具规划条件核实意见，不动产登记中心据此更正权证附图，企业已领取更正后的证书。",
+    },
+    {
+        "enterprise": "永正铝模",
+        "days_ago": 7,
+        "state": "sent_back",
+        "unit": "住建局",
+        "title": "厂区门前道路破损严重",
+        "category": C.INFRASTRUCTURE,
+        "fence": OUT,
+        "reply": "已安排养护队伍现场查看，制定修补方案。",
+        "first_resolution": "已安排养护队伍修补路面坑槽。",
+        "sent_back": "未附修补后的现场照片，且东段破损路面尚未处理，请补充后再报。",
+        "reply2": "东段破损路面已列入本周施工计划，完工后连同照片一并报送。",
+    },
+    {
+        "enterprise": "龙途新材料",
+        "days_ago": 9,
+        "state": "resolved",
+        "unit": "住建局",
+        "title": "扩建项目施工许可证能否分期办理",
+        "category": C.APPROVALS,
+        "fence": OUT,
+        "reply": "已与企业核对各期建设内容，符合分期办理条件。",
+        "resolution": "按一期、二期分别核发施工许可证，一期已发证，企业已开工。",
+    },
+    {
+        "enterprise": "奔泽精密钣金",
+        "days_ago": 15,
+        "state": "reopened",
+        "unit": "自然资源和规划局",
+        "title": "二期厂房不动产首次登记办理慢",
+        "category": C.LAND,
+        "fence": OUT,
+        "reply": "已与不动产登记中心对接，正在审核企业材料。",
+        "first_resolution": "已为企业办理一期厂房不动产首次登记。",
+        "unsatisfied": "只办了一期厂房，二期厂房仍未登记，问题没有解决。",
+        "reply2": "二期厂房缺少竣工验收备案，已联系住建局加快备案，备案后即办理登记。",
+    },
+    {
+        "enterprise": "广西华仁",
+        "days_ago": 12,
+        "state": "escalated",
+        "major": True,
+        "unit": "自然资源和规划局",
+        "title": "二期项目用地涉及永久基本农田调整",
+        "category": C.LAND,
+        "fence": OUT,
+        "reply": "已核实地块内涉及永久基本农田约8亩，正在编制调整方案。",
+        "escalation": "永久基本农田调整须由市自然资源和规划局报批，区级无权限。",
+        "reply2": "调整方案已报市自然资源和规划局，市局已安排专人对接。",
+    },
 ]

@@ -2,7 +2,6 @@
 "overdue" said the same way in Python (``next_step``) and in SQL (``overdue_q``)."""
 
 import datetime
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
@@ -13,38 +12,11 @@ from enterprises import deadlines, services
 from enterprises.choices import EventKind, Satisfaction, Step, TicketStatus
 from enterprises.models import ProblemTicket, TicketEvent
 from enterprises.selectors import with_overdue
-from tests.factories import DepartmentFactory, UserFactory, make_ticket
-from zone_portal.roles import Role
+from tests.factories import at, make_ticket
 
 pytestmark = pytest.mark.django_db
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 D = datetime.date
-
-
-def at(year, month, day, hour=10, minute=0):
-    """A moment in the zone's local time."""
-    return datetime.datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def staff():
-    return UserFactory(username="zhuanyuan", roles=[Role.STAFF])
-
-
-@pytest.fixture
-def office():
-    return UserFactory(username="duban", roles=[Role.SUPERVISOR])
-
-
-@pytest.fixture
-def unit():
-    return DepartmentFactory(name="区自然资源局")
-
-
-@pytest.fixture
-def handler(unit):
-    return UserFactory(username="ziranziyuan", roles=[Role.UNIT], department=unit)
 
 
 def dues(ticket):

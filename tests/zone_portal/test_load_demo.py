@@ -1,5 +1,6 @@
 """``manage.py load_demo``: loads the seeds' world, valid, idempotent, and only where it should."""
 
+import datetime
 import re
 from decimal import Decimal
 from io import StringIO
@@ -13,8 +14,19 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
-from enterprises.models import Enterprise
+from enterprises import deadlines, kpis, permissions
+from enterprises.choices import (
+    CLOSED_STATUSES,
+    EventKind,
+    Fence,
+    ProblemCategory,
+    ProblemLevel,
+    Satisfaction,
+    TicketStatus,
+)
+from enterprises.models import Enterprise, ProblemTicket, TicketEvent, Visit
 from enterprises.validators import validate_credit_code
 from projects import figures
 from projects.choices import BatchRole, MilestoneKind, MilestoneStatus, ProgressStatus, Stage
@@ -32,6 +44,9 @@ from zone_portal.models import Cluster, Industry, Leader, Park, User
 APPS = ("zone_portal", "enterprises", "projects", "auth")
 YEAR = demo_data.PROGRESS_YEAR
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The current problems' overdue states are chosen for calendar days; working days
+# would move them with the weekday the tests run on.
+CALENDAR_DAYS = "calendar"
 
 
 def load_demo(*args) -> str:
@@ -48,7 +63,10 @@ def world(django_db_setup, django_db_blocker):
     fixture), so tests that write cannot disturb each other. A fast hasher keeps
     the five password hashes from dominating the run time.
     """
-    with django_db_blocker.unblock(), override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHERS):
+    with (
+        django_db_blocker.unblock(),
+        override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHERS, PROBLEM_DAY_COUNTING=CALENDAR_DAYS),
+    ):
         with transaction.atomic():
             yield load_demo()
             transaction.set_rollback(True)
@@ -60,6 +78,7 @@ def demo(world, db, settings):
     # match the one the world was loaded with, or a rerun would reset passwords.
     settings.DEBUG = True
     settings.PASSWORD_HASHERS = FAST_HASHERS
+    settings.PROBLEM_DAY_COUNTING = CALENDAR_DAYS
     return world
 
 
@@ -323,3 +342,134 @@ def test_yihai_companies_belong_to_their_group(demo):
         "益海特油",
     }
     assert Enterprise.objects.get(short_name="天子铝业").parent is None
+
+
+# --- 万人助万企 problems ------------------------------------------------------------
+
+
+def history_2021():
+    return ProblemTicket.objects.filter(collected_at__year=demo_data.PROBLEM_YEAR)
+
+
+def current_problems():
+    return ProblemTicket.objects.filter(collected_at__gte=timezone.now() - datetime.timedelta(days=60))
+
+
+def test_2021_problems_are_seed_000s_year(demo):
+    # Seed 000: 30 enterprises visited, 51 problems — 2 provincial (1 solved), 20 municipal
+    # and 29 zone-level, all of those solved.
+    today = timezone.localdate()
+    problems = kpis.problem_kpis(
+        ProblemTicket.objects.all(),
+        today=today,
+        date_from=datetime.date(2021, 1, 1),
+        date_to=datetime.date(2021, 12, 31),
+    )
+    assert (problems.total.collected, problems.total.resolved) == (51, 50)
+    by_level = {row.key: (row.collected, row.resolved) for row in problems.by_level}
+    assert by_level == {
+        ProblemLevel.ZONE: (29, 29),
+        ProblemLevel.CITY: (20, 20),
+        ProblemLevel.PROVINCE: (2, 1),
+    }
+    visits = Visit.objects.filter(visited_on__year=2021)
+    assert visits.values("enterprise").distinct().count() == 30
+    assert not history_2021().filter(visit__isnull=True).exists()
+
+    tickets = history_2021()
+    assert set(tickets.values_list("category", flat=True)) == set(ProblemCategory.values)
+    assert set(tickets.values_list("fence", flat=True)) == set(Fence.values)
+    assert tickets.values("unit").distinct().count() >= 8
+    assert tickets.values("enterprise__park").distinct().count() == 6
+    # Most of the rated ones are 满意 or 基本满意.
+    assert problems.total.rated >= 45
+    assert problems.total.satisfied == problems.total.rated
+    assert tickets.filter(satisfaction=Satisfaction.BASICALLY).exists()
+
+
+def test_escalated_problems_went_up_one_level_at_a_time_with_reasons(demo):
+    for ticket in history_2021().exclude(level=ProblemLevel.ZONE):
+        escalations = list(ticket.events.filter(kind=EventKind.ESCALATED))
+        expected = [(ProblemLevel.ZONE, ProblemLevel.CITY)]
+        if ticket.level == ProblemLevel.PROVINCE:
+            expected.append((ProblemLevel.CITY, ProblemLevel.PROVINCE))
+        assert [(event.from_level, event.to_level) for event in escalations] == expected, ticket.title
+        assert all(event.text for event in escalations)
+        assert ticket.is_major
+    followed = history_2021().get(level=ProblemLevel.PROVINCE, status=TicketStatus.IN_PROGRESS)
+    assert followed.plan and followed.committed_date
+    assert followed.events.filter(kind=EventKind.REPLIED).count() > 1
+    assert not history_2021().filter(level=ProblemLevel.ZONE).exclude(status__in=CLOSED_STATUSES).exists()
+
+
+def test_current_problems_wait_on_every_step(demo):
+    today = timezone.localdate()
+    current = current_problems()
+    assert 8 <= current.count() <= 12
+    assert set(current.values_list("status", flat=True)) == {
+        TicketStatus.PENDING,
+        TicketStatus.ASSIGNED,
+        TicketStatus.IN_PROGRESS,
+        TicketStatus.UNDER_REVIEW,
+        TicketStatus.RESOLVED,
+    }
+    overdue = current.filter(deadlines.overdue_q(today))
+    assert set(overdue.values_list("status", flat=True)) == {TicketStatus.PENDING, TicketStatus.ASSIGNED}
+    assert current.filter(status=TicketStatus.PENDING).exclude(deadlines.overdue_q(today)).exists()
+    assert current.filter(status=TicketStatus.ASSIGNED).exclude(deadlines.overdue_q(today)).exists()
+
+    planned = current.get(committed_date__isnull=False)
+    assert planned.is_major and planned.plan and planned.resolve_due == planned.committed_date
+    assert planned.committed_date > today
+    in_progress = current.filter(status=TicketStatus.IN_PROGRESS)
+    assert in_progress.filter(events__kind=EventKind.SENT_BACK).count() == 1
+    reopened = in_progress.get(events__kind=EventKind.REOPENED)
+    assert reopened.events.filter(kind=EventKind.RATED, value=Satisfaction.UNSATISFIED).exists()
+    assert reopened.resolve_clock_from > timezone.localdate(reopened.collected_at)
+    assert in_progress.get(level=ProblemLevel.CITY).events.filter(kind=EventKind.ESCALATED).exists()
+    assert current.filter(status=TicketStatus.RESOLVED, satisfaction="").count() == 1
+
+
+def test_every_ticket_has_its_collection_event_and_clock(demo):
+    now = timezone.now()
+    tickets = ProblemTicket.objects.prefetch_related("events")
+    assert tickets.count() == 51 + len(demo_data.CURRENT_PROBLEMS)
+    for ticket in tickets:
+        events = list(ticket.events.all())
+        assert events[0].kind == EventKind.CREATED, ticket.title
+        assert events[0].at == ticket.collected_at
+        assert all(ticket.collected_at <= event.at <= now for event in events), ticket.title
+        assert ticket.assign_due and ticket.report_due and ticket.resolve_due and ticket.resolve_clock_from
+        assert ticket.assign_due <= ticket.report_due
+    assert TicketEvent.objects.filter(kind=EventKind.CREATED).count() == tickets.count()
+
+
+def test_office_and_unit_users_work_the_problems(demo):
+    office = User.objects.get(username="office")
+    assert roles.roles_of(office) == {roles.Role.SUPERVISOR}
+    assert permissions.is_office(office)
+
+    unit = User.objects.get(username="unit")
+    unit2 = User.objects.get(username="unit2")
+    assert unit2.department.short_name == "住建局"
+    mine = permissions.readable_tickets(unit)
+    assert mine.exists()
+    assert not mine.exclude(unit=unit.department).exists()
+    assert not mine.filter(unit=unit2.department).exists()
+    assert permissions.readable_tickets(unit2).exists()
+    # Most of the current problems already with a unit are with the `unit` user's.
+    with_a_unit = current_problems().filter(unit__isnull=False)
+    assert mine.filter(pk__in=with_a_unit).count() > with_a_unit.count() / 2
+    assert not mine.exclude(handler=unit).exists()
+    assert permissions.readable_tickets(office).count() == ProblemTicket.objects.count()
+
+
+def test_running_on_a_later_day_adds_no_problems(demo, monkeypatch):
+    counts = row_counts()
+    later = timezone.now() + datetime.timedelta(days=5)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+
+    output = load_demo()
+
+    assert "0 rows created, 0 updated" in output
+    assert row_counts() == counts

@@ -1,8 +1,12 @@
 """Load the demo world of zone_portal.demo_data: reference data, users, enterprises
-and projects with their plans, monthly progress, approvals and batches.
+and projects with their plans, monthly progress, approvals and batches, and the
+万人助万企 visits and problem tickets.
 
 Running it again changes nothing: every row is looked up by its natural key
 and only saved when a value differs, so no history rows pile up either.
+Problem tickets are written through ``enterprises.services`` (so their timeline,
+clock and history are those of real use) and looked up by enterprise and title:
+one already there is left as it is, whatever has been done to it since.
 """
 
 import datetime
@@ -14,8 +18,18 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from enterprises.models import Enterprise, EnterpriseYearlyFigure, Honour
+from enterprises import services as tickets
+from enterprises.choices import ClosureGrade, Satisfaction
+from enterprises.models import (
+    Enterprise,
+    EnterpriseYearlyFigure,
+    Honour,
+    ProblemTicket,
+    TicketEvent,
+    Visit,
+)
 from enterprises.validators import credit_code_check_char
 from projects import services
 from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
@@ -38,6 +52,36 @@ ROLE_LABELS = {
     "reviewer": "审核员 reviewer",
     "staff": "项目专员 zone staff",
     "unit": "责任单位 responsible unit",
+    "supervisor": "督办 万人助万企 office",
+}
+
+HOUR = datetime.timedelta(hours=1)
+DAY = datetime.timedelta(days=1)
+# Closures are graded in turn; some offices leave the grade out.
+GRADES = [ClosureGrade.EXCELLENT, ClosureGrade.GOOD, ClosureGrade.GOOD, "", ClosureGrade.PASS]
+# Days an ordinary 2021 problem took to be resolved, in turn (8: one day late).
+ZONE_DAYS = [3, 5, 4, 6, 2, 8, 5]
+
+# How far each current problem has got: (hours after collection at noon, step).
+# With the ``days_ago`` its row gives, the last step falls before today began;
+# ``act`` refuses a moment in the future should the two ever disagree.
+CURRENT_STEPS = {
+    "pending": [],
+    "assigned": [(3, "assign")],
+    "in_progress": [(3, "assign"), (22, "reply")],
+    "planned": [(4, "assign"), (24, "reply"), (50, "plan")],
+    "under_review": [(3, "assign"), (22, "reply"), (120, "resolve")],
+    "sent_back": [(3, "assign"), (22, "reply"), (72, "first_resolve"), (96, "send_back"), (120, "reply2")],
+    "resolved": [(3, "assign"), (22, "reply"), (96, "resolve"), (120, "close")],
+    "reopened": [
+        (3, "assign"),
+        (22, "reply"),
+        (120, "first_resolve"),
+        (144, "close"),
+        (264, "unsatisfied"),
+        (288, "reply2"),
+    ],
+    "escalated": [(3, "assign"), (24, "reply"), (72, "escalate"), (144, "reply2")],
 }
 
 # Days between an approval and the project's start (negative: before it).
@@ -89,6 +133,7 @@ class Command(BaseCommand):
         self.updated = Counter()
         self.tz = ZoneInfo(settings.TIME_ZONE)
         self.history_user = None
+        self.now = timezone.now()
         with transaction.atomic():
             self.load()
         self.report()
@@ -176,6 +221,10 @@ class Command(BaseCommand):
                 {"batch": self.batches[number], "project": self.projects[name]},
                 {"role": role},
             )
+        events = TicketEvent.objects.count()
+        self.load_problem_history()
+        self.load_current_problems()
+        self.created[TicketEvent._meta.label] += TicketEvent.objects.count() - events
 
     def load_users(self):
         self.users = {}
@@ -201,7 +250,7 @@ class Command(BaseCommand):
                     user.set_password(row["password"])
                     user.save(update_fields=["password"])
                     self.updated[User._meta.label] += 1
-            self.users[row["role"]] = user
+            self.users[row["username"]] = user
             if "leader" in row:
                 self.leader_users[row["leader"][0]] = user
         self.history_user = self.users["admin"]
@@ -209,8 +258,9 @@ class Command(BaseCommand):
     def load_groups(self):
         # The groups exist after migrate; this only puts the demo users in them.
         roles.sync_role_groups()
-        for role, user in self.users.items():
-            user.groups.add(Group.objects.get(name=roles.GROUP_NAMES[role]))
+        for row in data.USERS:
+            group = Group.objects.get(name=roles.GROUP_NAMES[row["role"]])
+            self.users[row["username"]].groups.add(group)
 
     def load_enterprises(self):
         self.enterprises = {}
@@ -458,6 +508,203 @@ class Command(BaseCommand):
             result.append((kind, phase, status, planned, completed, note))
         return result
 
+    # --- 万人助万企 problems ----------------------------------------------------
+
+    def handler_of(self, unit):
+        """The demo user who works the unit's problems; an administrator stands in for units without one."""
+        for row in data.USERS:
+            if row["role"] == roles.Role.UNIT and row["department"] == unit.short_name:
+                return self.users[row["username"]]
+        return None
+
+    def existing_tickets(self, enterprise, titles) -> dict:
+        found = ProblemTicket.objects.filter(enterprise=enterprise, title__in=titles).select_related("visit")
+        return {ticket.title: ticket for ticket in found}
+
+    def record_visit(self, enterprise, visited_on, notes, rows) -> dict:
+        """The visit and those of its problems not there yet; returns the new tickets by title."""
+        existing = self.existing_tickets(enterprise, [row["title"] for row in rows])
+        missing = [row for row in rows if row["title"] not in existing]
+        if not missing:
+            return {}
+        problems = [self.ticket_data(row, enterprise) for row in missing]
+        visit = next((t.visit for t in existing.values() if t.visit), None) or (
+            Visit.objects.filter(enterprise=enterprise, visited_on=visited_on).first()
+        )
+        staff = self.users["staff"]
+        if visit is None:
+            visit = tickets.visit_create(
+                user=staff,
+                data={
+                    "enterprise": enterprise,
+                    "visited_on": visited_on,
+                    "unit": enterprise.liaison_unit,
+                    "notes": notes,
+                },
+                visitors=[staff],
+                problems=problems,
+            )
+            self.created[Visit._meta.label] += 1
+        else:
+            for problem in problems:
+                tickets.ticket_create(user=staff, data={**problem, "enterprise": enterprise}, visit=visit)
+        self.created[ProblemTicket._meta.label] += len(missing)
+        return self.existing_tickets(enterprise, [row["title"] for row in missing])
+
+    def ticket_data(self, row, enterprise) -> dict:
+        major = bool(row.get("escalations") or row.get("major"))
+        return {
+            "title": row["title"],
+            "description": row.get("description", ""),
+            "category": row["category"],
+            "fence": row["fence"],
+            "is_major": major,
+            # A major problem has a leader in charge: the enterprise's liaison leader.
+            "responsible_leader": enterprise.liaison_leader if major else None,
+        }
+
+    def act(self, action, ticket, at, **kwargs):
+        """One step of a ticket's life, taken by whoever takes it in real use, at ``at``."""
+        if at > self.now:
+            raise CommandError(f"demo data: {action} on “{ticket.title}” would be in the future")
+        office, staff = self.users["office"], self.users["staff"]
+        handler = self.handler_of(ticket.unit) if ticket.unit else None
+        unit_user = handler or self.users["admin"]
+        if action == "assign":
+            unit = kwargs.pop("unit")
+            return tickets.ticket_assign(
+                ticket=ticket, user=office, unit=unit, handler=self.handler_of(unit), at=at, **kwargs
+            )
+        service, user = {
+            "reply": (tickets.ticket_reply, unit_user),
+            "decline": (tickets.ticket_decline, unit_user),
+            "plan": (tickets.ticket_plan, unit_user),
+            "resolve": (tickets.ticket_resolve, unit_user),
+            "close": (tickets.ticket_close, office),
+            "send_back": (tickets.ticket_send_back, office),
+            "escalate": (tickets.ticket_escalate, office),
+            "rate": (tickets.ticket_rate, staff),
+        }[action]
+        return service(ticket=ticket, user=user, at=at, **kwargs)
+
+    def load_problem_history(self):
+        """Seed 000's year: each problem assigned, reported on, escalated if need be, closed, rated."""
+        count = 0
+        for visit in data.VISITS_2021:
+            enterprise = self.enterprises[visit["enterprise"]]
+            rows = visit["problems"]
+            created = self.record_visit(enterprise, visit["visited_on"], visit["notes"], rows)
+            for row in rows:
+                if row["title"] in created:
+                    self.play_history(created[row["title"]], row, count)
+                count += 1
+
+    def play_history(self, ticket, row, index):
+        units = self.departments
+        at = ticket.collected_at + 4 * HOUR
+        if "declined" in row:
+            first_unit, reason = row["declined"]
+            ticket = self.act("assign", ticket, at, unit=units[first_unit])
+            at += 18 * HOUR
+            ticket = self.act("decline", ticket, at, reason=reason)
+            at += 2 * HOUR
+        ticket = self.act("assign", ticket, at, unit=units[row["unit"]])
+        at += 18 * HOUR
+        ticket = self.act("reply", ticket, at, text=data.FIRST_REPLIES[index % len(data.FIRST_REPLIES)])
+        escalations = row.get("escalations", [])
+        if escalations:
+            at += DAY
+            ticket = self.act("escalate", ticket, at, reason=escalations[0])
+        if "plan" in row:
+            plan, committed = row["plan"]
+            at += DAY
+            ticket = self.act("plan", ticket, at, plan=plan, committed_date=committed)
+        if len(escalations) > 1:
+            at += 10 * DAY
+            ticket = self.act("escalate", ticket, at, reason=escalations[1])
+        for day, text in row.get("followed", []):
+            ticket = self.act("reply", ticket, self.noon(day), text=text)
+        if row["resolution"] is None:
+            return
+        if len(escalations) > 1:
+            at = self.noon(row["plan"][1]) - 20 * DAY
+        elif escalations:
+            at = ticket.collected_at + (12 + index * 7 % 20) * DAY + 4 * HOUR
+        else:
+            at = ticket.collected_at + ZONE_DAYS[index % len(ZONE_DAYS)] * DAY - 2 * HOUR
+        if "sent_back" in row:
+            reason, first = row["sent_back"]
+            ticket = self.act("resolve", ticket, at, resolution=first)
+            ticket = self.act("send_back", ticket, at + DAY, reason=reason)
+            ticket = self.act("reply", ticket, at + DAY + 2 * HOUR, text="已按要求补充，正在完善办结材料。")
+            at += 2 * DAY
+        if "unsatisfied" in row:
+            comment, first = row["unsatisfied"]
+            ticket = self.act("resolve", ticket, at, resolution=first)
+            ticket = self.act("close", ticket, at + DAY)
+            unsatisfied = Satisfaction.UNSATISFIED
+            ticket = self.act("rate", ticket, at + 2 * DAY, satisfaction=unsatisfied, comment=comment)
+            ticket = self.act("reply", ticket, at + 3 * DAY, text="已重新组织审查，正在出具补充意见。")
+            at += 5 * DAY
+        ticket = self.act("resolve", ticket, at, resolution=row["resolution"])
+        ticket = self.act("close", ticket, at + DAY, grade=GRADES[index % len(GRADES)])
+        satisfaction = row.get("satisfaction", Satisfaction.SATISFIED)
+        if satisfaction:
+            self.act("rate", ticket, at + 3 * DAY, satisfaction=satisfaction)
+
+    def noon(self, day: datetime.date) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=self.tz)
+
+    def load_current_problems(self):
+        """Problems being worked on now: their clock runs from a few days before the load."""
+        today = timezone.localdate(self.now)
+        for row in data.CURRENT_PROBLEMS:
+            enterprise = self.enterprises[row["enterprise"]]
+            if "hours_ago" in row:
+                if self.existing_tickets(enterprise, [row["title"]]):
+                    continue
+                ticket = tickets.ticket_create(
+                    user=self.users["staff"],
+                    data={
+                        **self.ticket_data(row, enterprise),
+                        "enterprise": enterprise,
+                        "source": row["source"],
+                    },
+                    collected_at=self.now - row["hours_ago"] * HOUR,
+                )
+                self.created[ProblemTicket._meta.label] += 1
+            else:
+                visited_on = today - datetime.timedelta(days=row["days_ago"])
+                notes = "走访了解企业近期生产经营和项目推进中的困难。"
+                ticket = self.record_visit(enterprise, visited_on, notes, [row]).get(row["title"])
+                if ticket is None:
+                    continue
+            self.play_current(ticket, row, today)
+
+    def play_current(self, ticket, row, today):
+        for hours, step in CURRENT_STEPS[row["state"]]:
+            at = ticket.collected_at + hours * HOUR
+            if step == "assign":
+                ticket = self.act("assign", ticket, at, unit=self.departments[row["unit"]])
+            elif step in ("reply", "reply2"):
+                ticket = self.act("reply", ticket, at, text=row[step])
+            elif step == "plan":
+                committed = today + datetime.timedelta(days=row["plan_days"])
+                ticket = self.act("plan", ticket, at, plan=row["plan"], committed_date=committed)
+            elif step in ("resolve", "first_resolve"):
+                text = row["resolution" if step == "resolve" else "first_resolution"]
+                ticket = self.act("resolve", ticket, at, resolution=text)
+            elif step == "close":
+                ticket = self.act("close", ticket, at, grade=ClosureGrade.GOOD)
+            elif step == "send_back":
+                ticket = self.act("send_back", ticket, at, reason=row["sent_back"])
+            elif step == "unsatisfied":
+                ticket = self.act(
+                    "rate", ticket, at, satisfaction=Satisfaction.UNSATISFIED, comment=row["unsatisfied"]
+                )
+            elif step == "escalate":
+                ticket = self.act("escalate", ticket, at, reason=row["escalation"])
+
     # --- Output ---------------------------------------------------------------
 
     def report(self):
@@ -490,6 +737,9 @@ class Command(BaseCommand):
             ("approval milestones", ApprovalMilestone),
             ("batches", Batch),
             ("batch memberships", BatchMembership),
+            ("enterprise visits", Visit),
+            ("problem tickets", ProblemTicket),
+            ("ticket events", TicketEvent),
         ]
         write("In the database now:")
         for label, model in counts:
