@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from projects.services import StaleVersion, lock_current
+from projects.services import StaleVersion, copy_state, lock_current
 
 from . import deadlines, permissions
 from .choices import (
@@ -177,10 +177,8 @@ def _save(locked: ProblemTicket, user, fields: list[str], original: ProblemTicke
     if reason:
         locked._change_reason = reason[:100]
     locked.save(update_fields=[*fields, "version", "updated_at"])
-    if original is not None and original is not locked:
-        original.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
-        # Related objects the caller had loaded (its old unit, handler…) must not outlive the change.
-        original._state.fields_cache = dict(locked._state.fields_cache)
+    if original is not None:
+        copy_state(locked, original)
     return original or locked
 
 

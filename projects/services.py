@@ -89,7 +89,7 @@ def project_update(
         project_change_stage(
             project=locked, user=user, stage=stage, changed_on=stage_changed_on, reason=stage_reason
         )
-    _copy_state(locked, project)
+    copy_state(locked, project)
     return project
 
 
@@ -115,9 +115,12 @@ def lock_current(model, pk, expected_version: int | None):
     return locked
 
 
-def _copy_state(source, target) -> None:
+def copy_state(source, target) -> None:
+    """Bring the caller's instance up to date with the saved row, related objects included."""
     if source is not target:
         target.__dict__.update({k: v for k, v in source.__dict__.items() if not k.startswith("_")})
+        # Related objects the caller had loaded (an old unit, stage …) must not outlive the change.
+        target._state.fields_cache = dict(source._state.fields_cache)
 
 
 def validate_not_future(changed_on: datetime.date) -> None:
@@ -311,7 +314,7 @@ def progress_submit(*, report: MonthlyProgress, user, expected_version: int | No
     locked.version += 1
     _stamp(locked, user)
     locked.save(update_fields=["status", "submitted_by", "submitted_at", "version", "updated_at"])
-    _copy_state(locked, report)
+    copy_state(locked, report)
     return report
 
 
@@ -340,7 +343,7 @@ def _review(report, user, *, allowed_from, to_status, reason, reason_required, v
     locked.save(
         update_fields=["status", "reviewed_by", "reviewed_at", "review_comment", "version", "updated_at"]
     )
-    _copy_state(locked, report)
+    copy_state(locked, report)
     return report
 
 
@@ -487,7 +490,7 @@ def milestone_update(
     locked.version += 1
     _stamp(locked, user)
     locked.save(update_fields=[*changed, "version", "updated_at"])
-    _copy_state(locked, milestone)
+    copy_state(locked, milestone)
     return milestone
 
 

@@ -98,6 +98,18 @@ class TestProjectUpdate:
         assert (project.park, project.level, project.stage) == (park, Level.MUNICIPAL, Stage.LANDED)
         assert StageChange.objects.filter(project=project).count() == 2
 
+    def test_the_callers_project_shows_the_new_related_objects(self, project, staff):
+        old_park = ParkFactory(name="金属新材料产业园")
+        project.park = old_park
+        project.save()
+        loaded = Project.objects.select_related("park").get(pk=project.pk)
+        assert loaded.park == old_park
+        new_park = ParkFactory(name="健康食品产业园")
+
+        services.project_update(project=loaded, user=staff, data={"park": new_park})
+
+        assert loaded.park == new_park  # not the park loaded before the change
+
     def test_a_refused_stage_change_rolls_back_the_field_changes(self, project, staff):
         with pytest.raises(ValidationError):
             services.project_update(
