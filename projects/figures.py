@@ -33,6 +33,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     F,
     FloatField,
     OuterRef,
@@ -163,22 +164,28 @@ def annotate_year_figures(
     projects: QuerySet, *, year: int, month: int, include_submitted: bool = False
 ) -> QuerySet:
     """Add ``planned_investment`` (None without a plan), ``ytd_completed`` (1–N月累计),
-    ``month_completed`` (本月) and ``is_lagging`` to a project queryset."""
+    ``month_completed`` (本月), ``has_month_report`` and ``is_lagging`` to a project queryset."""
+    from .models import MonthlyProgress
+
     _check_month(month)
     statuses = counted_statuses(include_submitted=include_submitted)
     return projects.annotate(
         planned_investment=plan_subquery(year),
         ytd_completed=_progress_sum(year=year, month_filter=Q(month__lte=month), statuses=statuses),
         month_completed=_progress_sum(year=year, month_filter=Q(month=month), statuses=statuses),
+        # Any report for the month, whatever its status: "no report" means nothing was sent.
+        has_month_report=Exists(
+            MonthlyProgress.objects.filter(project=OuterRef("pk"), year=year, month=month)
+        ),
     ).annotate(
         is_lagging=Case(
-            When(_on_roster() & Q(_lagging_condition(month)), then=Value(True)),
+            When(on_roster_q() & Q(_lagging_condition(month)), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         ),
         # For sorting only; the rate shown comes from completion_rate().
         completion_ratio=Case(
-            When(_on_roster(), then=F("ytd_completed") * 1.0 / F("planned_investment")),
+            When(on_roster_q(), then=F("ytd_completed") * 1.0 / F("planned_investment")),
             default=None,
             output_field=FloatField(),
         ),
@@ -193,12 +200,13 @@ def plan_subquery(year: int) -> Subquery:
     return Subquery(plan, output_field=_money_field())
 
 
-def _on_roster() -> Q:
+def on_roster_q() -> Q:
+    """On the year's plan roster (needs ``planned_investment`` annotated)."""
     return Q(planned_investment__gt=0)
 
 
-def _off_roster() -> Q:
-    # Spelled out: NOT (NULL > 0) is NULL in SQL, so ~_on_roster() would miss
+def off_roster_q() -> Q:
+    # Spelled out: NOT (NULL > 0) is NULL in SQL, so ~on_roster_q() would miss
     # the projects with no plan at all.
     return Q(planned_investment__isnull=True) | Q(planned_investment__lte=0)
 
@@ -289,34 +297,63 @@ def figures_of(project, *, month: int) -> ProjectFigures:
     )
 
 
+def _rollup_aggregates() -> dict:
+    roster = on_roster_q()
+    money = _money_field()
+    # Aggregate aliases must differ from the annotations they sum.
+    return {
+        "agg_project_count": Count("pk"),
+        "agg_total_investment": Coalesce(Sum("total_investment"), Value(ZERO), output_field=money),
+        "agg_roster_count": Count("pk", filter=roster),
+        "agg_planned_investment": Coalesce(
+            Sum("planned_investment", filter=roster), Value(ZERO), output_field=money
+        ),
+        "agg_completed_investment": Coalesce(
+            Sum("ytd_completed", filter=roster), Value(ZERO), output_field=money
+        ),
+        "agg_unplanned_completed_investment": Coalesce(
+            Sum("ytd_completed", filter=off_roster_q()), Value(ZERO), output_field=money
+        ),
+        "agg_lagging_count": Count("pk", filter=Q(is_lagging=True)),
+    }
+
+
+def _rollup_of(row: dict, *, year: int, month: int) -> Rollup:
+    return Rollup(
+        year=year,
+        month=month,
+        **{
+            key.removeprefix("agg_"): _normalise(value)
+            for key, value in row.items()
+            if key.startswith("agg_")
+        },
+    )
+
+
 def rollup(projects: QuerySet, *, year: int, month: int, include_submitted: bool = False) -> Rollup:
     """Roll a project queryset up to the report's headline figures in one query."""
     annotated = annotate_year_figures(
         projects.order_by(), year=year, month=month, include_submitted=include_submitted
     )
-    roster = _on_roster()
-    money = _money_field()
-    # Aggregate aliases must differ from the annotations they sum.
-    totals = annotated.aggregate(
-        agg_project_count=Count("pk"),
-        agg_total_investment=Coalesce(Sum("total_investment"), Value(ZERO), output_field=money),
-        agg_roster_count=Count("pk", filter=roster),
-        agg_planned_investment=Coalesce(
-            Sum("planned_investment", filter=roster), Value(ZERO), output_field=money
-        ),
-        agg_completed_investment=Coalesce(
-            Sum("ytd_completed", filter=roster), Value(ZERO), output_field=money
-        ),
-        agg_unplanned_completed_investment=Coalesce(
-            Sum("ytd_completed", filter=_off_roster()), Value(ZERO), output_field=money
-        ),
-        agg_lagging_count=Count("pk", filter=Q(is_lagging=True)),
+    return rollup_annotated(annotated, year=year, month=month)
+
+
+def rollup_annotated(annotated: QuerySet, *, year: int, month: int) -> Rollup:
+    """``rollup`` of a queryset that already carries ``annotate_year_figures`` (a filtered list)."""
+    return _rollup_of(annotated.order_by().aggregate(**_rollup_aggregates()), year=year, month=month)
+
+
+def rollup_by(
+    projects: QuerySet, field: str, *, year: int, month: int, include_submitted: bool = False
+) -> dict[object, Rollup]:
+    """``rollup`` per value of ``field`` (level, park, industry__cluster …) in one grouped query.
+
+    Keys are the field's values, None for the projects without one."""
+    annotated = annotate_year_figures(
+        projects.order_by(), year=year, month=month, include_submitted=include_submitted
     )
-    return Rollup(
-        year=year,
-        month=month,
-        **{key.removeprefix("agg_"): _normalise(value) for key, value in totals.items()},
-    )
+    rows = annotated.values(field).annotate(**_rollup_aggregates()).order_by()
+    return {row[field]: _rollup_of(row, year=year, month=month) for row in rows}
 
 
 def _normalise(value):
@@ -360,6 +397,46 @@ def batch_rates(memberships: QuerySet) -> dict[str, RateFigure]:
     }
 
 
+@dataclass(frozen=True)
+class BatchRoleFigures:
+    batch_id: int
+    batch_number: int
+    role: str
+    member_count: int
+    rates: dict[str, RateFigure]  # only the rates taken over this role
+
+
+def batch_rates_by_batch(memberships: QuerySet) -> list[BatchRoleFigures]:
+    """Per batch and role: the members and the rates taken over that role, in one query;
+    batches newest first, roles in the order sign, start, produce."""
+    stages = {stage for _role, stage in BATCH_RATE_RULES.values()}
+    rows = (
+        memberships.order_by()
+        .values("batch", "batch__number", "role")
+        .annotate(
+            members=Count("pk"),
+            **{f"at_{stage}": Count("pk", filter=Q(project__stage__gte=stage)) for stage in stages},
+        )
+    )
+    role_order = list(BatchRole.values)
+    result = [
+        BatchRoleFigures(
+            batch_id=row["batch"],
+            batch_number=row["batch__number"],
+            role=row["role"],
+            member_count=row["members"],
+            rates={
+                name: RateFigure(achieved=row[f"at_{stage}"], total=row["members"])
+                for name, (role, stage) in BATCH_RATE_RULES.items()
+                if role == row["role"]
+            },
+        )
+        for row in rows
+    ]
+    result.sort(key=lambda r: (-r.batch_number, role_order.index(r.role)))
+    return result
+
+
 # --- Approval milestones ----------------------------------------------------
 
 
@@ -377,3 +454,187 @@ def overdue_milestones(milestones: QuerySet, *, today) -> QuerySet:
     return milestones.filter(planned_date__lt=today).exclude(
         status__in=[MilestoneStatus.DONE, MilestoneStatus.NOT_APPLICABLE]
     )
+
+
+def milestone_completion_by(milestones: QuerySet, field: str) -> dict[object, RateFigure]:
+    """办结率 per value of ``field`` (kind, project__park …) in one grouped query."""
+    rows = (
+        milestones.order_by()
+        .values(field)
+        .annotate(
+            total=Count("pk", filter=~Q(status=MilestoneStatus.NOT_APPLICABLE)),
+            achieved=Count("pk", filter=Q(status=MilestoneStatus.DONE)),
+        )
+    )
+    return {row[field]: RateFigure(achieved=row["achieved"], total=row["total"]) for row in rows}
+
+
+# --- Lifecycle ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageFigure:
+    stage: int
+    project_count: int
+    total_investment: Decimal
+
+
+def stage_funnel(projects: QuerySet) -> list[StageFigure]:
+    """Projects and their total investment at each of the nine stages, in lifecycle order."""
+    rows = {
+        row["stage"]: row
+        for row in projects.order_by()
+        .values("stage")
+        .annotate(count=Count("pk"), total=Coalesce(Sum("total_investment"), Value(ZERO)))
+    }
+    return [
+        StageFigure(
+            stage=stage,
+            project_count=rows[stage]["count"] if stage in rows else 0,
+            total_investment=_normalise(rows[stage]["total"]) if stage in rows else ZERO,
+        )
+        for stage in Stage.values
+    ]
+
+
+def _between(field: str, date_from, date_to) -> Q:
+    bounds = {}
+    if date_from:
+        bounds[f"{field}__gte"] = date_from
+    if date_to:
+        bounds[f"{field}__lte"] = date_to
+    return Q(**bounds)
+
+
+def started_between_q(date_from, date_to) -> Q:
+    """新开工: construction actually started (the project's 实际开工 date) between the two days
+    (inclusive; either may be None for an open end)."""
+    return Q(actual_start__isnull=False) & _between("actual_start", date_from, date_to)
+
+
+def into_production_between_q(date_from, date_to) -> Q:
+    """新投产: the project's stage went from before 投产 to 投产 or later between the two days.
+
+    The stage history is the record here: there is no separate production date."""
+    from .models import StageChange
+
+    crossing = StageChange.objects.filter(
+        Q(from_stage__isnull=True) | Q(from_stage__lt=Stage.IN_PRODUCTION),
+        _between("changed_on", date_from, date_to),
+        project=OuterRef("pk"),
+        to_stage__gte=Stage.IN_PRODUCTION,
+    )
+    return Q(Exists(crossing))
+
+
+def lifecycle_counts(projects: QuerySet, *, date_from, date_to) -> dict[str, int]:
+    """How many of the projects started construction, and went into production, between the days."""
+    return projects.order_by().aggregate(
+        started=Count("pk", filter=started_between_q(date_from, date_to)),
+        into_production=Count("pk", filter=into_production_between_q(date_from, date_to)),
+    )
+
+
+def year_to_month(year: int, month: int) -> tuple:
+    """The first and last day of January–``month`` of ``year``."""
+    import calendar
+    import datetime
+
+    _check_month(month)
+    return datetime.date(year, 1, 1), datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+# --- Month by month ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    month: int
+    completed: Decimal  # that month, projects on the plan roster
+    cumulative: Decimal  # 1–N月累计, equal to the rollup's completed_investment at that month
+    schedule: Decimal  # the straight line: plan × month / 12
+
+
+def monthly_trend(
+    projects: QuerySet, *, year: int, month: int, planned: Decimal, include_submitted: bool = False
+) -> list[TrendPoint]:
+    """Cumulative completed investment of the year's plan roster, month by month, in one query,
+    against the straight-line schedule of ``planned`` (the roster's plan, from ``rollup``)."""
+    from .models import MonthlyProgress
+
+    _check_month(month)
+    roster = (
+        projects.order_by()
+        .annotate(planned_investment=plan_subquery(year))
+        .filter(on_roster_q())
+        .values("pk")
+    )
+    per_month = dict(
+        MonthlyProgress.objects.filter(
+            project__in=roster,
+            year=year,
+            month__lte=month,
+            status__in=counted_statuses(include_submitted=include_submitted),
+        )
+        .order_by()
+        .values("month")
+        .annotate(total=Sum("completed_investment"))
+        .values_list("month", "total")
+    )
+    points, running = [], ZERO
+    for m in range(1, month + 1):
+        this_month = _normalise(Decimal(per_month.get(m) or ZERO))
+        running += this_month
+        schedule = _round(Decimal(planned) * m / 12, MONEY_PLACES)
+        points.append(TrendPoint(month=m, completed=this_month, cumulative=running, schedule=schedule))
+    return points
+
+
+# --- The quarterly review's ranking ----------------------------------------------
+
+RED_FLAGS = 2  # the top two get a red flag (红旗), the last a yellow flag (黄旗)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    position: int
+    key: object
+    label: str
+    rollup: Rollup
+    flag: str | None  # "red", "yellow" or None
+
+
+def rank_by_completion(groups: list[tuple[object, str, Rollup]]) -> list[Ranked]:
+    """Rank groups (parks, units) by completion rate, best first; groups without a plan are left out.
+
+    Rates are compared unrounded, so two groups share a position only when their rates are
+    truly equal. The top two positions are 红旗 and the last,
+    when there are more than two groups, 黄旗."""
+    planned = [g for g in groups if g[2].planned_investment > 0]
+
+    def key(group):
+        rollup = group[2]
+        return Decimal(rollup.completed_investment) / Decimal(rollup.planned_investment)
+
+    planned.sort(key=lambda g: (-key(g), g[1]))
+    ranked, position, previous = [], 0, None
+    for index, (group_key, label, rollup) in enumerate(planned, start=1):
+        rate = key((group_key, label, rollup))
+        if rate != previous:
+            position, previous = index, rate
+        ranked.append(Ranked(position=position, key=group_key, label=label, rollup=rollup, flag=None))
+    last = ranked[-1].position if ranked else None
+    return [
+        Ranked(
+            position=r.position,
+            key=r.key,
+            label=r.label,
+            rollup=r.rollup,
+            flag="red"
+            if r.position <= RED_FLAGS
+            else "yellow"
+            if len(ranked) > RED_FLAGS and r.position == last
+            else None,
+        )
+        for r in ranked
+    ]

@@ -66,9 +66,11 @@ PROJECT_ROW_RELATED = [
 ]
 
 
-def project_rows(projects: QuerySet, *, period: Period) -> QuerySet:
+def project_rows(projects: QuerySet, *, period: Period, include_submitted: bool = False) -> QuerySet:
     """Projects as lists show them: their related names and the period's figures."""
-    return projects_with_figures(projects.select_related(*PROJECT_ROW_RELATED), period=period)
+    return projects_with_figures(
+        projects.select_related(*PROJECT_ROW_RELATED), period=period, include_submitted=include_submitted
+    )
 
 
 def project_for_page(pk: int, *, period: Period) -> Project:

@@ -19,5 +19,6 @@ urlpatterns = [
     path("progress/<int:pk>/photos/", views.photo_upload, name="photo_upload"),
     path("photos/<int:pk>/delete/", views.photo_delete, name="photo_delete"),
     path("photos/<int:pk>/<str:kind>/", views.photo_file, name="photo_file"),
+    path("milestones/", views.milestone_list, name="milestone_list"),
     path("milestones/<int:pk>/", views.milestone_edit, name="milestone_edit"),
 ]

@@ -6,17 +6,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import figures, selectors, services
 from .choices import ProgressStatus
-from .filtersets import ProjectFilterSet
+from .filtersets import MilestoneFilterSet, ProjectFilterSet
 from .forms import (
     CommentForm,
     GridRowForm,
@@ -61,16 +61,23 @@ def _period_from(request, default: Period) -> Period:
 # --- Projects ------------------------------------------------------------------
 
 
+def include_submitted_from(request) -> bool:
+    """The "include submitted figures" toggle of lists and the dashboard."""
+    return request.GET.get("include_submitted") in {"1", "true", "on"}
+
+
 @login_required
 def project_list(request):
     ensure_can_read(request.user)
     period = _period_from(request, selectors.default_period())
-    rows = selectors.project_rows(Project.objects.all(), period=period)
+    include_submitted = include_submitted_from(request)
+    rows = selectors.project_rows(Project.objects.all(), period=period, include_submitted=include_submitted)
     filterset = ProjectFilterSet(request.GET or None, queryset=rows)
     projects = filterset.qs if filterset.is_bound else rows
     if not filterset.is_bound or not filterset.form.cleaned_data.get("ordering"):
         projects = projects.order_by("name", "pk")
-    totals = projects.order_by().aggregate(count=Count("pk"), total=Sum("total_investment"))
+    # The same rollup as the dashboard's, so a number clicked there is the number read here.
+    totals = figures.rollup_annotated(projects, year=period.year, month=period.month)
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
     for project in page:
         project.figures = figures.figures_of(project, month=period.month)
@@ -83,11 +90,57 @@ def project_list(request):
             "filterset": filterset,
             "page": page,
             "period": period,
+            "include_submitted": include_submitted,
             "schedule": figures.schedule_progress(period.month),
             "totals": totals,
             "query": query.urlencode(),
             "can_create": can_create_project(request.user),
             "months": range(1, 13),
+        },
+    )
+
+
+MILESTONE_PAGE_SIZE = 50
+
+
+@login_required
+def milestone_list(request):
+    """Approval milestones of the projects the project filters select (the dashboard's 办结率 drill-down)."""
+    ensure_can_read(request.user)
+    period = _period_from(request, selectors.default_period())
+    rows = selectors.projects_with_figures(period=period, include_submitted=include_submitted_from(request))
+    project_filter = ProjectFilterSet(request.GET, queryset=rows)
+    projects = project_filter.qs if project_filter.is_valid() else rows.none()
+    milestones = ApprovalMilestone.objects.filter(project__in=projects.order_by().values("pk"))
+    filterset = MilestoneFilterSet(request.GET or None, queryset=milestones)
+    milestones = filterset.qs if filterset.is_bound else milestones
+    today = timezone.localdate()
+    page = Paginator(
+        milestones.select_related("project", "department").order_by(
+            "project__name", "project_id", "kind", "phase"
+        ),
+        MILESTONE_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    late = set(
+        figures.overdue_milestones(milestones.filter(pk__in=[m.pk for m in page]), today=today).values_list(
+            "pk", flat=True
+        )
+    )
+    for milestone in page:
+        milestone.is_overdue = milestone.pk in late
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "projects/milestone_list.html",
+        {
+            "filterset": filterset,
+            "project_errors": project_filter.errors,
+            "page": page,
+            "completion": figures.milestone_completion(milestones),
+            "overdue_count": figures.overdue_milestones(milestones, today=today).count(),
+            "today": today,
+            "query": query.urlencode(),
         },
     )
 

@@ -1,21 +1,27 @@
 from django.conf import settings
 
 from projects.permissions import can_create_project, can_review
-from zone_portal.roles import ROLE_LABELS, is_admin, roles_of
+from zone_portal.dashboard import UNIT_SCOPED_ROLES, ZONE_WIDE_ROLES
+from zone_portal.roles import ROLE_LABELS, has_role, is_admin, roles_of
 
 
 def portal(request):
     """What the page frame needs: the zone's name and which menu entries the user has."""
     user = getattr(request, "user", None)
+    # The unminified build has a source map; production serves the minified one.
+    echarts_js = "vendor/echarts/echarts.js" if settings.DEBUG else "vendor/echarts/echarts.min.js"
     if user is None or not user.is_authenticated:
-        return {"zone_name": settings.ZONE_NAME}
+        return {"zone_name": settings.ZONE_NAME, "echarts_js": echarts_js}
     roles = roles_of(user)
     return {
         "zone_name": settings.ZONE_NAME,
+        "echarts_js": echarts_js,
         "nav": {
             "log_progress": can_create_project(user),
             "review": can_review(user),
             "admin": is_admin(user) or user.is_staff,
+            "dashboard": has_role(user, *ZONE_WIDE_ROLES)
+            or (has_role(user, *UNIT_SCOPED_ROLES) and user.department_id),
         },
         "role_labels": [ROLE_LABELS[role] for role in sorted(roles)],
     }

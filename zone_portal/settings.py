@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "rest_framework",
     "simple_history",
     "zone_portal",
     "enterprises",
@@ -144,3 +145,12 @@ MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_MB", "20")) * 1_048_57
 PROBLEM_DEADLINES = {"assign": 1, "report": 3, "resolve": 7, "major_months": 1, "review": 1}
 # "calendar" days, or Chinese "working" days (holidays and make-up days from chinese-calendar).
 PROBLEM_DAY_COUNTING = os.environ.get("PROBLEM_DAY_COUNTING", "calendar")
+
+# The API (/api/): session login for the browser; the API issue adds tokens, the schema and throttling.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}

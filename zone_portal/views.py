@@ -1,4 +1,4 @@
-"""Pages that belong to no single app: the signed-in user's home."""
+"""Pages that belong to no single app: the signed-in user's home and the leaders' dashboard."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -7,6 +7,7 @@ from enterprises import selectors as ticket_selectors
 from projects import selectors
 from projects.choices import ProgressStatus
 from projects.permissions import can_review, editable_projects
+from zone_portal import dashboard as dashboard_figures
 from zone_portal.roles import Role, has_role
 
 HOME_LIST_LIMIT = 20
@@ -41,3 +42,21 @@ def home(request):
         context.update(queue=queue[:HOME_LIST_LIMIT], queue_count=queue.count())
     context["ticket_sections"] = ticket_selectors.home_sections(user, limit=HOME_LIST_LIMIT)
     return render(request, "zone_portal/home.html", context)
+
+
+@login_required
+def dashboard(request):
+    """The leaders' dashboard (zone_portal.dashboard has the rules and the figures)."""
+    selection = dashboard_figures.select(request.user, request.GET)
+    board = dashboard_figures.build(request.user, selection)
+    return render(
+        request,
+        "zone_portal/dashboard.html",
+        {
+            "d": board,
+            "s": selection,
+            "charts": dashboard_figures.chart_data(board),
+            "months": range(1, 13),
+            "section": "dashboard",
+        },
+    )

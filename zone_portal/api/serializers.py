@@ -1,0 +1,59 @@
+"""Shapes of the dashboard's figures in JSON: amounts in 万元 and rates as decimal strings."""
+
+from rest_framework import serializers
+
+from projects import figures
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class FiguresSerializer(serializers.Serializer):
+    project_count = serializers.IntegerField(help_text="Projects selected.")
+    total_investment = serializers.DecimalField(**MONEY, help_text="Sum of total investment, 万元.")
+    roster_count = serializers.IntegerField(help_text="Projects with a plan for the year.")
+    planned_investment = serializers.DecimalField(**MONEY, help_text="Annual planned investment, 万元.")
+    completed_investment = serializers.DecimalField(
+        **MONEY, help_text="Year-to-date completed investment of the projects with a plan, 万元."
+    )
+    unplanned_completed_investment = serializers.DecimalField(
+        **MONEY, help_text="Year-to-date completed investment of the projects without a plan, 万元."
+    )
+    completion_rate = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=4,
+        allow_null=True,
+        help_text="完成率 as a fraction; null without a plan.",
+    )
+    schedule_progress = serializers.DecimalField(
+        max_digits=5, decimal_places=4, help_text="时序进度 as a fraction (March: 0.2500)."
+    )
+    gap_points = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Percentage points above (+) or below (−) schedule.",
+    )
+    lagging_count = serializers.IntegerField(
+        help_text="Projects whose completion rate is below the schedule."
+    )
+
+
+class GroupSerializer(FiguresSerializer):
+    key = serializers.ReadOnlyField(
+        help_text="The level's code or the park's id; null for the projects without one."
+    )
+    label = serializers.CharField()
+
+
+class SummarySerializer(FiguresSerializer):
+    year = serializers.IntegerField()
+    month = serializers.IntegerField()
+    include_submitted = serializers.BooleanField(
+        help_text="Submitted (not yet approved) reports counted too."
+    )
+    by_level = GroupSerializer(many=True)
+    by_park = GroupSerializer(many=True)
+
+
+def figures_of(rollup: figures.Rollup) -> dict:
+    return {name: getattr(rollup, name) for name in FiguresSerializer._declared_fields}
