@@ -88,7 +88,7 @@ def select(user, params: QueryDict) -> Selection:
     errors = {name: list(messages) for name, messages in period_form.errors.items()}
     cleaned = getattr(period_form, "cleaned_data", {})
     include_submitted = bool(cleaned.get("include_submitted"))
-    default = selectors.latest_period(include_submitted=include_submitted) or selectors.current_month()
+    default = selectors.default_period()
     period = Period(cleaned.get("year") or default.year, cleaned.get("month") or default.month)
 
     projects = Project.objects.all()

@@ -7,10 +7,9 @@ import pytest
 from projects import selectors
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress
+from tests.browser.helpers import log_in
 from tests.factories import AnnualPlanFactory, DepartmentFactory, ProjectFactory, UserFactory
 from zone_portal.roles import Role, sync_role_groups
-
-PASSWORD = "test-pass-123"
 
 
 @pytest.fixture
@@ -25,14 +24,6 @@ def world(transactional_db):
     AnnualPlanFactory(project=first, year=period.year, planned_investment=Decimal("1200.00"))
     AnnualPlanFactory(project=second, year=period.year, planned_investment=Decimal("600.00"))
     return {"period": period, "staff": staff, "reviewer": reviewer, "first": first, "second": second}
-
-
-def log_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_staff_report_reviewer_approves_project_shows_it(world, live_server, browser, artifacts):
