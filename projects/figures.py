@@ -21,6 +21,13 @@ Rules the reports do not spell out, decided here:
   capacity (达产率) once 达产 or later; 开工率 is taken over the members with
   the role 开工, 投产率 and 达产率 over the members with the role 投产, and
   签约率 (stage 签约 or later) over the members with the role 签约.
+* **New starts and production** in a period: 新开工 is the project's actual
+  start date (实际开工) falling in it; 新投产 is a recorded stage change from
+  before 投产 to 投产 or later in it (there is no separate production date).
+* **The month-by-month trend** sums the plan roster's counted reports, so its
+  last point equals the headline's completed investment.
+* **Ranking** (季度考评): groups with a plan, by unrounded completion rate; the
+  top two positions get 红旗, the last position 黄旗 when there are more than two.
 """
 
 from __future__ import annotations
