@@ -473,3 +473,20 @@ def test_running_on_a_later_day_adds_no_problems(demo, monkeypatch):
 
     assert "0 rows created, 0 updated" in output
     assert row_counts() == counts
+
+
+def test_the_demo_dashboard_opens_for_the_leader_and_staff(demo, client):
+    client.force_login(User.objects.get(username="leader"))
+    response = client.get("/dashboard/")
+
+    assert response.status_code == 200
+    board = response.context["d"]
+    assert (board.selection.period.year, board.selection.period.month) == (YEAR, 9)
+    assert board.headline.project_count == Project.objects.count()
+    # Seed 002: every rate of the first six batches is 100%.
+    early = [row for row in board.batches if row["figure"].batch_number <= 6]
+    assert early and all(rate["figure"].rate == 1 for row in early for rate in row["rates"])
+
+    client.force_login(User.objects.get(username="staff"))
+    scoped = client.get("/dashboard/").context["d"]
+    assert 0 < scoped.headline.project_count < board.headline.project_count
