@@ -226,8 +226,9 @@ def test_headline_figures_for_march(zone, leader_client):
     assert cards["card-lagging"] == "3"
     # 亿元 with two decimals on the cards: 119000 万元 = 11.90 亿元, 30000 = 3.00, 6210 = 0.62
     headline = section(response, "headline")
-    for shown in (">11.90<", ">3.00<", ">0.62<", ">20.70%<", ">25.00%<", "4.30"):
+    for shown in (">11.90<", ">3.00<", ">0.62<", ">20.70%<", ">25.00%<", "落后 4.30 个百分点"):
         assert shown in headline
+    assert "−4.30" not in headline  # "behind" already says which way
 
 
 def test_default_period_is_the_latest_month_with_approved_figures(zone, leader_client):
@@ -295,6 +296,9 @@ def test_the_seed_shape_31_1_percent_6_points_above_schedule_in_march(zone, clie
     assert data["schedule_progress"] == "0.2500"
     assert data["gap_points"] == "6.10"
     assert data["lagging_count"] == 0
+    page = client.get("/dashboard/", {"year": 2024, "month": 3, "park": zone.A.pk, "level": Level.PROVINCIAL})
+    assert "超出 6.10 个百分点" in section(page, "headline")
+    assert ">31.10%<" in section(page, "headline")
 
 
 def test_summary_endpoint_gives_the_dashboard_figures(zone, leader_client):

@@ -52,3 +52,9 @@ def sort_link(context, field):
 def sort_mark(context, field):
     current = QueryDict(context["query"]).get("ordering", "")
     return "▲" if current == field else "▼" if current == f"-{field}" else ""
+
+
+@register.filter
+def points_size(value):
+    """A gap's size without its sign, for text that says "behind" or "ahead" in words."""
+    return formatting.points(None if value is None else abs(value)).lstrip("+")
