@@ -32,6 +32,8 @@ Rules the reports do not spell out, decided here:
 
 from __future__ import annotations
 
+import calendar
+import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -542,11 +544,8 @@ def lifecycle_counts(projects: QuerySet, *, date_from, date_to) -> dict[str, int
     )
 
 
-def year_to_month(year: int, month: int) -> tuple:
+def year_to_month(year: int, month: int) -> tuple[datetime.date, datetime.date]:
     """The first and last day of January–``month`` of ``year``."""
-    import calendar
-    import datetime
-
     _check_month(month)
     return datetime.date(year, 1, 1), datetime.date(year, month, calendar.monthrange(year, month)[1])
 

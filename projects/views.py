@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -62,8 +63,8 @@ def _period_from(request, default: Period) -> Period:
 
 
 def include_submitted_from(request) -> bool:
-    """The "include submitted figures" toggle of lists and the dashboard."""
-    return request.GET.get("include_submitted") in {"1", "true", "on"}
+    """The "include submitted figures" toggle, read as the dashboard's form reads it."""
+    return forms.BooleanField(required=False).clean(request.GET.get("include_submitted"))
 
 
 @login_required

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from enterprises import kpis
 from enterprises.permissions import readable_tickets
 from projects import figures, selectors
-from projects.choices import BatchRole, Level, Stage
+from projects.choices import BatchRole, Level, MilestoneKind, MilestoneStatus, Stage
 from projects.filtersets import ProjectFilterSet
 from projects.models import ApprovalMilestone, BatchMembership, Project
 from projects.selectors import Period
@@ -380,8 +380,6 @@ def _unreported(selection: Selection):
 
 
 def _milestones(selection: Selection, today: datetime.date) -> dict:
-    from projects.choices import MilestoneKind, MilestoneStatus
-
     milestones = ApprovalMilestone.objects.filter(project__in=selection.projects.values("pk"))
     by_kind = figures.milestone_completion_by(milestones, "kind")
     overdue = figures.overdue_milestones(milestones, today=today)

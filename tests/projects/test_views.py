@@ -241,6 +241,34 @@ def test_list_queries_do_not_grow_with_rows(client, leader, django_assert_max_nu
     assert "规模项目000" in response.content.decode()
 
 
+def test_milestone_list_figures_and_queries_do_not_grow_with_rows(
+    client, leader, django_assert_max_num_queries
+):
+    done_on = datetime.date(2023, 3, 1)
+    for index in range(60):
+        project = ProjectFactory(
+            name=f"手续项目{index:02d}", level=Level.ZONE if index % 2 else Level.MUNICIPAL
+        )
+        ApprovalMilestoneFactory(project=project, status=MilestoneStatus.DONE, completed_date=done_on)
+        ApprovalMilestoneFactory(
+            project=project, kind="environment", status=MilestoneStatus.IN_PROGRESS,
+            planned_date=datetime.date(2023, 1, 1),  # passed: overdue
+        )  # fmt: skip
+    login(client, leader)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("projects:milestone_list"), {"level": Level.ZONE})
+    html = response.content.decode()
+    # 30 zone projects × 2 procedures; 30 done of 60 applicable; the 30 in progress are overdue.
+    assert 'id="sum-count" data-value="60"' in html
+    assert 'id="sum-done" data-value="30"' in html
+    assert 'id="sum-rate" data-value="0.5000"' in html
+    assert 'id="sum-overdue" data-value="30"' in html
+    # The first page holds 50 rows, two per project: each of those 25 projects' overdue row is marked.
+    assert html.count('class="table-danger"') == 25
+    overdue = client.get(reverse("projects:milestone_list"), {"level": Level.ZONE, "overdue": "true"})
+    assert 'id="sum-count" data-value="30"' in overdue.content.decode()
+
+
 # --- Project detail ----------------------------------------------------------------
 
 

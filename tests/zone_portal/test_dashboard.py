@@ -477,6 +477,7 @@ LIST_FIGURE = {
     "card-completed": "sum-completed",
     "card-rate": "sum-rate",
     "card-lagging": "sum-lagging",
+    "card-unplanned": "sum-unplanned",
     "fig-count": "sum-count",
     "fig-total": "sum-total",
     "fig-planned": "sum-planned",

@@ -55,5 +55,5 @@ class SummarySerializer(FiguresSerializer):
     by_park = GroupSerializer(many=True)
 
 
-def figures_of(rollup: figures.Rollup) -> dict:
+def rollup_fields(rollup: figures.Rollup) -> dict:
     return {name: getattr(rollup, name) for name in FiguresSerializer._declared_fields}

@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from zone_portal import dashboard
 
-from .serializers import SummarySerializer, figures_of
+from .serializers import SummarySerializer, rollup_fields
 
 
 class DashboardSummaryView(APIView):
@@ -20,15 +20,15 @@ class DashboardSummaryView(APIView):
             raise ValidationError(selection.errors)
         headline, splits = dashboard.summary(selection)
         data = {
-            **figures_of(headline),
+            **rollup_fields(headline),
             "year": selection.period.year,
             "month": selection.period.month,
             "include_submitted": selection.include_submitted,
             "by_level": [
-                {**figures_of(r.rollup), "key": r.key, "label": r.label} for r in splits["level"].rows
+                {**rollup_fields(r.rollup), "key": r.key, "label": r.label} for r in splits["level"].rows
             ],
             "by_park": [
-                {**figures_of(r.rollup), "key": r.key, "label": r.label} for r in splits["park"].rows
+                {**rollup_fields(r.rollup), "key": r.key, "label": r.label} for r in splits["park"].rows
             ],
         }
         return Response(SummarySerializer(data).data)
