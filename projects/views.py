@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,8 +16,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from zone_portal.excel import Workbook
+
 from . import figures, selectors, services
 from .choices import ProgressStatus
+from .excel import ledger
 from .filtersets import MilestoneFilterSet, ProjectFilterSet
 from .forms import (
     CommentForm,
@@ -67,14 +71,20 @@ def include_submitted_from(request) -> bool:
     return forms.BooleanField(required=False).clean(request.GET.get("include_submitted"))
 
 
-@login_required
-def project_list(request):
-    ensure_can_read(request.user)
+def _listed_projects(request):
+    """The project list's period, toggle, filters and rows: the page and its Excel export agree."""
     period = _period_from(request, selectors.default_period())
     include_submitted = include_submitted_from(request)
     rows = selectors.project_rows(Project.objects.all(), period=period, include_submitted=include_submitted)
     filterset = ProjectFilterSet(request.GET or None, queryset=rows)
     projects = filterset.qs if filterset.is_bound else rows
+    return period, include_submitted, filterset, projects
+
+
+@login_required
+def project_list(request):
+    ensure_can_read(request.user)
+    period, include_submitted, filterset, projects = _listed_projects(request)
     if not filterset.is_bound or not filterset.form.cleaned_data.get("ordering"):
         projects = projects.order_by("name", "pk")
     # The same rollup as the dashboard's, so a number clicked there is the number read here.
@@ -99,6 +109,30 @@ def project_list(request):
             "months": range(1, 13),
         },
     )
+
+
+@login_required
+def project_list_export(request):
+    """The project list's rows, with its filters, as the 重点项目台账 workbook."""
+    ensure_can_read(request.user)
+    period, include_submitted, filterset, projects = _listed_projects(request)
+    grouping = request.GET.get("group", "level")
+    if grouping not in ledger.GROUPINGS:
+        return HttpResponseBadRequest(_("Unknown grouping: choose level, park or none."))
+    if filterset.is_bound and not filterset.is_valid():
+        messages.error(request, _("Correct the filters before exporting."))
+        return redirect(reverse("projects:list") + "?" + request.GET.urlencode())
+    count = projects.count()
+    if count > settings.EXCEL_EXPORT_MAX_ROWS:
+        messages.error(
+            request,
+            _("%(count)s projects are more than one download holds (%(limit)s): narrow the filters.")
+            % {"count": count, "limit": settings.EXCEL_EXPORT_MAX_ROWS},
+        )
+        return redirect(reverse("projects:list") + "?" + request.GET.urlencode())
+    book = Workbook()
+    ledger.write_ledger(book, projects, period=period, include_submitted=include_submitted, grouping=grouping)
+    return book.response(ledger.ledger_filename(period))
 
 
 MILESTONE_PAGE_SIZE = 50

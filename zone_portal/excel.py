@@ -124,9 +124,13 @@ class Workbook:
         return {
             "plain": plain,
             "total": totals,
-            "title": add({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"}),
+            "title": add(
+                {"font_name": "黑体", "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"}
+            ),
             "subtitle": add({"font_name": "宋体", "font_size": 10, "valign": "vcenter"}),
-            "subtitle_right": add({"font_name": "宋体", "font_size": 10, "align": "right", "valign": "vcenter"}),
+            "subtitle_right": add(
+                {"font_name": "宋体", "font_size": 10, "align": "right", "valign": "vcenter"}
+            ),
             "header": add(
                 {
                     **base,
@@ -273,7 +277,7 @@ class Sheet:
                     index += 1
             self.ws.set_row(top, 24)
             self.ws.set_row(top + 1, 32)
-            for (r, c) in sorted(cells):
+            for r, c in sorted(cells):
                 self.cell(r, c, cells[r, c], fmt)
             self.row = top + 2
         self.header_rows = (top, self.row - 1)

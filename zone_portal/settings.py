@@ -138,6 +138,9 @@ ZONE_NAME = os.environ.get("ZONE_NAME", "周口经济开发区")
 ADMIN_SITE_HEADER = _("Zone Portal")
 MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_MB", "10")) * 1_048_576
 MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_MB", "20")) * 1_048_576
+# Excel: the most rows one synchronous download writes, and the largest workbook an import reads.
+EXCEL_EXPORT_MAX_ROWS = int(os.environ.get("EXCEL_EXPORT_MAX_ROWS", "100000"))
+MAX_IMPORT_BYTES = int(os.environ.get("MAX_IMPORT_MB", "10")) * 1_048_576
 
 # The "13710" clock of problem tickets (see enterprises/deadlines.py): days to
 # assign, to report first progress, to resolve, months for a major problem, and

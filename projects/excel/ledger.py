@@ -1,0 +1,254 @@
+"""重点项目台账: the project ledger, one row per project, with group subtotals and a total.
+
+The columns are also the import's: ``projects.excel.importer`` reads this layout back (and the
+layouts zones keep), so exporting, editing figures in Excel and importing updates exactly
+the edited figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+
+from zone_portal.excel import Column, Sheet, Workbook, period_label
+
+from .. import figures
+from ..choices import Level
+from ..models import MonthlyProgress
+from ..selectors import Period
+
+GROUPINGS = ("level", "park", "none")
+SEQ = "seq"
+NAME = "name"
+INVESTMENT = "投资情况（万元）"
+START = "开工时间"
+COMPLETION = "投产（竣工）时间"
+
+
+def ytd_header(month: int) -> str:
+    return f"1—{month}月累计完成投资" if month > 1 else "1月累计完成投资"
+
+
+def _name_of(relation: str):
+    def name(project):
+        related = getattr(project, relation)
+        return related.name if related is not None else ""
+
+    return name
+
+
+def _month(project):
+    return project.figures.month_completed
+
+
+def _ytd(project):
+    return project.figures.completed
+
+
+def ledger_columns(period: Period) -> list[Column]:
+    """The ledger's columns in order; the import recognises every header written here."""
+    return [
+        Column(SEQ, "序号", "center", 6),
+        Column("code", "项目编码", "text", 12, value=lambda p: p.code or ""),
+        Column(NAME, "项目名称", "wrap", 28, value=lambda p: p.name),
+        Column(
+            "enterprise", "建设单位", "wrap", 24, value=lambda p: p.enterprise.name if p.enterprise else ""
+        ),
+        Column("nature", "建设性质", "center", 8, value=lambda p: p.get_nature_display()),
+        Column("level", "项目级别", "center", 9, value=lambda p: p.get_level_display()),
+        Column("park", "所属园区", "wrap", 16, value=lambda p: p.park.name if p.park else ""),
+        Column("industry", "产业", "wrap", 10, value=lambda p: p.industry.name if p.industry else ""),
+        Column("content", "建设内容及规模", "wrap", 36, value=lambda p: p.construction_content),
+        Column("total", "总投资", "money", 12, INVESTMENT, lambda p: p.total_investment, total="sum"),
+        Column("plan", "年度计划投资", "money", 12, INVESTMENT, lambda p: p.planned_investment, total="sum"),
+        Column(
+            "month", "本月完成投资", "money", 12, INVESTMENT, lambda p: p.figures.month_completed, total="sum"
+        ),
+        Column(
+            "ytd",
+            ytd_header(period.month),
+            "money",
+            13,
+            INVESTMENT,
+            lambda p: p.figures.completed,
+            total="sum",
+        ),
+        Column(
+            "rate",
+            "完成率",
+            "rate",
+            9,
+            INVESTMENT,
+            lambda p: p.figures.completion_rate,
+            total="ratio",
+            ratio_of=("ytd", "plan"),
+        ),
+        Column("schedule", "时序进度", "rate", 9, INVESTMENT, lambda p: p.figures.schedule_progress),
+        Column("planned_start", "计划", "date", 11, START, lambda p: p.planned_start),
+        Column("actual_start", "实际", "date", 11, START, lambda p: p.actual_start),
+        Column("planned_completion", "计划", "date", 11, COMPLETION, lambda p: p.planned_completion),
+        Column("actual_completion", "实际", "date", 11, COMPLETION, lambda p: p.actual_completion),
+        Column("stage", "当前阶段", "center", 10, value=lambda p: p.get_stage_display()),
+        Column("physical_progress", "形象进度", "wrap", 32, value=lambda p: p.month_physical_progress),
+        Column("problems", "存在问题", "wrap", 24, value=lambda p: p.month_problems),
+        Column(
+            "leader",
+            "责任领导",
+            "wrap",
+            12,
+            value=lambda p: p.responsible_leader.name if p.responsible_leader else "",
+        ),
+        Column(
+            "unit",
+            "责任单位",
+            "wrap",
+            14,
+            value=lambda p: p.responsible_unit.name if p.responsible_unit else "",
+        ),
+    ]
+
+
+def _with_month_text(projects: QuerySet, period: Period, include_submitted: bool) -> QuerySet:
+    """The month's 形象进度 and 存在问题 from the report that counts."""
+    report = MonthlyProgress.objects.filter(
+        project=OuterRef("pk"),
+        year=period.year,
+        month=period.month,
+        status__in=figures.counted_statuses(include_submitted=include_submitted),
+    )
+    return projects.annotate(
+        month_physical_progress=Subquery(report.values("physical_progress")[:1]),
+        month_problems=Subquery(report.values("problems")[:1]),
+    )
+
+
+def _level_order():
+    return Case(
+        *[When(level=value, then=Value(index)) for index, value in enumerate(Level.values)],
+        output_field=IntegerField(),
+    )
+
+
+@dataclass
+class _Sums:
+    """What a group's SUMIFS formulas come to, kept while its rows stream past."""
+
+    count: int = 0
+    total: Decimal = figures.ZERO
+    plan: Decimal = figures.ZERO
+    month: Decimal = figures.ZERO
+    ytd: Decimal = figures.ZERO
+    ytd_on_plan: Decimal = figures.ZERO
+
+    def add(self, project) -> None:
+        f = project.figures
+        self.count += 1
+        self.total += project.total_investment
+        self.plan += f.planned or figures.ZERO
+        self.month += f.month_completed
+        self.ytd += f.completed
+        if f.planned:
+            self.ytd_on_plan += f.completed
+
+    def cached(self) -> dict:
+        return {
+            "total": self.total,
+            "plan": self.plan,
+            "month": self.month,
+            "ytd": self.ytd,
+            "rate": figures.completion_rate(self.ytd_on_plan, self.plan),
+        }
+
+
+def _group_key(project, grouping: str):
+    if grouping == "level":
+        return project.level, project.get_level_display()
+    if grouping == "park":
+        return project.park_id, project.park.name if project.park else "未分园区"
+    return None, ""
+
+
+def write_ledger(
+    book: Workbook,
+    projects: QuerySet,
+    *,
+    period: Period,
+    include_submitted: bool = False,
+    grouping: str = "level",
+    chunk_size: int = 2000,
+) -> int:
+    """Write the ledger sheet of ``projects`` (already annotated with the year figures, as the
+    project list's rows are) into ``book``; returns the number of project rows.
+
+    Rows are streamed from the database in chunks, so memory stays flat however many rows."""
+    if grouping not in GROUPINGS:
+        raise ValueError(f"unknown grouping {grouping}")
+    columns = ledger_columns(period)
+    sheet = book.add_sheet("重点项目台账")
+    sheet.columns = columns
+    status = "含已报送未审核数据" if include_submitted else "已审核数据"
+    sheet.title(
+        f"{settings.ZONE_NAME}重点项目建设台账",
+        left=f"填报期间：{period_label(period.year, period.month)}（{status}）",
+        right="单位：万元",
+        width=len(columns),
+    )
+    sheet.header(columns)
+
+    order = ["name", "pk"]
+    if grouping == "level":
+        order = [_level_order().asc(), *order]
+    elif grouping == "park":
+        order = ["park__name", *order]
+    rows = _with_month_text(projects, period, include_submitted).order_by(*order)
+    if grouping == "park":
+        # Projects without a park last, whatever the database's NULL ordering.
+        rows = rows.order_by(Case(When(park__isnull=True, then=Value(1)), default=Value(0)), *order)
+
+    grand, group, group_first, current = _Sums(), _Sums(), sheet.row, object()
+    seq = 0
+    label = None
+    for project in rows.iterator(chunk_size=chunk_size):
+        project.figures = figures.figures_of(project, month=period.month)
+        key, name = _group_key(project, grouping)
+        if grouping != "none" and key != current:
+            if group.count:
+                _subtotal(sheet, label, group, group_first)
+            group, group_first, current, label = _Sums(), sheet.row, key, name
+        seq += 1
+        sheet.data_row(project, values={SEQ: seq})
+        group.add(project)
+        grand.add(project)
+    if grouping != "none" and group.count:
+        _subtotal(sheet, label, group, group_first)
+    data_first, data_last = sheet.first_data_row, max(sheet.row - 1, sheet.first_data_row)
+    sheet.total_row(
+        label=f"合计（{grand.count}个）",
+        label_key=NAME,
+        first=data_first,
+        last=data_last,
+        cached=grand.cached(),
+        marker_key=SEQ,
+        extra={"schedule": figures.schedule_progress(period.month)},
+    )
+    sheet.ws.autofilter(sheet.header_rows[1], 0, max(data_last, sheet.header_rows[1] + 1), len(columns) - 1)
+    sheet.finish(freeze_cols=3)
+    return grand.count
+
+
+def _subtotal(sheet: Sheet, label: str, sums: _Sums, first: int) -> None:
+    sheet.total_row(
+        label=f"小计：{label}（{sums.count}个）",
+        label_key=NAME,
+        first=first,
+        last=sheet.row - 1,
+        cached=sums.cached(),
+        marker_key=SEQ,
+    )
+
+
+def ledger_filename(period: Period) -> str:
+    return f"重点项目台账-{period_label(period.year, period.month)}.xlsx"
