@@ -21,5 +21,6 @@ urlpatterns = [
     path("photos/<int:pk>/delete/", views.photo_delete, name="photo_delete"),
     path("photos/<int:pk>/<str:kind>/", views.photo_file, name="photo_file"),
     path("milestones/", views.milestone_list, name="milestone_list"),
+    path("milestones/export/", views.milestone_export, name="milestone_export"),
     path("milestones/<int:pk>/", views.milestone_edit, name="milestone_edit"),
 ]

@@ -41,6 +41,14 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A cell formula with the value it comes to; ``{row}`` in ``text`` is the cell's own row (1-based)."""
+
+    text: str
+    cached: object
+
+
 @dataclass
 class Column:
     """One column of a table sheet.
@@ -197,7 +205,11 @@ class Sheet:
     def cell(self, row: int, col: int, value: Any, fmt=None) -> None:
         """Write one value as what it is: text as text, amounts and rates as numbers, dates as dates."""
         ws = self.ws
-        if value is None or value == "":
+        if isinstance(value, Formula):
+            cached = value.cached
+            cached = "" if cached is None else float(cached) if isinstance(cached, Decimal | int) else cached
+            ws.write_formula(row, col, value.text.format(row=row + 1), fmt, cached)
+        elif value is None or value == "":
             ws.write_blank(row, col, None, fmt)
         elif isinstance(value, bool):
             ws.write_string(row, col, "是" if value else "否", fmt)

@@ -1,9 +1,12 @@
 """Users and the reference data every app shares: units, parks, clusters,
 industries and leaders."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -156,3 +159,55 @@ class Leader(TimeStampedModel):
 
     def __str__(self):
         return f"{self.name}（{self.title}）" if self.title else self.name
+
+
+def _import_path(instance, filename):
+    # Random names: nothing about the upload's own name reaches the disk.
+    return f"imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.xlsx"
+
+
+class ImportRecord(models.Model):
+    """One Excel import: who uploaded which file, what the preview found, and whether it was applied.
+
+    The uploaded file is kept so the confirmation applies exactly the file that was previewed.
+    """
+
+    class Kind(models.TextChoices):
+        PROJECT_LEDGER = "project_ledger", _("project ledger")
+        ENTERPRISES = "enterprises", _("enterprise list")
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("previewed")
+        APPLIED = "applied", _("applied")
+        FAILED = "failed", _("refused")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(_("file"), upload_to=_import_path)
+    file_name = models.CharField(_("file name"), max_length=200)
+    origin = models.CharField(_("origin"), max_length=10, default="web")
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    month = models.PositiveSmallIntegerField(_("month"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PREVIEWED)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    fingerprint = models.CharField(_("preview fingerprint"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("Excel import")
+        verbose_name_plural = _("Excel imports")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} {self.file_name}"
+
+    @property
+    def change_reason(self) -> str:
+        """What the change history says of every row this import wrote."""
+        return f"Excel导入 #{self.pk}（{self.file_name}）"

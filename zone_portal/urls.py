@@ -8,6 +8,7 @@ from .api.views import DashboardSummaryView
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/export/", views.dashboard_export, name="dashboard_export"),
     path("api/dashboard/summary/", DashboardSummaryView.as_view(), name="api-dashboard-summary"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

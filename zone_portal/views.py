@@ -1,13 +1,22 @@
 """Pages that belong to no single app: the signed-in user's home and the leaders' dashboard."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from enterprises import selectors as ticket_selectors
 from projects import selectors
 from projects.choices import ProgressStatus
+from projects.excel.batches import batch_workbook
+from projects.excel.bulletin import bulletin_workbook
 from projects.permissions import can_review, editable_projects
 from zone_portal import dashboard as dashboard_figures
+from zone_portal.excel import period_label
 from zone_portal.roles import Role, has_role
 
 HOME_LIST_LIMIT = 20
@@ -59,4 +68,56 @@ def dashboard(request):
             "months": range(1, 13),
             "section": "dashboard",
         },
+    )
+
+
+# report → (workbook builder, the file's name before the period)
+DASHBOARD_EXPORTS = {
+    "bulletin": (bulletin_workbook, "重点项目月通报"),
+    "batches": (batch_workbook, "三个一批项目推进情况"),
+}
+
+
+@login_required
+@require_GET
+def dashboard_export(request):
+    """The dashboard as a workbook: ``?report=bulletin`` (月通报) or ``batches`` (三个一批), with the
+    dashboard's own query string, so the file shows what the page shows."""
+    selection = dashboard_figures.select(request.user, request.GET)
+    report = request.GET.get("report")
+    if report not in DASHBOARD_EXPORTS:
+        return export_refused(
+            _("Unknown report: ask for the monthly bulletin or the “three batches” report."),
+            {},
+            reverse("dashboard"),
+        )
+    if selection.errors:
+        return export_refused(
+            _("The workbook was not made: some filters were not understood."),
+            selection.errors,
+            reverse("dashboard"),
+        )
+    build, name = DASHBOARD_EXPORTS[report]
+    period = period_label(selection.period.year, selection.period.month)
+    return build(request.user, selection).response(f"{name}-{period}.xlsx")
+
+
+def export_refused(message: str, errors: dict, back_url: str) -> HttpResponseBadRequest:
+    """A plain 400 page saying why an export was not made, with the parameters it did not understand."""
+    items = format_html_join(
+        "",
+        "<li>{}: {}</li>",
+        ((name, " ".join(str(m) for m in messages)) for name, messages in errors.items()),
+    )
+    return HttpResponseBadRequest(
+        format_html(
+            '<!doctype html><html lang="{}"><head><meta charset="utf-8"><title>{}</title></head><body>'
+            '<p id="export-error">{}</p><ul>{}</ul><p><a href="{}">{}</a></p></body></html>',
+            get_language(),
+            _("Bad request"),
+            message,
+            items,
+            back_url,
+            _("Back"),
+        )
     )

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from xlsxwriter.utility import xl_col_to_name
 
-from zone_portal.excel import Column, Sheet, Workbook, period_label
+from zone_portal.excel import Column, Formula, Sheet, Workbook, period_label
 
 from .. import figures
 from ..choices import Level
@@ -45,48 +46,36 @@ def _month(project):
 
 
 def _ytd(project):
-    return project.figures.completed
+    # Earlier months plus this month's cell, so editing the month in Excel keeps the row consistent.
+    f = project.figures
+    return Formula(f"={f.completed - f.month_completed}+{MONTH_COLUMN}{{row}}", f.completed)
+
+
+def _rate(project):
+    f = project.figures
+    plan, ytd = f"{PLAN_COLUMN}{{row}}", f"{YTD_COLUMN}{{row}}"
+    return Formula(f'=IF({plan}>0,{ytd}/{plan},"")', f.completion_rate)
 
 
 def ledger_columns(period: Period) -> list[Column]:
     """The ledger's columns in order; the import recognises every header written here."""
+    money, rate = "money", "rate"
     return [
         Column(SEQ, "序号", "center", 6),
         Column("code", "项目编码", "text", 12, value=lambda p: p.code or ""),
         Column(NAME, "项目名称", "wrap", 28, value=lambda p: p.name),
-        Column(
-            "enterprise", "建设单位", "wrap", 24, value=lambda p: p.enterprise.name if p.enterprise else ""
-        ),
+        Column("enterprise", "建设单位", "wrap", 24, value=_name_of("enterprise")),
         Column("nature", "建设性质", "center", 8, value=lambda p: p.get_nature_display()),
         Column("level", "项目级别", "center", 9, value=lambda p: p.get_level_display()),
-        Column("park", "所属园区", "wrap", 16, value=lambda p: p.park.name if p.park else ""),
-        Column("industry", "产业", "wrap", 10, value=lambda p: p.industry.name if p.industry else ""),
+        Column("park", "所属园区", "wrap", 16, value=_name_of("park")),
+        Column("industry", "产业", "wrap", 10, value=_name_of("industry")),
         Column("content", "建设内容及规模", "wrap", 36, value=lambda p: p.construction_content),
-        Column("total", "总投资", "money", 12, INVESTMENT, lambda p: p.total_investment, total="sum"),
-        Column("plan", "年度计划投资", "money", 12, INVESTMENT, lambda p: p.planned_investment, total="sum"),
-        Column(
-            "month", "本月完成投资", "money", 12, INVESTMENT, lambda p: p.figures.month_completed, total="sum"
-        ),
-        Column(
-            "ytd",
-            ytd_header(period.month),
-            "money",
-            13,
-            INVESTMENT,
-            lambda p: p.figures.completed,
-            total="sum",
-        ),
-        Column(
-            "rate",
-            "完成率",
-            "rate",
-            9,
-            INVESTMENT,
-            lambda p: p.figures.completion_rate,
-            total="ratio",
-            ratio_of=("ytd", "plan"),
-        ),
-        Column("schedule", "时序进度", "rate", 9, INVESTMENT, lambda p: p.figures.schedule_progress),
+        Column("total", "总投资", money, 12, INVESTMENT, lambda p: p.total_investment, total="sum"),
+        Column("plan", "年度计划投资", money, 12, INVESTMENT, lambda p: p.planned_investment, total="sum"),
+        Column("month", "本月完成投资", money, 12, INVESTMENT, _month, total="sum"),
+        Column("ytd", ytd_header(period.month), money, 13, INVESTMENT, _ytd, total="sum"),
+        Column("rate", "完成率", rate, 9, INVESTMENT, _rate, total="ratio", ratio_of=("ytd", "plan")),
+        Column("schedule", "时序进度", rate, 9, INVESTMENT, lambda p: p.figures.schedule_progress),
         Column("planned_start", "计划", "date", 11, START, lambda p: p.planned_start),
         Column("actual_start", "实际", "date", 11, START, lambda p: p.actual_start),
         Column("planned_completion", "计划", "date", 11, COMPLETION, lambda p: p.planned_completion),
@@ -94,20 +83,8 @@ def ledger_columns(period: Period) -> list[Column]:
         Column("stage", "当前阶段", "center", 10, value=lambda p: p.get_stage_display()),
         Column("physical_progress", "形象进度", "wrap", 32, value=lambda p: p.month_physical_progress),
         Column("problems", "存在问题", "wrap", 24, value=lambda p: p.month_problems),
-        Column(
-            "leader",
-            "责任领导",
-            "wrap",
-            12,
-            value=lambda p: p.responsible_leader.name if p.responsible_leader else "",
-        ),
-        Column(
-            "unit",
-            "责任单位",
-            "wrap",
-            14,
-            value=lambda p: p.responsible_unit.name if p.responsible_unit else "",
-        ),
+        Column("leader", "责任领导", "wrap", 12, value=_name_of("responsible_leader")),
+        Column("unit", "责任单位", "wrap", 14, value=_name_of("responsible_unit")),
     ]
 
 
@@ -248,6 +225,11 @@ def _subtotal(sheet: Sheet, label: str, sums: _Sums, first: int) -> None:
         cached=sums.cached(),
         marker_key=SEQ,
     )
+
+
+# Where the per-row formulas point: fixed by ledger_columns' order (checked by the tests).
+_KEYS = [c.key for c in ledger_columns(Period(2000, 1))]
+MONTH_COLUMN, PLAN_COLUMN, YTD_COLUMN = (xl_col_to_name(_KEYS.index(k)) for k in ("month", "plan", "ytd"))
 
 
 def ledger_filename(period: Period) -> str:

@@ -1,0 +1,892 @@
+"""Importing a project ledger (重点项目台账): preview first, then all rows or none.
+
+Rules decided here (the README repeats them):
+
+* A project is matched by its project code when the file has one, else by project name and
+  builder enterprise. Unmatched rows create projects. Missing enterprises, responsible units
+  and leaders are created by name (the preview lists them as new); an unknown park or industry
+  is an error, since those are the zone's reference data.
+* A blank cell changes nothing: the import fills and corrects, it never erases.
+* The month's completed investment comes from 本月完成投资. When the file gives only a
+  year-to-date figure (1–N月累计), or only the year-to-date figure was edited, the month's is
+  the year-to-date minus the months already recorded; below zero is an error on that row.
+* A month with no report and a blank or zero figure and no text creates no report, so a ledger
+  exported and imported back changes nothing.
+* Imported reports are submitted, or approved when the importing user is a reviewer or an
+  administrator; staff cannot change a report that is waiting for review or approved.
+* Every write is made with simple-history's bulk helpers in one transaction, each history row
+  carrying the user and "Excel导入 #N（file name）" as its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from enterprises.models import Enterprise
+from zone_portal import importing
+from zone_portal.importing import BadFile, BadValue, Issue, normalise
+from zone_portal.models import Department, Industry, Leader, Park
+from zone_portal.roles import Role, has_role
+
+from ..choices import Level, Nature, ProgressStatus, Stage
+from ..models import AnnualPlan, MonthlyProgress, Project, StageChange
+from ..permissions import can_create_project, can_edit_project, can_review
+
+# (key, pattern over the normalised header; an upper header and the one below are joined)
+LEDGER_HEADERS = [
+    ("seq", r"序号|编号"),
+    ("code", r"项目(统一)?(编码|代码|编号)|统一项目代码"),
+    ("name", r"项目名称"),
+    ("enterprise", r"(建设|项目|业主)单位|建设主体|项目业主|实施主体"),
+    ("nature", r"建设性质|项目性质"),
+    ("level", r"项目级别|级别|项目层级"),
+    ("park", r"(所属|所在)?园区"),
+    ("industry", r"(所属)?产业(类别)?|行业"),
+    ("content", r"(主要)?建设(内容及规模|规模及内容|内容)"),
+    ("total", r"(项目)?总投资.*"),
+    ("ytd", r"(投资情况)?.*(\d+[-—–~至]\d+月|累计).*完成投资.*"),
+    ("month", r"(投资情况)?(本月|\d+月(份)?)完成投资.*"),
+    ("plan", r"(投资情况)?(\d{4}年)?(度)?(年度)?计划(完成)?投资.*|(投资情况)?(年度)?投资计划.*"),
+    ("planned_start", r"(计划开工(时间|日期)|开工(时间|日期)计划|开工(时间|日期))"),
+    ("actual_start", r"(实际开工(时间|日期)|开工(时间|日期)实际)"),
+    (
+        "planned_completion",
+        r"(计划(竣工|投产)(时间|日期)|(投产|竣工)(\(竣工\)|\(投产\))?(时间|日期)计划|(竣工|投产)(时间|日期))",
+    ),
+    ("actual_completion", r"(实际(竣工|投产)(时间|日期)|(投产|竣工)(\(竣工\)|\(投产\))?(时间|日期)实际)"),
+    ("stage", r"(当前|项目|进展)阶段"),
+    ("physical_progress", r"(形象进度|(项目)?进展情况|工程进度).*"),
+    ("problems", r"存在(的)?问题.*|问题及建议"),
+    ("leader", r"(责任|分包|包联|分管|联系)领导"),
+    ("unit", r"责任(单位|部门)|牵头单位"),
+]
+_COMPILED = [(key, re.compile(rf"^(?:{pattern})$")) for key, pattern in LEDGER_HEADERS]
+IGNORED_HEADERS = re.compile(r".*(完成率|时序进度|差|备注|序时).*")
+MONEY_KEYS = ("total", "plan", "month", "ytd")
+DATE_KEYS = ("planned_start", "actual_start", "planned_completion", "actual_completion")
+
+# What the preview calls each field (the ledger's own words).
+FIELD_LABELS = {
+    "code": "项目编码",
+    "name": "项目名称",
+    "enterprise": "建设单位",
+    "nature": "建设性质",
+    "level": "项目级别",
+    "park": "所属园区",
+    "industry": "产业",
+    "construction_content": "建设内容及规模",
+    "total_investment": "总投资",
+    "planned_start": "计划开工时间",
+    "actual_start": "实际开工时间",
+    "planned_completion": "计划投产（竣工）时间",
+    "actual_completion": "实际投产（竣工）时间",
+    "responsible_leader": "责任领导",
+    "responsible_unit": "责任单位",
+    "stage": "当前阶段",
+    "plan": "年度计划投资",
+    "completed_investment": "本月完成投资",
+    "physical_progress": "形象进度",
+    "problems": "存在问题",
+}
+COLUMN_LABELS = {
+    "seq": "序号",
+    "content": "建设内容及规模",
+    "total": "总投资",
+    "plan": "年度计划投资",
+    "month": "本月完成投资",
+    "ytd": "累计完成投资",
+    "leader": "责任领导",
+    "unit": "责任单位",
+    **FIELD_LABELS,
+}
+
+
+def match_header(text: str) -> str | None:
+    text = text.replace("（", "(").replace("）", ")")
+    for key, pattern in _COMPILED:
+        if pattern.match(text):
+            return key
+    return None
+
+
+def _choices(enum, extra: dict[str, object]) -> dict[str, object]:
+    with translation.override("zh-hans"):
+        mapping = {normalise(str(label)): value for value, label in enum.choices}
+    mapping.update({normalise(k): v for k, v in extra.items()})
+    return mapping
+
+
+def choice_maps() -> dict[str, dict[str, object]]:
+    return {
+        "nature": _choices(
+            Nature,
+            {
+                "新建项目": Nature.NEW,
+                "技术改造": Nature.RENOVATION,
+                "续建": Nature.NEW,
+                "改扩建": Nature.EXPANSION,
+            },
+        ),
+        "level": _choices(
+            Level,
+            {
+                "省重点项目": Level.PROVINCIAL,
+                "省级": Level.PROVINCIAL,
+                "市重点项目": Level.MUNICIPAL,
+                "市级": Level.MUNICIPAL,
+                "区重点项目": Level.ZONE,
+                "区级": Level.ZONE,
+                "一般": Level.ORDINARY,
+                "无": Level.ORDINARY,
+            },
+        ),
+        "stage": _choices(
+            Stage, {"在建": Stage.UNDER_CONSTRUCTION, "已投产": Stage.IN_PRODUCTION, "前期": Stage.RESERVE}
+        ),
+    }
+
+
+@dataclass
+class Change:
+    field: str
+    old: object
+    new: object
+
+    @property
+    def label(self) -> str:
+        return FIELD_LABELS.get(self.field, self.field)
+
+
+@dataclass
+class RowPlan:
+    """What one ledger row will do."""
+
+    row: int
+    name: str
+    action: str  # "create", "update" or "unchanged"
+    project: Project | None = None
+    project_data: dict = field(default_factory=dict)
+    refs: dict = field(default_factory=dict)  # field → name of a reference object to create
+    stage: int | None = None
+    plan: Decimal | None = None
+    plan_obj: AnnualPlan | None = None
+    report: dict | None = None
+    report_obj: MonthlyProgress | None = None
+    changes: list[Change] = field(default_factory=list)
+
+
+@dataclass
+class LedgerPreview:
+    year: int
+    month: int
+    rows: list[RowPlan]
+    errors: list[Issue]
+    unknown_headers: list[str]
+    new_enterprises: list[str]
+    new_units: list[str]
+    new_leaders: list[str]
+    report_status: str
+    skipped: int = 0
+
+    @property
+    def created(self) -> list[RowPlan]:
+        return [r for r in self.rows if r.action == "create"]
+
+    @property
+    def updated(self) -> list[RowPlan]:
+        return [r for r in self.rows if r.action == "update"]
+
+    @property
+    def unchanged(self) -> list[RowPlan]:
+        return [r for r in self.rows if r.action == "unchanged"]
+
+    @property
+    def error_rows(self) -> int:
+        return len({issue.row for issue in self.errors})
+
+    @property
+    def report_status_label(self) -> str:
+        return "已审核（正式数据）" if self.report_status == ProgressStatus.APPROVED else "已报送待审核"
+
+    def notes(self) -> list[str]:
+        """What the preview says before the rows: the period, how reports are recorded, new names."""
+        lines = [
+            f"填报期间：{self.year}年{self.month}月（1—{self.month}月累计）",
+            f"导入的月度完成投资将记为：{self.report_status_label}",
+        ]
+        for label, names in (
+            ("将新建的企业", self.new_enterprises),
+            ("将新建的责任单位", self.new_units),
+            ("将新建的责任领导", self.new_leaders),
+        ):
+            if names:
+                lines.append(f"{label}：{'、'.join(names)}")
+        return lines
+
+    def fingerprint(self) -> str:
+        """Changes to the data after the preview change this, so a stale confirmation is caught."""
+        digest = hashlib.sha256(f"{self.year}-{self.month}".encode())
+        for row in self.rows:
+            digest.update(f"{row.row}|{row.action}|{row.project.pk if row.project else ''}".encode())
+            for change in row.changes:
+                digest.update(f"|{change.field}:{change.old}>{change.new}".encode())
+        for issue in self.errors:
+            digest.update(f"E{issue.row}{issue.column}{issue.message}".encode())
+        return digest.hexdigest()
+
+
+def _period_from(sheet: importing.Sheet, year: int | None, month: int | None) -> tuple[int, int]:
+    if year and month:
+        return year, month
+    found = importing.period_in(sheet.title_text)
+    if found is None:
+        ytd = sheet.headers.get("ytd", "")
+        plan_year = re.search(r"(\d{4})年", sheet.headers.get("plan", ""))
+        ytd_month = re.search(r"\d+[-—–~至](\d{1,2})月", normalise(ytd))
+        if plan_year and ytd_month:
+            found = int(plan_year.group(1)), int(ytd_month.group(1))
+    if found is None:
+        raise BadFile(
+            _(
+                "The reporting period could not be read from the title (such as 2023年1—9月): "
+                "choose the year and month."
+            )
+        )
+    return year or found[0], month or found[1]
+
+
+class _Lookup:
+    """Reference objects by the names ledgers use for them, loaded once."""
+
+    def __init__(self, names: dict[str, set[str]]):
+        self.parks = {}
+        for park in Park.objects.all():
+            self.parks[normalise(park.name)] = park
+            if park.alias:
+                self.parks.setdefault(normalise(park.alias), park)
+        self.industries = {normalise(i.name): i for i in Industry.objects.all()}
+        self.units = {}
+        for unit in Department.objects.all():
+            self.units[normalise(unit.name)] = unit
+            if unit.short_name:
+                self.units.setdefault(normalise(unit.short_name), unit)
+        self.leaders = defaultdict(list)
+        for leader in Leader.objects.filter(name__in=names["leader"]):
+            self.leaders[normalise(leader.name)].append(leader)
+        self.enterprises = {}
+        wanted = names["enterprise"]
+        for enterprise in Enterprise.objects.filter(Q(name__in=wanted) | Q(short_name__in=wanted)):
+            self.enterprises[normalise(enterprise.name)] = enterprise
+            if enterprise.short_name:
+                self.enterprises.setdefault(normalise(enterprise.short_name), enterprise)
+
+
+def preview(data: bytes, *, user, year: int | None = None, month: int | None = None) -> LedgerPreview:
+    """Read a ledger and work out, without writing anything, what importing it would do."""
+    if not can_create_project(user):
+        raise PermissionDenied(_("Only project staff and administrators import ledgers."))
+    sheet = importing.read_sheet(
+        data,
+        anchor="项目名称",
+        match_header=match_header,
+        known_ignored=lambda t: bool(IGNORED_HEADERS.match(t)),
+    )
+    year, month = _period_from(sheet, year, month)
+    today = timezone.localdate()
+    if not 2000 <= year <= 2100 or not 1 <= month <= 12:
+        raise BadFile(
+            _("The reporting period %(year)s-%(month)s is not a month.") % {"year": year, "month": month}
+        )
+    if (year, month) > (today.year, today.month):
+        raise BadFile(
+            _("The ledger is for %(year)s-%(month)02d, a month that has not begun.")
+            % {"year": year, "month": month}
+        )
+    return _Planner(sheet, user=user, year=year, month=month).plan()
+
+
+class _Planner:
+    def __init__(self, sheet: importing.Sheet, *, user, year: int, month: int):
+        self.sheet, self.user, self.year, self.month = sheet, user, year, month
+        self.errors: list[Issue] = []
+        self.maps = choice_maps()
+        title_factor = importing.unit_factor_in(sheet.title_text) or Decimal(1)
+        self.factors = {
+            key: importing.unit_factor_in(sheet.headers.get(key, "")) or title_factor for key in MONEY_KEYS
+        }
+        self.report_status = ProgressStatus.APPROVED if can_review(user) else ProgressStatus.SUBMITTED
+        self.new_names = {"enterprise": {}, "unit": {}, "leader": {}}
+
+    def error(self, row: int, key: str, value, message: str) -> None:
+        column = self.sheet.headers.get(key) or COLUMN_LABELS.get(key, key)
+        self.errors.append(Issue(row=row, column=column, value=importing.cell_text(value), message=message))
+
+    def plan(self) -> LedgerPreview:
+        if "name" not in self.sheet.columns:
+            raise BadFile(_("The header has no “项目名称” column."))
+        records, skipped = [], 0
+        for row_number, raw in self.sheet.rows:
+            if importing.all_blank(raw.values()):
+                continue
+            if importing.is_subtotal_or_heading(raw.get("seq"), raw.get("name")):
+                skipped += 1
+                continue
+            if importing.is_blank(raw.get("name")):
+                if isinstance(raw.get("seq"), int | float) or normalise(raw.get("seq")).isdigit():
+                    self.error(row_number, "name", "", _("the project name is empty"))
+                else:
+                    skipped += 1
+                continue
+            records.append((row_number, raw))
+        names = {
+            "enterprise": {importing.parse_text(r.get("enterprise")) for _n, r in records} - {""},
+            "leader": {importing.parse_text(r.get("leader")) for _n, r in records} - {""},
+        }
+        self.lookup = _Lookup(names)
+        parsed = [(n, self._parse(n, raw)) for n, raw in records]
+        parsed = [(n, p) for n, p in parsed if p is not None]
+        self._load_existing(parsed)
+        rows, seen = [], {}
+        for row_number, values in parsed:
+            plan = self._plan_row(row_number, values)
+            if plan is None:
+                continue
+            key = plan.project.pk if plan.project else ("new", values["name"], values.get("enterprise_name"))
+            if key in seen:
+                self.error(
+                    row_number,
+                    "name",
+                    values["name"],
+                    _("the same project is already on row %(row)s") % {"row": seen[key]},
+                )
+                continue
+            seen[key] = row_number
+            rows.append(plan)
+        self.errors.sort(key=lambda issue: issue.row)
+        return LedgerPreview(
+            year=self.year,
+            month=self.month,
+            rows=rows,
+            errors=self.errors,
+            unknown_headers=self.sheet.unknown_headers,
+            new_enterprises=sorted(self.new_names["enterprise"].values()),
+            new_units=sorted(self.new_names["unit"].values()),
+            new_leaders=sorted(self.new_names["leader"].values()),
+            report_status=self.report_status,
+            skipped=skipped,
+        )
+
+    # --- one row's values -------------------------------------------------------------
+
+    def _parse(self, row: int, raw: dict) -> dict | None:
+        values, before = {}, len(self.errors)
+        values["name"] = importing.parse_text(raw.get("name"))[:200]
+        values["code"] = importing.parse_text(raw.get("code"))
+        for key in MONEY_KEYS:
+            if key in raw:
+                if (row - 1, self.sheet.columns[key]) in self.sheet.formula_cells:
+                    if key == "ytd" and "month" in raw:
+                        continue  # our own ledger's live formula, saved by a tool that does not calculate
+
+                    self.error(
+                        row,
+                        key,
+                        "",
+                        _(
+                            "the cell holds a formula without a calculated value: "
+                            "open the file in Excel, save it, and import it again"
+                        ),
+                    )
+                    continue
+                try:
+                    values[key] = importing.parse_decimal(raw[key], factor=self.factors[key])
+                except BadValue as error:
+                    self.error(row, key, raw[key], str(error))
+        for key in DATE_KEYS:
+            if key in raw:
+                try:
+                    values[key] = importing.parse_date(raw[key])
+                except BadValue as error:
+                    self.error(row, key, raw[key], str(error))
+        for key in ("nature", "level", "stage"):
+            if key in raw and not importing.is_blank(raw[key]):
+                choice = self.maps[key].get(normalise(raw[key]))
+                if choice is None:
+                    options = "、".join(dict.fromkeys(str(k) for k in self.maps[key]))
+                    self.error(
+                        row, key, raw[key], _("unknown value; use one of %(options)s") % {"options": options}
+                    )
+                else:
+                    values[key] = choice
+        for key, target in (
+            ("content", "construction_content"),
+            ("physical_progress", "physical_progress"),
+            ("problems", "problems"),
+        ):
+            if key in raw and not importing.is_blank(raw[key]):
+                values[target] = importing.parse_text(raw[key])
+        if "park" in raw and not importing.is_blank(raw["park"]):
+            park = self.lookup.parks.get(normalise(raw["park"]))
+            if park is None:
+                self.error(
+                    row,
+                    "park",
+                    raw["park"],
+                    _("no such park; the parks are %(names)s")
+                    % {"names": "、".join(p.name for p in set(self.lookup.parks.values()))},
+                )
+            values["park"] = park
+        if "industry" in raw and not importing.is_blank(raw["industry"]):
+            industry = self.lookup.industries.get(normalise(raw["industry"]))
+            if industry is None:
+                self.error(row, "industry", raw["industry"], _("no such industry in the reference data"))
+            values["industry"] = industry
+        for key, limit in (("enterprise", 200), ("unit", 100), ("leader", 50)):
+            if key in raw and not importing.is_blank(raw[key]):
+                values[f"{key}_name"] = importing.parse_text(raw[key])
+                if len(values[f"{key}_name"]) > limit:
+                    self.error(row, key, raw[key], _("at most %(limit)s characters") % {"limit": limit})
+        if len(values["code"]) > 50:
+            self.error(row, "code", values["code"], _("a project code has at most 50 characters"))
+        for start, end, label in (
+            ("planned_start", "planned_completion", _("planned")),
+            ("actual_start", "actual_completion", _("actual")),
+        ):
+            if values.get(start) and values.get(end) and values[end] < values[start]:
+                self.error(
+                    row,
+                    end,
+                    values[end],
+                    _("the %(which)s completion is before the %(which)s start") % {"which": label},
+                )
+        if values.get("actual_completion") and values["actual_completion"] > timezone.localdate():
+            self.error(
+                row,
+                "actual_completion",
+                values["actual_completion"],
+                _("an actual date cannot be in the future"),
+            )
+        if values.get("actual_start") and values["actual_start"] > timezone.localdate():
+            self.error(
+                row, "actual_start", values["actual_start"], _("an actual date cannot be in the future")
+            )
+        return values if len(self.errors) == before else None
+
+    def _load_existing(self, parsed) -> None:
+        codes = {v["code"] for _n, v in parsed if v["code"]}
+        names = {v["name"] for _n, v in parsed}
+        projects = list(
+            Project.objects.filter(Q(code__in=codes) | Q(name__in=names)).select_related(
+                "enterprise", "park", "industry", "responsible_leader", "responsible_unit"
+            )
+        )
+        self.by_code = {p.code: p for p in projects if p.code}
+        self.by_name = defaultdict(list)
+        for project in projects:
+            self.by_name[project.name].append(project)
+        ids = [p.pk for p in projects]
+        self.plans = {p.project_id: p for p in AnnualPlan.objects.filter(project_id__in=ids, year=self.year)}
+        self.reports = {
+            r.project_id: r
+            for r in MonthlyProgress.objects.filter(project_id__in=ids, year=self.year, month=self.month)
+        }
+        self.prior_all, self.prior_approved = defaultdict(Decimal), defaultdict(Decimal)
+        prior = (
+            MonthlyProgress.objects.filter(project_id__in=ids, year=self.year, month__lt=self.month)
+            .values("project_id", "status")
+            .annotate(total=Sum("completed_investment"))
+            .order_by()
+        )
+        for row in prior:
+            amount = Decimal(row["total"] or 0).quantize(importing.MONEY_PLACES)
+            self.prior_all[row["project_id"]] += amount
+            if row["status"] == ProgressStatus.APPROVED:
+                self.prior_approved[row["project_id"]] += amount
+
+    def _ref(self, kind: str, name: str | None):
+        """The existing object of that name, or the name itself when it is to be created."""
+        if not name:
+            return None
+        key = normalise(name)
+        if kind == "enterprise":
+            found = self.lookup.enterprises.get(key)
+        elif kind == "unit":
+            found = self.lookup.units.get(key)
+        else:
+            matches = self.lookup.leaders.get(key, [])
+            found = matches[0] if matches else None
+        if found is None:
+            self.new_names[kind].setdefault(key, name)
+        return found
+
+    def _match(self, row: int, values: dict, enterprise) -> Project | None | bool:
+        """The project a row is about: by code, else by name and builder; False when ambiguous."""
+        if values["code"] and values["code"] in self.by_code:
+            return self.by_code[values["code"]]
+        candidates = self.by_name.get(values["name"], [])
+        if values.get("enterprise_name"):
+            if enterprise is None:
+                return None
+            return next((p for p in candidates if p.enterprise_id == enterprise.pk), None)
+        if len(candidates) > 1:
+            self.error(
+                row,
+                "enterprise",
+                "",
+                _("several projects have this name: give the builder enterprise or the project code"),
+            )
+            return False
+        return candidates[0] if candidates else None
+
+    def _plan_row(self, row: int, values: dict) -> RowPlan | None:
+        enterprise = self._ref("enterprise", values.get("enterprise_name"))
+        unit = self._ref("unit", values.get("unit_name"))
+        leader = self._ref("leader", values.get("leader_name"))
+        if (
+            values.get("leader_name")
+            and len(self.lookup.leaders.get(normalise(values["leader_name"]), [])) > 1
+        ):
+            self.error(
+                row,
+                "leader",
+                values["leader_name"],
+                _("several leaders have this name; set it on the project page"),
+            )
+            return None
+        project = self._match(row, values, enterprise)
+        if project is False:
+            return None
+        plan = RowPlan(
+            row=row, name=values["name"], action="update" if project else "create", project=project
+        )
+        data = {
+            "name": values["name"],
+            "code": values["code"] or None,
+            "nature": values.get("nature"),
+            "level": values.get("level"),
+            "park": values.get("park"),
+            "industry": values.get("industry"),
+            "construction_content": values.get("construction_content"),
+            "total_investment": values.get("total"),
+            **{key: values.get(key) for key in DATE_KEYS},
+        }
+        refs = {
+            "enterprise": (enterprise, values.get("enterprise_name")),
+            "responsible_unit": (unit, values.get("unit_name")),
+            "responsible_leader": (leader, values.get("leader_name")),
+        }
+        if project is not None and not can_edit_project(self.user, project):
+            self.error(
+                row,
+                "name",
+                values["name"],
+                _("you may not change this project: it is not in your charge or your unit's"),
+            )
+            return None
+        for name, value in data.items():
+            if value is None or value == "":
+                continue
+            old = getattr(project, name) if project else None
+            if project is None or old != value:
+                plan.project_data[name] = value
+                plan.changes.append(Change(name, _show(old), _show(value)))
+        for name, (obj, text) in refs.items():
+            if not text:
+                continue
+            old = getattr(project, name) if project else None
+            if obj is None:
+                plan.refs[name] = text
+                plan.changes.append(Change(name, _show(old), f"{text}（新建）"))
+            elif project is None or old != obj:
+                plan.project_data[name] = obj
+                plan.changes.append(Change(name, _show(old), _show(obj)))
+        stage = values.get("stage")
+        if stage is not None and (project is None or stage != project.stage):
+            plan.stage = stage
+            old = Stage(project.stage).label if project else None
+            with translation.override("zh-hans"):
+                plan.changes.append(Change("stage", _show(old), str(Stage(stage).label)))
+        self._plan_figures(row, values, plan)
+        if project is not None and not plan.changes:
+            plan.action = "unchanged"
+        return plan
+
+    def _plan_figures(self, row: int, values: dict, plan: RowPlan) -> None:
+        project = plan.project
+        pk = project.pk if project else None
+        if values.get("plan") is not None:
+            existing = self.plans.get(pk)
+            if existing is None or existing.planned_investment != values["plan"]:
+                plan.plan, plan.plan_obj = values["plan"], existing
+                plan.changes.append(
+                    Change(
+                        "plan",
+                        _show(existing.planned_investment if existing else None),
+                        _show(values["plan"]),
+                    )
+                )
+        report = self.reports.get(pk)
+        stored = report.completed_investment if report else None
+        month_value, ytd_value = values.get("month"), values.get("ytd")
+        if ytd_value is not None:
+            consistent = month_value is not None and ytd_value in (
+                self.prior_all[pk] + month_value,
+                self.prior_approved[pk] + month_value,
+            )
+            month_edited = month_value is not None and month_value != (stored or Decimal(0))
+            if not consistent and not month_edited:
+                month_value = ytd_value - self.prior_all[pk]
+                if month_value < 0:
+                    self.error(
+                        row,
+                        "ytd",
+                        ytd_value,
+                        _(
+                            "the year-to-date figure is below the %(recorded)s "
+                            "already recorded for earlier months"
+                        )
+                        % {"recorded": self.prior_all[pk]},
+                    )
+                    return
+        texts = {k: values[k] for k in ("physical_progress", "problems") if values.get(k)}
+        if report is None and month_value in (None, Decimal(0)) and not texts:
+            return  # nothing reported, nothing to record: an exported ledger imports back unchanged
+        wanted = {}
+        if month_value is not None and month_value != (stored or Decimal(0)):
+            wanted["completed_investment"] = month_value
+        for key, text in texts.items():
+            if report is None or getattr(report, key) != text:
+                wanted[key] = text
+        if not wanted:
+            return
+        if report is None:
+            wanted.setdefault("completed_investment", month_value or Decimal(0))
+        elif self.report_status == ProgressStatus.SUBMITTED and not report.is_editable:
+            self.error(
+                row,
+                "month",
+                month_value,
+                _("the report for %(year)s-%(month)02d is %(status)s; only a reviewer can change it")
+                % {"year": self.year, "month": self.month, "status": report.get_status_display()},
+            )
+            return
+        plan.report, plan.report_obj = wanted, report
+        for key, value in wanted.items():
+            plan.changes.append(Change(key, _show(getattr(report, key) if report else None), _show(value)))
+
+
+def _show(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    with translation.override("zh-hans"):
+        return str(value)
+
+
+# --- Applying ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def apply(ledger: LedgerPreview, *, user, reason: str) -> dict[str, int]:
+    """Write a preview with no errors: every row, or (on any failure) none.
+
+    The caller re-plans inside this transaction (``preview`` then ``apply``) so what is
+    written is checked against the data as it is now."""
+    if ledger.errors:
+        raise ValidationError(_("The file has rows with errors; nothing was imported."))
+    now = timezone.now()
+    history = {"default_user": user, "default_change_reason": reason, "default_date": now}
+    refs = _create_refs(ledger, user=user, history=history)
+    created, updated = [], []
+    staff = has_role(user, Role.STAFF) and not has_role(user, Role.ADMIN)
+    for row in ledger.rows:
+        if row.action == "unchanged":
+            continue
+        data = dict(row.project_data)
+        for name, text in row.refs.items():
+            data[name] = refs[name][normalise(text)]
+        if row.project is None:
+            project = Project(stage=row.stage or Stage.PLANNING, **data)
+            if staff:
+                project.staff_in_charge = user
+            project.full_clean(validate_unique=False, validate_constraints=False)
+            created.append((row, project))
+        else:
+            project = Project.objects.select_for_update().get(pk=row.project.pk)
+            for name, value in data.items():
+                setattr(project, name, value)
+            if row.stage is not None:
+                row.stage_from = project.stage
+                project.stage = row.stage
+            if data or row.stage is not None:
+                project.full_clean(validate_unique=False, validate_constraints=False)
+                project.version += 1
+                project.updated_at = now
+                updated.append(
+                    (
+                        row,
+                        project,
+                        [*data, *(["stage"] if row.stage is not None else []), "version", "updated_at"],
+                    )
+                )
+            row.project = project
+    try:
+        _write_projects(created, updated, history, user=user, now=now)
+        _write_plans(ledger, history, user=user, now=now)
+        _write_reports(ledger, history, user=user, now=now)
+    except IntegrityError as error:
+        raise ValidationError(
+            _("The database refused the import (%(error)s); nothing was imported.") % {"error": error}
+        ) from None
+    return {
+        "created": len(ledger.created),
+        "updated": len(ledger.updated),
+        "unchanged": len(ledger.unchanged),
+    }
+
+
+def _create_refs(ledger: LedgerPreview, *, user, history) -> dict[str, dict[str, object]]:
+    enterprises = [Enterprise(name=name) for name in ledger.new_enterprises]
+    for enterprise in enterprises:
+        enterprise.full_clean(validate_unique=False, validate_constraints=False)
+    enterprises = bulk_create_with_history(enterprises, Enterprise, **history)
+    units = Department.objects.bulk_create([Department(name=name) for name in ledger.new_units])
+    leaders = Leader.objects.bulk_create([Leader(name=name) for name in ledger.new_leaders])
+    return {
+        "enterprise": {normalise(e.name): e for e in enterprises},
+        "responsible_unit": {normalise(u.name): u for u in units},
+        "responsible_leader": {normalise(leader.name): leader for leader in leaders},
+    }
+
+
+def _write_projects(created, updated, history, *, user, now) -> None:
+    projects = bulk_create_with_history([p for _r, p in created], Project, batch_size=500, **history)
+    changes = []
+    for (row, _old), project in zip(created, projects, strict=True):
+        row.project = project
+        changes.append(
+            StageChange(
+                project=project,
+                from_stage=None,
+                to_stage=project.stage,
+                changed_on=now.date(),
+                changed_by=user,
+                reason=history["default_change_reason"],
+            )
+        )
+    by_fields = defaultdict(list)
+    for row, project, fields in updated:
+        by_fields[tuple(sorted(set(fields)))].append(project)
+        if row.stage is not None:
+            changes.append(
+                StageChange(
+                    project=project,
+                    from_stage=row.stage_from,
+                    to_stage=row.stage,
+                    changed_on=timezone.localdate(),
+                    changed_by=user,
+                    reason=history["default_change_reason"],
+                )
+            )
+    for fields, objs in by_fields.items():
+        bulk_update_with_history(objs, Project, list(fields), batch_size=500, **history)
+    StageChange.objects.bulk_create(changes, batch_size=1000)
+
+
+def _write_plans(ledger: LedgerPreview, history, *, user, now) -> None:
+    new, changed = [], []
+    for row in ledger.rows:
+        if row.plan is None or row.action == "unchanged":
+            continue
+        if row.plan_obj is None:
+            new.append(AnnualPlan(project=row.project, year=ledger.year, planned_investment=row.plan))
+        else:
+            plan = row.plan_obj
+            plan.planned_investment = row.plan
+            plan.updated_at = now
+            changed.append(plan)
+    bulk_create_with_history(new, AnnualPlan, batch_size=1000, **history)
+    bulk_update_with_history(
+        changed, AnnualPlan, ["planned_investment", "updated_at"], batch_size=1000, **history
+    )
+
+
+def _write_reports(ledger: LedgerPreview, history, *, user, now) -> None:
+    approved = ledger.report_status == ProgressStatus.APPROVED
+    status_fields = {
+        "status": ledger.report_status,
+        "submitted_by": user,
+        "submitted_at": now,
+        "reviewed_by": user if approved else None,
+        "reviewed_at": now if approved else None,
+        "review_comment": history["default_change_reason"] if approved else "",
+    }
+    new, changed = [], []
+    existing_ids = [row.report_obj.pk for row in ledger.rows if row.report is not None and row.report_obj]
+    locked = {r.pk: r for r in MonthlyProgress.objects.select_for_update().filter(pk__in=existing_ids)}
+    for row in ledger.rows:
+        if row.report is None:
+            continue
+        if row.report_obj is None:
+            report = MonthlyProgress(
+                project=row.project, year=ledger.year, month=ledger.month, **row.report, **status_fields
+            )
+            report.full_clean(validate_unique=False, validate_constraints=False)
+            new.append(report)
+        else:
+            report = locked[row.report_obj.pk]
+            if report.version != row.report_obj.version:
+                raise ValidationError(
+                    _(
+                        "A monthly report changed while the import was being confirmed; "
+                        "preview the file again."
+                    )
+                )
+            for name, value in {**row.report, **status_fields}.items():
+                setattr(report, name, value)
+            report.version += 1
+            report.updated_at = now
+            changed.append(report)
+    bulk_create_with_history(new, MonthlyProgress, batch_size=1000, **history)
+    fields = [
+        "completed_investment",
+        "physical_progress",
+        "problems",
+        *status_fields,
+        "version",
+        "updated_at",
+    ]
+    bulk_update_with_history(changed, MonthlyProgress, fields, batch_size=1000, **history)
+
+
+def preview_text(result) -> list[str]:
+    """A preview (of a ledger or an enterprise list) as lines of text, for the command line."""
+    lines = [
+        *result.notes(),
+        f"新建 {len(result.created)} 行，更新 {len(result.updated)} 行，无变化 {len(result.unchanged)} 行，"
+        f"有错误的行 {result.error_rows} 行，跳过小计/合计/标题行 {result.skipped} 行",
+    ]
+    if result.unknown_headers:
+        lines.append(f"未识别的列（不导入）：{'、'.join(result.unknown_headers)}")
+    for row in result.created:
+        lines.append(f"第{row.row}行 新建：{row.name}")
+    for row in result.updated:
+        changes = "；".join(f"{c.label} {c.old} → {c.new}" for c in row.changes)
+        lines.append(f"第{row.row}行 更新：{row.name}：{changes}")
+    for issue in result.errors:
+        lines.append(f"第{issue.row}行 错误：{issue.column}「{issue.value}」{issue.message}")
+    return lines

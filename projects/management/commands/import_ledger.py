@@ -1,0 +1,64 @@
+"""python manage.py import_ledger FILE.xlsx --user USERNAME [--dry-run] [--year Y --month M]"""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from projects.excel import importer
+from zone_portal.importing import BadFile
+from zone_portal.imports import record_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a project ledger (重点项目台账): print the preview, and write every row in one "
+        "transaction unless --dry-run or a row has an error (then exit with status 1)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--user", required=True, help="the user the import is made as (their scope applies)")
+        parser.add_argument("--dry-run", action="store_true", help="print the preview only")
+        parser.add_argument("--year", type=int)
+        parser.add_argument("--month", type=int)
+
+    def handle(self, *args, file: Path, user: str, dry_run: bool, year, month, **options):
+        if (year is None) != (month is None):
+            raise CommandError("give --year and --month together")
+        try:
+            account = get_user_model().objects.get(username=user)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"no user {user!r}") from None
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise CommandError(f"cannot read {file}: {error.strerror}") from None
+        try:
+            record, ledger = record_import(
+                kind="project_ledger",
+                data=data,
+                file_name=file.name,
+                user=account,
+                origin="command",
+                year=year,
+                month=month,
+                apply=not dry_run,
+            )
+        except (BadFile, PermissionDenied, ValidationError) as error:
+            raise CommandError(_message(error)) from None
+        for line in importer.preview_text(ledger):
+            self.stdout.write(line)
+        if ledger.errors:
+            raise CommandError(f"{ledger.error_rows} 行有错误，未导入任何数据。")
+        if dry_run:
+            self.stdout.write("试运行（--dry-run）：未写入任何数据。")
+        else:
+            self.stdout.write(self.style.SUCCESS(f"已导入（导入记录 #{record.pk}）。"))
+
+
+def _message(error) -> str:
+    if isinstance(error, ValidationError):
+        return "；".join(error.messages)
+    return str(error)

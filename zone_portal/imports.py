@@ -1,0 +1,96 @@
+"""The import workflow every Excel import shares: preview, keep the file, confirm, record.
+
+The web upload, its confirmation and the ``import_ledger`` command all go through here, so
+each import is recorded (who, when, file, counts) and each confirmation applies exactly the
+file that was previewed, checked again against the data as it is at that moment.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import ImportRecord
+
+IMPORTERS = {
+    ImportRecord.Kind.PROJECT_LEDGER: "projects.excel.importer",
+    ImportRecord.Kind.ENTERPRISES: "enterprises.importer",
+}
+
+
+def importer_for(kind: str):
+    return importlib.import_module(IMPORTERS[kind])
+
+
+class PreviewChanged(ValidationError):
+    """The data changed since the preview: the new preview must be confirmed instead."""
+
+    def __init__(self, preview):
+        super().__init__(
+            _("The data changed after the preview was made: check the new preview and confirm again."),
+            code="stale",
+        )
+        self.preview = preview
+
+
+def preview(kind: str, data: bytes, *, user, year=None, month=None):
+    return importer_for(kind).preview(data, user=user, year=year, month=month)
+
+
+def _counts(record: ImportRecord, result) -> None:
+    record.created_count = len(result.created)
+    record.updated_count = len(result.updated)
+    record.unchanged_count = len(result.unchanged)
+    record.error_count = result.error_rows
+    record.fingerprint = result.fingerprint()
+    record.year = getattr(result, "year", None)
+    record.month = getattr(result, "month", None)
+
+
+def save_preview(kind: str, data: bytes, *, file_name: str, user, result, origin: str = "web") -> ImportRecord:
+    """Keep the previewed file and what the preview found, for the confirmation."""
+    record = ImportRecord(kind=kind, user=user, file_name=file_name[:200], origin=origin)
+    _counts(record, result)
+    record.status = ImportRecord.Status.FAILED if result.errors else ImportRecord.Status.PREVIEWED
+    record.file.save("import.xlsx", ContentFile(data), save=False)
+    record.save()
+    return record
+
+
+@transaction.atomic
+def confirm(record: ImportRecord, *, user):
+    """Apply a previewed import: re-read its file, re-plan against today's data, write all or none."""
+    record = ImportRecord.objects.select_for_update().get(pk=record.pk)
+    if record.user_id != user.pk:
+        raise ValidationError(_("Only the user who uploaded the file can confirm its import."))
+    if record.status != ImportRecord.Status.PREVIEWED:
+        raise ValidationError(_("This import has already been applied or refused."))
+    with record.file.open("rb") as handle:
+        data = handle.read()
+    module = importer_for(record.kind)
+    result = module.preview(data, user=user, year=record.year, month=record.month)
+    if result.errors or result.fingerprint() != record.fingerprint:
+        _counts(record, result)
+        record.save()
+        raise PreviewChanged(result)
+    module.apply(result, user=user, reason=record.change_reason)
+    record.status = ImportRecord.Status.APPLIED
+    record.applied_at = timezone.now()
+    record.save()
+    return record, result
+
+
+def record_import(*, kind: str, data: bytes, file_name: str, user, origin: str, year=None, month=None, apply: bool):
+    """Preview a file and, when asked and it has no errors, apply it at once (the command's way)."""
+    result = preview(kind, data, user=user, year=year, month=month)
+    if not apply or result.errors:
+        return None, result
+    with transaction.atomic():
+        record = save_preview(kind, data, file_name=file_name, user=user, result=result, origin=origin)
+        record, result = confirm(record, user=user)
+    return record, result
