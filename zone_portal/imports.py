@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -52,7 +53,26 @@ def _counts(record: ImportRecord, result) -> None:
     record.month = getattr(result, "month", None)
 
 
-def save_preview(kind: str, data: bytes, *, file_name: str, user, result, origin: str = "web") -> ImportRecord:
+def max_bytes() -> int:
+    return settings.MAX_IMPORT_BYTES
+
+
+def too_big_message(size: int) -> str:
+    return _("The file is %(size)s MB; the limit is %(limit)s MB.") % {
+        "size": f"{size / 1_048_576:.1f}",
+        "limit": f"{max_bytes() / 1_048_576:.0f}",
+    }
+
+
+def refresh(record: ImportRecord, result) -> None:
+    """Keep what the latest preview found, so the confirmation is checked against it."""
+    _counts(record, result)
+    record.save()
+
+
+def save_preview(
+    kind: str, data: bytes, *, file_name: str, user, result, origin: str = "web"
+) -> ImportRecord:
     """Keep the previewed file and what the preview found, for the confirmation."""
     record = ImportRecord(kind=kind, user=user, file_name=file_name[:200], origin=origin)
     _counts(record, result)
@@ -85,7 +105,9 @@ def confirm(record: ImportRecord, *, user):
     return record, result
 
 
-def record_import(*, kind: str, data: bytes, file_name: str, user, origin: str, year=None, month=None, apply: bool):
+def record_import(
+    *, kind: str, data: bytes, file_name: str, user, origin: str, year=None, month=None, apply: bool
+):
     """Preview a file and, when asked and it has no errors, apply it at once (the command's way)."""
     result = preview(kind, data, user=user, year=year, month=month)
     if not apply or result.errors:

@@ -586,14 +586,6 @@ class _Planner:
             "responsible_unit": (unit, values.get("unit_name")),
             "responsible_leader": (leader, values.get("leader_name")),
         }
-        if project is not None and not can_edit_project(self.user, project):
-            self.error(
-                row,
-                "name",
-                values["name"],
-                _("you may not change this project: it is not in your charge or your unit's"),
-            )
-            return None
         for name, value in data.items():
             if value is None or value == "":
                 continue
@@ -618,6 +610,14 @@ class _Planner:
             with translation.override("zh-hans"):
                 plan.changes.append(Change("stage", _show(old), str(Stage(stage).label)))
         self._plan_figures(row, values, plan)
+        if project is not None and plan.changes and not can_edit_project(self.user, project):
+            self.error(
+                row,
+                "name",
+                values["name"],
+                _("you may not change this project: it is not in your charge or your unit's"),
+            )
+            return None
         if project is not None and not plan.changes:
             plan.action = "unchanged"
         return plan

@@ -1,0 +1,280 @@
+"""The 重点项目台账 export, read back with openpyxl, against the dashboard's hand-built zone.
+
+March 2024, approved reports only (see tests/zone_portal/test_dashboard.py), 万元:
+
+    project level       park  total  plan   month  ytd    rate
+    P1      provincial  A     50000  10000  1110   3110   0.3110
+    P5      provincial  C     30000   6000     0    900   0.1500
+    P2      municipal   A     20000   8000     0   1000   0.1250   (March's 600 is only submitted)
+    P6      municipal   —      1000   2000     0    100   0.0500
+    P3      zone        B     12000   4000   300   1100   0.2750
+    P4      zone        B      6000      —     0    200   —        (no plan: outside the roster)
+
+Subtotals: provincial 80000 / 16000 / 1110 / 4010, rate 4010/16000 = 0.2506;
+municipal 21000 / 10000 / 0 / 1100, rate 0.1100; zone 18000 / 4000 / 300 / 1300, rate 1100/4000 = 0.2750.
+Total: 119000 / 30000 / 1410 / 6410 (6210 on the plan + P4's 200), rate 6210/30000 = 0.2070.
+"""
+
+import re
+from decimal import Decimal
+from io import BytesIO
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from projects.models import Project
+from tests.factories import AnnualPlanFactory, MonthlyProgressFactory, ProjectFactory, UserFactory
+from tests.zone_portal.test_dashboard import leader_client, zone  # noqa: F401
+from zone_portal.roles import Role
+
+D = Decimal
+MARCH = {"year": 2024, "month": 3}
+
+
+def download(client, **params) -> bytes:
+    response = client.get(reverse("projects:export"), {**MARCH, **params})
+    assert response.status_code == 200, response.content[:500]
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    return b"".join(response.streaming_content)
+
+
+def sheets(data: bytes):
+    """(values, formulas) views of the ledger sheet."""
+    values = openpyxl.load_workbook(BytesIO(data), data_only=True).active
+    formulas = openpyxl.load_workbook(BytesIO(data)).active
+    return values, formulas
+
+
+def table(ws) -> list[dict]:
+    """Rows below the two header rows (3 and 4) as dicts keyed by the lower header."""
+    upper = [c.value for c in ws[3]]
+    lower = [c.value for c in ws[4]]
+    keys = []
+    group = None
+    for top, low in zip(upper, lower, strict=True):
+        group = top or group if low else None
+        keys.append(low if low else top)
+        if low in ("计划", "实际"):
+            keys[-1] = f"{group}{low}"
+    rows = []
+    for index, row in enumerate(ws.iter_rows(min_row=5, values_only=True), start=5):
+        rows.append({"_row": index, **dict(zip(keys, row, strict=True))})
+    return rows
+
+
+def money(value) -> Decimal:
+    return D(str(value)).quantize(D("0.01"))
+
+
+def rate(value) -> Decimal:
+    return D(str(value)).quantize(D("0.0001"))
+
+
+# --- A small evaluator for the formulas the ledger writes ---------------------------
+
+CELL = re.compile(r"\$?([A-Z]+)\$?(\d+)")
+
+
+def _cells(ws, text: str) -> list:
+    first, last = text.split(":")
+    (c1, r1), (c2, r2) = CELL.fullmatch(first).groups(), CELL.fullmatch(last).groups()
+    assert c1 == c2
+    return [ws[f"{c1}{r}"].value for r in range(int(r1), int(r2) + 1)]
+
+
+def evaluate(ws, formula: str):
+    """Evaluate SUMIFS(range, crit, ">0", …), IF(x>0, a/b, "") and a + cell, from the cells' values."""
+
+    def sumifs(match):
+        args = [a.strip() for a in match.group(1).split(",")]
+        total = D(0)
+        sums = _cells(ws, args[0])
+        conditions = [_cells(ws, args[i]) for i in range(1, len(args), 2)]
+        for index, value in enumerate(sums):
+            if all(isinstance(c[index], int | float) and c[index] > 0 for c in conditions):
+                total += D(str(value or 0))
+        return str(total)
+
+    def cell(match):
+        value = ws[f"{match.group(1)}{match.group(2)}"].value
+        return str(D(str(value or 0)))
+
+    expression = re.sub(r"SUMIFS\(([^()]*)\)", sumifs, formula.lstrip("="))
+    branch = re.fullmatch(r'IF\((.+)>0,(.+)/(.+),""\)', expression)
+
+    def arithmetic(text):
+        text = CELL.sub(cell, text)
+        assert re.fullmatch(r"[\d.+\-*/() ]+", text), text
+        return eval(text, {"__builtins__": {}}, {"D": D})  # noqa: S307 - digits and operators only
+
+    if branch:
+        if D(str(arithmetic(branch.group(1)))) <= 0:
+            return ""
+        return D(str(arithmetic(branch.group(2)))) / D(str(arithmetic(branch.group(3))))
+    return D(str(arithmetic(expression)))
+
+
+# --- The ledger -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_ledger_rows_subtotals_and_total_by_level(leader_client, zone):  # noqa: F811
+    values, formulas = sheets(download(leader_client, group="level"))
+    assert values["A1"].value == "周口经济开发区重点项目建设台账"
+    assert "2024年1—3月" in values["A2"].value and "已审核数据" in values["A2"].value
+    assert [c.value for c in values[4]][9:15] == [
+        "总投资",
+        "年度计划投资",
+        "本月完成投资",
+        "1—3月累计完成投资",
+        "完成率",
+        "时序进度",
+    ]
+    rows = table(values)
+    names = [r["项目名称"] for r in rows]
+    assert names == [
+        "P1",
+        "P5",
+        "小计：省重点（2个）",
+        "P2",
+        "P6",
+        "小计：市重点（2个）",
+        "P3",
+        "P4",
+        "小计：区重点（2个）",
+        "合计（6个）",
+    ]
+    by_name = {r["项目名称"]: r for r in rows}
+    expected = {
+        "P1": (50000, 10000, 1110, 3110, "0.3110"),
+        "P5": (30000, 6000, 0, 900, "0.1500"),
+        "P2": (20000, 8000, 0, 1000, "0.1250"),
+        "P6": (1000, 2000, 0, 100, "0.0500"),
+        "P3": (12000, 4000, 300, 1100, "0.2750"),
+        "小计：省重点（2个）": (80000, 16000, 1110, 4010, "0.2506"),
+        "小计：市重点（2个）": (21000, 10000, 0, 1100, "0.1100"),
+        "小计：区重点（2个）": (18000, 4000, 300, 1300, "0.2750"),
+        "合计（6个）": (119000, 30000, 1410, 6410, "0.2070"),
+    }
+    for name, (total, plan, month, ytd, completion) in expected.items():
+        row = by_name[name]
+        assert money(row["总投资"]) == D(total), name
+        assert money(row["年度计划投资"]) == D(plan), name
+        assert money(row["本月完成投资"]) == D(month), name
+        assert money(row["1—3月累计完成投资"]) == D(ytd), name
+        assert rate(row["完成率"]) == D(completion), name
+    assert by_name["P4"]["年度计划投资"] is None and by_name["P4"]["完成率"] in (None, "")
+    assert by_name["P1"]["时序进度"] == 0.25
+    assert [by_name[n]["序号"] for n in ("P1", "P5", "P2", "P6", "P3", "P4")] == [1, 2, 3, 4, 5, 6]
+    assert by_name["P1"]["所属园区"] == "甲园区" and by_name["P1"]["责任单位"] == "经发局"
+    assert by_name["P1"]["开工时间实际"].date().isoformat() == "2024-02-10"
+
+    # Every formula (per row and in the subtotals and total) comes to the value written with it.
+    checked = 0
+    for row in formulas.iter_rows(min_row=5):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cached = values[cell.coordinate].value
+                result = evaluate(values, cell.value)
+                if cached in (None, ""):
+                    assert result == "", cell.coordinate
+                else:
+                    assert abs(D(str(result)) - D(str(cached))) < D("0.00005"), (cell.coordinate, cell.value)
+                checked += 1
+    assert checked == 4 * 5 + 6 * 2  # 4 subtotal/total rows × 5 sums and rates; 6 rows × year-to-date and rate
+    total_row = by_name["合计（6个）"]["_row"]
+    assert formulas[f"K{total_row}"].value == f'=SUMIFS(K5:K{total_row - 1},$A$5:$A${total_row - 1},">0")'
+
+
+@pytest.mark.django_db
+def test_ledger_total_equals_the_dashboard_summary(leader_client, zone):  # noqa: F811
+    summary = leader_client.get(reverse("api-dashboard-summary"), MARCH).json()
+    values, _ = sheets(download(leader_client, group="park"))
+    rows = {r["项目名称"]: r for r in table(values)}
+    total = rows["合计（6个）"]
+    assert money(total["年度计划投资"]) == D(summary["planned_investment"])
+    assert money(total["1—3月累计完成投资"]) == D(summary["completed_investment"]) + D(
+        summary["unplanned_completed_investment"]
+    )
+    assert rate(total["完成率"]) == D(summary["completion_rate"])
+    by_park = {g["label"]: g for g in summary["by_park"] if g["key"] is not None}
+    assert len(by_park) == 3
+    for label, group in by_park.items():
+        name = next(n for n in rows if n.startswith(f"小计：{label}（"))
+        assert money(rows[name]["年度计划投资"]) == D(group["planned_investment"]), label
+        if group["completion_rate"] is not None:
+            assert rate(rows[name]["完成率"]) == D(group["completion_rate"]), label
+    assert "小计：未分园区（1个）" in rows  # P6 has no park: last
+
+
+@pytest.mark.django_db
+def test_ledger_keeps_the_list_filters_and_the_submitted_toggle(leader_client, zone):  # noqa: F811
+    values, _ = sheets(download(leader_client, group="none", park=zone.A.pk))
+    names = [r["项目名称"] for r in table(values)]
+    assert names == ["P1", "P2", "合计（2个）"]
+    values, _ = sheets(download(leader_client, group="none", park=zone.A.pk, include_submitted="1"))
+    rows = {r["项目名称"]: r for r in table(values)}
+    assert money(rows["P2"]["1—3月累计完成投资"]) == D(1600)
+    assert "含已报送未审核数据" in values["A2"].value
+
+
+@pytest.mark.django_db
+def test_ledger_layout_for_print_and_reading(leader_client, zone):  # noqa: F811
+    data = download(leader_client)
+    _, ws = sheets(data)
+    assert ws.freeze_panes == "D5"
+    assert ws.page_setup.orientation == "landscape"
+    assert int(ws.page_setup.paperSize) == 8  # A3
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0  # 1 wide, any tall
+    assert ws.print_title_rows == "$1:$4"
+    assert "A1:X1" in {str(r) for r in ws.merged_cells.ranges}
+    assert "J3:O3" in {str(r) for r in ws.merged_cells.ranges}  # 投资情况 over its six columns
+    assert ws["J5"].number_format == "#,##0.00" and ws["N5"].number_format == "0.00%"
+    assert ws.column_dimensions["C"].width >= 28 and ws["C5"].alignment.wrap_text
+
+
+@pytest.mark.django_db
+def test_text_that_looks_like_a_formula_stays_text(leader_client, zone):  # noqa: F811
+    Project.objects.filter(pk=zone.P1.pk).update(
+        name='=HYPERLINK("http://evil","x")', construction_content="@SUM(1)"
+    )
+    _, ws = sheets(download(leader_client, group="none"))
+    cells = [c for row in ws.iter_rows(min_row=5) for c in row if c.value == '=HYPERLINK("http://evil","x")']
+    assert len(cells) == 1 and cells[0].data_type == "s"
+
+
+@pytest.mark.django_db
+def test_ledger_query_count_does_not_grow_with_rows(client, django_assert_max_num_queries):
+    client.force_login(UserFactory(roles=[Role.LEADER]))
+
+    def make(n):
+        for _ in range(n):
+            project = ProjectFactory()
+            AnnualPlanFactory(project=project, year=2024)
+            MonthlyProgressFactory(project=project, year=2024, month=3)
+
+    make(5)
+    with django_assert_max_num_queries(12) as small:
+        download(client)
+    make(45)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        data = download(client)
+    assert len(table(sheets(data)[0])) == 50 + 2  # the rows, one level subtotal (all 区重点) and the total
+
+
+@pytest.mark.django_db
+def test_ledger_permissions_and_bad_requests(client, zone, settings):  # noqa: F811
+    url = reverse("projects:export")
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(UserFactory(username="norole"))
+    assert client.get(url).status_code == 403
+    client.force_login(UserFactory(username="unit-user", roles=[Role.UNIT]))
+    assert client.get(url, {**MARCH, "group": "bogus"}).status_code == 400
+    settings.EXCEL_EXPORT_MAX_ROWS = 3
+    response = client.get(url, MARCH, follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("projects:list"))
+    assert "6" in response.content.decode() and "3" in response.content.decode()
+    response = client.get(url, {**MARCH, "park": "not-a-park"}, follow=True)
+    assert response.redirect_chain and response.status_code == 200

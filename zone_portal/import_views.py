@@ -1,0 +1,169 @@
+"""Excel import pages: upload, preview, confirm, and the list of imports. The work is in
+``zone_portal.imports`` (the workflow) and each importer (what a row means)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from . import imports
+from .forms import BootstrapFormMixin
+from .importing import BadFile
+from .models import ImportRecord
+from .roles import Role, has_role, is_admin
+
+PREVIEW_ROWS_SHOWN = 500
+IMPORT_ROLES = (Role.ADMIN, Role.STAFF)
+
+
+def can_import(user) -> bool:
+    return has_role(user, *IMPORT_ROLES)
+
+
+def _ensure_can_import(user) -> None:
+    if not can_import(user):
+        raise PermissionDenied(_("Only project staff and administrators import Excel files."))
+
+
+class UploadForm(BootstrapFormMixin, forms.Form):
+    file = forms.FileField(label=gettext_lazy("Excel workbook (.xlsx)"))
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100, required=False)
+    month = forms.IntegerField(label=gettext_lazy("Month"), min_value=1, max_value=12, required=False)
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        if kind != ImportRecord.Kind.PROJECT_LEDGER:
+            del self.fields["year"], self.fields["month"]
+        else:
+            self.fields["year"].help_text = _("Leave the period empty to read it from the ledger's title.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if (cleaned.get("year") is None) != (cleaned.get("month") is None) and self.kind == "project_ledger":
+            raise forms.ValidationError(_("Give both the year and the month, or neither."))
+        return cleaned
+
+
+KIND_TITLES = {
+    ImportRecord.Kind.PROJECT_LEDGER: gettext_lazy("Import a project ledger"),
+    ImportRecord.Kind.ENTERPRISES: gettext_lazy("Import an enterprise list"),
+}
+
+
+@login_required
+def import_upload(request, kind: str):
+    if kind not in ImportRecord.Kind.values:
+        raise Http404
+    _ensure_can_import(request.user)
+    form = UploadForm(request.POST or None, request.FILES or None, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > imports.max_bytes():
+                raise BadFile(imports.too_big_message(upload.size))
+            data = upload.read()
+            result = imports.preview(
+                kind,
+                data,
+                user=request.user,
+                year=form.cleaned_data.get("year"),
+                month=form.cleaned_data.get("month"),
+            )
+        except BadFile as error:
+            form.add_error("file", str(error))
+        else:
+            record = imports.save_preview(kind, data, file_name=upload.name, user=request.user, result=result)
+            return redirect("import_detail", pk=record.pk)
+    return render(
+        request, "zone_portal/import_form.html", {"form": form, "kind": kind, "title": KIND_TITLES[kind]}
+    )
+
+
+def _record_for(request, pk) -> ImportRecord:
+    record = get_object_or_404(ImportRecord.objects.select_related("user"), pk=pk)
+    if record.user_id != request.user.pk and not is_admin(request.user):
+        raise PermissionDenied(_("This import belongs to another user."))
+    return record
+
+
+@login_required
+def import_detail(request, pk: int):
+    """The preview of an uploaded file (worked out again, so it shows the data as it is now)."""
+    record = _record_for(request, pk)
+    result = None
+    if record.status != ImportRecord.Status.APPLIED:
+        with record.file.open("rb") as handle:
+            data = handle.read()
+        try:
+            result = imports.preview(
+                record.kind, data, user=record.user, year=record.year, month=record.month
+            )
+        except (BadFile, PermissionDenied) as error:
+            messages.error(request, str(error))
+        else:
+            if result.fingerprint() != record.fingerprint and record.status == ImportRecord.Status.PREVIEWED:
+                messages.warning(
+                    request, _("The data changed since the upload: this preview shows it as it is now.")
+                )
+                imports.refresh(record, result)
+    return render(
+        request,
+        "zone_portal/import_preview.html",
+        {
+            "record": record,
+            "result": result,
+            "created": result.created[:PREVIEW_ROWS_SHOWN] if result else [],
+            "updated": result.updated[:PREVIEW_ROWS_SHOWN] if result else [],
+            "shown": PREVIEW_ROWS_SHOWN,
+            "can_confirm": bool(
+                result
+                and not result.errors
+                and record.status == ImportRecord.Status.PREVIEWED
+                and record.user_id == request.user.pk
+                and (result.created or result.updated)
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def import_confirm(request, pk: int):
+    record = _record_for(request, pk)
+    _ensure_can_import(request.user)
+    try:
+        record, result = imports.confirm(record, user=request.user)
+    except imports.PreviewChanged as error:
+        messages.warning(request, error.messages[0])
+    except (ValidationError, BadFile, PermissionDenied) as error:
+        messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(
+            request,
+            _("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.")
+            % {
+                "created": record.created_count,
+                "updated": record.updated_count,
+                "unchanged": record.unchanged_count,
+            },
+        )
+    return redirect("import_detail", pk=record.pk)
+
+
+@login_required
+def import_list(request):
+    _ensure_can_import(request.user)
+    records = ImportRecord.objects.select_related("user")
+    if not is_admin(request.user):
+        records = records.filter(user=request.user)
+    page = Paginator(records.order_by("-created_at", "-pk"), 50).get_page(request.GET.get("page"))
+    return render(request, "zone_portal/import_list.html", {"page": page, "query": ""})
