@@ -200,14 +200,16 @@ def _read_table(values, header_at, match_header, known_ignored) -> Sheet:
     )
     width = max(len(top), len(below) if two_level else 0)
     headers, columns, unknown = {}, {}, []
-    upper = ""
+    upper = upper_raw = ""
     for col in range(width):
         top_text = normalise(top[col]) if col < len(top) else ""
         low_text = normalise(below[col]) if two_level and col < len(below) else ""
+        top_raw = " ".join(str(top[col]).split()) if top_text else ""
+        low_raw = " ".join(str(below[col]).split()) if low_text else ""
         if top_text:
-            upper = top_text
+            upper, upper_raw = top_text, top_raw
         elif not low_text:
-            upper = ""
+            upper = upper_raw = ""
         candidates = []
         if low_text:
             group = top_text or upper
@@ -216,7 +218,7 @@ def _read_table(values, header_at, match_header, known_ignored) -> Sheet:
             candidates = [top_text]
         if not candidates:
             continue
-        written = " / ".join(filter(None, [top_text or (upper if low_text else ""), low_text]))
+        written = " / ".join(filter(None, [top_raw or (upper_raw if low_text else ""), low_raw]))
         key = None
         for candidate in candidates:
             key = match_header(candidate)

@@ -1,0 +1,525 @@
+"""Importing project ledgers: the ledgers zones really keep, the preview, all-or-nothing writes,
+the round trip through our own export, and files that must be refused."""
+
+import datetime
+import io
+import zipfile
+from decimal import Decimal
+from unittest import mock
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import translation
+from openpyxl.styles import Font
+
+from enterprises.models import Enterprise
+from projects.choices import Level, ProgressStatus, Stage
+from projects.excel import importer
+from projects.models import AnnualPlan, MonthlyProgress, Project
+from tests.factories import (
+    AnnualPlanFactory,
+    DepartmentFactory,
+    EnterpriseFactory,
+    IndustryFactory,
+    LeaderFactory,
+    MonthlyProgressFactory,
+    ParkFactory,
+    ProjectFactory,
+    UserFactory,
+)
+from zone_portal.importing import BadFile
+from zone_portal.models import Department, ImportRecord, Leader
+from zone_portal.roles import Role
+
+D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    with translation.override("zh-hans"):
+        yield
+
+
+@pytest.fixture
+def reference(db):
+    """The zone's reference data and one project already registered with two approved months."""
+    ref = type("Ref", (), {})()
+    ref.park = ParkFactory(name="健康食品产业园", alias="食品园")
+    ref.industry = IndustryFactory(name="粮油加工")
+    ref.unit = DepartmentFactory(name="周口经济开发区经济发展局", short_name="经发局")
+    ref.builder = EnterpriseFactory(name="益海嘉里（周口）食品工业有限公司", short_name="益海嘉里")
+    ref.existing = ProjectFactory(
+        name="益海特油项目",
+        enterprise=ref.builder,
+        park=ref.park,
+        industry=ref.industry,
+        level=Level.MUNICIPAL,
+        total_investment=D("30000.00"),
+        responsible_unit=ref.unit,
+        stage=Stage.UNDER_CONSTRUCTION,
+    )
+    AnnualPlanFactory(project=ref.existing, year=2023, planned_investment=D("6000.00"))
+    MonthlyProgressFactory(project=ref.existing, year=2023, month=1, completed_investment=D("500.00"))
+    MonthlyProgressFactory(project=ref.existing, year=2023, month=2, completed_investment=D("700.00"))
+    ref.admin = UserFactory(username="guanli", roles=[Role.ADMIN])
+    ref.staff = UserFactory(username="zhuanyuan", roles=[Role.STAFF], department=ref.unit)
+    return ref
+
+
+HEADER_TOP = [
+    "序号",
+    "项目名称",
+    "项目单位",
+    "建设规模及内容",
+    "总投资（亿元）",
+    "2023年计划投资（万元）",
+    "1-3月完成投资（万元）",
+    "项目级别",
+    "建设性质",
+    "开工时间",
+    None,
+    "所属园区",
+    "产业",
+    "责任领导",
+    "责任单位",
+    "形象进度",
+    "联系人电话",
+]
+HEADER_LOW = [None] * 9 + ["计划", "实际"] + [None] * 6
+
+
+def ledger(rows, *, title="周口经济开发区2023年1—3月重点项目建设台账", unit_line="单位：万元") -> bytes:
+    """A ledger as a zone keeps it: a title, a unit line, a two-level merged header, a 合计 row,
+    a group heading, data rows with text numbers and text dates, and blank rows."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "附件1"
+    ws.append([title])
+    ws.merge_cells("A1:Q1")
+    ws["A1"].font = Font(bold=True, size=16)
+    ws.append([unit_line])
+    ws.append(HEADER_TOP)
+    ws.append(HEADER_LOW)
+    for col in "ABCDEFGHILMNOPQ":
+        ws.merge_cells(f"{col}3:{col}4")
+    ws.merge_cells("J3:K3")
+    ws.append(["", "合计", "", "", 99, 99999, 99999])
+    ws.append(["一、市重点项目", None, None])
+    for row in rows:
+        ws.append(row)
+    ws.append([])
+    ws.append(["", "小计", "", "", 1, 1, 1])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+GOOD_ROWS = [
+    # seq, name, builder, content, total (亿元), plan, ytd 1–3, level, nature, start planned, start actual,
+    # park, industry, leader, unit, physical progress, phone (unknown column)
+    [1, "益海特油项目", "益海嘉里（周口）食品工业有限公司", "年产特种油脂20万吨", "3", "6,500", "１５００",
+     "市重点", "新建", "2023年3月", datetime.date(2023, 3, 15), "健康食品产业园", "粮油加工",
+     "张主任", "经发局", "主体完工", "13800000000"],
+    [2, "瓶坯注塑项目", "周口瓶坯新材料有限公司", "年产瓶坯5亿只", 1.2, 3000, "300.5",
+     "区重点", "新建", "2023.04", None, "食品园", None, "李主任", "招商局", "设备安装", ""],
+]  # fmt: skip
+
+
+def preview(data, user, **kwargs):
+    return importer.preview(data, user=user, **kwargs)
+
+
+@pytest.mark.django_db
+def test_preview_reads_a_zone_ledger(reference):
+    result = preview(ledger(GOOD_ROWS), reference.admin)
+    assert (result.year, result.month) == (2023, 3)
+    assert result.errors == []
+    assert result.unknown_headers == ["联系人电话"]
+    assert result.skipped == 3  # 合计, the group heading, 小计
+    assert [r.name for r in result.updated] == ["益海特油项目"]
+    assert [r.name for r in result.created] == ["瓶坯注塑项目"]
+    assert result.new_enterprises == ["周口瓶坯新材料有限公司"]
+    assert result.new_units == ["招商局"]
+    assert result.new_leaders == ["张主任", "李主任"]
+    changes = {c.label: (c.old, c.new) for c in result.updated[0].changes}
+    # 3 亿元 → 30000 万元: unchanged; the plan and the month (1500 − 500 − 700 = 300) are new.
+    assert "总投资" not in changes
+    assert changes["年度计划投资"] == ("6,000.00", "6,500.00")
+    assert changes["本月完成投资"] == ("—", "300.00")
+    assert changes["计划开工时间"] == ("—", "2023-03-01")
+    assert changes["实际开工时间"] == ("—", "2023-03-15")
+    assert changes["形象进度"] == ("—", "主体完工")
+    assert changes["责任领导"] == ("—", "张主任（新建）")
+    assert "已审核" in result.report_status_label
+    # Nothing is written by a preview.
+    assert Project.objects.count() == 1 and MonthlyProgress.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_applying_writes_exactly_the_preview_with_history(reference):
+    result = preview(ledger(GOOD_ROWS), reference.staff)
+    assert result.errors == [] and "已报送" in result.report_status_label
+    counts = importer.apply(result, user=reference.staff, reason="Excel导入 #1（台账.xlsx）")
+    assert counts == {"created": 1, "updated": 1, "unchanged": 0}
+
+    existing = Project.objects.get(pk=reference.existing.pk)
+    assert existing.planned_start == datetime.date(2023, 3, 1)
+    assert existing.actual_start == datetime.date(2023, 3, 15)
+    assert existing.responsible_leader.name == "张主任"
+    assert existing.version == 2
+    assert AnnualPlan.objects.get(project=existing, year=2023).planned_investment == D("6500.00")
+    march = MonthlyProgress.objects.get(project=existing, year=2023, month=3)
+    assert march.completed_investment == D("300.00")
+    assert march.status == ProgressStatus.SUBMITTED and march.submitted_by == reference.staff
+    assert march.physical_progress == "主体完工"
+
+    new = Project.objects.get(name="瓶坯注塑项目")
+    assert new.total_investment == D("12000.00")  # 1.2 亿元
+    assert new.level == Level.ZONE and new.park == reference.park  # found by the park's other name
+    assert new.enterprise.name == "周口瓶坯新材料有限公司"
+    assert new.responsible_unit.name == "招商局" and new.staff_in_charge == reference.staff
+    assert new.stage_changes.count() == 1
+    assert AnnualPlan.objects.get(project=new).planned_investment == D("3000.00")
+    assert MonthlyProgress.objects.get(project=new, month=3).completed_investment == D("300.50")
+
+    for model in (Project, AnnualPlan, MonthlyProgress, Enterprise):
+        latest = model.history.order_by("-history_date", "-history_id").first()
+        assert latest.history_user == reference.staff
+        assert latest.history_change_reason == "Excel导入 #1（台账.xlsx）"
+    assert existing.history.count() == 2  # created by the factory, changed by the import
+    assert Department.objects.filter(name="招商局").exists() and Leader.objects.filter(name="李主任").exists()
+
+    # Imported again, the same file changes nothing.
+    again = preview(ledger(GOOD_ROWS), reference.staff)
+    assert (len(again.created), len(again.updated), len(again.unchanged)) == (0, 0, 2)
+
+
+@pytest.mark.django_db
+def test_every_bad_row_is_reported_and_nothing_is_written(reference):
+    rows = [
+        *GOOD_ROWS,
+        [3, "坏数字项目", "甲公司", "", "abc", "1000", "100", "区重点", "新建", "2023-13-45", None,
+         "火星园区", None, None, None, None, None],
+        [4, None, None, None, 1, 1, 1],  # numbered but nameless
+        [5, "回退项目", "乙公司", "", 1, 1000, "-5", "特重点", "新建"] + [None] * 8,
+    ]  # fmt: skip
+    before = (Project.objects.count(), Enterprise.objects.count(), MonthlyProgress.objects.count())
+    result = preview(ledger(rows), reference.admin)
+    found = {(e.row, e.column, e.value): e.message for e in result.errors}
+    assert found[(9, "总投资（亿元）", "abc")] == "不是数字"
+    assert "不是日期" in found[(9, "开工时间 / 计划", "2023-13-45")]
+    assert "没有这个园区" in found[(9, "所属园区", "火星园区")]
+    assert found[(10, "项目名称", "")] == "项目名称为空"
+    assert found[(11, "1-3月完成投资（万元）", "-5")] == "不能为负数"
+    assert "未知的值" in found[(11, "项目级别", "特重点")]
+    assert result.error_rows == 3
+    with pytest.raises(Exception):  # noqa: B017 - apply refuses any preview with errors
+        importer.apply(result, user=reference.admin, reason="x")
+    assert (Project.objects.count(), Enterprise.objects.count(), MonthlyProgress.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_year_to_date_below_what_is_recorded_is_an_error(reference):
+    rows = [[1, "益海特油项目", "益海嘉里", "", None, None, "1000"] + [None] * 10]
+    result = preview(ledger(rows), reference.admin)
+    assert [(e.row, e.message) for e in result.errors] == [
+        (7, "1—N月累计完成投资低于此前各月已填报的 1200.00")
+    ]
+
+
+@pytest.mark.django_db
+def test_staff_cannot_change_other_units_projects_or_locked_reports(reference):
+    other = ProjectFactory(
+        name="他人项目", enterprise=None, responsible_unit=DepartmentFactory(name="住建局")
+    )
+    MonthlyProgressFactory(project=reference.existing, year=2023, month=3, completed_investment=D(1))
+    rows = [
+        [1, "他人项目", None, None, 9] + [None] * 12,
+        [2, "益海特油项目", "益海嘉里", None, None, None, "2000"] + [None] * 10,
+    ]
+    result = preview(ledger(rows), reference.staff)
+    messages = {e.row: e.message for e in result.errors}
+    assert "不在您或您单位的负责范围" in messages[7]
+    assert "已审核" in messages[8] and "只有审核员" in messages[8]
+    # The same rows unchanged are not an error: a zone-wide ledger may list everybody's projects.
+    rows = [[1, "他人项目", None, None, other.total_investment / 10000] + [None] * 12]
+    assert preview(ledger(rows), reference.staff).errors == []
+    # A reviewer's import overwrites the approved figure and keeps it approved.
+    reviewer = UserFactory(username="shenhe", roles=[Role.STAFF, Role.REVIEWER], department=reference.unit)
+    result = preview(
+        ledger([[2, "益海特油项目", "益海嘉里", None, None, None, "2000"] + [None] * 10]), reviewer
+    )
+    assert result.errors == []
+    importer.apply(result, user=reviewer, reason="r")
+    march = MonthlyProgress.objects.get(project=reference.existing, month=3)
+    assert march.completed_investment == D("800.00") and march.status == ProgressStatus.APPROVED
+    assert march.reviewed_by == reviewer
+
+
+@pytest.mark.django_db
+def test_a_failure_in_the_middle_leaves_nothing_written(reference):
+    result = preview(ledger(GOOD_ROWS), reference.admin)
+    before = {m: m.objects.count() for m in (Project, AnnualPlan, MonthlyProgress, Enterprise, Department)}
+    history = Project.history.count()
+    with mock.patch("projects.excel.importer._write_reports", side_effect=RuntimeError("disk full")):
+        with pytest.raises(RuntimeError):
+            importer.apply(result, user=reference.admin, reason="x")
+    assert {m: m.objects.count() for m in before} == before
+    assert Project.history.count() == history
+    assert Project.objects.get(pk=reference.existing.pk).planned_start is None
+
+
+@pytest.mark.django_db
+def test_preview_query_count_does_not_grow_with_rows(reference, django_assert_max_num_queries):
+    def rows(n):
+        return [
+            [i, f"新项目{i}", f"新企业{i}", "", 1, 100, 10, "区重点", "新建"] + [None] * 8 for i in range(n)
+        ]
+
+    with django_assert_max_num_queries(20) as small:
+        preview(ledger(rows(5)), reference.admin)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        result = preview(ledger(rows(60)), reference.admin)
+    assert len(result.created) == 60
+
+
+# --- Round trip through our own export ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_export_edit_import_changes_exactly_the_edited_figures(client, reference):
+    MonthlyProgressFactory(project=reference.existing, year=2023, month=3, completed_investment=D(300))
+    second = ProjectFactory(name="第二个项目", park=reference.park, industry=reference.industry)
+    AnnualPlanFactory(project=second, year=2023, planned_investment=D(1000))
+    for month in (1, 2, 3):
+        MonthlyProgressFactory(project=second, year=2023, month=month, completed_investment=D(100))
+    client.force_login(reference.admin)
+    response = client.get(reverse("projects:export"), {"year": 2023, "month": 3, "group": "none"})
+    exported = b"".join(response.streaming_content)
+
+    unchanged = importer.preview(exported, user=reference.admin)
+    assert (len(unchanged.created), len(unchanged.updated), len(unchanged.unchanged)) == (0, 0, 2)
+
+    book = openpyxl.load_workbook(io.BytesIO(exported))
+    ws = book.active
+    rows = {ws.cell(r, 3).value: r for r in range(5, ws.max_row + 1)}
+    ws.cell(rows["第二个项目"], 12).value = 250  # 本月完成投资 (L)
+    ws.cell(rows["益海特油项目"], 11).value = 7000  # 年度计划投资 (K)
+    edited = io.BytesIO()
+    book.save(edited)  # openpyxl keeps the formulas and drops their values, as some tools do
+
+    result = importer.preview(edited.getvalue(), user=reference.admin)
+    assert result.errors == []
+    assert {r.name: [(c.label, c.old, c.new) for c in r.changes] for r in result.updated} == {
+        "第二个项目": [("本月完成投资", "100.00", "250.00")],
+        "益海特油项目": [("年度计划投资", "6,000.00", "7,000.00")],
+    }
+    importer.apply(result, user=reference.admin, reason="round trip")
+    assert MonthlyProgress.objects.get(project=second, month=3).completed_investment == D(250)
+    assert MonthlyProgress.objects.get(project=second, month=2).completed_investment == D(100)
+    assert AnnualPlan.objects.get(project=reference.existing, year=2023).planned_investment == D(7000)
+
+
+# --- Files that must be refused -------------------------------------------------------------
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def with_part(data: bytes, name: str, content: bytes) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    members = {info.filename: source.read(info) for info in source.infolist()}
+    members[name] = content
+    return zip_bytes(members)
+
+
+HOSTILE = {
+    "empty": (b"", "文件是空的"),
+    "text": ("序号,项目名称\n1,甲\n".encode(), "不是 Excel 工作簿"),
+    "old xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "旧版 Excel"),
+    "encrypted": (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100 + "EncryptionInfo".encode("utf-16-le"),
+        "密码",
+    ),
+    "damaged zip": (b"PK\x03\x04" + b"\x00" * 200, "损坏"),
+    "zip of something else": (zip_bytes({"readme.txt": b"hello"}), "不是 Excel 工作簿"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_files_are_refused_with_a_clear_message(reference, case):
+    data, words = HOSTILE[case]
+    with pytest.raises(BadFile) as error:
+        preview(data, reference.admin)
+    assert words in str(error.value)
+
+
+@pytest.mark.django_db
+def test_zip_bombs_entities_size_and_formula_cells(reference, settings):
+    good = ledger(GOOD_ROWS)
+    bomb = with_part(good, "xl/media/padding.bin", b"\0" * (420 * 1_048_576))
+    assert len(bomb) < 2 * 1_048_576
+    with pytest.raises(BadFile, match="zip 炸弹"):
+        preview(bomb, reference.admin)
+
+    entity = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><sst>&lol;</sst>'
+    with pytest.raises(BadFile, match="XML"):
+        preview(with_part(good, "xl/sharedStrings.xml", entity), reference.admin)
+
+    settings.MAX_IMPORT_BYTES = 1000
+    with pytest.raises(BadFile, match="0 MB 的上限"):
+        preview(good, reference.admin)
+    settings.MAX_IMPORT_BYTES = 10 * 1_048_576
+
+    rows = [[1, "益海特油项目", "益海嘉里", None, None, "=1000+1000"] + [None] * 11]
+    result = preview(ledger(rows), reference.admin)
+    assert [(e.row, e.column) for e in result.errors] == [(7, "2023年计划投资（万元）")]
+    assert "公式" in result.errors[0].message
+
+
+@pytest.mark.django_db
+def test_the_period_must_be_known_and_not_ahead(reference):
+    # No period in the title: the headers "2023年计划投资" and "1-3月完成投资" give it.
+    result = preview(ledger(GOOD_ROWS, title="重点项目台账"), reference.admin)
+    assert (result.year, result.month) == (2023, 3)
+    book = openpyxl.load_workbook(io.BytesIO(ledger(GOOD_ROWS, title="重点项目台账")))
+    book.active["F3"] = "年度计划投资"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(BadFile, match="填报期间"):
+        preview(buffer.getvalue(), reference.admin)
+    result = preview(buffer.getvalue(), reference.admin, year=2023, month=3)
+    assert result.errors == [] and (result.year, result.month) == (2023, 3)
+    with pytest.raises(BadFile, match="尚未开始"):
+        preview(ledger(GOOD_ROWS), reference.admin, year=2099, month=1)
+
+
+@pytest.mark.django_db
+def test_amounts_in_yi_from_the_title_line(reference):
+    rows = [[1, "益海特油项目", "益海嘉里", None, None, "0.65"] + [None] * 11]
+    data = ledger(rows, unit_line="单位：亿元")
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    book.active["F3"] = "2023年计划投资"  # the header no longer names a unit: the title line's applies
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = preview(buffer.getvalue(), reference.admin)
+    assert [(c.label, c.new) for c in result.updated[0].changes] == [("年度计划投资", "6,500.00")]
+
+
+# --- The command and the pages ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_command_previews_writes_and_refuses(reference, tmp_path, capsys):
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(ledger(GOOD_ROWS))
+    call_command("import_ledger", str(path), "--user", "guanli", "--dry-run")
+    out = capsys.readouterr().out
+    assert "新建 1 行，更新 1 行" in out and "第7行 更新：益海特油项目" in out and "试运行" in out
+    assert not Project.objects.filter(name="瓶坯注塑项目").exists()
+
+    call_command("import_ledger", str(path), "--user", "guanli")
+    record = ImportRecord.objects.get()
+    assert (record.origin, record.status, record.created_count, record.updated_count) == (
+        "command",
+        "applied",
+        1,
+        1,
+    )
+    assert Project.objects.filter(name="瓶坯注塑项目").exists()
+
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(ledger([[1, "X", None, None, "abc"] + [None] * 12]))
+    with pytest.raises(CommandError, match="1 行有错误"):
+        call_command("import_ledger", str(bad), "--user", "guanli")
+    assert not Project.objects.filter(name="X").exists()
+    with pytest.raises(CommandError):
+        call_command("import_ledger", str(path), "--user", "nobody")
+
+
+@pytest.mark.django_db
+def test_upload_preview_confirm_through_the_pages(client, reference):
+    client.force_login(reference.staff)
+    upload = SimpleUploadedFile("台账.xlsx", ledger(GOOD_ROWS))
+    response = client.post(reverse("import_upload", args=["project_ledger"]), {"file": upload})
+    record = ImportRecord.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("import_detail", args=[record.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "瓶坯注塑项目" in page and "年度计划投资：6,000.00 → 6,500.00" in page
+    assert 'id="confirm-form"' in page and "周口瓶坯新材料有限公司" in page
+    assert not Project.objects.filter(name="瓶坯注塑项目").exists()
+
+    # Someone else may not see or confirm it.
+    other = UserFactory(username="other", roles=[Role.STAFF])
+    client.force_login(other)
+    assert client.get(reverse("import_detail", args=[record.pk])).status_code == 403
+    assert client.post(reverse("import_confirm", args=[record.pk])).status_code == 403
+
+    client.force_login(reference.staff)
+    response = client.post(reverse("import_confirm", args=[record.pk]), follow=True)
+    assert "已导入" in response.content.decode()
+    record.refresh_from_db()
+    assert (record.status, record.created_count, record.updated_count) == ("applied", 1, 1)
+    assert Project.objects.filter(name="瓶坯注塑项目").exists()
+    # Confirming twice writes nothing more.
+    response = client.post(reverse("import_confirm", args=[record.pk]), follow=True)
+    assert "已经导入" in response.content.decode()
+    assert Project.objects.filter(name="瓶坯注塑项目").count() == 1
+
+
+@pytest.mark.django_db
+def test_data_changed_after_the_preview_is_not_applied_blindly(client, reference):
+    client.force_login(reference.admin)
+    client.post(
+        reverse("import_upload", args=["project_ledger"]),
+        {"file": SimpleUploadedFile("a.xlsx", ledger(GOOD_ROWS))},
+    )
+    record = ImportRecord.objects.get()
+    AnnualPlan.objects.filter(project=reference.existing).update(planned_investment=D("6100.00"))
+    response = client.post(reverse("import_confirm", args=[record.pk]), follow=True)
+    assert "预览之后数据有变化" in response.content.decode()
+    assert not Project.objects.filter(name="瓶坯注塑项目").exists()
+    # The page now shows the new preview, and confirming it applies it.
+    assert "6,100.00 → 6,500.00" in response.content.decode()
+    client.post(reverse("import_confirm", args=[record.pk]))
+    assert Project.objects.filter(name="瓶坯注塑项目").exists()
+
+
+@pytest.mark.django_db
+def test_bad_uploads_re_render_the_form(client, reference):
+    client.force_login(reference.staff)
+    url = reverse("import_upload", args=["project_ledger"])
+    response = client.post(url, {"file": SimpleUploadedFile("x.xlsx", b"not a workbook")})
+    assert response.status_code == 200 and "不是 Excel 工作簿" in response.content.decode()
+    response = client.post(url, {"file": SimpleUploadedFile("x.xlsx", ledger(GOOD_ROWS)), "year": 2023})
+    assert "年份和月份" in response.content.decode()
+    assert ImportRecord.objects.count() == 0
+    # Leaders and units do not import; an unknown kind is not a page.
+    client.force_login(UserFactory(username="lingdao", roles=[Role.LEADER]))
+    assert client.get(url).status_code == 403
+    client.force_login(reference.staff)
+    assert client.get(reverse("import_upload", args=["bogus"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_rows_with_errors_are_listed_on_the_preview_page(client, reference):
+    client.force_login(reference.admin)
+    rows = [[1, "坏项目", "甲公司", None, "abc"] + [None] * 12]
+    client.post(
+        reverse("import_upload", args=["project_ledger"]),
+        {"file": SimpleUploadedFile("a.xlsx", ledger(rows))},
+    )
+    record = ImportRecord.objects.get()
+    assert record.status == "failed" and record.error_count == 1
+    page = client.get(reverse("import_detail", args=[record.pk])).content.decode()
+    assert 'id="import-errors"' in page and "不是数字" in page and 'id="confirm-form"' not in page
+    assert LeaderFactory._meta.model.objects.count() == 0
