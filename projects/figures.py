@@ -298,11 +298,21 @@ class ProjectFigures:
 
 def figures_of(project, *, month: int) -> ProjectFigures:
     """The figures of a project from ``annotate_year_figures``."""
-    return ProjectFigures(
+    return project_figures(
         month=month,
         planned=project.planned_investment,
-        completed=_normalise(project.ytd_completed or ZERO),
-        month_completed=_normalise(project.month_completed or ZERO),
+        completed=project.ytd_completed,
+        month_completed=project.month_completed,
+    )
+
+
+def project_figures(*, month: int, planned, completed, month_completed) -> ProjectFigures:
+    """The figures of a project from the annotated values (a ``values()`` row, say)."""
+    return ProjectFigures(
+        month=month,
+        planned=planned,
+        completed=_normalise(completed or ZERO),
+        month_completed=_normalise(month_completed or ZERO),
     )
 
 

@@ -12,6 +12,7 @@ stays text in Excel (no formula injection), and a number stays a number.
 from __future__ import annotations
 
 import datetime
+import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -23,7 +24,14 @@ import xlsxwriter
 from django.conf import settings
 from django.http import FileResponse
 from django.utils import timezone
-from xlsxwriter.utility import xl_col_to_name, xl_range
+from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name, xl_range, xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import (
+    CellBlankTuple,
+    CellFormulaTuple,
+    CellNumberTuple,
+    CellStringTuple,
+    Worksheet,
+)
 
 MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
 
@@ -36,9 +44,62 @@ DATE_FORMAT = "yyyy-mm-dd"
 KINDS = ("text", "wrap", "money", "rate", "count", "date", "center")
 
 
+_NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+
+
+class LedgerWorksheet(Worksheet):
+    """xlsxwriter's worksheet with a leaner inner loop for the cells ledgers are made of.
+
+    Measured on a 10,000-row ledger, xlsxwriter's generic cell serialiser and its formula
+    preparation (29 regular-expression passes per formula, for Excel 365 function names we never
+    use) were half the export time. Cells with a format are written here with the same XML;
+    anything else goes to xlsxwriter. One difference on purpose: a text that looks like
+    ``<r>…</r>`` is escaped as text, where xlsxwriter's constant-memory mode would copy it into
+    the file as raw rich-text XML. tests/zone_portal/test_excel.py compares the output with
+    xlsxwriter's own.
+    """
+
+    def _write_cell(self, row, col, cell):
+        kind = type(cell)
+        fmt = cell.format
+        if fmt is None or kind not in _FAST_KINDS:
+            return super()._write_cell(row, col, cell)
+        head = f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"'
+        if kind is CellNumberTuple:
+            self.fh.write(f"{head}><v>{cell.number:.16G}</v></c>")
+        elif kind is CellStringTuple:
+            if not self.constant_memory:  # a shared-string index, not the text
+                return super()._write_cell(row, col, cell)
+            text = cell.string
+            if _NEEDS_ESCAPE.search(text):
+                text = self._escape_data(self._escape_control_characters(text))
+            space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
+            self.fh.write(f'{head} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+        elif kind is CellBlankTuple:
+            self.fh.write(f"{head}/>")
+        else:
+            value = cell.value
+            if isinstance(value, bool) or (isinstance(value, str) and value):
+                return super()._write_cell(row, col, cell)
+            self.fh.write(f"{head}><f>{self._escape_data(cell.formula)}</f><v>{value}</v></c>")
+        return None
+
+    def write_plain_formula(self, row: int, col: int, formula: str, fmt, value) -> None:
+        """A formula of classic functions only (SUMIFS, IF, + …), without the Excel 365 renaming pass."""
+        if self._check_dimensions(row, col):
+            return
+        if row > self.previous_row:
+            self._write_single_row(row)
+        self.table[row][col] = CellFormulaTuple(formula.removeprefix("="), fmt, value)
+
+
+_FAST_KINDS = (CellNumberTuple, CellStringTuple, CellBlankTuple, CellFormulaTuple)
+
+
 def display_width(text: str) -> int:
     """Columns a text takes in Excel: Chinese (wide) characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+    # Ambiguous-width characters (—, ×, ①) are wide in Chinese fonts too.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in str(text))
 
 
 @dataclass(frozen=True)
@@ -155,7 +216,7 @@ class Workbook:
     def add_sheet(self, name: str) -> Sheet:
         # Excel sheet names: at most 31 characters, none of []:*?/\
         clean = "".join(" " if ch in "[]:*?/\\" else ch for ch in name)[:31]
-        return Sheet(self, self.book.add_worksheet(clean))
+        return Sheet(self, self.book.add_worksheet(clean, worksheet_class=LedgerWorksheet))
 
     def close(self) -> None:
         if not self._closed:
@@ -204,23 +265,39 @@ class Sheet:
 
     def cell(self, row: int, col: int, value: Any, fmt=None) -> None:
         """Write one value as what it is: text as text, amounts and rates as numbers, dates as dates."""
+        # xlsxwriter's underscored writers skip the public methods' argument parsing: this is
+        # the innermost loop of a 50,000-row ledger.
         ws = self.ws
-        if isinstance(value, Formula):
+        kind = type(value)
+        if kind is str:
+            if value:
+                ws._write_string(row, col, value[:MAX_CELL_TEXT], fmt)
+            else:
+                ws._write_blank(row, col, None, fmt)
+        elif kind is Decimal or kind is int or kind is float:
+            ws._write_number(row, col, float(value), fmt)
+        elif value is None:
+            ws._write_blank(row, col, None, fmt)
+        elif kind is Formula:
             cached = value.cached
             cached = "" if cached is None else float(cached) if isinstance(cached, Decimal | int) else cached
-            ws.write_formula(row, col, value.text.format(row=row + 1), fmt, cached)
-        elif value is None or value == "":
-            ws.write_blank(row, col, None, fmt)
-        elif isinstance(value, bool):
-            ws.write_string(row, col, "是" if value else "否", fmt)
-        elif isinstance(value, Decimal | int | float):
-            ws.write_number(row, col, float(value), fmt)
+            ws.write_plain_formula(row, col, value.text.format(row=row + 1), fmt, cached)
+        elif kind is bool:
+            ws._write_string(row, col, "是" if value else "否", fmt)
+        elif kind is datetime.date:
+            # Excel dates have no time zone: a calendar day is written as its naive midnight.
+            day = datetime.datetime(value.year, value.month, value.day)  # noqa: DTZ001
+            ws._write_datetime(row, col, day, fmt)
         elif isinstance(value, datetime.datetime):
-            ws.write_datetime(row, col, timezone.localtime(value).replace(tzinfo=None), fmt)
-        elif isinstance(value, datetime.date):
-            ws.write_datetime(row, col, datetime.datetime.combine(value, datetime.time()), fmt)
+            ws._write_datetime(row, col, timezone.localtime(value).replace(tzinfo=None), fmt)
+        elif isinstance(value, Decimal | int | float):
+            ws._write_number(row, col, float(value), fmt)
         else:
-            ws.write_string(row, col, str(value)[:MAX_CELL_TEXT], fmt)
+            text = str(value)
+            if text:
+                ws._write_string(row, col, text[:MAX_CELL_TEXT], fmt)
+            else:
+                ws._write_blank(row, col, None, fmt)
 
     def merged(self, first_row, first_col, last_row, last_col, value, fmt) -> None:
         """A merged cell on the current row (one row high): constant memory allows no more."""
@@ -308,17 +385,18 @@ class Sheet:
     def data_row(self, obj, *, values: dict[str, Any] | None = None, fmt_kind: str = "plain") -> int:
         """Write one row of the table from ``obj`` through the columns' ``value``; returns its index."""
         formats = self.formats[fmt_kind]
-        values = values or {}
+        row = self.row
+        cell = self.cell
         for index, column in enumerate(self.columns):
-            if column.key in values:
+            if values and column.key in values:
                 value = values[column.key]
             elif column.value is not None:
                 value = column.value(obj)
             else:
                 value = None
-            self.cell(self.row, index, value, formats[column.kind])
+            cell(row, index, value, formats[column.kind])
         self.row += 1
-        return self.row - 1
+        return row
 
     def rows(self, objects: Iterable) -> int:
         count = 0
@@ -357,7 +435,7 @@ class Sheet:
                 self.cell(self.row, index, extra[column.key], fmt)
             elif column.total == "sum":
                 formula = f'=SUMIFS({xl_range(first, index, last, index)},{marker_range},">0")'
-                self.ws.write_formula(self.row, index, formula, fmt, _number(cached.get(column.key)))
+                self.ws.write_plain_formula(self.row, index, formula, fmt, _number(cached.get(column.key)))
             elif column.total == "ratio" and column.ratio_of:
                 num, den = (self.col_index(k) for k in column.ratio_of)
                 num_range = xl_range(first, num, last, num)
@@ -366,7 +444,9 @@ class Sheet:
                 denominator = f'SUMIFS({den_range},{marker_range},">0")'
                 formula = f'=IF({denominator}>0,{numerator}/{denominator},"")'
                 value = cached.get(column.key)
-                self.ws.write_formula(self.row, index, formula, fmt, "" if value is None else _number(value))
+                self.ws.write_plain_formula(
+                    self.row, index, formula, fmt, "" if value is None else _number(value)
+                )
             else:
                 self.cell(self.row, index, None, fmt)
         self.row += 1

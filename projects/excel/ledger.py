@@ -12,12 +12,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.utils import translation
 from xlsxwriter.utility import xl_col_to_name
 
 from zone_portal.excel import Column, Formula, Sheet, Workbook, period_label
 
 from .. import figures
-from ..choices import Level
+from ..choices import Level, Nature, Stage
 from ..models import MonthlyProgress
 from ..selectors import Period
 
@@ -33,59 +34,91 @@ def ytd_header(month: int) -> str:
     return f"1—{month}月累计完成投资" if month > 1 else "1月累计完成投资"
 
 
-def _name_of(relation: str):
-    def name(project):
-        related = getattr(project, relation)
-        return related.name if related is not None else ""
-
-    return name
+def _get(key: str):
+    return lambda row: row[key]
 
 
-def _month(project):
-    return project.figures.month_completed
+def _month(row):
+    return row["figures"].month_completed
 
 
-def _ytd(project):
+def _ytd(row):
     # Earlier months plus this month's cell, so editing the month in Excel keeps the row consistent.
-    f = project.figures
+    f = row["figures"]
     return Formula(f"={f.completed - f.month_completed}+{MONTH_COLUMN}{{row}}", f.completed)
 
 
-def _rate(project):
-    f = project.figures
+def _rate(row):
+    f = row["figures"]
     plan, ytd = f"{PLAN_COLUMN}{{row}}", f"{YTD_COLUMN}{{row}}"
     return Formula(f'=IF({plan}>0,{ytd}/{plan},"")', f.completion_rate)
 
 
+def _label_of(field: str, choices):
+    """A choice field's Chinese label, looked up once per export rather than once per cell."""
+    with translation.override("zh-hans"):
+        labels = {value: str(label) for value, label in choices}
+    return lambda row: labels.get(row[field], "")
+
+
 def ledger_columns(period: Period) -> list[Column]:
-    """The ledger's columns in order; the import recognises every header written here."""
+    """The ledger's columns in order; the import recognises every header written here.
+
+    A row is a dict of ``ROW_FIELDS`` plus ``figures`` (``figures.ProjectFigures``)."""
     money, rate = "money", "rate"
     return [
         Column(SEQ, "序号", "center", 6),
-        Column("code", "项目编码", "text", 12, value=lambda p: p.code or ""),
-        Column(NAME, "项目名称", "wrap", 28, value=lambda p: p.name),
-        Column("enterprise", "建设单位", "wrap", 24, value=_name_of("enterprise")),
-        Column("nature", "建设性质", "center", 8, value=lambda p: p.get_nature_display()),
-        Column("level", "项目级别", "center", 9, value=lambda p: p.get_level_display()),
-        Column("park", "所属园区", "wrap", 16, value=_name_of("park")),
-        Column("industry", "产业", "wrap", 10, value=_name_of("industry")),
-        Column("content", "建设内容及规模", "wrap", 36, value=lambda p: p.construction_content),
-        Column("total", "总投资", money, 12, INVESTMENT, lambda p: p.total_investment, total="sum"),
-        Column("plan", "年度计划投资", money, 12, INVESTMENT, lambda p: p.planned_investment, total="sum"),
+        Column("code", "项目编码", "text", 12, value=_get("code")),
+        Column(NAME, "项目名称", "wrap", 28, value=_get("name")),
+        Column("enterprise", "建设单位", "wrap", 24, value=_get("enterprise__name")),
+        Column("nature", "建设性质", "center", 8, value=_label_of("nature", Nature.choices)),
+        Column("level", "项目级别", "center", 9, value=_label_of("level", Level.choices)),
+        Column("park", "所属园区", "wrap", 16, value=_get("park__name")),
+        Column("industry", "产业", "wrap", 10, value=_get("industry__name")),
+        Column("content", "建设内容及规模", "wrap", 36, value=_get("construction_content")),
+        Column("total", "总投资", money, 12, INVESTMENT, _get("total_investment"), total="sum"),
+        Column("plan", "年度计划投资", money, 12, INVESTMENT, _get("planned_investment"), total="sum"),
         Column("month", "本月完成投资", money, 12, INVESTMENT, _month, total="sum"),
         Column("ytd", ytd_header(period.month), money, 13, INVESTMENT, _ytd, total="sum"),
         Column("rate", "完成率", rate, 9, INVESTMENT, _rate, total="ratio", ratio_of=("ytd", "plan")),
-        Column("schedule", "时序进度", rate, 9, INVESTMENT, lambda p: p.figures.schedule_progress),
-        Column("planned_start", "计划", "date", 11, START, lambda p: p.planned_start),
-        Column("actual_start", "实际", "date", 11, START, lambda p: p.actual_start),
-        Column("planned_completion", "计划", "date", 11, COMPLETION, lambda p: p.planned_completion),
-        Column("actual_completion", "实际", "date", 11, COMPLETION, lambda p: p.actual_completion),
-        Column("stage", "当前阶段", "center", 10, value=lambda p: p.get_stage_display()),
-        Column("physical_progress", "形象进度", "wrap", 32, value=lambda p: p.month_physical_progress),
-        Column("problems", "存在问题", "wrap", 24, value=lambda p: p.month_problems),
-        Column("leader", "责任领导", "wrap", 12, value=_name_of("responsible_leader")),
-        Column("unit", "责任单位", "wrap", 14, value=_name_of("responsible_unit")),
+        Column("schedule", "时序进度", rate, 9, INVESTMENT, lambda row: row["figures"].schedule_progress),
+        Column("planned_start", "计划", "date", 11, START, _get("planned_start")),
+        Column("actual_start", "实际", "date", 11, START, _get("actual_start")),
+        Column("planned_completion", "计划", "date", 11, COMPLETION, _get("planned_completion")),
+        Column("actual_completion", "实际", "date", 11, COMPLETION, _get("actual_completion")),
+        Column("stage", "当前阶段", "center", 10, value=_label_of("stage", Stage.choices)),
+        Column("physical_progress", "形象进度", "wrap", 32, value=_get("month_physical_progress")),
+        Column("problems", "存在问题", "wrap", 24, value=_get("month_problems")),
+        Column("leader", "责任领导", "wrap", 12, value=_get("responsible_leader__name")),
+        Column("unit", "责任单位", "wrap", 14, value=_get("responsible_unit__name")),
     ]
+
+
+# Read as plain values, not model instances: a 50,000-row ledger builds no 350,000 objects.
+ROW_FIELDS = [
+    "code",
+    "name",
+    "enterprise__name",
+    "nature",
+    "level",
+    "park_id",
+    "park__name",
+    "industry__name",
+    "construction_content",
+    "total_investment",
+    "planned_investment",
+    "ytd_completed",
+    "month_completed",
+    "planned_start",
+    "actual_start",
+    "planned_completion",
+    "actual_completion",
+    "stage",
+    "month_physical_progress",
+    "month_problems",
+    "responsible_leader__name",
+    "responsible_unit__name",
+]
 
 
 def _with_month_text(projects: QuerySet, period: Period, include_submitted: bool) -> QuerySet:
@@ -120,10 +153,10 @@ class _Sums:
     ytd: Decimal = figures.ZERO
     ytd_on_plan: Decimal = figures.ZERO
 
-    def add(self, project) -> None:
-        f = project.figures
+    def add(self, row: dict) -> None:
+        f = row["figures"]
         self.count += 1
-        self.total += project.total_investment
+        self.total += row["total_investment"]
         self.plan += f.planned or figures.ZERO
         self.month += f.month_completed
         self.ytd += f.completed
@@ -140,12 +173,15 @@ class _Sums:
         }
 
 
-def _group_key(project, grouping: str):
+def _group_of(grouping: str):
+    """The grouping's key of a project, and the label of a key (called once per group)."""
     if grouping == "level":
-        return project.level, project.get_level_display()
+        with translation.override("zh-hans"):
+            labels = {value: str(label) for value, label in Level.choices}
+        return (lambda r: r["level"]), (lambda r: labels[r["level"]])
     if grouping == "park":
-        return project.park_id, project.park.name if project.park else "未分园区"
-    return None, ""
+        return (lambda r: r["park_id"]), (lambda r: r["park__name"] or "未分园区")
+    return (lambda r: None), (lambda r: "")
 
 
 def write_ledger(
@@ -188,17 +224,23 @@ def write_ledger(
     grand, group, group_first, current = _Sums(), _Sums(), sheet.row, object()
     seq = 0
     label = None
-    for project in rows.iterator(chunk_size=chunk_size):
-        project.figures = figures.figures_of(project, month=period.month)
-        key, name = _group_key(project, grouping)
+    key_of, label_of = _group_of(grouping)
+    for row in rows.values(*ROW_FIELDS).iterator(chunk_size=chunk_size):
+        row["figures"] = figures.project_figures(
+            month=period.month,
+            planned=row["planned_investment"],
+            completed=row["ytd_completed"],
+            month_completed=row["month_completed"],
+        )
+        key = key_of(row)
         if grouping != "none" and key != current:
             if group.count:
                 _subtotal(sheet, label, group, group_first)
-            group, group_first, current, label = _Sums(), sheet.row, key, name
+            group, group_first, current, label = _Sums(), sheet.row, key, label_of(row)
         seq += 1
-        sheet.data_row(project, values={SEQ: seq})
-        group.add(project)
-        grand.add(project)
+        sheet.data_row(row, values={SEQ: seq})
+        group.add(row)
+        grand.add(row)
     if grouping != "none" and group.count:
         _subtotal(sheet, label, group, group_first)
     data_first, data_last = sheet.first_data_row, max(sheet.row - 1, sheet.first_data_row)
