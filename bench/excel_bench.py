@@ -55,6 +55,9 @@ def _measure_in_child(target, queue):
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cleanup = getattr(target, "cleanup", None)
+    if cleanup is not None:
+        cleanup()
     queue.put((elapsed, peak / 1_048_576, max(peak_rss - start_rss, 0), detail))
 
 
@@ -88,7 +91,9 @@ def ours_export():
 
     period = selectors.Period(*PERIOD)
     book = Workbook()
-    rows = ledger.write_ledger(book, selectors.project_rows(Project.objects.all(), period=period), period=period)
+    rows = ledger.write_ledger(
+        book, selectors.project_rows(Project.objects.all(), period=period), period=period
+    )
     book.close()
     book.file.seek(0, os.SEEK_END)
     return f"{rows} rows, {book.file.tell() / 1_048_576:.1f} MB file"
@@ -140,15 +145,25 @@ def make_ledger_file(rows: int, path: Path) -> None:
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     ws = book.add_worksheet()
     ws.write_row(0, 0, ["周口经济开发区2023年1—9月重点项目台账"])
-    headers = ["序号", "项目名称", "建设单位", "项目级别", "所属园区", "总投资（万元）", "2023年计划投资（万元）",
-               "1-9月累计完成投资（万元）", "形象进度", "责任单位"]  # fmt: skip
+    headers = ["序号", "项目名称", "建设单位", "项目级别", "所属园区", "总投资（万元）",
+               "2023年计划投资（万元）", "1-9月累计完成投资（万元）", "形象进度", "责任单位"]  # fmt: skip
     ws.write_row(1, 0, headers)
     for i in range(rows):
         ws.write_row(
             i + 2,
             0,
-            [i + 1, f"导入项目{i}", f"导入企业{i % 500}有限公司", "区重点", "健康食品产业园", 10000 + i, 2000, 1500,
-             "主体结构施工", "经济发展局"],  # fmt: skip
+            [
+                i + 1,
+                f"导入项目{i}",
+                f"导入企业{i % 500}有限公司",
+                "区重点",
+                "健康食品产业园",
+                10000 + i,
+                2000,
+                1500,
+                "主体结构施工",
+                "经济发展局",
+            ],  # fmt: skip
         )
     book.close()
 
@@ -169,17 +184,19 @@ def import_run(path: Path):
             apply=True,
         )
         assert record is not None, [str(e) for e in result.errors[:5]]
-        # Undo, so the next run imports the same rows again.
+        return f"{record.created_count} created"
+
+    def cleanup():
+        """Undo, untimed, so the next run imports the same rows again."""
         from projects.models import AnnualPlan, MonthlyProgress, Project, StageChange
 
         new = Project.objects.filter(name__startswith="导入项目")
-        counts = f"{record.created_count} created"
         MonthlyProgress.objects.filter(project__in=new).delete()
         AnnualPlan.objects.filter(project__in=new).delete()
         StageChange.objects.filter(project__in=new).delete()
         new.delete()
-        return counts
 
+    run.cleanup = cleanup
     return run
 
 

@@ -19,7 +19,14 @@ from projects.models import AnnualPlan, MonthlyProgress, Project
 from zone_portal.models import Cluster, Department, Industry, Leader, Park
 
 BATCH = 5000
-PARKS = ["豫沪合作周口示范园", "周口数字经济双创孵化园", "周口青网科技产业园", "健康食品产业园", "金属新材料产业园", "生物医药产业园"]
+PARKS = [
+    "豫沪合作周口示范园",
+    "周口数字经济双创孵化园",
+    "周口青网科技产业园",
+    "健康食品产业园",
+    "金属新材料产业园",
+    "生物医药产业园",
+]
 UNITS = ["经济发展局", "招商局", "住房和城乡建设局", "自然资源和规划分局", "生态环境分局", "税务局"]
 PROGRESS_TEXTS = ["主体结构施工", "钢结构吊装完成60%", "设备安装调试", "基础施工", "厂房封顶，配套工程施工中"]
 
@@ -70,7 +77,9 @@ def generate(*, projects: int, year: int = 2023, month: int = 9, seed: int = 1, 
                     project=project,
                     year=year,
                     month=m,
-                    completed_investment=(plan / 12 * Decimal(rng.uniform(0.5, 1.3))).quantize(Decimal("0.01")),
+                    completed_investment=(plan / 12 * Decimal(rng.uniform(0.5, 1.3))).quantize(
+                        Decimal("0.01")
+                    ),
                     physical_progress=rng.choice(PROGRESS_TEXTS),
                     status=ProgressStatus.APPROVED,
                     submitted_at=now,

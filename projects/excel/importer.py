@@ -723,7 +723,7 @@ def apply(ledger: LedgerPreview, *, user, reason: str) -> dict[str, int]:
             project = Project(stage=row.stage or Stage.PLANNING, **data)
             if staff:
                 project.staff_in_charge = user
-            project.full_clean(validate_unique=False, validate_constraints=False)
+            _check_fields(project)
             created.append((row, project))
         else:
             project = Project.objects.select_for_update().get(pk=row.project.pk)
@@ -733,7 +733,7 @@ def apply(ledger: LedgerPreview, *, user, reason: str) -> dict[str, int]:
                 row.stage_from = project.stage
                 project.stage = row.stage
             if data or row.stage is not None:
-                project.full_clean(validate_unique=False, validate_constraints=False)
+                _check_fields(project)
                 project.version += 1
                 project.updated_at = now
                 updated.append(
@@ -759,10 +759,18 @@ def apply(ledger: LedgerPreview, *, user, reason: str) -> dict[str, int]:
     }
 
 
+def _check_fields(obj) -> None:
+    """Field and model rules, without the per-row queries of full_clean: the related objects were
+    looked up (or created) in bulk, and the database's constraints back the unique rules."""
+    relations = [f.name for f in obj._meta.concrete_fields if f.is_relation]
+    obj.clean_fields(exclude=relations)
+    obj.clean()
+
+
 def _create_refs(ledger: LedgerPreview, *, user, history) -> dict[str, dict[str, object]]:
     enterprises = [Enterprise(name=name) for name in ledger.new_enterprises]
     for enterprise in enterprises:
-        enterprise.full_clean(validate_unique=False, validate_constraints=False)
+        _check_fields(enterprise)
     enterprises = bulk_create_with_history(enterprises, Enterprise, **history)
     units = Department.objects.bulk_create([Department(name=name) for name in ledger.new_units])
     leaders = Leader.objects.bulk_create([Leader(name=name) for name in ledger.new_leaders])
@@ -845,7 +853,7 @@ def _write_reports(ledger: LedgerPreview, history, *, user, now) -> None:
             report = MonthlyProgress(
                 project=row.project, year=ledger.year, month=ledger.month, **row.report, **status_fields
             )
-            report.full_clean(validate_unique=False, validate_constraints=False)
+            _check_fields(report)
             new.append(report)
         else:
             report = locked[row.report_obj.pk]

@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
-        parser.add_argument("--user", required=True, help="the user the import is made as (their scope applies)")
+        parser.add_argument("--user", required=True, help="the user importing (their scope applies)")
         parser.add_argument("--dry-run", action="store_true", help="print the preview only")
         parser.add_argument("--year", type=int)
         parser.add_argument("--month", type=int)
