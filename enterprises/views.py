@@ -10,8 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,7 +22,7 @@ from projects import selectors as project_selectors
 from projects.forms import apply_service_errors
 from projects.models import Project
 
-from . import kpis, permissions, selectors, services
+from . import excel, kpis, permissions, selectors, services
 from .choices import OPEN_STATUSES, ProblemSource, TicketStatus
 from .filtersets import EnterpriseFilterSet, TicketFilterSet
 from .forms import (
@@ -422,3 +423,69 @@ def problem_stats(request):
         "enterprises/problem_stats.html",
         {"kpis": figures, "splits": splits, "date_from": date_from, "date_to": date_to, "today": today},
     )
+
+
+# --- Excel -------------------------------------------------------------------------------------
+
+
+@login_required
+def ticket_export(request):
+    """The ticket list's rows, with its filters, scope and order, as the 问题台账 workbook."""
+    user = request.user
+    if permissions.read_scope(user) is None:
+        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
+    filterset = TicketFilterSet(request.GET or None, queryset=permissions.readable_tickets(user), user=user)
+    if filterset.is_bound and not filterset.is_valid():
+        messages.error(request, _("Correct the filters before exporting."))
+        return redirect(reverse("enterprises:ticket_list") + "?" + request.GET.urlencode())
+    tickets = filterset.qs
+    if not filterset.is_bound or not filterset.form.cleaned_data.get("ordering"):
+        tickets = tickets.order_by("-collected_at", "-pk")
+    today = timezone.localdate()
+    book = excel.ticket_ledger_workbook(tickets, today=today, title_period=excel.filter_summary(filterset))
+    return book.response(excel.ledger_filename(today))
+
+
+def _summary_period(request, today: datetime.date) -> excel.SummaryPeriod:
+    """The week (``?kind=week&week=<a day in it>``) or month (``?kind=month&year=&month=``) to
+    summarise; without a day or month, the last full one. Raises ValueError with the reason."""
+    kind = request.GET.get("kind", "")
+    if kind == excel.WEEK:
+        day = request.GET.get("week", "").strip()
+        if not day:
+            return excel.last_full_week(today)
+        try:
+            return excel.week_of(datetime.date.fromisoformat(day))
+        except (ValueError, OverflowError):
+            raise ValueError(_("Give the week as a day in it, such as 2024-03-04.")) from None
+    if kind == excel.MONTH:
+        year, month = request.GET.get("year", "").strip(), request.GET.get("month", "").strip()
+        if not year and not month:
+            return excel.last_full_month(today)
+        try:
+            return excel.month_of(int(year), int(month))
+        except (ValueError, OverflowError):
+            message = _("Give the month as a year and a month from 1 to 12, such as 2024 and 3.")
+            raise ValueError(message) from None
+    raise ValueError(_("Choose the weekly summary or the monthly bulletin (kind=week or kind=month)."))
+
+
+@login_required
+def ticket_summary_export(request):
+    """周汇总 or 月通报: the KPI panel's figures for the problems collected in a week or a month."""
+    user = request.user
+    if permissions.read_scope(user) is None:
+        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
+    today = timezone.localdate()
+    try:
+        period = _summary_period(request, today)
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    book = excel.ticket_summary_workbook(
+        permissions.readable_tickets(user),
+        today=today,
+        date_from=period.date_from,
+        date_to=period.date_to,
+        kind=period.kind,
+    )
+    return book.response(period.filename)
