@@ -8,7 +8,8 @@ from django.db.models import F, Prefetch, QuerySet, Value
 from django.utils import timezone
 
 from . import figures
-from .models import MonthlyProgress, Project
+from .filtersets import MilestoneFilterSet, ProjectFilterSet
+from .models import ApprovalMilestone, MonthlyProgress, Project
 
 
 @dataclass(frozen=True)
@@ -111,4 +112,38 @@ def reports_in(status: str, projects: QuerySet | None = None) -> QuerySet:
         reports = reports.filter(project__in=projects)
     return reports.select_related("project", "project__enterprise", "submitted_by", "reviewed_by").order_by(
         "-year", "-month", "project__name"
+    )
+
+
+@dataclass
+class MilestoneSelection:
+    """The approval procedures a query string selects, and the filters that chose them."""
+
+    projects: QuerySet  # the projects the project filters select (with their year figures)
+    milestones: QuerySet  # their procedures the procedure filters select
+    project_filter: ProjectFilterSet
+    filterset: MilestoneFilterSet
+
+    @property
+    def errors(self) -> dict:
+        return {**self.project_filter.errors, **(self.filterset.errors if self.filterset.is_bound else {})}
+
+    def listed_projects(self) -> QuerySet:
+        """The projects with at least one selected procedure: the rows of the procedure matrix."""
+        return self.projects.filter(pk__in=self.milestones.values("project_id"))
+
+
+def milestone_selection(params, *, period: Period, include_submitted: bool = False) -> MilestoneSelection:
+    """The procedure list's rows: ProjectFilterSet on the projects (so the dashboard's links mean
+    the same here), MilestoneFilterSet on their procedures. The list page and its export share it."""
+    rows = projects_with_figures(period=period, include_submitted=include_submitted)
+    project_filter = ProjectFilterSet(params, queryset=rows)
+    projects = project_filter.qs if project_filter.is_valid() else rows.none()
+    milestones = ApprovalMilestone.objects.filter(project__in=projects.order_by().values("pk"))
+    filterset = MilestoneFilterSet(params or None, queryset=milestones)
+    return MilestoneSelection(
+        projects=projects,
+        milestones=filterset.qs if filterset.is_bound else milestones,
+        project_filter=project_filter,
+        filterset=filterset,
     )

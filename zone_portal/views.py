@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -71,10 +72,11 @@ def dashboard(request):
     )
 
 
-# report → (workbook builder, the file's name before the period)
+# report → (workbook builder, the file's name, named by the reporting period or else by today's
+# date: the batch report shows the projects' stages as they are now)
 DASHBOARD_EXPORTS = {
-    "bulletin": (bulletin_workbook, "重点项目月通报"),
-    "batches": (batch_workbook, "三个一批项目推进情况"),
+    "bulletin": (bulletin_workbook, "重点项目月通报", True),
+    "batches": (batch_workbook, "三个一批项目推进情况", False),
 }
 
 
@@ -97,9 +99,12 @@ def dashboard_export(request):
             selection.errors,
             reverse("dashboard"),
         )
-    build, name = DASHBOARD_EXPORTS[report]
-    period = period_label(selection.period.year, selection.period.month)
-    return build(request.user, selection).response(f"{name}-{period}.xlsx")
+    build, name, by_period = DASHBOARD_EXPORTS[report]
+    if by_period:
+        dated = period_label(selection.period.year, selection.period.month)
+    else:
+        dated = f"{timezone.localdate():%Y-%m-%d}"
+    return build(request.user, selection).response(f"{name}-{dated}.xlsx")
 
 
 def export_refused(message: str, errors: dict, back_url: str) -> HttpResponseBadRequest:
