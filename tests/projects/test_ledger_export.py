@@ -182,7 +182,9 @@ def test_ledger_rows_subtotals_and_total_by_level(leader_client, zone):  # noqa:
                 else:
                     assert abs(D(str(result)) - D(str(cached))) < D("0.00005"), (cell.coordinate, cell.value)
                 checked += 1
-    assert checked == 4 * 5 + 6 * 2  # 4 subtotal/total rows × 5 sums and rates; 6 rows × year-to-date and rate
+    assert (
+        checked == 4 * 5 + 6 * 2
+    )  # 4 subtotal/total rows × 5 sums and rates; 6 rows × year-to-date and rate
     total_row = by_name["合计（6个）"]["_row"]
     assert formulas[f"K{total_row}"].value == f'=SUMIFS(K5:K{total_row - 1},$A$5:$A${total_row - 1},">0")'
 
