@@ -139,16 +139,17 @@ def normalise(text: object) -> str:
 def read_sheet(
     data: bytes,
     *,
-    anchor: str,
+    anchor: str | tuple[str, ...],
     match_header: Callable[[str], str | None],
     known_ignored: Callable[[str], bool] = lambda text: False,
 ) -> Sheet:
-    """Find the header row by ``anchor`` (a header every such sheet has, such as 项目名称) in the
-    first sheet that has it, and read the rows below it.
+    """Find the header row by ``anchor`` (a header every such sheet has, such as 项目名称, or a
+    tuple of the names it goes by) in the first sheet that has it, and read the rows below it.
 
     ``match_header`` maps a normalised header (an upper header and the one below joined, or a
     single one) to a column key or None. Two-level headers are read whether or not their upper
     cells are merged."""
+    anchors = (anchor,) if isinstance(anchor, str) else tuple(anchor)
     check_file(data)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -164,20 +165,20 @@ def read_sheet(
             values = book.get_sheet_by_index(index).to_python(skip_empty_area=False)
         except (CalamineError, ValueError, OSError):
             raise BadFile(_("The workbook is damaged and cannot be read.")) from None
-        header_at = _find_anchor(values, anchor)
+        header_at = _find_anchor(values, anchors)
         if header_at is None:
             continue
         sheet = _read_table(values, header_at, match_header, known_ignored)
         sheet.formula_cells = _formula_cells_without_values(data, index)
         return sheet
     raise BadFile(
-        _("No sheet has a header row with “%(anchor)s”: is this the right file?") % {"anchor": anchor}
+        _("No sheet has a header row with “%(anchor)s”: is this the right file?") % {"anchor": anchors[0]}
     )
 
 
-def _find_anchor(values: list[list], anchor: str) -> int | None:
+def _find_anchor(values: list[list], anchors: tuple[str, ...]) -> int | None:
     for index, row in enumerate(values[:HEADER_SCAN_ROWS]):
-        if any(normalise(cell) == anchor for cell in row):
+        if any(normalise(cell) in anchors for cell in row):
             return index
     return None
 

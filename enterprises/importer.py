@@ -1,0 +1,664 @@
+"""Importing an enterprise list (企业名录): preview first, then all rows or none.
+
+Rules decided here, the same as the project ledger's where they overlap:
+
+* An enterprise is matched by its unified social credit code when the row gives one that is on
+  record, else by its full name, else by its short name. Unmatched rows create enterprises.
+  Matched by code, a row with a new name renames the enterprise (更名); a name that belongs to
+  another enterprise is an error, as is a code that differs from the one on record.
+* A credit code must pass the GB 32100-2015 check; the same code or the same enterprise twice in
+  the file is an error on the later row.
+* An unknown park or industry is an error (the zone's reference data); missing liaison leaders,
+  liaison units and honours are created by name, and the preview lists them as new.
+* A blank cell changes nothing: the import fills and corrects, it never erases. A filled 荣誉
+  cell is the enterprise's whole list of honours.
+* Every write is made in one transaction with simple-history's bulk helpers, each history row
+  carrying the importing user and the import's reason; enterprises changed since the preview
+  stop the import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import zip_longest
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from zone_portal import importing
+from zone_portal.importing import BadFile, BadValue, Issue, normalise
+from zone_portal.models import Department, Industry, Leader, Park
+from zone_portal.roles import Role, has_role
+
+from .models import Enterprise, Honour
+from .validators import validate_credit_code
+
+# Header rows are found by the name column; lists call it by any of these.
+ANCHORS = ("企业名称", "单位名称", "企业全称", "企业名称(全称)")
+
+# (key, pattern over the normalised header; an upper header and the one below are joined)
+ENTERPRISE_HEADERS = [
+    ("seq", r"序号|编号"),
+    ("name", r"(企业|单位)(名称|全称)(\(全称\))?"),
+    ("short_name", r"(企业)?简称"),
+    ("credit_code", r"(统一)?(社会)?信用代码(证)?|统一代码"),
+    ("legal_representative", r"法定代表人|法人(代表)?"),
+    ("park", r"(所属|所在)?园区"),
+    ("industry", r"(所属|所在)?(产业|行业)(类别|分类)?"),
+    ("address", r"(企业|注册|经营|办公)?地址"),
+    ("contact_person", r"(企业)?联系人(姓名)?"),
+    ("contact_phone", r"(联系)?电话|联系方式|(企业)?联系人(电话|手机|联系方式)"),
+    ("is_above_scale", r"(是否)?(规上|规模以上)(工业)?(企业)?"),
+    ("on_white_list", r"(是否)?(四保)?白名单(企业)?"),
+    ("liaison_leader", r"(包联|联系)(情况)?领导"),
+    ("liaison_unit", r"(包联|联系)(情况)?单位"),
+    ("honours", r"(企业)?荣誉(称号|情况)?"),
+    ("description", r"(企业)?简介|备注"),
+]
+_COMPILED = [(key, re.compile(rf"^(?:{pattern})$")) for key, pattern in ENTERPRISE_HEADERS]
+QUOTES = re.compile(r"[\"'“”‘’「」『』]")
+
+# Text columns: (key, longest value the model takes; None for no limit)
+TEXT_KEYS = {
+    "short_name": 50,
+    "legal_representative": 50,
+    "address": 200,
+    "contact_person": 50,
+    "contact_phone": 30,
+    "description": None,
+}
+BOOL_KEYS = ("is_above_scale", "on_white_list")
+REF_KEYS = ("park", "industry", "liaison_leader", "liaison_unit")
+NAME_LIMITS = {"name": 200, "liaison_leader": 50, "liaison_unit": 100}
+HONOUR_SEPARATORS = re.compile(r"[、，,;；\s]+")
+CHUNK = 5000  # values per IN (…) list: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters
+
+# What the preview calls each field (the lists' own words).
+FIELD_LABELS = {
+    "name": "企业名称",
+    "short_name": "企业简称",
+    "credit_code": "统一社会信用代码",
+    "legal_representative": "法定代表人",
+    "park": "所属园区",
+    "industry": "所属产业",
+    "address": "地址",
+    "contact_person": "联系人",
+    "contact_phone": "联系电话",
+    "is_above_scale": "规上企业",
+    "on_white_list": "四保白名单",
+    "liaison_leader": "包联领导",
+    "liaison_unit": "包联单位",
+    "honours": "企业荣誉",
+    "description": "企业简介",
+}
+COLUMN_LABELS = {"seq": "序号", **FIELD_LABELS}
+
+
+def match_header(text: str) -> str | None:
+    text = QUOTES.sub("", text.replace("（", "(").replace("）", ")"))
+    for key, pattern in _COMPILED:
+        if pattern.match(text):
+            return key
+    return None
+
+
+def can_import_enterprises(user) -> bool:
+    return has_role(user, Role.ADMIN, Role.STAFF)
+
+
+@dataclass
+class Change:
+    field: str
+    old: str
+    new: str
+
+    @property
+    def label(self) -> str:
+        return FIELD_LABELS.get(self.field, self.field)
+
+
+@dataclass
+class RowPlan:
+    """What one row of the list will do."""
+
+    row: int
+    name: str
+    action: str  # "create", "update" or "unchanged"
+    enterprise: Enterprise | None = None
+    seen_updated_at: object = None  # the matched enterprise's updated_at when previewed
+    data: dict = field(default_factory=dict)  # field → value to write
+    refs: dict = field(default_factory=dict)  # field → name of a leader or unit to create
+    honours: list[str] | None = None  # the honours' names, when the row sets them
+    changes: list[Change] = field(default_factory=list)
+
+
+@dataclass
+class EnterprisePreview:
+    rows: list[RowPlan]
+    errors: list[Issue]
+    unknown_headers: list[str]
+    new_units: list[str]
+    new_leaders: list[str]
+    new_honours: list[str]
+    skipped: int = 0
+
+    @property
+    def created(self) -> list[RowPlan]:
+        return [r for r in self.rows if r.action == "create"]
+
+    @property
+    def updated(self) -> list[RowPlan]:
+        return [r for r in self.rows if r.action == "update"]
+
+    @property
+    def unchanged(self) -> list[RowPlan]:
+        return [r for r in self.rows if r.action == "unchanged"]
+
+    @property
+    def error_rows(self) -> int:
+        return len({issue.row for issue in self.errors})
+
+    def notes(self) -> list[str]:
+        """What the preview says before the rows: the names that will be created."""
+        lines = []
+        for label, names in (
+            ("将新建的包联单位", self.new_units),
+            ("将新建的包联领导", self.new_leaders),
+            ("将新建的企业荣誉", self.new_honours),
+        ):
+            if names:
+                lines.append(f"{label}：{'、'.join(names)}")
+        return lines
+
+    def fingerprint(self) -> str:
+        """Changes to the data after the preview change this, so a stale confirmation is caught."""
+        digest = hashlib.sha256(b"enterprises")
+        for row in self.rows:
+            digest.update(f"{row.row}|{row.action}|{row.enterprise.pk if row.enterprise else ''}".encode())
+            for change in row.changes:
+                digest.update(f"|{change.field}:{change.old}>{change.new}".encode())
+        for issue in self.errors:
+            digest.update(f"E{issue.row}{issue.column}{issue.message}".encode())
+        for names in (self.new_units, self.new_leaders, self.new_honours):
+            digest.update(f"N{'、'.join(names)}".encode())
+        return digest.hexdigest()
+
+
+def preview(data: bytes, *, user, year: int | None = None, month: int | None = None) -> EnterprisePreview:
+    """Read an enterprise list and work out, without writing anything, what importing it would do.
+
+    ``year`` and ``month`` are accepted for the shared workflow and ignored: a list has no period.
+    Messages are in the active language; the web request and the command set it."""
+    if not can_import_enterprises(user):
+        raise PermissionDenied(_("Only project staff and administrators import enterprise lists."))
+    return _Planner(_read(data)).plan()
+
+
+def _read(data: bytes) -> importing.Sheet:
+    """The list's sheet, its header row found by any of the names the enterprise column goes by."""
+    return importing.read_sheet(data, anchor=ANCHORS, match_header=match_header)
+
+
+def _chunks(values: Iterable, size: int = CHUNK) -> Iterator[list]:
+    values = sorted(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _spellings(name: str) -> set[str]:
+    """The spellings a stored name may have for a name in the file: as written, or with
+    half-width or full-width brackets and no spaces (matching itself is on ``normalise``)."""
+    loose = normalise(name)
+    return {name, loose, loose.replace("(", "（").replace(")", "）")}
+
+
+def _one_line(value: object) -> str:
+    return re.sub(r"\s+", " ", importing.parse_text(value))
+
+
+class _Lookup:
+    """Reference data and the enterprises a list names, each loaded once."""
+
+    def __init__(self, *, names: set[str], codes: set[str], leaders: set[str]):
+        self.parks = {}
+        for park in Park.objects.all():
+            self.parks[normalise(park.name)] = park
+            if park.alias:
+                self.parks.setdefault(normalise(park.alias), park)
+        self.industries = {normalise(i.name): i for i in Industry.objects.all()}
+        self.units = {}
+        for unit in Department.objects.all():
+            self.units[normalise(unit.name)] = unit
+            if unit.short_name:
+                self.units.setdefault(normalise(unit.short_name), unit)
+        self.leaders = defaultdict(list)
+        for chunk in _chunks(set().union(*(_spellings(n) for n in leaders)) if leaders else ()):
+            for leader in Leader.objects.filter(name__in=chunk):
+                self.leaders[normalise(leader.name)].append(leader)
+        self.honours = {normalise(h.name): h for h in Honour.objects.all()}
+        self._load_enterprises(names, codes)
+
+    def _load_enterprises(self, names: set[str], codes: set[str]) -> None:
+        spellings = set().union(*(_spellings(n) for n in names)) if names else set()
+        found = {}
+        for name_chunk, code_chunk in zip_longest(_chunks(spellings), _chunks(codes), fillvalue=[]):
+            query = Q(name__in=name_chunk) | Q(short_name__in=name_chunk) | Q(credit_code__in=code_chunk)
+            for enterprise in Enterprise.objects.filter(query).select_related(*REF_KEYS):
+                found[enterprise.pk] = enterprise
+        self.by_code, self.by_name, self.by_short = {}, {}, defaultdict(list)
+        for enterprise in sorted(found.values(), key=lambda e: e.pk):
+            if enterprise.credit_code:
+                self.by_code[enterprise.credit_code] = enterprise
+            self.by_name.setdefault(normalise(enterprise.name), enterprise)
+            if enterprise.short_name:
+                self.by_short[normalise(enterprise.short_name)].append(enterprise)
+        by_id = {h.pk: h for h in self.honours.values()}
+        self.honours_of = defaultdict(list)
+        through = Enterprise.honours.through
+        for chunk in _chunks(found):
+            pairs = through.objects.filter(enterprise_id__in=chunk).values_list("enterprise_id", "honour_id")
+            for enterprise_id, honour_id in pairs:
+                self.honours_of[enterprise_id].append(by_id[honour_id])
+
+
+class _Planner:
+    def __init__(self, sheet: importing.Sheet):
+        self.sheet = sheet
+        self.errors: list[Issue] = []
+        self.new_names = {"liaison_unit": {}, "liaison_leader": {}, "honours": {}}
+
+    def error(self, row: int, key: str, value, message: str) -> None:
+        column = self.sheet.headers.get(key) or COLUMN_LABELS.get(key, key)
+        self.errors.append(Issue(row=row, column=column, value=importing.cell_text(value), message=message))
+
+    def plan(self) -> EnterprisePreview:
+        if "name" not in self.sheet.columns:
+            raise BadFile(_("The header has no “企业名称” column."))
+        records, skipped = [], 0
+        for row_number, raw in self.sheet.rows:
+            if importing.all_blank(raw.values()):
+                continue
+            if importing.is_subtotal_or_heading(raw.get("seq"), raw.get("name")):
+                skipped += 1
+                continue
+            if importing.is_blank(raw.get("name")):
+                if isinstance(raw.get("seq"), int | float) or normalise(raw.get("seq")).isdigit():
+                    self.error(row_number, "name", "", _("the enterprise name is empty"))
+                else:
+                    skipped += 1
+                continue
+            records.append((row_number, raw))
+        parsed = []
+        for row_number, raw in records:
+            before = len(self.errors)
+            parsed.append((row_number, self._parse(row_number, raw), len(self.errors) == before))
+        self.lookup = _Lookup(
+            names={v["name"] for _n, v, ok in parsed if ok},
+            codes={v["credit_code"] for _n, v, ok in parsed if ok and v.get("credit_code")},
+            leaders={v["liaison_leader"] for _n, v, _ok in parsed if v.get("liaison_leader")},
+        )
+        rows, seen_codes, seen_enterprises, seen_names = [], {}, {}, {}
+        for row_number, values, ok in parsed:
+            if not ok:
+                # Report the row's reference errors too, so one correction round fixes the row.
+                for key in REF_KEYS:
+                    self._reference(row_number, values, key)
+                continue
+            plan = self._plan_row(row_number, values)
+            if plan is None:
+                continue
+            code = values.get("credit_code")
+            target = plan.enterprise.pk if plan.enterprise else normalise(plan.name)
+            final_name = normalise(plan.data.get("name") or plan.enterprise.name)
+            if code and code in seen_codes:
+                self.error(
+                    row_number,
+                    "credit_code",
+                    code,
+                    _("the same credit code is already on row %(row)s") % {"row": seen_codes[code]},
+                )
+            elif target in seen_enterprises:
+                self.error(
+                    row_number,
+                    "name",
+                    values["name"],
+                    _("the same enterprise is already on row %(row)s") % {"row": seen_enterprises[target]},
+                )
+            elif final_name in seen_names:
+                self.error(
+                    row_number,
+                    "name",
+                    values["name"],
+                    _("the same name is already on row %(row)s") % {"row": seen_names[final_name]},
+                )
+            else:
+                if code:
+                    seen_codes[code] = row_number
+                seen_enterprises[target] = seen_names[final_name] = row_number
+                rows.append(plan)
+        order = {key: index for index, key in enumerate(self.sheet.columns)}
+        column_order = {self.sheet.headers.get(k) or COLUMN_LABELS.get(k, k): i for k, i in order.items()}
+        self.errors.sort(key=lambda issue: (issue.row, column_order.get(issue.column, len(order))))
+        used = {name for row in rows for name in (*row.refs.values(), *(row.honours or []))}
+        return EnterprisePreview(
+            rows=rows,
+            errors=self.errors,
+            unknown_headers=self.sheet.unknown_headers,
+            new_units=self._new("liaison_unit", used),
+            new_leaders=self._new("liaison_leader", used),
+            new_honours=self._new("honours", used),
+            skipped=skipped,
+        )
+
+    def _new(self, kind: str, used: set[str]) -> list[str]:
+        """The names to create, leaving out those only rows with errors asked for."""
+        return sorted(name for name in self.new_names[kind].values() if name in used)
+
+    # --- one row's values -------------------------------------------------------------
+
+    def _parse(self, row: int, raw: dict) -> dict:
+        """The row's values, read without the database; what cannot be read is left out and
+        reported."""
+        values = {}
+        values["name"] = _one_line(raw.get("name"))
+        if "credit_code" in raw and not importing.is_blank(raw["credit_code"]):
+            try:
+                values["credit_code"] = _credit_code(raw["credit_code"])
+            except BadValue as error:
+                self.error(row, "credit_code", raw["credit_code"], str(error))
+        for key, limit in TEXT_KEYS.items():
+            if key in raw and not importing.is_blank(raw[key]):
+                if key == "description":
+                    values[key] = importing.parse_text(raw[key])
+                elif key == "contact_phone":
+                    values[key] = unicodedata.normalize("NFKC", _one_line(raw[key])).strip()
+                else:
+                    values[key] = _one_line(raw[key])
+                if limit and len(values[key]) > limit:
+                    self.error(row, key, raw[key], _("at most %(limit)s characters") % {"limit": limit})
+        for key in BOOL_KEYS:
+            if key in raw:
+                try:
+                    values[key] = importing.parse_bool(raw[key])
+                except BadValue as error:
+                    self.error(row, key, raw[key], str(error))
+        for key in REF_KEYS:
+            if key in raw and not importing.is_blank(raw[key]):
+                values[key] = _one_line(raw[key])
+        for key, limit in NAME_LIMITS.items():
+            if values.get(key) and len(values[key]) > limit:
+                self.error(row, key, raw[key], _("at most %(limit)s characters") % {"limit": limit})
+        if "honours" in raw and not importing.is_blank(raw["honours"]):
+            names = [n for n in HONOUR_SEPARATORS.split(importing.parse_text(raw["honours"])) if n]
+            values["honours"] = list({normalise(n): n for n in names}.values())
+            for name in values["honours"]:
+                if len(name) > 50:
+                    self.error(row, "honours", name, _("an honour's name has at most 50 characters"))
+        return values
+
+    def _reference(self, row: int, values: dict, key: str):
+        """The park, industry, leader or unit a row names: an object, a name to create, or False."""
+        text = values.get(key)
+        if not text:
+            return None
+        loose = normalise(text)
+        if key == "park":
+            found = self.lookup.parks.get(loose)
+            if found is None:
+                names = "、".join(sorted({p.name for p in self.lookup.parks.values()}))
+                self.error(row, key, text, _("no such park; the parks are %(names)s") % {"names": names})
+                return False
+            return found
+        if key == "industry":
+            found = self.lookup.industries.get(loose)
+            if found is None:
+                self.error(row, key, text, _("no such industry in the reference data"))
+                return False
+            return found
+        if key == "liaison_leader":
+            matches = self.lookup.leaders.get(loose, [])
+            if len(matches) > 1:
+                self.error(
+                    row, key, text, _("several leaders have this name; set it on the enterprise's page")
+                )
+                return False
+            found = matches[0] if matches else None
+        else:
+            found = self.lookup.units.get(loose)
+        if found is None:
+            return self.new_names[key].setdefault(loose, text)
+        return found
+
+    def _match(self, row: int, values: dict) -> tuple[Enterprise | None, bool] | None:
+        """The enterprise a row is about and whether it was found by its code; None on an error."""
+        name, code = values["name"], values.get("credit_code")
+        loose = normalise(name)
+        by_name = self.lookup.by_name.get(loose)
+        if code and code in self.lookup.by_code:
+            enterprise = self.lookup.by_code[code]
+            others = [by_name] if by_name else self.lookup.by_short.get(loose, [])
+            if loose != normalise(enterprise.short_name) and any(e.pk != enterprise.pk for e in others):
+                other = next(e for e in others if e.pk != enterprise.pk)
+                self.error(
+                    row,
+                    "credit_code",
+                    code,
+                    _("this credit code belongs to another enterprise, %(owner)s, not to %(name)s")
+                    % {"owner": enterprise.name, "name": other.name},
+                )
+                return None
+            return enterprise, True
+        enterprise = by_name
+        if enterprise is None:
+            shorts = self.lookup.by_short.get(loose, [])
+            if len(shorts) > 1:
+                self.error(
+                    row,
+                    "name",
+                    name,
+                    _("several enterprises have this short name: write the full name or the credit code"),
+                )
+                return None
+            enterprise = shorts[0] if shorts else None
+        if enterprise is not None and code and enterprise.credit_code and enterprise.credit_code != code:
+            self.error(
+                row,
+                "credit_code",
+                code,
+                _("%(name)s is on record with the credit code %(code)s: correct the file or the enterprise")
+                % {"name": enterprise.name, "code": enterprise.credit_code},
+            )
+            return None
+        return enterprise, False
+
+    def _plan_row(self, row: int, values: dict) -> RowPlan | None:
+        before = len(self.errors)
+        refs = {key: self._reference(row, values, key) for key in REF_KEYS}
+        matched = self._match(row, values)
+        if matched is None or len(self.errors) != before:
+            return None
+        enterprise, by_code = matched
+        plan = RowPlan(row=row, name=values["name"], action="update" if enterprise else "create")
+        if enterprise is not None:
+            plan.enterprise, plan.seen_updated_at = enterprise, enterprise.updated_at
+            plan.name = enterprise.name
+        wanted = {
+            key: values[key] for key in ("credit_code", *TEXT_KEYS, *BOOL_KEYS) if values.get(key) is not None
+        }
+        if enterprise is None:
+            wanted = {"name": values["name"], **wanted}
+        elif by_code and normalise(values["name"]) not in {
+            normalise(enterprise.name),
+            normalise(enterprise.short_name),
+        }:
+            wanted = {"name": values["name"], **wanted}  # a renamed enterprise, known by its code
+        for name, value in wanted.items():
+            old = getattr(enterprise, name) if enterprise else None
+            if enterprise is None or old != value:
+                plan.data[name] = value
+                plan.changes.append(Change(name, _show(old), _show(value)))
+        for name, ref in refs.items():
+            if ref is None:
+                continue
+            old = getattr(enterprise, name) if enterprise else None
+            if isinstance(ref, str):
+                plan.refs[name] = ref
+                plan.changes.append(Change(name, _show(old), f"{ref}（新建）"))
+            elif enterprise is None or old != ref:
+                plan.data[name] = ref
+                plan.changes.append(Change(name, _show(old), _show(ref)))
+        if values.get("honours"):
+            self._plan_honours(values["honours"], plan)
+        if enterprise is not None and not plan.changes:
+            plan.action = "unchanged"
+        return plan
+
+    def _plan_honours(self, names: list[str], plan: RowPlan) -> None:
+        wanted, shown = [], []
+        for name in names:
+            honour = self.lookup.honours.get(normalise(name))
+            if honour is None:
+                name = self.new_names["honours"].setdefault(normalise(name), name)
+                wanted.append(name)
+                shown.append(f"{name}（新建）")
+            else:
+                wanted.append(honour.name)
+                shown.append(honour.name)
+        held = self.lookup.honours_of.get(plan.enterprise.pk, []) if plan.enterprise else []
+        if {normalise(n) for n in wanted} != {normalise(h.name) for h in held}:
+            plan.honours = wanted
+            old = "、".join(h.name for h in sorted(held, key=lambda h: (h.rank, h.name)))
+            plan.changes.append(Change("honours", old or "—", "、".join(shown)))
+
+
+def _credit_code(value: object) -> str:
+    """A credit code as stored (half-width capitals), or BadValue saying what is wrong, in the
+    active language."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= 1e15:
+        raise BadValue(
+            _(
+                "the code is stored as a number, so Excel has dropped its last digits: "
+                "format the column as text and type the code again"
+            )
+        )
+    code = normalise(importing.parse_text(value)).upper()
+    try:
+        validate_credit_code(code)
+    except ValidationError as error:
+        raise BadValue(" ".join(str(m) for m in error.messages)) from None
+    return code
+
+
+def _show(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Leader | Department):
+        return value.name
+    return str(value)
+
+
+# --- Applying ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def apply(result: EnterprisePreview, *, user, reason: str) -> dict[str, int]:
+    """Write a preview with no errors: every row, or (on any failure) none.
+
+    The shared workflow re-plans inside this transaction (``preview`` then ``apply``); the rows
+    to update are locked here and refused if they changed after that preview."""
+    if result.errors:
+        raise ValidationError(_("The file has rows with errors; nothing was imported."))
+    now = timezone.now()
+    history = {"default_user": user, "default_change_reason": reason, "default_date": now}
+    try:
+        refs = _create_refs(result)
+        locked = _lock(result)
+        created, updated = [], defaultdict(list)
+        for row in result.rows:
+            if row.action == "unchanged":
+                continue
+            data = dict(row.data)
+            for name, text in row.refs.items():
+                data[name] = refs[name][normalise(text)]
+            if row.enterprise is None:
+                enterprise = Enterprise(**data)
+                created.append((row, enterprise))
+            else:
+                enterprise = locked[row.enterprise.pk]
+                for name, value in data.items():
+                    setattr(enterprise, name, value)
+                enterprise.updated_at = now
+                updated[tuple(sorted({*data, "updated_at"}))].append(enterprise)
+                row.enterprise = enterprise
+            # The references were checked by the preview; validating them again queries each one.
+            enterprise.clean_fields(exclude=[*REF_KEYS, "parent", "honours"])
+        saved = bulk_create_with_history([e for _r, e in created], Enterprise, batch_size=500, **history)
+        for (row, _unsaved), enterprise in zip(created, saved, strict=True):
+            row.enterprise = enterprise
+        for fields, enterprises in updated.items():  # rows write only the fields they change
+            bulk_update_with_history(enterprises, Enterprise, list(fields), batch_size=500, **history)
+        _write_honours(result, refs["honours"])
+    except IntegrityError as error:
+        raise ValidationError(
+            _("The database refused the import (%(error)s); nothing was imported.") % {"error": error}
+        ) from None
+    return {
+        "created": len(result.created),
+        "updated": len(result.updated),
+        "unchanged": len(result.unchanged),
+    }
+
+
+def _create_refs(result: EnterprisePreview) -> dict[str, dict[str, object]]:
+    units = Department.objects.bulk_create([Department(name=name) for name in result.new_units])
+    leaders = Leader.objects.bulk_create([Leader(name=name) for name in result.new_leaders])
+    Honour.objects.bulk_create([Honour(name=name) for name in result.new_honours])
+    wanted = {name for row in result.rows if row.honours for name in row.honours}
+    honours = [h for chunk in _chunks(wanted) for h in Honour.objects.filter(name__in=chunk)]
+    return {
+        "liaison_unit": {normalise(u.name): u for u in units},
+        "liaison_leader": {normalise(leader.name): leader for leader in leaders},
+        "honours": {h.name: h for h in honours},
+    }
+
+
+def _lock(result: EnterprisePreview) -> dict[int, Enterprise]:
+    """The enterprises to update, locked, each as it was when previewed (or the import stops)."""
+    rows = {row.enterprise.pk: row for row in result.updated}
+    locked = {}
+    for chunk in _chunks(rows):
+        for enterprise in Enterprise.objects.select_for_update().filter(pk__in=chunk):
+            locked[enterprise.pk] = enterprise
+    for pk, row in rows.items():
+        if pk not in locked or locked[pk].updated_at != row.seen_updated_at:
+            raise ValidationError(
+                _("%(name)s changed while the import was being confirmed; preview the file again.")
+                % {"name": row.enterprise.name},
+                code="stale",
+            )
+    return locked
+
+
+def _write_honours(result: EnterprisePreview, honours: dict[str, Honour]) -> None:
+    """Each row that lists honours gets exactly those (the through table, in bulk)."""
+    through = Enterprise.honours.through
+    rows = [row for row in result.rows if row.honours is not None and row.action != "unchanged"]
+    for chunk in _chunks({row.enterprise.pk for row in rows}):
+        through.objects.filter(enterprise_id__in=chunk).delete()
+    links = [
+        through(enterprise_id=row.enterprise.pk, honour_id=honours[name].pk)
+        for row in rows
+        for name in row.honours
+    ]
+    through.objects.bulk_create(links, batch_size=1000)
