@@ -29,6 +29,7 @@ from enterprises.excel import last_full_month, last_full_week, month_of, ranked,
 from enterprises.kpis import ProblemFigures
 from enterprises.models import ProblemTicket
 from tests.enterprises.test_kpis import Team
+from tests.excel_helpers import convert_to_pdf
 from tests.factories import (
     DepartmentFactory,
     EnterpriseFactory,
@@ -702,3 +703,14 @@ def test_queries_do_not_grow_with_the_number_of_problems(
             b"".join(response.streaming_content)
     rows = ledger_rows(download(client, office, LEDGER))
     assert len(rows) == 40
+
+
+@pytest.mark.slow
+def test_libreoffice_prints_the_ledger_and_the_summary(client, office, march, tmp_path):
+    ledger = download(client, office, "enterprises:ticket_export")
+    summary = download(
+        client, office, "enterprises:ticket_summary_export", {"kind": "month", "year": 2024, "month": 3}
+    )
+    for name, response in (("ledger", ledger), ("summary", summary)):
+        pdf = convert_to_pdf(response, tmp_path, name=name)
+        assert pdf.stat().st_size > 1000

@@ -17,13 +17,13 @@ Total: 119000 / 30000 / 1410 / 6410 (6210 on the plan + P4's 200), rate 6210/300
 
 import re
 from decimal import Decimal
-from io import BytesIO
 
-import openpyxl
 import pytest
 from django.urls import reverse
 
 from projects.models import Project
+from tests.excel_helpers import convert_to_pdf, read_formulas, read_workbook
+from tests.excel_helpers import table as helper_table
 from tests.factories import AnnualPlanFactory, MonthlyProgressFactory, ProjectFactory, UserFactory
 from tests.zone_portal.test_dashboard import leader_client, zone  # noqa: F401
 from zone_portal.roles import Role
@@ -41,26 +41,18 @@ def download(client, **params) -> bytes:
 
 def sheets(data: bytes):
     """(values, formulas) views of the ledger sheet."""
-    values = openpyxl.load_workbook(BytesIO(data), data_only=True).active
-    formulas = openpyxl.load_workbook(BytesIO(data)).active
-    return values, formulas
+    return read_workbook(data).active, read_formulas(data).active
 
 
 def table(ws) -> list[dict]:
-    """Rows below the two header rows (3 and 4) as dicts keyed by the lower header."""
-    upper = [c.value for c in ws[3]]
-    lower = [c.value for c in ws[4]]
-    keys = []
-    group = None
-    for top, low in zip(upper, lower, strict=True):
-        group = top or group if low else None
-        keys.append(low if low else top)
-        if low in ("计划", "实际"):
-            keys[-1] = f"{group}{low}"
-    rows = []
-    for index, row in enumerate(ws.iter_rows(min_row=5, values_only=True), start=5):
-        rows.append({"_row": index, **dict(zip(keys, row, strict=True))})
-    return rows
+    """The rows as dicts keyed by the lower header; dates by group and header (开工时间实际)."""
+    return [
+        {
+            key.replace("/", "") if key.endswith(("计划", "实际")) else key.split("/")[-1]: value
+            for key, value in row.items()
+        }
+        for row in helper_table(ws)
+    ]
 
 
 def money(value) -> Decimal:
@@ -280,3 +272,10 @@ def test_ledger_permissions_and_bad_requests(client, zone, settings):  # noqa: F
     assert "6" in response.content.decode() and "3" in response.content.decode()
     response = client.get(url, {**MARCH, "park": "not-a-park"}, follow=True)
     assert response.redirect_chain and response.status_code == 200
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_libreoffice_prints_the_ledger(leader_client, zone, tmp_path):  # noqa: F811
+    pdf = convert_to_pdf(download(leader_client, group="park"), tmp_path, name="ledger")
+    assert pdf.stat().st_size > 1000
