@@ -19,7 +19,6 @@ Rules decided here, the same as the project ledger's where they overlap:
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections import defaultdict
@@ -142,7 +141,7 @@ class RowPlan:
 
 
 @dataclass
-class EnterprisePreview:
+class EnterprisePreview(importing.PreviewRows):
     rows: list[RowPlan]
     errors: list[Issue]
     unknown_headers: list[str]
@@ -150,22 +149,6 @@ class EnterprisePreview:
     new_leaders: list[str]
     new_honours: list[str]
     skipped: int = 0
-
-    @property
-    def created(self) -> list[RowPlan]:
-        return [r for r in self.rows if r.action == "create"]
-
-    @property
-    def updated(self) -> list[RowPlan]:
-        return [r for r in self.rows if r.action == "update"]
-
-    @property
-    def unchanged(self) -> list[RowPlan]:
-        return [r for r in self.rows if r.action == "unchanged"]
-
-    @property
-    def error_rows(self) -> int:
-        return len({issue.row for issue in self.errors})
 
     def notes(self) -> list[str]:
         """What the preview says before the rows: the names that will be created."""
@@ -180,17 +163,8 @@ class EnterprisePreview:
         return lines
 
     def fingerprint(self) -> str:
-        """Changes to the data after the preview change this, so a stale confirmation is caught."""
-        digest = hashlib.sha256(b"enterprises")
-        for row in self.rows:
-            digest.update(f"{row.row}|{row.action}|{row.enterprise.pk if row.enterprise else ''}".encode())
-            for change in row.changes:
-                digest.update(f"|{change.field}:{change.old}>{change.new}".encode())
-        for issue in self.errors:
-            digest.update(f"E{issue.row}{issue.column}{issue.message}".encode())
-        for names in (self.new_units, self.new_leaders, self.new_honours):
-            digest.update(f"N{'、'.join(names)}".encode())
-        return digest.hexdigest()
+        new = ("、".join(names) for names in (self.new_units, self.new_leaders, self.new_honours))
+        return self.digest("enterprises", lambda row: row.enterprise, new)
 
 
 def preview(data: bytes, *, user, year: int | None = None, month: int | None = None) -> EnterprisePreview:
@@ -270,33 +244,17 @@ class _Lookup:
                 self.honours_of[enterprise_id].append(by_id[honour_id])
 
 
-class _Planner:
-    def __init__(self, sheet: importing.Sheet):
-        self.sheet = sheet
-        self.errors: list[Issue] = []
-        self.new_names = {"liaison_unit": {}, "liaison_leader": {}, "honours": {}}
+class _Planner(importing.RowPlanner):
+    column_labels = COLUMN_LABELS
 
-    def error(self, row: int, key: str, value, message: str) -> None:
-        column = self.sheet.headers.get(key) or COLUMN_LABELS.get(key, key)
-        self.errors.append(Issue(row=row, column=column, value=importing.cell_text(value), message=message))
+    def __init__(self, sheet: importing.Sheet):
+        super().__init__(sheet)
+        self.new_names = {"liaison_unit": {}, "liaison_leader": {}, "honours": {}}
 
     def plan(self) -> EnterprisePreview:
         if "name" not in self.sheet.columns:
             raise BadFile(_("The header has no “企业名称” column."))
-        records, skipped = [], 0
-        for row_number, raw in self.sheet.rows:
-            if importing.all_blank(raw.values()):
-                continue
-            if importing.is_subtotal_or_heading(raw.get("seq"), raw.get("name")):
-                skipped += 1
-                continue
-            if importing.is_blank(raw.get("name")):
-                if isinstance(raw.get("seq"), int | float) or normalise(raw.get("seq")).isdigit():
-                    self.error(row_number, "name", "", _("the enterprise name is empty"))
-                else:
-                    skipped += 1
-                continue
-            records.append((row_number, raw))
+        records, skipped = self.data_rows(empty_name=_("the enterprise name is empty"))
         parsed = []
         for row_number, raw in records:
             before = len(self.errors)

@@ -17,11 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zone_portal.excel import Workbook
+from zone_portal.views import export_refused
 
 from . import figures, selectors, services
 from .choices import ProgressStatus
 from .excel import ledger
-from .filtersets import MilestoneFilterSet, ProjectFilterSet
+from .excel.milestones import milestone_workbook
+from .filtersets import ProjectFilterSet
 from .forms import (
     CommentForm,
     GridRowForm,
@@ -138,17 +140,21 @@ def project_list_export(request):
 MILESTONE_PAGE_SIZE = 50
 
 
+def _milestone_selection(request) -> selectors.MilestoneSelection:
+    """The procedure list's rows, for the page and its export alike."""
+    return selectors.milestone_selection(
+        request.GET,
+        period=_period_from(request, selectors.default_period()),
+        include_submitted=include_submitted_from(request),
+    )
+
+
 @login_required
 def milestone_list(request):
     """Approval milestones of the projects the project filters select (the dashboard's 办结率 drill-down)."""
     ensure_can_read(request.user)
-    period = _period_from(request, selectors.default_period())
-    rows = selectors.projects_with_figures(period=period, include_submitted=include_submitted_from(request))
-    project_filter = ProjectFilterSet(request.GET, queryset=rows)
-    projects = project_filter.qs if project_filter.is_valid() else rows.none()
-    milestones = ApprovalMilestone.objects.filter(project__in=projects.order_by().values("pk"))
-    filterset = MilestoneFilterSet(request.GET or None, queryset=milestones)
-    milestones = filterset.qs if filterset.is_bound else milestones
+    selection = _milestone_selection(request)
+    milestones = selection.milestones
     today = timezone.localdate()
     page = Paginator(
         milestones.select_related("project", "department").order_by(
@@ -169,8 +175,8 @@ def milestone_list(request):
         request,
         "projects/milestone_list.html",
         {
-            "filterset": filterset,
-            "project_errors": project_filter.errors,
+            "filterset": selection.filterset,
+            "project_errors": selection.project_filter.errors,
             "page": page,
             "completion": figures.milestone_completion(milestones),
             "overdue_count": figures.overdue_milestones(milestones, today=today).count(),
@@ -644,19 +650,11 @@ def milestone_create(request, pk):
 @login_required
 def milestone_export(request):
     """The procedure list's rows as a matrix workbook: a row per project, a column pair per procedure."""
-    # Imported here so this view stays an append to the module (see the Excel issue).
-    from zone_portal.views import export_refused
-
-    from .excel.milestones import milestone_workbook
-
     ensure_can_read(request.user)
-    selection = selectors.milestone_selection(
-        request.GET,
-        period=_period_from(request, selectors.default_period()),
-        include_submitted=include_submitted_from(request),
-    )
+    selection = _milestone_selection(request)
     if selection.errors:
         return export_refused(
+            request,
             _("The workbook was not made: some filters were not understood."),
             selection.errors,
             reverse("projects:milestone_list"),

@@ -1,12 +1,9 @@
 """Pages that belong to no single app: the signed-in user's home and the leaders' dashboard."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -89,12 +86,14 @@ def dashboard_export(request):
     report = request.GET.get("report")
     if report not in DASHBOARD_EXPORTS:
         return export_refused(
+            request,
             _("Unknown report: ask for the monthly bulletin or the “three batches” report."),
             {},
             reverse("dashboard"),
         )
     if selection.errors:
         return export_refused(
+            request,
             _("The workbook was not made: some filters were not understood."),
             selection.errors,
             reverse("dashboard"),
@@ -107,22 +106,11 @@ def dashboard_export(request):
     return build(request.user, selection).response(f"{name}-{dated}.xlsx")
 
 
-def export_refused(message: str, errors: dict, back_url: str) -> HttpResponseBadRequest:
-    """A plain 400 page saying why an export was not made, with the parameters it did not understand."""
-    items = format_html_join(
-        "",
-        "<li>{}: {}</li>",
-        ((name, " ".join(str(m) for m in messages)) for name, messages in errors.items()),
-    )
-    return HttpResponseBadRequest(
-        format_html(
-            '<!doctype html><html lang="{}"><head><meta charset="utf-8"><title>{}</title></head><body>'
-            '<p id="export-error">{}</p><ul>{}</ul><p><a href="{}">{}</a></p></body></html>',
-            get_language(),
-            _("Bad request"),
-            message,
-            items,
-            back_url,
-            _("Back"),
-        )
+def export_refused(request, message: str, errors: dict, back_url: str):
+    """A 400 page saying why an export was not made, with the parameters it did not understand."""
+    return render(
+        request,
+        "zone_portal/export_refused.html",
+        {"message": message, "errors": list(errors.items()), "back_url": back_url},
+        status=400,
     )

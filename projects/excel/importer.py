@@ -20,7 +20,6 @@ Rules decided here (the README repeats them):
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -187,7 +186,7 @@ class RowPlan:
 
 
 @dataclass
-class LedgerPreview:
+class LedgerPreview(importing.PreviewRows):
     year: int
     month: int
     rows: list[RowPlan]
@@ -198,22 +197,6 @@ class LedgerPreview:
     new_leaders: list[str]
     report_status: str
     skipped: int = 0
-
-    @property
-    def created(self) -> list[RowPlan]:
-        return [r for r in self.rows if r.action == "create"]
-
-    @property
-    def updated(self) -> list[RowPlan]:
-        return [r for r in self.rows if r.action == "update"]
-
-    @property
-    def unchanged(self) -> list[RowPlan]:
-        return [r for r in self.rows if r.action == "unchanged"]
-
-    @property
-    def error_rows(self) -> int:
-        return len({issue.row for issue in self.errors})
 
     @property
     def report_status_label(self) -> str:
@@ -235,15 +218,7 @@ class LedgerPreview:
         return lines
 
     def fingerprint(self) -> str:
-        """Changes to the data after the preview change this, so a stale confirmation is caught."""
-        digest = hashlib.sha256(f"{self.year}-{self.month}".encode())
-        for row in self.rows:
-            digest.update(f"{row.row}|{row.action}|{row.project.pk if row.project else ''}".encode())
-            for change in row.changes:
-                digest.update(f"|{change.field}:{change.old}>{change.new}".encode())
-        for issue in self.errors:
-            digest.update(f"E{issue.row}{issue.column}{issue.message}".encode())
-        return digest.hexdigest()
+        return self.digest(f"ledger {self.year}-{self.month}", lambda row: row.project)
 
 
 def _period_from(sheet: importing.Sheet, year: int | None, month: int | None) -> tuple[int, int]:
@@ -316,10 +291,12 @@ def preview(data: bytes, *, user, year: int | None = None, month: int | None = N
     return _Planner(sheet, user=user, year=year, month=month).plan()
 
 
-class _Planner:
+class _Planner(importing.RowPlanner):
+    column_labels = COLUMN_LABELS
+
     def __init__(self, sheet: importing.Sheet, *, user, year: int, month: int):
-        self.sheet, self.user, self.year, self.month = sheet, user, year, month
-        self.errors: list[Issue] = []
+        super().__init__(sheet)
+        self.user, self.year, self.month = user, year, month
         self.maps = choice_maps()
         title_factor = importing.unit_factor_in(sheet.title_text) or Decimal(1)
         self.factors = {
@@ -328,27 +305,10 @@ class _Planner:
         self.report_status = ProgressStatus.APPROVED if can_review(user) else ProgressStatus.SUBMITTED
         self.new_names = {"enterprise": {}, "unit": {}, "leader": {}}
 
-    def error(self, row: int, key: str, value, message: str) -> None:
-        column = self.sheet.headers.get(key) or COLUMN_LABELS.get(key, key)
-        self.errors.append(Issue(row=row, column=column, value=importing.cell_text(value), message=message))
-
     def plan(self) -> LedgerPreview:
         if "name" not in self.sheet.columns:
             raise BadFile(_("The header has no “项目名称” column."))
-        records, skipped = [], 0
-        for row_number, raw in self.sheet.rows:
-            if importing.all_blank(raw.values()):
-                continue
-            if importing.is_subtotal_or_heading(raw.get("seq"), raw.get("name")):
-                skipped += 1
-                continue
-            if importing.is_blank(raw.get("name")):
-                if isinstance(raw.get("seq"), int | float) or normalise(raw.get("seq")).isdigit():
-                    self.error(row_number, "name", "", _("the project name is empty"))
-                else:
-                    skipped += 1
-                continue
-            records.append((row_number, raw))
+        records, skipped = self.data_rows(empty_name=_("the project name is empty"))
         names = {
             "enterprise": {importing.parse_text(r.get("enterprise")) for _n, r in records} - {""},
             "leader": {importing.parse_text(r.get("leader")) for _n, r in records} - {""},
