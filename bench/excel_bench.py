@@ -204,7 +204,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,50000")
     parser.add_argument("--import-rows", type=int, default=10000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of ours (the median is shown)")
+    parser.add_argument(
+        "--baseline-repeat", type=int, default=1, help="runs of django-import-export (minutes each at 50,000)"
+    )
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
 
@@ -226,8 +229,10 @@ def main():
             print(f"generated {size} projects in {time.perf_counter() - started:.0f} s", flush=True)
             ours = measure(ours_export, args.repeat)
             results.append((f"ledger export, {size} rows", "xlsxwriter (ours)", ours))
+            print(f"  ours: {ours['seconds']:.1f} s, {ours['traced_mb']:.1f} MB traced", flush=True)
             if not args.skip_baseline:
-                base = measure(baseline_export, args.repeat)
+                base = measure(baseline_export, args.baseline_repeat)
+                print(f"  django-import-export: {base['seconds']:.1f} s", flush=True)
                 results.append((f"ledger export, {size} rows", "django-import-export", base))
                 results.append(
                     (
@@ -240,12 +245,14 @@ def main():
         path = Path(f"/tmp/zone-portal-bench-{os.getpid()}.xlsx")
         make_ledger_file(args.import_rows, path)
         imported = measure(import_run(path), max(1, args.repeat - 1))
+        print(f"  import: {imported['seconds']:.1f} s", flush=True)
         results.append((f"ledger import, {args.import_rows} rows", "preview + confirm", imported))
         path.unlink()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
     print()
+    print(f"{time.strftime('%Y-%m-%d')}, {connection.vendor}, {os.cpu_count()} cores")
     print(f"| {'measure':<28} | {'how':<44} | {'seconds':>8} | {'traced MB':>9} | {'RSS +MB':>8} | detail")
     print(f"|{'-' * 30}|{'-' * 46}|{'-' * 10}|{'-' * 11}|{'-' * 10}|--------")
     for what, how, figures in results:

@@ -4,7 +4,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from .formatting import money
-from .models import Cluster, Department, Industry, Leader, Park, User
+from .models import Cluster, Department, ImportRecord, Industry, Leader, Park, User
 
 admin.site.site_header = _("Zone Portal administration")
 admin.site.site_title = _("Zone Portal")
@@ -135,3 +135,34 @@ class LeaderAdmin(admin.ModelAdmin):
     list_select_related = ["department", "user"]
     search_fields = ["name", "title"]
     autocomplete_fields = ["department", "user"]
+
+
+@admin.register(ImportRecord)
+class ImportRecordAdmin(admin.ModelAdmin):
+    """The record of Excel imports: read only, since it says what happened."""
+
+    list_display = [
+        "pk",
+        "file_name",
+        "kind",
+        "user",
+        "origin",
+        "status",
+        "created_count",
+        "updated_count",
+        "error_count",
+        "created_at",
+    ]
+    list_filter = ["kind", "status", "origin"]
+    search_fields = ["file_name", "user__username"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

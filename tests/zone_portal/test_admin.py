@@ -28,7 +28,7 @@ from tests.factories import (
     make_ticket,
 )
 from tests.html_forms import form_data
-from zone_portal.models import User
+from zone_portal.models import ImportRecord, User
 from zone_portal.roles import GROUP_NAMES, Role
 
 MAX_QUERIES_PER_PAGE = 40
@@ -63,6 +63,9 @@ def build_world(size: int):
         visit.visitors.add(reviewer)
         ticket = make_ticket(user=superuser, enterprise=figure.enterprise, project=project, visit=visit)
         services.ticket_assign(ticket=ticket, user=superuser, unit=DepartmentFactory())
+        ImportRecord.objects.create(
+            kind=ImportRecord.Kind.PROJECT_LEDGER, user=reviewer, file="imports/x.xlsx", file_name="台账.xlsx"
+        )
 
 
 def admin_urls():
