@@ -205,7 +205,12 @@ def plan_subquery(year: int) -> Subquery:
     """A project's planned investment for ``year``; NULL without a plan."""
     from .models import AnnualPlan
 
-    plan = AnnualPlan.objects.filter(project=OuterRef("pk"), year=year).values("planned_investment")[:1]
+    # order_by(): the model's default ordering would join each row's project to sort one plan.
+    plan = (
+        AnnualPlan.objects.filter(project=OuterRef("pk"), year=year)
+        .order_by()
+        .values("planned_investment")[:1]
+    )
     return Subquery(plan, output_field=_money_field())
 
 
