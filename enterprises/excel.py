@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 
 from zone_portal.excel import Column, Sheet, Workbook
 
-from . import kpis, selectors
+from . import kpis
 from .kpis import ProblemFigures
 
 LANGUAGE = "zh-hans"
@@ -101,7 +101,7 @@ def ticket_ledger_workbook(
             width=len(columns),
         )
         sheet.header(columns)
-        rows = selectors.ticket_rows(tickets_queryset, today).iterator(chunk_size=CHUNK_SIZE)
+        rows = tickets_queryset.iterator(chunk_size=CHUNK_SIZE)
         for seq, ticket in enumerate(rows, start=1):
             sheet.data_row(ticket, values={SEQ: seq})
         sheet.finish(freeze_cols=3)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from projects import selectors as project_selectors
 from projects.forms import apply_service_errors
 from projects.models import Project
+from zone_portal.excel import too_many_rows
 
 from . import excel, kpis, permissions, selectors, services
 from .choices import OPEN_STATUSES, ProblemSource, TicketStatus
@@ -165,17 +166,23 @@ def visit_detail(request, pk):
 # --- Tickets ---------------------------------------------------------------------------------
 
 
-@login_required
-def ticket_list(request):
+def _listed_tickets(request, today: datetime.date):
+    """The ticket list's scope, filters, rows and order: the page and its Excel export agree."""
     user = request.user
-    readable = permissions.readable_tickets(user)
     if permissions.read_scope(user) is None:
         raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
-    rows = selectors.ticket_rows(readable)
+    rows = selectors.ticket_rows(permissions.readable_tickets(user), today)
     filterset = TicketFilterSet(request.GET or None, queryset=rows, user=user)
     tickets = filterset.qs if filterset.is_bound else rows
     if not filterset.is_bound or not filterset.form.cleaned_data.get("ordering"):
         tickets = tickets.order_by("-collected_at", "-pk")
+    return filterset, tickets
+
+
+@login_required
+def ticket_list(request):
+    user = request.user
+    filterset, tickets = _listed_tickets(request, timezone.localdate())
     figures = kpis.totals(tickets, today=timezone.localdate())
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -431,17 +438,16 @@ def problem_stats(request):
 @login_required
 def ticket_export(request):
     """The ticket list's rows, with its filters, scope and order, as the 问题台账 workbook."""
-    user = request.user
-    if permissions.read_scope(user) is None:
-        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
-    filterset = TicketFilterSet(request.GET or None, queryset=permissions.readable_tickets(user), user=user)
+    today = timezone.localdate()
+    filterset, tickets = _listed_tickets(request, today)
+    back = reverse("enterprises:ticket_list") + "?" + request.GET.urlencode()
     if filterset.is_bound and not filterset.is_valid():
         messages.error(request, _("Correct the filters before exporting."))
-        return redirect(reverse("enterprises:ticket_list") + "?" + request.GET.urlencode())
-    tickets = filterset.qs
-    if not filterset.is_bound or not filterset.form.cleaned_data.get("ordering"):
-        tickets = tickets.order_by("-collected_at", "-pk")
-    today = timezone.localdate()
+        return redirect(back)
+    refusal = too_many_rows(tickets.count())
+    if refusal:
+        messages.error(request, refusal)
+        return redirect(back)
     book = excel.ticket_ledger_workbook(tickets, today=today, title_period=excel.filter_summary(filterset))
     return book.response(excel.ledger_filename(today))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zone_portal.excel import Workbook
+from zone_portal.excel import Workbook, too_many_rows
 from zone_portal.views import export_refused
 
 from . import figures, selectors, services
@@ -124,13 +123,9 @@ def project_list_export(request):
     if filterset.is_bound and not filterset.is_valid():
         messages.error(request, _("Correct the filters before exporting."))
         return redirect(reverse("projects:list") + "?" + request.GET.urlencode())
-    count = projects.count()
-    if count > settings.EXCEL_EXPORT_MAX_ROWS:
-        messages.error(
-            request,
-            _("%(count)s projects are more than one download holds (%(limit)s): narrow the filters.")
-            % {"count": count, "limit": settings.EXCEL_EXPORT_MAX_ROWS},
-        )
+    refusal = too_many_rows(projects.count())
+    if refusal:
+        messages.error(request, refusal)
         return redirect(reverse("projects:list") + "?" + request.GET.urlencode())
     book = Workbook()
     ledger.write_ledger(book, projects, period=period, include_submitted=include_submitted, grouping=grouping)

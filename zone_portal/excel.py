@@ -24,6 +24,7 @@ import xlsxwriter
 from django.conf import settings
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name, xl_range, xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import (
     CellBlankTuple,
@@ -473,6 +474,18 @@ def _abs_col_range(col: int, first: int, last: int) -> str:
 
 def _number(value) -> float:
     return float(value or 0)
+
+
+def too_many_rows(count: int) -> str | None:
+    """Why a download of ``count`` rows is refused, or None: one synchronous download writes at
+    most ``EXCEL_EXPORT_MAX_ROWS`` rows."""
+    limit = settings.EXCEL_EXPORT_MAX_ROWS
+    if count <= limit:
+        return None
+    return _("%(count)s rows are more than one download holds (%(limit)s): narrow the filters.") % {
+        "count": count,
+        "limit": limit,
+    }
 
 
 def period_label(year: int, month: int) -> str:
