@@ -12,8 +12,9 @@ It creates a throw-away test database (test_<name>), generates the projects, and
 
 Time is wall-clock (median of ``--repeat`` runs); memory is the peak of Python allocations
 (tracemalloc, in a separate untimed run) and the growth of the process's resident memory, each
-measured in a forked child so one run cannot inherit another's peak. Targets (the Excel issue): a 50,000-row ledger under
-15 s and 100 MB, at least 2.5× faster than django-import-export; 10,000 rows imported in 30 s.
+measured in a forked child so one run cannot inherit another's peak. Targets (the Excel issue):
+a 50,000-row ledger under 15 s and 100 MB, at least 2.5× faster than django-import-export;
+10,000 rows imported in 30 s.
 """
 
 from __future__ import annotations
