@@ -190,7 +190,7 @@ NONE_LABELS = {
 }
 
 
-def _split(selection: Selection, dimension: str, grouped: str, param: str, model) -> Split:
+def split_of(selection: Selection, dimension: str, grouped: str, param: str, model) -> Split:
     period = selection.period
     rollups = figures.rollup_by(
         selection.projects,
@@ -250,7 +250,7 @@ def summary(selection: Selection) -> tuple[figures.Rollup, dict[str, Split]]:
         month=period.month,
         include_submitted=selection.include_submitted,
     )
-    splits = {d: _split(selection, d, g, p, m) for d, g, p, m in SPLITS if d in ("level", "park")}
+    splits = {d: split_of(selection, d, g, p, m) for d, g, p, m in SPLITS if d in ("level", "park")}
     return headline, splits
 
 
@@ -261,7 +261,7 @@ def build(user, selection: Selection) -> Dashboard:
     headline, splits = summary(selection)
     for dimension, grouped, param, model in SPLITS:
         if dimension not in splits:
-            splits[dimension] = _split(selection, dimension, grouped, param, model)
+            splits[dimension] = split_of(selection, dimension, grouped, param, model)
     date_from, date_to = figures.year_to_month(period.year, period.month)
     links = {
         "all": link(selection),
@@ -283,8 +283,8 @@ def build(user, selection: Selection) -> Dashboard:
         lifecycle=_lifecycle(selection, date_from, date_to),
         batches=_batches(selection),
         lagging=_lagging(selection),
-        unreported=_unreported(selection)[:LIST_LIMIT],
-        unreported_count=_unreported(selection).count(),
+        unreported=unreported_projects(selection)[:LIST_LIMIT],
+        unreported_count=unreported_projects(selection).count(),
         milestones=_milestones(selection, today),
         problems=_problems(user, date_from, date_to, today),
         rankings={
@@ -329,11 +329,17 @@ def _lifecycle(selection: Selection, date_from, date_to) -> dict:
     }
 
 
-def _batches(selection: Selection) -> list[dict]:
+def batch_memberships(selection: Selection):
+    """The "三个一批" memberships of the selection's projects, in the chosen batch if any."""
     memberships = BatchMembership.objects.filter(project__in=selection.projects.values("pk"))
     batch = selection.filterset.form.cleaned_data.get("batch") if selection.filterset.is_valid() else None
     if batch is not None:
         memberships = memberships.filter(batch=batch)
+    return memberships
+
+
+def _batches(selection: Selection) -> list[dict]:
+    memberships = batch_memberships(selection)
     rows = []
     for figure in figures.batch_rates_by_batch(memberships):
         members = {"batch": figure.batch_id, "batch_role": figure.role}
@@ -369,7 +375,7 @@ def _lagging(selection: Selection) -> list:
     return rows
 
 
-def _unreported(selection: Selection):
+def unreported_projects(selection: Selection):
     period = selection.period
     return (
         figures.annotate_year_figures(selection.projects, year=period.year, month=period.month)

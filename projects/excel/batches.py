@@ -17,7 +17,6 @@ from django.utils import timezone, translation
 from projects import figures
 from projects.choices import BatchRole, Stage
 from projects.excel.bulletin import OFFICIAL_LANGUAGE, heading, scope_text, styled_row
-from projects.models import BatchMembership
 from zone_portal import dashboard
 from zone_portal.excel import Column, Workbook
 
@@ -37,15 +36,6 @@ ROLE_RATE = {
 ROLE_ORDER = list(BatchRole.values)
 
 
-def memberships_of(selection: dashboard.Selection) -> QuerySet:
-    """The batch memberships of the selection's projects, as the dashboard's batch panel counts them."""
-    memberships = BatchMembership.objects.filter(project__in=selection.projects.values("pk"))
-    batch = selection.filterset.form.cleaned_data.get("batch") if selection.filterset.is_valid() else None
-    if batch is not None:
-        memberships = memberships.filter(batch=batch)
-    return memberships
-
-
 def batch_label(number: int) -> str:
     return f"第{number}期"
 
@@ -57,7 +47,7 @@ def batch_workbook(user, selection: dashboard.Selection) -> Workbook:
 
 
 def _batches(selection: dashboard.Selection) -> Workbook:
-    memberships = memberships_of(selection)
+    memberships = dashboard.batch_memberships(selection)
     today = timezone.localdate()
     title = f"{settings.ZONE_NAME}“三个一批”项目推进情况"
     context = {

@@ -112,7 +112,7 @@ def _bulletin(selection: dashboard.Selection) -> Workbook:
     period = selection.period
     headline, splits = dashboard.summary(selection)
     unit_split = next(
-        dashboard._split(selection, dimension, grouped, param, model)
+        dashboard.split_of(selection, dimension, grouped, param, model)
         for dimension, grouped, param, model in dashboard.SPLITS
         if dimension == "unit"
     )
@@ -341,7 +341,7 @@ def _unreported_sheet(book, selection, context) -> None:
         **{**context, "note": context["note"] + f"；未报送：列入年度计划但{period.month}月未报送月报的项目"},
     )
     sheet.header(columns)
-    unreported = dashboard._unreported(selection).select_related(*PROJECT_RELATED)
+    unreported = dashboard.unreported_projects(selection).select_related(*PROJECT_RELATED)
     for seq, project in enumerate(unreported.iterator(), start=1):
         styled_row(sheet, {"seq": seq, **_project_values(project, period.month)})
     sheet.finish(freeze_cols=2)
