@@ -43,6 +43,12 @@ def chinese():
         yield
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Uploaded files go to a temporary folder, not the project's media/."""
+    settings.MEDIA_ROOT = tmp_path
+
+
 @pytest.fixture
 def reference(db):
     """The zone's reference data and one project already registered with two approved months."""
@@ -523,3 +529,29 @@ def test_rows_with_errors_are_listed_on_the_preview_page(client, reference):
     page = client.get(reverse("import_detail", args=[record.pk])).content.decode()
     assert 'id="import-errors"' in page and "不是数字" in page and 'id="confirm-form"' not in page
     assert LeaderFactory._meta.model.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_enterprise_list_goes_through_the_same_pages(client, reference):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["周口经济开发区企业名录"])
+    ws.append(["序号", "企业名称", "统一社会信用代码", "所属园区"])
+    ws.append([1, "周口新材料科技有限公司", None, "健康食品产业园"])
+    ws.append([2, "益海嘉里（周口）食品工业有限公司", None, "食品园"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    client.force_login(reference.staff)
+    upload = SimpleUploadedFile("名录.xlsx", buffer.getvalue())
+    response = client.post(reverse("import_upload", args=["enterprises"]), {"file": upload})
+    record = ImportRecord.objects.get()
+    assert record.kind == "enterprises" and response["Location"] == reverse("import_detail", args=[record.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "周口新材料科技有限公司" in page and 'id="confirm-form"' in page
+    assert "年份" not in client.get(reverse("import_upload", args=["enterprises"])).content.decode()
+    client.post(reverse("import_confirm", args=[record.pk]))
+    assert Enterprise.objects.get(name="周口新材料科技有限公司").park == reference.park
+    record.refresh_from_db()
+    assert (record.status, record.created_count, record.updated_count) == ("applied", 1, 1)
+    assert Enterprise.objects.get(pk=reference.builder.pk).park == reference.park  # found by its other name
+    assert client.get(reverse("import_list")).content.decode().count("名录.xlsx") == 1
