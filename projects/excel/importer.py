@@ -673,6 +673,13 @@ def apply(ledger: LedgerPreview, *, user, reason: str) -> dict[str, int]:
     refs = _create_refs(ledger, user=user, history=history)
     created, updated = [], []
     staff = has_role(user, Role.STAFF) and not has_role(user, Role.ADMIN)
+    # Lock the projects to update in one query, and refuse if any was saved since it was read.
+    wanted = {row.project.pk: row.project.version for row in ledger.updated}
+    locked = {p.pk: p for p in Project.objects.select_for_update().filter(pk__in=wanted)}
+    if any(locked[pk].version != version for pk, version in wanted.items()):
+        raise ValidationError(
+            _("A project changed while the import was being confirmed; preview the file again.")
+        )
     for row in ledger.rows:
         if row.action == "unchanged":
             continue
@@ -686,7 +693,7 @@ def apply(ledger: LedgerPreview, *, user, reason: str) -> dict[str, int]:
             _check_fields(project)
             created.append((row, project))
         else:
-            project = Project.objects.select_for_update().get(pk=row.project.pk)
+            project = locked[row.project.pk]
             for name, value in data.items():
                 setattr(project, name, value)
             if row.stage is not None:

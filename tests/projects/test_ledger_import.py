@@ -10,6 +10,7 @@ from unittest import mock
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
@@ -555,3 +556,12 @@ def test_an_enterprise_list_goes_through_the_same_pages(client, reference):
     assert (record.status, record.created_count, record.updated_count) == ("applied", 1, 1)
     assert Enterprise.objects.get(pk=reference.builder.pk).park == reference.park  # found by its other name
     assert client.get(reverse("import_list")).content.decode().count("名录.xlsx") == 1
+
+
+@pytest.mark.django_db
+def test_a_project_saved_between_preview_and_write_stops_the_import(reference):
+    result = preview(ledger(GOOD_ROWS), reference.admin)
+    Project.objects.filter(pk=reference.existing.pk).update(version=5)  # someone saved it meanwhile
+    with pytest.raises(ValidationError, match="重新预览"):
+        importer.apply(result, user=reference.admin, reason="x")
+    assert not Project.objects.filter(name="瓶坯注塑项目").exists()
