@@ -21,6 +21,8 @@ from projects.choices import Level
 from zone_portal import dashboard
 from zone_portal.excel import Column, Sheet, Workbook, display_width, period_label
 
+from .ledger import ytd_header
+
 OFFICIAL_LANGUAGE = "zh-hans"
 FLAGS = {"red": "红旗", "yellow": "黄旗"}
 COLOURS = {"red": "红", "yellow": "黄", "green": "绿"}
@@ -64,10 +66,6 @@ def styled_row(sheet: Sheet, values: dict[str, Any], styles: dict[str, Any] | No
         sheet.cell(sheet.row, index, values.get(column.key), styles.get(column.key) or plain[column.kind])
     sheet.row += 1
     return sheet.row - 1
-
-
-def ytd_header(month: int) -> str:
-    return f"1—{month}月累计完成投资" if month > 1 else "1月完成投资"
 
 
 def scope_text(selection: dashboard.Selection) -> str:

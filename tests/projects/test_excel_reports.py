@@ -419,7 +419,7 @@ def test_an_empty_selection_gives_a_workbook_of_zeros(zone, leader_client):
 
     levels = table(book["按级别"])
     assert [r["项目级别"] for r in levels] == ["合计"]
-    assert (levels[0]["项目个数"], levels[0]["1月完成投资"], levels[0]["完成率"]) == (0, 0, None)
+    assert (levels[0]["项目个数"], levels[0]["1月累计完成投资"], levels[0]["完成率"]) == (0, 0, None)
     assert table(book["滞后项目"]) == [] and table(book["未报送项目"]) == []
     batches = read_workbook(download(leader_client, "/dashboard/export/?report=batches&level=ordinary"))
     assert [(r["批次"], r["项目个数"]) for r in table(batches["分批次完成情况"])] == [("合计", 0)]
