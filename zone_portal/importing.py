@@ -248,6 +248,7 @@ def _read_table(values, header_at, match_header, known_ignored) -> Sheet:
 EMPTY_MARKERS = {"", "-", "—", "--", "——", "/", "无", "暂无", "none", "null"}
 UNIT_FACTORS = {"亿元": Decimal("10000"), "万元": Decimal("1"), "元": Decimal("0.0001")}
 MONEY_PLACES = Decimal("0.01")
+MAX_AMOUNT = Decimal("999999999999.99")  # MoneyField's 14 digits
 
 
 class BadValue(ValueError):
@@ -284,7 +285,10 @@ def parse_decimal(value: object, *, factor: Decimal = Decimal(1)) -> Decimal | N
         raise BadValue(_("not a number"))
     if number < 0:
         raise BadValue(_("cannot be negative"))
-    return (number * factor).quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
+    number *= factor
+    if number > MAX_AMOUNT:
+        raise BadValue(_("too large for an amount in 10k yuan"))
+    return number.quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
 
 
 DATE_PATTERNS = [

@@ -197,6 +197,7 @@ class LedgerPreview(importing.PreviewRows):
     new_leaders: list[str]
     report_status: str
     skipped: int = 0
+    warnings: list[Issue] = field(default_factory=list)  # shown, not blocking
 
     @property
     def report_status_label(self) -> str:
@@ -303,6 +304,7 @@ class _Planner(importing.RowPlanner):
             key: importing.unit_factor_in(sheet.headers.get(key, "")) or title_factor for key in MONEY_KEYS
         }
         self.report_status = ProgressStatus.APPROVED if can_review(user) else ProgressStatus.SUBMITTED
+        self.warnings: list[Issue] = []
         self.new_names = {"enterprise": {}, "unit": {}, "leader": {}}
 
     def plan(self) -> LedgerPreview:
@@ -345,6 +347,7 @@ class _Planner(importing.RowPlanner):
             new_leaders=sorted(self.new_names["leader"].values()),
             report_status=self.report_status,
             skipped=skipped,
+            warnings=self.warnings,
         )
 
     # --- one row's values -------------------------------------------------------------
@@ -419,17 +422,6 @@ class _Planner(importing.RowPlanner):
                     self.error(row, key, raw[key], _("at most %(limit)s characters") % {"limit": limit})
         if len(values["code"]) > 50:
             self.error(row, "code", values["code"], _("a project code has at most 50 characters"))
-        for start, end, label in (
-            ("planned_start", "planned_completion", _("planned")),
-            ("actual_start", "actual_completion", _("actual")),
-        ):
-            if values.get(start) and values.get(end) and values[end] < values[start]:
-                self.error(
-                    row,
-                    end,
-                    values[end],
-                    _("the %(which)s completion is before the %(which)s start") % {"which": label},
-                )
         if values.get("actual_completion") and values["actual_completion"] > timezone.localdate():
             self.error(
                 row,
@@ -569,6 +561,8 @@ class _Planner(importing.RowPlanner):
             old = Stage(project.stage).label if project else None
             with translation.override("zh-hans"):
                 plan.changes.append(Change("stage", _show(old), str(Stage(stage).label)))
+        if not self._dates_in_order(row, values, project):
+            return None
         self._plan_figures(row, values, plan)
         if project is not None and plan.changes and not can_edit_project(self.user, project):
             self.error(
@@ -581,6 +575,26 @@ class _Planner(importing.RowPlanner):
         if project is not None and not plan.changes:
             plan.action = "unchanged"
         return plan
+
+    def _dates_in_order(self, row: int, values: dict, project: Project | None) -> bool:
+        """A completion before its start is an error, counting the dates the project already has."""
+        ok = True
+        for start, end, label in (
+            ("planned_start", "planned_completion", _("planned")),
+            ("actual_start", "actual_completion", _("actual")),
+        ):
+            begins = values.get(start) or (getattr(project, start) if project else None)
+            ends = values.get(end) or (getattr(project, end) if project else None)
+            if begins and ends and ends < begins:
+                key = end if values.get(end) else start
+                self.error(
+                    row,
+                    key,
+                    values[key],
+                    _("the %(which)s completion is before the %(which)s start") % {"which": label},
+                )
+                ok = False
+        return ok
 
     def _plan_figures(self, row: int, values: dict, plan: RowPlan) -> None:
         project = plan.project
@@ -599,26 +613,33 @@ class _Planner(importing.RowPlanner):
         report = self.reports.get(pk)
         stored = report.completed_investment if report else None
         month_value, ytd_value = values.get("month"), values.get("ytd")
-        if ytd_value is not None:
-            consistent = month_value is not None and ytd_value in (
-                self.prior_all[pk] + month_value,
-                self.prior_approved[pk] + month_value,
-            )
-            month_edited = month_value is not None and month_value != (stored or Decimal(0))
-            if not consistent and not month_edited:
-                month_value = ytd_value - self.prior_all[pk]
-                if month_value < 0:
-                    self.error(
-                        row,
-                        "ytd",
-                        ytd_value,
-                        _(
-                            "the year-to-date figure is below the %(recorded)s "
-                            "already recorded for earlier months"
-                        )
-                        % {"recorded": self.prior_all[pk]},
+        if ytd_value is not None and month_value is None:
+            month_value = ytd_value - self.prior_all[pk]
+            if month_value < 0:
+                self.error(
+                    row,
+                    "ytd",
+                    ytd_value,
+                    _("the year-to-date figure is below the %(recorded)s already recorded for earlier months")
+                    % {"recorded": self.prior_all[pk]},
+                )
+                return
+        elif ytd_value is not None and ytd_value not in (
+            self.prior_all[pk] + month_value,
+            self.prior_approved[pk] + month_value,
+        ):
+            self.warnings.append(
+                Issue(
+                    row=row,
+                    column=self.sheet.headers["ytd"],
+                    value=importing.cell_text(ytd_value),
+                    message=_(
+                        "does not equal the earlier months' %(recorded)s plus this month's %(month)s: "
+                        "this month's figure is imported"
                     )
-                    return
+                    % {"recorded": self.prior_all[pk], "month": month_value},
+                )
+            )
         texts = {k: values[k] for k in ("physical_progress", "problems") if values.get(k)}
         if report is None and month_value in (None, Decimal(0)) and not texts:
             return  # nothing reported, nothing to record: an exported ledger imports back unchanged
@@ -862,6 +883,8 @@ def preview_text(result) -> list[str]:
     for row in result.updated:
         changes = "；".join(f"{c.label} {c.old} → {c.new}" for c in row.changes)
         lines.append(f"第{row.row}行 更新：{row.name}：{changes}")
+    for issue in getattr(result, "warnings", []):
+        lines.append(f"第{issue.row}行 提示：{issue.column}「{issue.value}」{issue.message}")
     for issue in result.errors:
         lines.append(f"第{issue.row}行 错误：{issue.column}「{issue.value}」{issue.message}")
     return lines

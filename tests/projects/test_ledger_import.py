@@ -565,3 +565,28 @@ def test_a_project_saved_between_preview_and_write_stops_the_import(reference):
     with pytest.raises(ValidationError, match="重新预览"):
         importer.apply(result, user=reference.admin, reason="x")
     assert not Project.objects.filter(name="瓶坯注塑项目").exists()
+
+
+@pytest.mark.django_db
+def test_the_months_figure_wins_over_a_year_to_date_that_disagrees(reference):
+    """With both columns, 本月完成投资 is imported; a 1—N月累计 that disagrees is pointed out."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["周口经济开发区2023年1—3月重点项目台账"])
+    ws.append(["序号", "项目名称", "建设单位", "本月完成投资", "1—3月累计完成投资"])
+    ws.append([1, "益海特油项目", "益海嘉里", 300, 1500])  # 500 + 700 + 300: agrees
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = preview(buffer.getvalue(), reference.admin)
+    assert result.warnings == [] and result.updated[0].changes[0].new == "300.00"
+    ws["E3"] = 9999
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = preview(buffer.getvalue(), reference.admin)
+    assert [(w.row, w.column, w.value) for w in result.warnings] == [(3, "1—3月累计完成投资", "9999.00")]
+    assert "1200.00" in result.warnings[0].message and "300.00" in result.warnings[0].message
+    assert [(c.label, c.new) for c in result.updated[0].changes] == [("本月完成投资", "300.00")]
+    importer.apply(result, user=reference.admin, reason="x")
+    # Imported again, the same file changes nothing: the month's figure is already recorded.
+    again = preview(buffer.getvalue(), reference.admin)
+    assert (len(again.updated), len(again.unchanged)) == (0, 1)
