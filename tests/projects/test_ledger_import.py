@@ -590,3 +590,12 @@ def test_the_months_figure_wins_over_a_year_to_date_that_disagrees(reference):
     # Imported again, the same file changes nothing: the month's figure is already recorded.
     again = preview(buffer.getvalue(), reference.admin)
     assert (len(again.updated), len(again.unchanged)) == (0, 1)
+
+
+@pytest.mark.django_db
+def test_a_start_after_the_projects_own_completion_is_an_error(reference):
+    Project.objects.filter(pk=reference.existing.pk).update(planned_completion=datetime.date(2022, 12, 31))
+    result = preview(ledger(GOOD_ROWS), reference.admin)
+    assert [(e.row, e.column, e.message) for e in result.errors] == [
+        (7, "开工时间 / 计划", "计划竣工时间早于计划开工时间")
+    ]
