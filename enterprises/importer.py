@@ -114,15 +114,8 @@ def can_import_enterprises(user) -> bool:
     return has_role(user, Role.ADMIN, Role.STAFF)
 
 
-@dataclass
-class Change:
-    field: str
-    old: str
-    new: str
-
-    @property
-    def label(self) -> str:
-        return FIELD_LABELS.get(self.field, self.field)
+def _change(field: str, old, new) -> importing.Change:
+    return importing.Change(field, old, new, FIELD_LABELS.get(field, field))
 
 
 @dataclass
@@ -137,7 +130,7 @@ class RowPlan:
     data: dict = field(default_factory=dict)  # field → value to write
     refs: dict = field(default_factory=dict)  # field → name of a leader or unit to create
     honours: list[str] | None = None  # the honours' names, when the row sets them
-    changes: list[Change] = field(default_factory=list)
+    changes: list[importing.Change] = field(default_factory=list)
 
 
 @dataclass
@@ -463,17 +456,17 @@ class _Planner(importing.RowPlanner):
             old = getattr(enterprise, name) if enterprise else None
             if enterprise is None or old != value:
                 plan.data[name] = value
-                plan.changes.append(Change(name, _show(old), _show(value)))
+                plan.changes.append(_change(name, _show(old), _show(value)))
         for name, ref in refs.items():
             if ref is None:
                 continue
             old = getattr(enterprise, name) if enterprise else None
             if isinstance(ref, str):
                 plan.refs[name] = ref
-                plan.changes.append(Change(name, _show(old), f"{ref}（新建）"))
+                plan.changes.append(_change(name, _show(old), f"{ref}（新建）"))
             elif enterprise is None or old != ref:
                 plan.data[name] = ref
-                plan.changes.append(Change(name, _show(old), _show(ref)))
+                plan.changes.append(_change(name, _show(old), _show(ref)))
         if values.get("honours"):
             self._plan_honours(values["honours"], plan)
         if enterprise is not None and not plan.changes:
@@ -495,7 +488,7 @@ class _Planner(importing.RowPlanner):
         if {normalise(n) for n in wanted} != {normalise(h.name) for h in held}:
             plan.honours = wanted
             old = "、".join(h.name for h in sorted(held, key=lambda h: (h.rank, h.name)))
-            plan.changes.append(Change("honours", old or "—", "、".join(shown)))
+            plan.changes.append(_change("honours", old or "—", "、".join(shown)))
 
 
 def _credit_code(value: object) -> str:

@@ -400,6 +400,16 @@ def all_blank(values: Iterable[object]) -> bool:
 # --- What every importer's preview and planner share -----------------------------------
 
 
+@dataclass
+class Change:
+    """One field a row changes, old → new as the preview shows them."""
+
+    field: str
+    old: str
+    new: str
+    label: str
+
+
 class PreviewRows:
     """A preview's rows by what they will do, and its fingerprint (mixed into each importer's
     preview dataclass, which has ``rows`` and ``errors``)."""

@@ -156,15 +156,8 @@ def choice_maps() -> dict[str, dict[str, object]]:
     }
 
 
-@dataclass
-class Change:
-    field: str
-    old: object
-    new: object
-
-    @property
-    def label(self) -> str:
-        return FIELD_LABELS.get(self.field, self.field)
+def _change(field: str, old, new) -> importing.Change:
+    return importing.Change(field, old, new, FIELD_LABELS.get(field, field))
 
 
 @dataclass
@@ -182,7 +175,7 @@ class RowPlan:
     plan_obj: AnnualPlan | None = None
     report: dict | None = None
     report_obj: MonthlyProgress | None = None
-    changes: list[Change] = field(default_factory=list)
+    changes: list[importing.Change] = field(default_factory=list)
 
 
 @dataclass
@@ -544,23 +537,23 @@ class _Planner(importing.RowPlanner):
             old = getattr(project, name) if project else None
             if project is None or old != value:
                 plan.project_data[name] = value
-                plan.changes.append(Change(name, _show(old), _show(value)))
+                plan.changes.append(_change(name, _show(old), _show(value)))
         for name, (obj, text) in refs.items():
             if not text:
                 continue
             old = getattr(project, name) if project else None
             if obj is None:
                 plan.refs[name] = text
-                plan.changes.append(Change(name, _show(old), f"{text}（新建）"))
+                plan.changes.append(_change(name, _show(old), f"{text}（新建）"))
             elif project is None or old != obj:
                 plan.project_data[name] = obj
-                plan.changes.append(Change(name, _show(old), _show(obj)))
+                plan.changes.append(_change(name, _show(old), _show(obj)))
         stage = values.get("stage")
         if stage is not None and (project is None or stage != project.stage):
             plan.stage = stage
             old = Stage(project.stage).label if project else None
             with translation.override("zh-hans"):
-                plan.changes.append(Change("stage", _show(old), str(Stage(stage).label)))
+                plan.changes.append(_change("stage", _show(old), str(Stage(stage).label)))
         if not self._dates_in_order(row, values, project):
             return None
         self._plan_figures(row, values, plan)
@@ -604,7 +597,7 @@ class _Planner(importing.RowPlanner):
             if existing is None or existing.planned_investment != values["plan"]:
                 plan.plan, plan.plan_obj = values["plan"], existing
                 plan.changes.append(
-                    Change(
+                    _change(
                         "plan",
                         _show(existing.planned_investment if existing else None),
                         _show(values["plan"]),
@@ -664,7 +657,7 @@ class _Planner(importing.RowPlanner):
             return
         plan.report, plan.report_obj = wanted, report
         for key, value in wanted.items():
-            plan.changes.append(Change(key, _show(getattr(report, key) if report else None), _show(value)))
+            plan.changes.append(_change(key, _show(getattr(report, key) if report else None), _show(value)))
 
 
 def _show(value) -> str:
