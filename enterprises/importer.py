@@ -35,8 +35,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from zone_portal import importing
 from zone_portal.importing import BadFile, BadValue, Issue, normalise
+from zone_portal.imports import can_import
 from zone_portal.models import Department, Industry, Leader, Park
-from zone_portal.roles import Role, has_role
 
 from .models import Enterprise, Honour
 from .validators import validate_credit_code
@@ -110,10 +110,6 @@ def match_header(text: str) -> str | None:
     return None
 
 
-def can_import_enterprises(user) -> bool:
-    return has_role(user, Role.ADMIN, Role.STAFF)
-
-
 def _change(field: str, old, new) -> importing.Change:
     return importing.Change(field, old, new, FIELD_LABELS.get(field, field))
 
@@ -165,7 +161,7 @@ def preview(data: bytes, *, user, year: int | None = None, month: int | None = N
 
     ``year`` and ``month`` are accepted for the shared workflow and ignored: a list has no period.
     Messages are in the active language; the web request and the command set it."""
-    if not can_import_enterprises(user):
+    if not can_import(user):
         raise PermissionDenied(_("Only project staff and administrators import enterprise lists."))
     return _Planner(_read(data)).plan()
 

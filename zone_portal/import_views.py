@@ -18,14 +18,10 @@ from . import imports
 from .forms import BootstrapFormMixin
 from .importing import BadFile
 from .models import ImportRecord
-from .roles import Role, has_role, is_admin
+from .roles import is_admin
 
 PREVIEW_ROWS_SHOWN = 500
-IMPORT_ROLES = (Role.ADMIN, Role.STAFF)
-
-
-def can_import(user) -> bool:
-    return has_role(user, *IMPORT_ROLES)
+can_import = imports.can_import
 
 
 def _ensure_can_import(user) -> None:

@@ -17,11 +17,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import ImportRecord
+from .roles import Role, has_role
 
 IMPORTERS = {
     ImportRecord.Kind.PROJECT_LEDGER: "projects.excel.importer",
     ImportRecord.Kind.ENTERPRISES: "enterprises.importer",
 }
+
+
+def can_import(user) -> bool:
+    """Project staff and administrators import ledgers and enterprise lists."""
+    return has_role(user, Role.ADMIN, Role.STAFF)
 
 
 def importer_for(kind: str):
