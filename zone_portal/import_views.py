@@ -97,9 +97,8 @@ def import_detail(request, pk: int):
     record = _record_for(request, pk)
     result = None
     if record.status != ImportRecord.Status.APPLIED:
-        with record.file.open("rb") as handle:
-            data = handle.read()
         try:
+            data = imports.stored_file(record)
             result = imports.preview(
                 record.kind, data, user=record.user, year=record.year, month=record.month
             )

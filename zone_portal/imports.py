@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .importing import BadFile
 from .models import ImportRecord
 from .roles import Role, has_role
 
@@ -76,6 +77,15 @@ def refresh(record: ImportRecord, result) -> None:
     record.save()
 
 
+def stored_file(record: ImportRecord) -> bytes:
+    """The uploaded file kept for the confirmation; BadFile if it is gone from the media folder."""
+    try:
+        with record.file.open("rb") as handle:
+            return handle.read()
+    except (OSError, ValueError):
+        raise BadFile(_("The uploaded file is no longer on the server: upload it again.")) from None
+
+
 def save_preview(
     kind: str, data: bytes, *, file_name: str, user, result, origin: str = "web"
 ) -> ImportRecord:
@@ -96,8 +106,7 @@ def confirm(record: ImportRecord, *, user):
         raise ValidationError(_("Only the user who uploaded the file can confirm its import."))
     if record.status != ImportRecord.Status.PREVIEWED:
         raise ValidationError(_("This import has already been applied or refused."))
-    with record.file.open("rb") as handle:
-        data = handle.read()
+    data = stored_file(record)
     module = importer_for(record.kind)
     result = module.preview(data, user=user, year=record.year, month=record.month)
     if result.errors or result.fingerprint() != record.fingerprint:

@@ -223,7 +223,7 @@ def test_every_bad_row_is_reported_and_nothing_is_written(reference):
     assert found[(11, "1-3月完成投资（万元）", "-5")] == "不能为负数"
     assert "未知的值" in found[(11, "项目级别", "特重点")]
     assert result.error_rows == 3
-    with pytest.raises(Exception):  # noqa: B017 - apply refuses any preview with errors
+    with pytest.raises(ValidationError, match="未导入任何数据"):
         importer.apply(result, user=reference.admin, reason="x")
     assert (Project.objects.count(), Enterprise.objects.count(), MonthlyProgress.objects.count()) == before
 
@@ -599,3 +599,19 @@ def test_a_start_after_the_projects_own_completion_is_an_error(reference):
     assert [(e.row, e.column, e.message) for e in result.errors] == [
         (7, "开工时间 / 计划", "计划竣工时间早于计划开工时间")
     ]
+
+
+@pytest.mark.django_db
+def test_a_preview_whose_file_is_gone_says_so(client, reference):
+    client.force_login(reference.admin)
+    client.post(
+        reverse("import_upload", args=["project_ledger"]),
+        {"file": SimpleUploadedFile("a.xlsx", ledger(GOOD_ROWS))},
+    )
+    record = ImportRecord.objects.get()
+    record.file.storage.delete(record.file.name)
+    page = client.get(reverse("import_detail", args=[record.pk]))
+    assert page.status_code == 200 and "不在服务器上" in page.content.decode()
+    response = client.post(reverse("import_confirm", args=[record.pk]), follow=True)
+    assert "不在服务器上" in response.content.decode()
+    assert not Project.objects.filter(name="瓶坯注塑项目").exists()
