@@ -5,6 +5,8 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from zone_portal.forms import BootstrapFormMixin
 from zone_portal.models import Cluster, Department, Industry, Leader, Park, User
@@ -50,7 +52,7 @@ class ProjectFilterSet(django_filters.FilterSet):
         label=_("“three batches” batch"), queryset=Batch.objects.all(), method="filter_batch"
     )
     batch_role = django_filters.ChoiceFilter(
-        label=_("role in the batch"), choices=BatchRole.choices, method="filter_batch"
+        label=_("role in the batch"), choices=BatchRole.choices, method="filter_batch_role"
     )
     on_white_list = django_filters.TypedChoiceFilter(
         label=_("white list"), choices=YES_NO, coerce=lambda value: value == "true"
@@ -129,7 +131,7 @@ class ProjectFilterSet(django_filters.FilterSet):
             | Q(enterprise__short_name__icontains=value)
         )
 
-    def filter_on_plan(self, queryset, name, value):
+    def filter_on_plan(self, queryset, name, value: bool):
         if value is None or value == "":
             return queryset
         return queryset.filter(figures.on_roster_q() if value else figures.off_roster_q())
@@ -142,6 +144,10 @@ class ProjectFilterSet(django_filters.FilterSet):
             queryset.filter(figures.into_production_between_q(value.start, value.stop)) if value else queryset
         )
 
+    def filter_batch_role(self, queryset, name, value):
+        return self.filter_batch(queryset, name, value)
+
+    @extend_schema_field(OpenApiTypes.INT)  # the API schema: a batch id
     def filter_batch(self, queryset, name, value):
         # Batch and role describe the same membership, so they are applied together once.
         if name == "batch_role" and self.form.cleaned_data.get("batch"):

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
+from zone_portal.roles import ensure_admin
+
 from .choices import ProgressStatus
 from .models import ApprovalMilestone, MonthlyProgress, ProgressPhoto, Project, ProjectComment, StageChange
 from .permissions import ensure_can_create, ensure_can_edit, ensure_can_read, ensure_can_review, is_leader
@@ -91,6 +93,16 @@ def project_update(
         )
     copy_state(locked, project)
     return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project, user) -> None:
+    """Administrators delete a project entered by mistake; one with plans or reports is refused
+    (ProtectedError): its figures are part of the record."""
+    ensure_admin(user)
+    locked = lock_current(Project, project.pk, None)
+    locked._history_user = user
+    locked.delete()
 
 
 class StaleVersion(ValidationError):

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 
 
 class TimeStampedModel(models.Model):
@@ -211,3 +212,23 @@ class ImportRecord(models.Model):
     def change_reason(self) -> str:
         """What the change history says of every row this import wrote."""
         return f"Excel导入 #{self.pk}（{self.file_name}）"
+
+
+class ApiToken(AbstractAuthToken):
+    """A token a script uses to call the API as its owner. Only a hash is stored (django-rest-knox);
+    the owner names it, sees its first characters, and revokes it by deleting it."""
+
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for, e.g. 省平台同步."))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.name} ({self.token_key}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expiry is not None and self.expiry <= timezone.now()

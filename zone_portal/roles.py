@@ -8,7 +8,9 @@ groups are created (and given at least their baseline permissions) after every
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,7 +52,13 @@ def roles_of(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_zone_roles", None)
     if cached is None:
-        names = user.groups.values_list("name", flat=True)
+        # Lists of users prefetch their groups; one user alone reads just the names.
+        prefetched = getattr(user, "_prefetched_objects_cache", {}).get("groups")
+        names = (
+            [group.name for group in prefetched]
+            if prefetched is not None
+            else user.groups.values_list("name", flat=True)
+        )
         cached = frozenset(ROLE_BY_GROUP[name] for name in names if name in ROLE_BY_GROUP)
         if user.is_superuser:
             cached |= {Role.ADMIN}
@@ -91,3 +99,8 @@ def sync_role_groups(**kwargs) -> None:
     for role, condition in baseline_permissions().items():
         group, _created = Group.objects.get_or_create(name=GROUP_NAMES[role])
         group.permissions.add(*Permission.objects.filter(condition))
+
+
+def ensure_admin(user) -> None:
+    if not is_admin(user):
+        raise PermissionDenied(gettext_now("Only administrators may do this."))

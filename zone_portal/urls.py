@@ -3,13 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import import_views, views
-from .api.views import DashboardSummaryView
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/export/", views.dashboard_export, name="dashboard_export"),
-    path("api/dashboard/summary/", DashboardSummaryView.as_view(), name="api-dashboard-summary"),
+    path("api/", include(("zone_portal.api.urls", "api"))),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

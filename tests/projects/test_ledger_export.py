@@ -183,7 +183,7 @@ def test_ledger_rows_subtotals_and_total_by_level(leader_client, zone):  # noqa:
 
 @pytest.mark.django_db
 def test_ledger_total_equals_the_dashboard_summary(leader_client, zone):  # noqa: F811
-    summary = leader_client.get(reverse("api-dashboard-summary"), MARCH).json()
+    summary = leader_client.get(reverse("api:dashboard-summary"), MARCH).json()
     values, _ = sheets(download(leader_client, group="park"))
     rows = {r["项目名称"]: r for r in table(values)}
     total = rows["合计（6个）"]

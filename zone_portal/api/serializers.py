@@ -1,5 +1,6 @@
 """Shapes of the dashboard's figures in JSON: amounts in 万元 and rates as decimal strings."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from projects import figures
@@ -38,10 +39,13 @@ class FiguresSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "integer"}], "nullable": True})
+class GroupKeyField(serializers.ReadOnlyField):
+    pass
+
+
 class GroupSerializer(FiguresSerializer):
-    key = serializers.ReadOnlyField(
-        help_text="The level's code or the park's id; null for the projects without one."
-    )
+    key = GroupKeyField(help_text="The level's code or the park's id; null for the projects without one.")
     label = serializers.CharField()
 
 

@@ -1,19 +1,39 @@
 """API views that belong to no single app: the dashboard summary."""
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from zone_portal import dashboard
 
 from .serializers import SummarySerializer, rollup_fields
 
+DASHBOARD_PARAMETERS = [
+    OpenApiParameter("year", int, description="Year of the figures; default: the latest approved month's."),
+    OpenApiParameter("month", int, description="Figures are year-to-date up to this month (1–12)."),
+    OpenApiParameter("include_submitted", bool, description="Count submitted (not yet approved) reports."),
+    OpenApiParameter("level", str, many=True, description="Project level(s), as in the project list."),
+    OpenApiParameter("park", str, many=True, description="Park id(s); `null` for projects without one."),
+    OpenApiParameter("cluster", str, description="Industrial cluster id; `null` for none."),
+    OpenApiParameter("industry", str, description="Industry id; `null` for none."),
+    OpenApiParameter("responsible_leader", str, description="Leader id; `null` for none."),
+    OpenApiParameter("batch", int, description="“三个一批” batch id."),
+]
 
-class DashboardSummaryView(APIView):
-    """The dashboard's headline and its level and park splits, with the dashboard's filters
-    (``year``, ``month``, ``include_submitted``, ``level``, ``park``, ``cluster``, ``industry``,
-    ``responsible_leader``, ``batch``) and the same scope rules."""
 
+class DashboardSummaryView(GenericAPIView):
+    """The dashboard's headline and its level and park splits, with the dashboard's filters and the
+    same scope rules (a unit-scoped reader sees its unit's projects)."""
+
+    serializer_class = SummarySerializer
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(
+        summary="Dashboard summary: plan, completed, 完成率 against 时序进度, by level and park",
+        parameters=DASHBOARD_PARAMETERS,
+    )
     def get(self, request):
         selection = dashboard.select(request.user, request.query_params)
         if selection.errors:

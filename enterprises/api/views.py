@@ -1,0 +1,3 @@
+"""Enterprises, visits and problem tickets through the API."""
+
+ROUTES = []

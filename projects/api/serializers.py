@@ -1,0 +1,91 @@
+"""Shapes of projects and their records in the API. Checks of shape only: the rules are the services'."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from projects.choices import Stage
+from projects.forms import PROJECT_FIELDS
+from projects.models import Project, StageChange
+from zone_portal.api.fields import ProjectFiguresSerializer, project_figures_data
+
+VERSION_HELP = _("The version you read; a change to an older version is refused with 409.")
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    enterprise_name = serializers.CharField(
+        source="enterprise", read_only=True, allow_null=True, help_text=_("The builder's name.")
+    )
+    park_name = serializers.CharField(source="park", read_only=True, allow_null=True)
+    industry_name = serializers.CharField(source="industry", read_only=True, allow_null=True)
+    responsible_unit_name = serializers.CharField(source="responsible_unit", read_only=True, allow_null=True)
+    stage_label = serializers.CharField(source="get_stage_display", read_only=True)
+    figures = serializers.SerializerMethodField(
+        help_text=_("This year's plan and year-to-date figures for the reporting period.")
+    )
+    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            *PROJECT_FIELDS,
+            "enterprise_name",
+            "park_name",
+            "industry_name",
+            "responsible_unit_name",
+            "stage",
+            "stage_label",
+            "figures",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["stage"]
+        # The model's unique constraints are checked by the service (full_clean), with its messages.
+        validators = []
+
+    @extend_schema_field(ProjectFiguresSerializer)
+    def get_figures(self, project) -> dict:
+        return ProjectFiguresSerializer(project_figures_data(project, self.context["period"])).data
+
+
+class ProjectCreateSerializer(ProjectSerializer):
+    stage = serializers.ChoiceField(choices=Stage.choices, default=Stage.PLANNING)
+    stage_changed_on = serializers.DateField(
+        required=False, write_only=True, help_text=_("When the project reached its stage; default today.")
+    )
+
+    class Meta(ProjectSerializer.Meta):
+        fields = [*ProjectSerializer.Meta.fields, "stage_changed_on"]
+        read_only_fields = []
+
+
+class StageMoveSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    changed_on = serializers.DateField(required=False, help_text=_("Default today; never in the future."))
+    reason = serializers.CharField(
+        required=False, allow_blank=True, help_text=_("Required when moving back (a correction).")
+    )
+    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+
+
+class StageChangeSerializer(serializers.ModelSerializer):
+    from_stage_label = serializers.CharField(source="get_from_stage_display", read_only=True)
+    to_stage_label = serializers.CharField(source="get_to_stage_display", read_only=True)
+
+    class Meta:
+        model = StageChange
+        fields = [
+            "id",
+            "project",
+            "from_stage",
+            "from_stage_label",
+            "to_stage",
+            "to_stage_label",
+            "changed_on",
+            "reason",
+            "changed_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields

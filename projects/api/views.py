@@ -1,0 +1,151 @@
+"""Projects and their stage history through the API: the list's FilterSet, the services' writes."""
+
+import django_filters
+from django.db import transaction
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from projects import selectors, services
+from projects.choices import Stage
+from projects.filtersets import ProjectFilterSet
+from projects.models import Project, StageChange
+from projects.permissions import ensure_can_create, ensure_can_edit, ensure_can_read
+from projects.selectors import Period
+from zone_portal.api.base import RulesMixin, VersionedMixin
+from zone_portal.api.fields import PeriodQuerySerializer, period_from
+from zone_portal.roles import ensure_admin
+
+from .serializers import (
+    ProjectCreateSerializer,
+    ProjectSerializer,
+    StageChangeSerializer,
+    StageMoveSerializer,
+)
+
+PERIOD_PARAMETERS = [PeriodQuerySerializer]
+WRITE_ACTIONS = {"update", "partial_update", "stage"}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Projects, filtered as the project list", parameters=PERIOD_PARAMETERS),
+    retrieve=extend_schema(summary="A project with its figures", parameters=PERIOD_PARAMETERS),
+    create=extend_schema(summary="Create a project (project staff, administrators)"),
+    update=extend_schema(summary="Change a project (in your charge or your unit's)"),
+    partial_update=extend_schema(summary="Change some of a project's fields"),
+    destroy=extend_schema(summary="Delete a project with no plans or reports (administrators)"),
+)
+class ProjectViewSet(RulesMixin, VersionedMixin, viewsets.ModelViewSet):
+    """Investment projects. ``?year=&month=`` choose the period of the nested figures; the filters
+    and ``ordering`` are the project list's (``?park=…&level=…`` mean the same everywhere)."""
+
+    filterset_class = ProjectFilterSet
+    action_rules = {
+        "list": ensure_can_read,
+        "retrieve": ensure_can_read,
+        "create": ensure_can_create,
+        "destroy": ensure_admin,
+    }
+
+    def get_queryset(self):
+        period, include_submitted = self.period
+        return selectors.project_rows(
+            Project.objects.order_by("name", "pk"), period=period, include_submitted=include_submitted
+        )
+
+    @property
+    def period(self):
+        if not hasattr(self, "_period"):
+            # The schema generator reads the queryset's shape without a request to take a period from.
+            fake = getattr(self, "swagger_fake_view", False)
+            self._period = (Period(2000, 1), False) if fake else period_from(self.request)
+        return self._period
+
+    def get_serializer_class(self):
+        return ProjectCreateSerializer if self.action == "create" else ProjectSerializer
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["period"] = self.period[0]
+        return context
+
+    def get_object(self):
+        project = super().get_object()
+        if self.action in WRITE_ACTIONS:
+            ensure_can_edit(self.request.user, project)
+        return project
+
+    def _reread(self, project: Project) -> Project:
+        return self.get_queryset().get(pk=project.pk)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        stage = int(data.pop("stage"))
+        changed_on = data.pop("stage_changed_on", None)
+        data.pop("version", None)
+        project = services.project_create(
+            user=self.request.user, data=data, stage=stage, stage_changed_on=changed_on
+        )
+        serializer.instance = self._reread(project)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        expected = self.expected_version(self.request, data)
+        data.pop("version", None)
+        project = services.project_update(
+            project=serializer.instance, user=self.request.user, data=data, expected_version=expected
+        )
+        serializer.instance = self._reread(project)
+
+    def perform_destroy(self, instance):
+        services.project_delete(project=instance, user=self.request.user)
+
+    @extend_schema(
+        summary="Move the project to another stage (going back needs a reason)",
+        request=StageMoveSerializer,
+        responses={201: StageChangeSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def stage(self, request, pk=None):
+        project = self.get_object()
+        move = StageMoveSerializer(data=request.data)
+        move.is_valid(raise_exception=True)
+        with transaction.atomic():
+            change = services.project_change_stage(
+                project=project,
+                user=request.user,
+                stage=int(move.validated_data["stage"]),
+                changed_on=move.validated_data.get("changed_on"),
+                reason=move.validated_data.get("reason", ""),
+                expected_version=self.expected_version(request, move.validated_data, required=False),
+            )
+        return Response(StageChangeSerializer(change).data, status=status.HTTP_201_CREATED)
+
+
+class StageChangeFilterSet(django_filters.FilterSet):
+    project = django_filters.ModelChoiceFilter(queryset=Project.objects.all())
+    to_stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
+    changed_on = django_filters.DateFromToRangeFilter()
+
+    class Meta:
+        model = StageChange
+        fields = []
+
+
+@extend_schema_view(list=extend_schema(summary="Stage changes: every project's lifecycle history"))
+class StageChangeViewSet(
+    RulesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Read-only: stages move through ``POST /api/projects/{id}/stage/``."""
+
+    serializer_class = StageChangeSerializer
+    filterset_class = StageChangeFilterSet
+    action_rules = {"list": ensure_can_read, "retrieve": ensure_can_read}
+    queryset = StageChange.objects.order_by("-changed_on", "-recorded_at", "-pk")
+
+
+ROUTES = [
+    ("projects", ProjectViewSet, "project"),
+    ("stage-changes", StageChangeViewSet, "stagechange"),
+]

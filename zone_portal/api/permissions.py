@@ -1,0 +1,17 @@
+"""Who may call the API at all; each endpoint then asks its app's permissions module.
+
+Kept apart from ``base`` because DRF loads it while ``rest_framework.views`` is being imported."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import permissions
+
+from zone_portal.roles import roles_of
+
+
+class HasZoneRole(permissions.BasePermission):
+    """Signed in (session or token) and holding at least one of the portal's roles."""
+
+    message = _("You have no role in this portal yet: ask an administrator.")
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and roles_of(request.user))

@@ -1,0 +1,33 @@
+"""Everything under /api/: the router of every resource, the schema and its docs pages."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from enterprises.api.views import ROUTES as ENTERPRISE_ROUTES
+from projects.api.views import ROUTES as PROJECT_ROUTES
+
+from . import reference, tokens
+from .views import DashboardSummaryView
+
+REFERENCE_ROUTES = [
+    ("departments", reference.DepartmentViewSet, "department"),
+    ("parks", reference.ParkViewSet, "park"),
+    ("clusters", reference.ClusterViewSet, "cluster"),
+    ("industries", reference.IndustryViewSet, "industry"),
+    ("leaders", reference.LeaderViewSet, "leader"),
+    ("users", reference.UserViewSet, "user"),
+    ("tokens", tokens.TokenViewSet, "token"),
+]
+
+router = DefaultRouter()
+for prefix, viewset, basename in [*REFERENCE_ROUTES, *PROJECT_ROUTES, *ENTERPRISE_ROUTES]:
+    router.register(prefix, viewset, basename=basename)
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("dashboard/summary/", DashboardSummaryView.as_view(), name="dashboard-summary"),
+    *router.urls,
+]
