@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INSTALLED := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: run setup test lint format messages clean vendor
+.PHONY: run setup test lint format messages clean vendor schema
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(INSTALLED)
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The API's OpenAPI schema, committed so changes to it show in review (tests/api/test_schema.py checks it).
+schema: $(INSTALLED)
+	$(PY) manage.py spectacular --lang en --validate --fail-on-warn --file docs/openapi.yaml
 
 format: $(INSTALLED)
 	$(VENV)/bin/ruff check --fix .

@@ -19,3 +19,11 @@ def admin_client_zh(client, superuser):
     """A logged-in superuser's client that asks for Chinese, the default language."""
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The API's throttles count requests in the cache: each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -4,7 +4,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from .formatting import money
-from .models import Cluster, Department, ImportRecord, Industry, Leader, Park, User
+from .models import ApiToken, Cluster, Department, ImportRecord, Industry, Leader, Park, User
 
 admin.site.site_header = _("Zone Portal administration")
 admin.site.site_title = _("Zone Portal")
@@ -165,4 +165,23 @@ class ImportRecordAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Everyone's API tokens: an administrator sees who holds which and revokes (deletes) them.
+    Tokens are created by their owners on the API tokens page, where the secret is shown once."""
+
+    list_display = ["name", "token_key", "user", "created", "expiry", "last_used_at"]
+    list_filter = ["created"]
+    search_fields = ["name", "token_key", "user__username", "user__display_name"]
+    list_select_related = ["user"]
+    readonly_fields = ["name", "token_key", "user", "created", "expiry", "last_used_at"]
+    exclude = ["digest"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -1,10 +1,12 @@
 """Pages that belong to no single app: the signed-in user's home and the leaders' dashboard."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from enterprises import selectors as ticket_selectors
@@ -114,3 +116,9 @@ def export_refused(request, message: str, errors: dict, back_url: str):
         {"message": message, "errors": list(errors.items()), "back_url": back_url},
         status=400,
     )
+
+
+def not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -71,7 +71,7 @@ class StageMoveSerializer(serializers.Serializer):
 
 
 class StageChangeSerializer(serializers.ModelSerializer):
-    from_stage_label = serializers.CharField(source="get_from_stage_display", read_only=True)
+    from_stage_label = serializers.CharField(source="get_from_stage_display", read_only=True, allow_null=True)
     to_stage_label = serializers.CharField(source="get_to_stage_display", read_only=True)
 
     class Meta:

@@ -4,12 +4,30 @@ from datetime import timedelta
 
 from django.utils import timezone
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
+from rest_framework import exceptions
+from rest_framework.throttling import AnonRateThrottle
 
 # Recording every use would write on every request; once a minute is enough to show "last used".
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+class FailedTokenThrottle(AnonRateThrottle):
+    """Wrong tokens count against the caller's address with the anonymous budget, so guessing is slow."""
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": "token-failures", "ident": self.get_ident(request)}
+
+
 class TokenAuthentication(KnoxTokenAuthentication):
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            throttle = FailedTokenThrottle()
+            if not throttle.allow_request(request, None):
+                raise exceptions.Throttled(throttle.wait()) from None
+            raise
+
     def validate_user(self, auth_token):
         user, token = super().validate_user(auth_token)
         now = timezone.now()

@@ -8,6 +8,7 @@ same functions the pages call, with the same permission checks.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from projects.services import StaleVersion
@@ -54,7 +56,11 @@ def exception_handler(exc, context):
         )
         return Response({"detail": " ".join(exc.messages), "code": "stale"}, status=code)
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(as_serializer_error(exc))
+        detail = as_serializer_error(exc)
+        # The model's whole-record rules (constraints, clean()) come keyed "__all__".
+        if NON_FIELD_ERRORS in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+        exc = exceptions.ValidationError(detail)
     if isinstance(exc, ProtectedError | RestrictedError):
         return Response(
             {

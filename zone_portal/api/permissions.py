@@ -14,4 +14,8 @@ class HasZoneRole(permissions.BasePermission):
     message = _("You have no role in this portal yet: ask an administrator.")
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and roles_of(request.user))
+        if not (request.user and request.user.is_authenticated):
+            # DRF throttles after the permission check, which would leave anonymous callers unthrottled.
+            view.check_throttles(request)
+            return False
+        return bool(roles_of(request.user))

@@ -21,8 +21,13 @@ VALIDATION_ERROR = {
         "Field name → its messages, in the request's language; `non_field_errors` for the record as "
         "a whole. Rows of a multi-row write are keyed by their index."
     ),
+    # A body that cannot be parsed at all answers {"detail": "…"}.
     "additionalProperties": {
-        "oneOf": [{"type": "array", "items": {}}, {"type": "object", "additionalProperties": {}}]
+        "oneOf": [
+            {"type": "array", "items": {}},
+            {"type": "object", "additionalProperties": {}},
+            {"type": "string"},
+        ]
     },
 }
 
@@ -30,7 +35,7 @@ ERROR_DESCRIPTIONS = {
     "400": ("ValidationError", "The input (body or query) was refused; nothing changed."),
     "401": ("Error", "Not signed in: send a session cookie or `Authorization: Token …`."),
     "403": ("Error", "Your role or unit does not allow this."),
-    "404": ("Error", "No such record, or it is outside what you may read."),
+    "404": ("Error", "No such record (or page), or it is outside what you may read."),
     "409": ("Error", "Someone saved a newer version (`stale`), or the record is in use (`protected`)."),
     "412": ("Error", "If-Match did not match the record's current ETag."),
     "429": ("Error", "Too many requests: wait and retry (see Retry-After)."),
@@ -51,9 +56,8 @@ class AutoSchema(SpectacularAutoSchema):
         return {"content": {"application/json": {"schema": component.ref}}, "description": description}
 
     def _error_codes(self) -> list[str]:
-        codes = ["400", "401", "403", "429"]
-        if "{" in self.path:
-            codes.append("404")
+        # 404 too for lists: a page number past the end (DRF's paging), and any unknown address.
+        codes = ["400", "401", "403", "404", "429"]
         if self.method in WRITES:
             codes.append("409")
         if self._versioned() and self.method in WRITES:

@@ -61,6 +61,7 @@ class TokenViewSet(
     serializer_class = TokenSerializer
     lookup_field = "token_key"
     lookup_url_kwarg = "id"
+    lookup_value_regex = r"[A-Za-z0-9_]+"
     pagination_class = None
 
     def get_queryset(self):

@@ -1,7 +1,7 @@
 """Everything under /api/: the router of every resource, the schema and its docs pages."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from enterprises.api.views import ROUTES as ENTERPRISE_ROUTES
@@ -20,13 +20,23 @@ REFERENCE_ROUTES = [
     ("tokens", tokens.TokenViewSet, "token"),
 ]
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """Record ids are numbers: anything else in their place is not a route (a JSON 404), never a lookup."""
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        if not hasattr(viewset, "lookup_value_regex"):
+            viewset.lookup_value_regex = r"[0-9]+"
+        return super().get_lookup_regex(viewset, lookup_prefix)
+
+
+router = Router()
 for prefix, viewset, basename in [*REFERENCE_ROUTES, *PROJECT_ROUTES, *ENTERPRISE_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("dashboard/summary/", DashboardSummaryView.as_view(), name="dashboard-summary"),
     *router.urls,
