@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from projects.filtersets import YES_NO, FilterForm
+from projects.filtersets import YES_NO, FilterForm, OrderingFilter
 from zone_portal.models import Department, Industry, Leader, Park
 
 from .choices import Fence, ProblemCategory, ProblemLevel, ProblemSource, Satisfaction, TicketStatus
@@ -65,7 +65,7 @@ class TicketFilterSet(django_filters.FilterSet):
     mine = django_filters.BooleanFilter(
         label=_("my problems only"), method="filter_mine", widget=forms.CheckboxInput
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         label=_("sort by"),
         fields=[
             ("collected_at", "collected"),
@@ -83,6 +83,9 @@ class TicketFilterSet(django_filters.FilterSet):
         },
     )
 
+    # The API's filter backend passes the user, for ``mine``.
+    takes_user = True
+
     class Meta:
         model = ProblemTicket
         fields = []
@@ -92,7 +95,7 @@ class TicketFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.user = user
 
-    def filter_search(self, queryset, name, value):
+    def filter_search(self, queryset, name, value: str):
         value = value.strip().lstrip("#")
         if not value:
             return queryset
@@ -106,13 +109,13 @@ class TicketFilterSet(django_filters.FilterSet):
             condition |= Q(pk=int(value))
         return queryset.filter(condition)
 
-    def filter_overdue(self, queryset, name, value):
+    def filter_overdue(self, queryset, name, value: bool | None):
         if value is None:
             return queryset
         condition = overdue_q(timezone.localdate())
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
-    def filter_mine(self, queryset, name, value):
+    def filter_mine(self, queryset, name, value: bool):
         if not value or self.user is None:
             return queryset
         return queryset.filter(my_tickets_q(self.user))
@@ -145,7 +148,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         fields = []
         form = FilterForm
 
-    def filter_search(self, queryset, name, value):
+    def filter_search(self, queryset, name, value: str):
         value = value.strip()
         if not value:
             return queryset
@@ -153,7 +156,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
             Q(name__icontains=value) | Q(short_name__icontains=value) | Q(credit_code__icontains=value)
         )
 
-    def filter_open(self, queryset, name, value):
+    def filter_open(self, queryset, name, value: bool | None):
         if value is None:
             return queryset
         return queryset.filter(open_problems__gt=0) if value else queryset.filter(open_problems=0)

@@ -114,3 +114,24 @@ def ensure_can_read_visits(user) -> None:
 
 def has_zone_wide_read(user) -> bool:
     return has_role(user, *ZONE_WIDE_READERS)
+
+
+def ensure_can_read_tickets(user) -> None:
+    """Some tickets to read: zone-wide readers, or a unit's handler who belongs to a unit."""
+    if read_scope(user) is None:
+        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
+
+
+def can_edit_enterprises(user) -> bool:
+    """The 万人助万企 office keeps the enterprise records; only administrators delete one."""
+    return is_office(user)
+
+
+def ensure_can_edit_enterprises(user) -> None:
+    if not can_edit_enterprises(user):
+        raise PermissionDenied(_("Only administrators and the supervision office change enterprise records."))
+
+
+def ensure_can_delete_enterprises(user) -> None:
+    if not is_admin(user):
+        raise PermissionDenied(_("Only administrators delete enterprises."))

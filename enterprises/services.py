@@ -1,4 +1,4 @@
-"""Writes to visits and problem tickets. Pages, the admin and later the API and importers call these.
+"""Writes to enterprises, visits and problem tickets. Pages, the admin, the API and importers call these.
 
 Every ticket transition goes through ``_begin``: the row is locked, the
 ``TRANSITIONS`` table says from which statuses the action is allowed and who
@@ -32,7 +32,7 @@ from .choices import (
     Satisfaction,
     TicketStatus,
 )
-from .models import ProblemTicket, TicketAttachment, TicketEvent, Visit
+from .models import Enterprise, ProblemTicket, TicketAttachment, TicketEvent, Visit
 
 __all__ = ["StaleVersion"]
 
@@ -132,12 +132,19 @@ def allowed_actions(user, ticket: ProblemTicket) -> list[str]:
     return actions
 
 
-def _check(action: str, user, ticket: ProblemTicket) -> None:
+def ensure_actor(action: str, user, ticket: ProblemTicket) -> None:
+    """The "who" half of an action's check: callers that check before reading their input (the
+    API) ask this first; the service asks again, with the status, on the locked row."""
     rule = TRANSITIONS[action]
     if not permissions.can_read_ticket(user, ticket):
         raise PermissionDenied(_("This problem is assigned to another unit; you cannot act on it."))
     if not rule.actor(user, ticket):
         raise PermissionDenied(str(rule.actor_message))
+
+
+def _check(action: str, user, ticket: ProblemTicket) -> None:
+    rule = TRANSITIONS[action]
+    ensure_actor(action, user, ticket)
     if ticket.status not in rule.allowed_from:
         raise ValidationError(
             _("“%(action)s” is not possible while the problem is “%(status)s”.")
@@ -698,3 +705,70 @@ def attachment_add(*, ticket: ProblemTicket, user, upload) -> TicketAttachment:
     attachment.save()
     _event(ticket, user, EventKind.ATTACHED, text=name)
     return attachment
+
+
+# --- Enterprises ----------------------------------------------------------------------------
+
+ENTERPRISE_FIELDS = (
+    "name",
+    "short_name",
+    "parent",
+    "credit_code",
+    "legal_representative",
+    "industry",
+    "park",
+    "address",
+    "contact_person",
+    "contact_phone",
+    "is_above_scale",
+    "on_white_list",
+    "liaison_leader",
+    "liaison_unit",
+    "description",
+)
+
+
+@transaction.atomic
+def enterprise_create(*, user, data: dict[str, Any], honours=None) -> Enterprise:
+    """Register an enterprise; its credit code is checked and stored in one spelling (the model's clean)."""
+    permissions.ensure_can_edit_enterprises(user)
+    _check_fields(data, ENTERPRISE_FIELDS)
+    enterprise = Enterprise(**data)
+    enterprise.full_clean()
+    enterprise._history_user = user
+    enterprise.save()
+    if honours is not None:
+        enterprise.honours.set(honours)
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_update(*, enterprise: Enterprise, user, data: dict[str, Any], honours=None) -> Enterprise:
+    """Change an enterprise's record; ``honours`` (when given) replaces its titles."""
+    permissions.ensure_can_edit_enterprises(user)
+    _check_fields(data, ENTERPRISE_FIELDS)
+    locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    columns = [Enterprise._meta.get_field(name) for name in ENTERPRISE_FIELDS]
+    before = {field.attname: getattr(locked, field.attname) for field in columns}
+    for name, value in data.items():
+        setattr(locked, name, value)
+    locked.full_clean()
+    # Compared after clean, which may respell the credit code.
+    changed = [field.name for field in columns if getattr(locked, field.attname) != before[field.attname]]
+    if changed:
+        locked._history_user = user
+        locked.save(update_fields=[*changed, "updated_at"])
+    if honours is not None:
+        locked.honours.set(honours)
+    copy_state(locked, enterprise)
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_delete(*, enterprise: Enterprise, user) -> None:
+    """Administrators delete an enterprise entered by mistake; one with projects, visits, problems or
+    subsidiaries is refused (ProtectedError): those records need it."""
+    permissions.ensure_can_delete_enterprises(user)
+    locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    locked._history_user = user
+    locked.delete()

@@ -383,6 +383,11 @@ def attachment_file(request, pk):
     """Files are served through here, to users who may open the ticket, never as public files."""
     attachment = get_object_or_404(TicketAttachment.objects.select_related("ticket"), pk=pk)
     permissions.ensure_can_read_ticket(request.user, attachment.ticket)
+    return attachment_response(attachment)
+
+
+def attachment_response(attachment: TicketAttachment) -> FileResponse:
+    """The file as a private download, by the page and by the API alike."""
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:

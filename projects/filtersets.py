@@ -2,8 +2,10 @@
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.forms.utils import pretty_name
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -13,15 +15,64 @@ from zone_portal.models import Cluster, Department, Industry, Leader, Park, User
 from zone_portal.roles import GROUP_NAMES, Role
 
 from . import figures
-from .choices import BatchRole, Level, MilestoneKind, MilestoneStatus, Nature, Stage
-from .models import ApprovalMilestone, Batch, BatchMembership, Project
+from .choices import (
+    BatchRole,
+    Level,
+    MilestoneKind,
+    MilestoneStatus,
+    Nature,
+    PlanCategory,
+    ProgressStatus,
+    Stage,
+)
+from .models import AnnualPlan, ApprovalMilestone, Batch, BatchMembership, MonthlyProgress, Project
+
+# The largest id a database column holds; SQLite raises OverflowError beyond it (PostgreSQL just finds none).
+MAX_ID = 2**63 - 1
+
+
+def _refuse_huge_ids(clean):
+    def guarded(value):
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            text = str(item).strip().lstrip("+-")
+            if text.isdigit() and int(text) > MAX_ID:
+                raise forms.ValidationError(
+                    forms.ModelChoiceField.default_error_messages["invalid_choice"], code="invalid_choice"
+                )
+        return clean(value)
+
+    return guarded
 
 
 class FilterForm(BootstrapFormMixin, forms.Form):
-    pass
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.clean = _refuse_huge_ids(field.clean)
 
 
 YES_NO = [("true", _("Yes")), ("false", _("No"))]
+
+
+class OrderingFilter(django_filters.OrderingFilter):
+    """django-filter's, with labels that stay lazy: its own "(descending)" labels are fixed in whatever
+    language was active when the module was imported."""
+
+    def build_choices(self, fields, labels):
+        ascending = [(param, labels.get(field, pretty_name(param))) for field, param in fields.items()]
+        descending = [
+            (f"-{param}", labels.get(f"-{param}", format_lazy(_("{label} (descending)"), label=label)))
+            for param, label in ascending
+        ]
+        return [choice for pair in zip(ascending, descending, strict=True) for choice in pair]
+
+    def get_ordering_value(self, param):
+        # Empty values (a project without a plan has no rate) sort last both ways, on every database.
+        descending = param.startswith("-")
+        field = F(self.param_map.get(param.lstrip("-"), param.lstrip("-")))
+        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
 
 
 class ProjectFilterSet(django_filters.FilterSet):
@@ -91,7 +142,7 @@ class ProjectFilterSet(django_filters.FilterSet):
         coerce=lambda value: value == "true",
         field_name="is_lagging",
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         label=_("sort by"),
         fields=[
             ("name", "name"),
@@ -177,8 +228,61 @@ class MilestoneFilterSet(django_filters.FilterSet):
         fields = []
         form = FilterForm
 
-    def filter_overdue(self, queryset, name, value):
+    def filter_overdue(self, queryset, name, value: bool):
         if value is None or value == "":
             return queryset
         late = figures.overdue_milestones(queryset, today=timezone.localdate())
         return late if value else queryset.exclude(pk__in=late.values("pk"))
+
+
+class AnnualPlanFilterSet(django_filters.FilterSet):
+    project = django_filters.ModelChoiceFilter(label=_("project"), queryset=Project.objects.all())
+    year = django_filters.NumberFilter(label=_("year"))
+    category = django_filters.MultipleChoiceFilter(label=_("category"), choices=PlanCategory.choices)
+
+    class Meta:
+        model = AnnualPlan
+        fields = []
+        form = FilterForm
+
+
+class ProgressFilterSet(django_filters.FilterSet):
+    """Monthly reports by month and status, and by their project's park, level and unit (the
+    same choices as the project list's filters of those names)."""
+
+    project = django_filters.ModelChoiceFilter(label=_("project"), queryset=Project.objects.all())
+    year = django_filters.NumberFilter(label=_("year"))
+    month = django_filters.NumberFilter(label=_("month"))
+    status = django_filters.MultipleChoiceFilter(label=_("status"), choices=ProgressStatus.choices)
+    park = django_filters.ModelMultipleChoiceFilter(
+        label=_("park"),
+        field_name="project__park",
+        queryset=Park.objects.all(),
+        distinct=False,
+        null_label=_("no park"),
+    )
+    level = django_filters.MultipleChoiceFilter(
+        label=_("level"), field_name="project__level", choices=Level.choices, distinct=False
+    )
+    responsible_unit = django_filters.ModelChoiceFilter(
+        label=_("responsible unit"),
+        field_name="project__responsible_unit",
+        queryset=Department.objects.all(),
+        null_label=_("no unit"),
+    )
+
+    class Meta:
+        model = MonthlyProgress
+        fields = []
+        form = FilterForm
+
+
+class BatchMembershipFilterSet(django_filters.FilterSet):
+    batch = django_filters.ModelChoiceFilter(label=_("“three batches” batch"), queryset=Batch.objects.all())
+    project = django_filters.ModelChoiceFilter(label=_("project"), queryset=Project.objects.all())
+    role = django_filters.MultipleChoiceFilter(label=_("role in the batch"), choices=BatchRole.choices)
+
+    class Meta:
+        model = BatchMembership
+        fields = []
+        form = FilterForm

@@ -6,6 +6,7 @@
   stage, milestones, monthly progress — where they are the staff member in
   charge or that belong to their unit.
 * Reviewers (审核员) and administrators approve, return and reopen reports.
+* Administrators keep the "三个一批" batches and their lists (the province's).
 * Leaders and responsible units read; every role may comment on a project
   (a leader's comment is an instruction, 批示).
 """
@@ -94,3 +95,21 @@ def ensure_can_create(user) -> None:
 def ensure_can_review(user) -> None:
     if not can_review(user):
         raise PermissionDenied(_("Only reviewers approve, return or reopen monthly reports."))
+
+
+def can_manage_batches(user) -> bool:
+    return is_admin(user)
+
+
+def ensure_can_manage_batches(user) -> None:
+    if not can_manage_batches(user):
+        raise PermissionDenied(_("Only administrators change the “three batches” batches and their lists."))
+
+
+def ensure_can_keep_records(user) -> None:
+    """Before it is known which project a new plan, report or milestone is for: only the roles that
+    may change some project (project staff, administrators) get further."""
+    if not can_create_project(user):
+        raise PermissionDenied(
+            _("Only project staff and administrators record plans, progress and approvals.")
+        )

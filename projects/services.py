@@ -19,8 +19,25 @@ from PIL import Image, ImageOps
 from zone_portal.roles import ensure_admin
 
 from .choices import ProgressStatus
-from .models import ApprovalMilestone, MonthlyProgress, ProgressPhoto, Project, ProjectComment, StageChange
-from .permissions import ensure_can_create, ensure_can_edit, ensure_can_read, ensure_can_review, is_leader
+from .models import (
+    AnnualPlan,
+    ApprovalMilestone,
+    Batch,
+    BatchMembership,
+    MonthlyProgress,
+    ProgressPhoto,
+    Project,
+    ProjectComment,
+    StageChange,
+)
+from .permissions import (
+    ensure_can_create,
+    ensure_can_edit,
+    ensure_can_manage_batches,
+    ensure_can_read,
+    ensure_can_review,
+    is_leader,
+)
 
 # Fields a caller may not set through project_create/project_update: the
 # stage moves only through project_change_stage, which records why.
@@ -529,3 +546,216 @@ def comment_add(*, project: Project, user, text: str) -> ProjectComment:
     comment.full_clean()
     comment.save()
     return comment
+
+
+# --- Monthly progress, created by API clients ------------------------------------
+
+
+@transaction.atomic
+def progress_create(
+    *, project: Project, year: int, month: int, user, data: dict[str, Any], submit: bool = False
+) -> MonthlyProgress:
+    """Start a project's report for a month. Unlike ``progress_save`` an existing report is refused
+    (with the model's unique message), so a client that meant to create never overwrites one."""
+    unknown = set(data) - set(PROGRESS_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)}")
+    ensure_can_edit(user, project)
+    # Every rule at once (the month not to come, the amount, one report a month) before saving.
+    MonthlyProgress(project=project, year=year, month=month, **data).full_clean()
+    return progress_save(project=project, year=year, month=month, user=user, data=data, submit=submit)
+
+
+# --- Annual plans -----------------------------------------------------------------
+
+PLAN_FIELDS = ("year", "planned_investment", "category", "goals")
+
+
+def _check_plan_fields(data: dict[str, Any]) -> None:
+    unknown = set(data) - set(PLAN_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)}")
+
+
+@transaction.atomic
+def plan_create(*, project: Project, user, data: dict[str, Any]) -> AnnualPlan:
+    """Record a project's planned investment for a year. The plan is an official figure (the
+    denominator of 完成率), so every change keeps a history row naming who made it."""
+    _check_plan_fields(data)
+    ensure_can_edit(user, project)
+    plan = AnnualPlan(project=project, **data)
+    plan.full_clean()
+    _stamp(plan, user)
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, plan: AnnualPlan, user, data: dict[str, Any]) -> AnnualPlan:
+    """Change a plan's year, amount, category or goals; the project it belongs to stays."""
+    _check_plan_fields(data)
+    locked = lock_current(AnnualPlan, plan.pk, None)
+    ensure_can_edit(user, locked.project)
+    changed = [name for name, value in data.items() if getattr(locked, name) != value]
+    if not changed:
+        return plan
+    for name in changed:
+        setattr(locked, name, data[name])
+    locked.full_clean()
+    _stamp(locked, user)
+    locked.save(update_fields=[*changed, "updated_at"])
+    copy_state(locked, plan)
+    return plan
+
+
+@transaction.atomic
+def plan_delete(*, plan: AnnualPlan, user) -> None:
+    """Remove a plan entered by mistake; its history rows (and who deleted it) remain."""
+    locked = lock_current(AnnualPlan, plan.pk, None)
+    ensure_can_edit(user, locked.project)
+    _stamp(locked, user)
+    locked.delete()
+
+
+# --- "三个一批" batches and their lists -----------------------------------------------
+
+BATCH_FIELDS = ("number", "announced_on", "note")
+
+
+@transaction.atomic
+def batch_create(*, user, data: dict[str, Any]) -> Batch:
+    ensure_can_manage_batches(user)
+    unknown = set(data) - set(BATCH_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)}")
+    batch = Batch(**data)
+    batch.full_clean()
+    batch.save()
+    return batch
+
+
+@transaction.atomic
+def batch_update(*, batch: Batch, user, data: dict[str, Any]) -> Batch:
+    ensure_can_manage_batches(user)
+    unknown = set(data) - set(BATCH_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)}")
+    locked = Batch.objects.select_for_update().get(pk=batch.pk)
+    changed = [name for name, value in data.items() if getattr(locked, name) != value]
+    if changed:
+        for name in changed:
+            setattr(locked, name, data[name])
+        locked.full_clean()
+        locked.save(update_fields=changed)
+    copy_state(locked, batch)
+    return batch
+
+
+@transaction.atomic
+def batch_delete(*, batch: Batch, user) -> None:
+    """A batch that still lists projects is refused (ProtectedError): empty its list first."""
+    ensure_can_manage_batches(user)
+    Batch.objects.select_for_update().get(pk=batch.pk).delete()
+
+
+@transaction.atomic
+def membership_create(*, user, data: dict[str, Any]) -> BatchMembership:
+    """Put a project in a batch with its role (to sign, to start, to go into production)."""
+    ensure_can_manage_batches(user)
+    membership = BatchMembership(**data)
+    membership.full_clean()
+    _stamp(membership, user)
+    membership.save()
+    return membership
+
+
+@transaction.atomic
+def membership_update(*, membership: BatchMembership, user, role: str) -> BatchMembership:
+    """Change a project's role in its batch; the batch and the project stay."""
+    ensure_can_manage_batches(user)
+    locked = BatchMembership.objects.select_for_update().get(pk=membership.pk)
+    if locked.role != role:
+        locked.role = role
+        locked.full_clean()
+        _stamp(locked, user)
+        locked.save(update_fields=["role"])
+    copy_state(locked, membership)
+    return membership
+
+
+@transaction.atomic
+def membership_delete(*, membership: BatchMembership, user) -> None:
+    ensure_can_manage_batches(user)
+    locked = BatchMembership.objects.select_for_update().get(pk=membership.pk)
+    _stamp(locked, user)
+    locked.delete()
+
+
+@dataclass
+class MemberChanges:
+    """What ``batch_replace_members`` did: the batch's list afterwards and how it got there."""
+
+    memberships: list[BatchMembership]
+    created: int = 0
+    changed: int = 0
+    deleted: int = 0
+
+
+@transaction.atomic
+def batch_replace_members(*, batch: Batch, user, rows: list[dict[str, Any]]) -> MemberChanges:
+    """Make a batch's list exactly ``rows`` (each ``{"project": Project, "role": str}``), as the
+    province publishes it: projects not listed leave the batch, listed ones join or change role.
+
+    Every row is checked and every refusal reported by its index (``GridErrors``); then all of it
+    is saved, or nothing. Each membership created, changed or removed gets a history row naming
+    ``user``; unchanged ones are left alone.
+    """
+    ensure_can_manage_batches(user)
+    # The batch row serialises two replacements of the same list.
+    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    current = {m.project_id: m for m in batch.memberships.select_for_update().select_related("project")}
+    errors: dict[int, ValidationError] = {}
+    first_index: dict[int, int] = {}
+    wanted: dict[int, BatchMembership] = {}
+    for index, row in enumerate(rows):
+        project, role = row.get("project"), row.get("role")
+        if project is not None and project.pk in first_index:
+            errors[index] = ValidationError(
+                {
+                    "project": _("This project is already listed (at index %(index)s).")
+                    % {"index": first_index[project.pk]}
+                }
+            )
+            continue
+        membership = BatchMembership(batch=batch, project=project, role=role)
+        try:
+            # Uniqueness is the list's own (checked above): existing rows are about to be replaced.
+            membership.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            errors[index] = error
+            continue
+        first_index[project.pk] = index
+        wanted[project.pk] = membership
+    if errors:
+        raise GridErrors(errors)
+    changes = MemberChanges(memberships=[])
+    for project_id, old in current.items():
+        if project_id not in wanted:
+            _stamp(old, user)
+            old.delete()
+            changes.deleted += 1
+    for project_id, new in wanted.items():
+        old = current.get(project_id)
+        if old is None:
+            _stamp(new, user)
+            new.save()
+            changes.created += 1
+            changes.memberships.append(new)
+        else:
+            if old.role != new.role:
+                old.role = new.role
+                _stamp(old, user)
+                old.save(update_fields=["role"])
+                changes.changed += 1
+            changes.memberships.append(old)
+    return changes

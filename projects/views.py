@@ -574,7 +574,12 @@ def photo_delete(request, pk):
 def photo_file(request, pk, kind):
     """Photos are served through here, to users who may read the project, never as public files."""
     ensure_can_read(request.user)
-    photo = get_object_or_404(ProgressPhoto, pk=pk)
+    return photo_response(get_object_or_404(ProgressPhoto, pk=pk), kind)
+
+
+def photo_response(photo: ProgressPhoto, kind: str) -> FileResponse:
+    """The photo (``full``) or its thumbnail (``thumb``) as a private download; the page and the API
+    serve it alike."""
     field = {"full": photo.image, "thumb": photo.thumbnail}.get(kind)
     if field is None or not field.name:
         raise Http404

@@ -216,6 +216,18 @@ SPECTACULAR_SETTINGS = {
     # Choice sets used by several fields get one name each.
     "ENUM_NAME_OVERRIDES": {
         "Stage": "projects.choices.Stage",
+        "TicketStatus": "enterprises.choices.TicketStatus",
+        "ProblemLevel": "enterprises.choices.ProblemLevel",
+        # Projects' level keeps the name it had before problems' "level" joined the schema.
+        "LevelEnum": "projects.choices.Level",
+        "ClosureGrade": "enterprises.choices.ClosureGrade",
+        "ProgressStatus": "projects.choices.ProgressStatus",
+        "MilestoneStatus": "projects.choices.MilestoneStatus",
+        "MilestoneKind": "projects.choices.MilestoneKind",
+        "PlanCategory": "projects.choices.PlanCategory",
+        # Problems' category would otherwise collide with plans' (both fields are "category").
+        "ProblemCategory": "enterprises.choices.ProblemCategory",
+        "BatchRole": "projects.choices.BatchRole",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
     "SCHEMA_PATH_PREFIX": "/api/",

@@ -2,21 +2,25 @@
 
 import django_filters
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from projects import selectors, services
 from projects.choices import Stage
 from projects.filtersets import ProjectFilterSet
-from projects.models import Project, StageChange
+from projects.models import ProgressPhoto, Project, StageChange
 from projects.permissions import ensure_can_create, ensure_can_edit, ensure_can_read
 from projects.selectors import Period
+from projects.views import photo_response
 from zone_portal.api.base import RulesMixin, VersionedMixin
 from zone_portal.api.fields import PeriodQuerySerializer, period_from
 from zone_portal.roles import ensure_admin
 
+from . import records
 from .serializers import (
     ProjectCreateSerializer,
     ProjectSerializer,
@@ -123,6 +127,24 @@ class ProjectViewSet(RulesMixin, VersionedMixin, viewsets.ModelViewSet):
         return Response(StageChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(
+    summary="A progress photo's file (kind `full` or `thumb`), for whoever may read projects",
+    parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["full", "thumb"])],
+    responses={(200, "image/*"): OpenApiTypes.BINARY},
+)
+class PhotoFileView(GenericAPIView):
+    """Photos are never public files: the page's view serves them to signed-in users, this one to
+    token clients, both after the same check."""
+
+    queryset = ProgressPhoto.objects.all()
+    pagination_class = None
+    filter_backends = []
+
+    def get(self, request, pk, kind):
+        ensure_can_read(request.user)
+        return photo_response(self.get_object(), kind)
+
+
 class StageChangeFilterSet(django_filters.FilterSet):
     project = django_filters.ModelChoiceFilter(queryset=Project.objects.all())
     to_stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
@@ -148,4 +170,9 @@ class StageChangeViewSet(
 ROUTES = [
     ("projects", ProjectViewSet, "project"),
     ("stage-changes", StageChangeViewSet, "stagechange"),
+    ("annual-plans", records.AnnualPlanViewSet, "annualplan"),
+    ("progress", records.ProgressViewSet, "progress"),
+    ("milestones", records.MilestoneViewSet, "milestone"),
+    ("batches", records.BatchViewSet, "batch"),
+    ("batch-memberships", records.BatchMembershipViewSet, "batchmembership"),
 ]

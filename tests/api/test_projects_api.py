@@ -443,3 +443,32 @@ def test_a_user_with_a_role_but_no_unit_still_reads(api_as, db):
     client.force_authenticate(user)
     assert client.get("/api/projects/").status_code == 200
     assert client.post("/api/projects/", {"name": "无单位也能新建"}, format="json").status_code == 201
+
+
+def test_huge_ids_are_bad_input_not_server_errors(api_as, project, client, people):
+    huge = "99999999999999999999999"
+    response = api_as("leader").get(f"/api/projects/?park={huge}")
+    assert response.status_code == 400 and "park" in response.json()
+    created = api_as("staff_in").post("/api/projects/", {"name": "大号", "park": int(huge)}, format="json")
+    assert created.status_code == 400
+    assert not Project.objects.filter(name="大号").exists()
+    client.force_login(people["leader"])
+    page = client.get(f"/projects/?park={huge}")
+    assert page.status_code == 200 and page.context["filterset"].errors["park"]
+
+
+def test_a_record_created_twice_at_once_is_a_conflict_not_a_server_error(api_as, units, monkeypatch):
+    from django.db import IntegrityError
+
+    from projects import services
+
+    def racing(**kwargs):
+        raise IntegrityError("UNIQUE constraint failed: projects_project.name")
+
+    monkeypatch.setattr(services, "project_create", racing)
+    response = api_as("staff_in", language="en").post("/api/projects/", {"name": "同时新建"}, format="json")
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "Someone saved the same record at the same moment; reload and try again.",
+        "code": "conflict",
+    }

@@ -28,6 +28,7 @@ from tests.factories import (
     make_ticket,
 )
 from tests.html_forms import form_data
+from zone_portal.api.tokens import create_token
 from zone_portal.models import ImportRecord, User
 from zone_portal.roles import GROUP_NAMES, Role
 
@@ -66,6 +67,7 @@ def build_world(size: int):
         ImportRecord.objects.create(
             kind=ImportRecord.Kind.PROJECT_LEDGER, user=reviewer, file="imports/x.xlsx", file_name="台账.xlsx"
         )
+        create_token(reviewer, name="省平台同步", days=30)
 
 
 def admin_urls():

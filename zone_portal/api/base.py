@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -61,11 +62,23 @@ def exception_handler(exc, context):
         if NON_FIELD_ERRORS in detail:
             detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
         exc = exceptions.ValidationError(detail)
+    if isinstance(exc, OverflowError):
+        # SQLite cannot even look up an id this large; PostgreSQL answers "not found". Same answer here.
+        exc = exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [_("A number is too large.")]})
     if isinstance(exc, ProtectedError | RestrictedError):
         return Response(
             {
                 "detail": _("This record is still used by other records and cannot be deleted."),
                 "code": "protected",
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, IntegrityError):  # after ProtectedError, one of its kind
+        # Two requests created the same record at the same moment: the database's unique index decided.
+        return Response(
+            {
+                "detail": _("Someone saved the same record at the same moment; reload and try again."),
+                "code": "conflict",
             },
             status=status.HTTP_409_CONFLICT,
         )

@@ -5,7 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from enterprises.api.views import ROUTES as ENTERPRISE_ROUTES
+from enterprises.api.views import AttachmentFileView
 from projects.api.views import ROUTES as PROJECT_ROUTES
+from projects.api.views import PhotoFileView
 
 from . import reference, tokens
 from .views import DashboardSummaryView
@@ -39,5 +41,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("dashboard/summary/", DashboardSummaryView.as_view(), name="dashboard-summary"),
+    path("photos/<int:pk>/<str:kind>/", PhotoFileView.as_view(), name="photo-file"),
+    path("attachments/<int:pk>/file/", AttachmentFileView.as_view(), name="attachment-file"),
     *router.urls,
 ]
