@@ -36,7 +36,7 @@ def _refuse_huge_ids(clean):
         values = value if isinstance(value, list | tuple) else [value]
         for item in values:
             text = str(item).strip().lstrip("+-")
-            if text.isdigit() and int(text) > MAX_ID:
+            if text.isascii() and text.isdigit() and int(text) > MAX_ID:
                 raise forms.ValidationError(
                     forms.ModelChoiceField.default_error_messages["invalid_choice"], code="invalid_choice"
                 )

@@ -449,6 +449,9 @@ def test_huge_ids_are_bad_input_not_server_errors(api_as, project, client, peopl
     huge = "99999999999999999999999"
     response = api_as("leader").get(f"/api/projects/?park={huge}")
     assert response.status_code == 400 and "park" in response.json()
+    # "²" is a digit to Python's isdigit() but no number to int().
+    response = api_as("leader").get("/api/dashboard/summary/?park=²&batch=²")
+    assert response.status_code == 400 and set(response.json()) == {"park", "batch"}
     created = api_as("staff_in").post("/api/projects/", {"name": "大号", "park": int(huge)}, format="json")
     assert created.status_code == 400
     assert not Project.objects.filter(name="大号").exists()
