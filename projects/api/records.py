@@ -37,7 +37,7 @@ from projects.permissions import (
     ensure_can_read,
     ensure_can_review,
 )
-from zone_portal.api.base import FilterSetBackend, RulesMixin, VersionedMixin
+from zone_portal.api.base import FilterSetBackend, RulesMixin, VersionedMixin, api_denial
 from zone_portal.api.fields import PeriodQuerySerializer, period_from
 
 from .record_serializers import (
@@ -77,11 +77,12 @@ class ProjectScopeMixin:
 
     scoped_actions: frozenset[str] = frozenset()
 
-    def get_object(self):
-        record = super().get_object()
+    def check_object_permissions(self, request, obj):
+        # Before the body is read (get_object asks here); the browsable API asks too, to hide forms.
+        super().check_object_permissions(request, obj)
         if self.action in self.scoped_actions:
-            ensure_can_edit(self.request.user, record.project)
-        return record
+            with api_denial():
+                ensure_can_edit(request.user, obj.project)
 
     def reread(self, record):
         return self.get_queryset().get(pk=record.pk)

@@ -16,7 +16,7 @@ from projects.models import ProgressPhoto, Project, StageChange
 from projects.permissions import ensure_can_create, ensure_can_edit, ensure_can_read
 from projects.selectors import Period
 from projects.views import photo_response
-from zone_portal.api.base import RulesMixin, VersionedMixin
+from zone_portal.api.base import RulesMixin, VersionedMixin, api_denial
 from zone_portal.api.fields import PeriodQuerySerializer, period_from
 from zone_portal.roles import ensure_admin
 
@@ -74,11 +74,12 @@ class ProjectViewSet(RulesMixin, VersionedMixin, viewsets.ModelViewSet):
         context["period"] = self.period[0]
         return context
 
-    def get_object(self):
-        project = super().get_object()
+    def check_object_permissions(self, request, obj):
+        # Before the body is read (get_object asks here); the browsable API asks too, to hide forms.
+        super().check_object_permissions(request, obj)
         if self.action in WRITE_ACTIONS:
-            ensure_can_edit(self.request.user, project)
-        return project
+            with api_denial():
+                ensure_can_edit(request.user, obj)
 
     def _reread(self, project: Project) -> Project:
         return self.get_queryset().get(pk=project.pk)

@@ -7,8 +7,11 @@ same functions the pages call, with the same permission checks.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
@@ -99,6 +102,16 @@ def _parse_etag(value: str) -> int:
     return version
 
 
+@contextmanager
+def api_denial():
+    """Django's PermissionDenied as DRF's: the same 403, and the browsable API then hides the form the
+    user may not use instead of failing the whole page."""
+    try:
+        yield
+    except DjangoPermissionDenied as denial:
+        raise exceptions.PermissionDenied(str(denial) or None) from None
+
+
 class RulesMixin:
     """Role checks that come before the input is read: ``action_rules`` maps an action to an
     ``ensure_*`` function of the app's permissions module (it raises PermissionDenied → 403)."""
@@ -109,7 +122,8 @@ class RulesMixin:
         super().check_permissions(request)
         rule = self.action_rules.get(self.action)
         if rule is not None:
-            rule(request.user)
+            with api_denial():
+                rule(request.user)
 
 
 class VersionedMixin:
