@@ -431,7 +431,8 @@ ROUTES = [
 
 @extend_schema(
     summary="A ticket attachment's file, for whoever may open the ticket",
-    responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    # The type the file was stored with: PDF, an image, an Office document, a zip.
+    responses={(200, "*/*"): OpenApiTypes.BINARY},
 )
 class AttachmentFileView(GenericAPIView):
     """Attachments are never public files: the page serves them to signed-in users, this view to

@@ -3,15 +3,18 @@ administrator's token over a small zone: no answer may be a server error, and ev
 the schema (status code, content type, body)."""
 
 import datetime
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 from rest_framework.throttling import SimpleRateThrottle
 
-from enterprises.services import visit_create
+from enterprises.services import attachment_add, visit_create
 from tests.factories import (
     AnnualPlanFactory,
     ApprovalMilestoneFactory,
@@ -31,12 +34,14 @@ CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,re
 # harder by hand (the coverage phase alone sends thousands of boundary cases: minutes, not for every run).
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "25")
 PHASES = os.environ.get("FUZZ_PHASES", "examples,fuzzing")
+INCLUDE = os.environ.get("FUZZ_INCLUDE", "")  # a path regex, to fuzz some operations only
 REPORT = Path(__file__).resolve().parents[2] / "test-artifacts" / "schemathesis.txt"
 
 
 @pytest.fixture
-def zone_data(django_db_reset_sequences):
+def zone_data(django_db_reset_sequences, settings, tmp_path):
     """A record of every kind, each with id 1 (sequences restart), which the fuzzer uses for `{id}`."""
+    settings.MEDIA_ROOT = tmp_path / "media"
     unit = DepartmentFactory(name="经济发展局")
     admin = UserFactory(username="fuzz_admin", roles=[Role.ADMIN], department=unit)
     enterprise = EnterpriseFactory()
@@ -45,7 +50,10 @@ def zone_data(django_db_reset_sequences):
     MonthlyProgressFactory(project=project, year=2024, month=1)
     ApprovalMilestoneFactory(project=project)
     BatchMembershipFactory(project=project)
-    make_ticket(enterprise=enterprise, user=admin)
+    ticket = make_ticket(enterprise=enterprise, user=admin)
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(png, "PNG")
+    attachment_add(ticket=ticket, user=admin, upload=SimpleUploadedFile("批复.png", png.getvalue()))
     visit_create(user=admin, data={"enterprise": enterprise, "visited_on": datetime.date(2024, 3, 1)})
     _token, secret = create_token(admin, name="fuzz", days=1)
     return secret
@@ -86,6 +94,7 @@ def test_no_server_error_and_every_answer_matches_the_schema(zone_data, live_ser
         "--suppress-health-check",
         "all",
         "--no-color",
+        *(["--include-path-regex", INCLUDE] if INCLUDE else []),
     ]
     result = subprocess.run(
         command,
