@@ -2,12 +2,12 @@
 delete them; the list filters as the enterprise list page does."""
 
 import pytest
-from django.core.cache import cache
 from django.http import QueryDict
 
 from enterprises import selectors
 from enterprises.filtersets import EnterpriseFilterSet
 from enterprises.models import Enterprise
+from tests.api.matrix import CALLERS, expected_codes
 from tests.factories import (
     EnterpriseFactory,
     HonourFactory,
@@ -21,35 +21,11 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-CALLERS = [
-    "admin",
-    "leader",
-    "reviewer",
-    "supervisor",
-    "staff_in",
-    "staff_out",
-    "unit_in",
-    "unit_out",
-    "norole",
-    None,
-]
 READERS = {"admin", "leader", "reviewer", "supervisor", "staff_in", "staff_out", "unit_in", "unit_out"}
 OFFICE = {"admin", "supervisor"}
 LIST = "/api/enterprises/"
 # A valid code (check character D), written as people type it.
 CODE = "91411600MA0000004D"
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    cache.clear()
-
-
-def expected_codes(allowed, ok):
-    return {
-        who: 401 if who is None else 403 if who == "norole" else ok if who in allowed else 403
-        for who in CALLERS
-    }
 
 
 def url(enterprise):

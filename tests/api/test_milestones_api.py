@@ -16,18 +16,15 @@ from django.urls import reverse
 from projects.choices import MilestoneKind, MilestoneStatus
 from projects.models import ApprovalMilestone
 from tests.api.conftest import ROLES
+from tests.api.matrix import CALLERS
+from tests.api.matrix import expected_codes as expected
 from tests.factories import ApprovalMilestoneFactory, DepartmentFactory, ProjectFactory
 from tests.zone_portal.test_dashboard import zone  # noqa: F401  (the fixture)
 
-WHO = [*ROLES, None]  # None: anonymous
+WHO = CALLERS
 READERS = set(ROLES) - {"norole"}
 EDITORS = {"admin", "staff_in"}
 FILING, PERMIT = MilestoneKind.PROJECT_FILING, MilestoneKind.CONSTRUCTION_PERMIT
-
-
-def expected(allowed: set, ok: int) -> dict:
-    """Each caller's status: ``ok`` for the allowed, 401 anonymous, 403 for the rest."""
-    return {who: ok if who in allowed else (401 if who is None else 403) for who in WHO}
 
 
 @pytest.fixture

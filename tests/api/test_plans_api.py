@@ -10,16 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from projects.choices import PlanCategory
 from projects.models import AnnualPlan
 from tests.api.conftest import ROLES
+from tests.api.matrix import CALLERS
+from tests.api.matrix import expected_codes as expected
 from tests.factories import AnnualPlanFactory, ProjectFactory
 
-WHO = [*ROLES, None]  # None: anonymous
+WHO = CALLERS
 READERS = set(ROLES) - {"norole"}
 EDITORS = {"admin", "staff_in"}
-
-
-def expected(allowed: set, ok: int) -> dict:
-    """Each caller's status: ``ok`` for the allowed, 401 anonymous, 403 for the rest."""
-    return {who: ok if who in allowed else (401 if who is None else 403) for who in WHO}
 
 
 @pytest.fixture

@@ -19,17 +19,14 @@ from PIL import Image
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress, ProgressPhoto
 from tests.api.conftest import ROLES
+from tests.api.matrix import CALLERS
+from tests.api.matrix import expected_codes as expected
 from tests.factories import AnnualPlanFactory, MonthlyProgressFactory, ProjectFactory
 
-WHO = [*ROLES, None]  # None: anonymous
+WHO = CALLERS
 READERS = set(ROLES) - {"norole"}
 EDITORS = {"admin", "staff_in"}
 REVIEWERS = {"admin", "reviewer"}
-
-
-def expected(allowed: set, ok: int) -> dict:
-    """Each caller's status: ``ok`` for the allowed, 401 anonymous, 403 for the rest."""
-    return {who: ok if who in allowed else (401 if who is None else 403) for who in WHO}
 
 
 @pytest.fixture

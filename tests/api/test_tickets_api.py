@@ -4,7 +4,6 @@ the list means what the problem list page means."""
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import QueryDict
 from django.urls import reverse
@@ -15,52 +14,17 @@ from enterprises.choices import ClosureGrade, EventKind, ProblemLevel, Satisfact
 from enterprises.filtersets import TicketFilterSet
 from enterprises.models import ProblemTicket, TicketAttachment, TicketEvent
 from enterprises.permissions import readable_tickets
+from tests.api.matrix import CALLERS, expected_codes
 from tests.enterprises.test_ticket_services import png_bytes
 from tests.factories import EnterpriseFactory, ProjectFactory, VisitFactory, make_ticket
 
 pytestmark = pytest.mark.django_db
 
-CALLERS = [
-    "admin",
-    "leader",
-    "reviewer",
-    "supervisor",
-    "staff_in",
-    "staff_out",
-    "unit_in",
-    "unit_out",
-    "norole",
-    None,
-]
 LIST = "/api/tickets/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    """Throttle counters live in the cache; user ids repeat from test to test."""
-    cache.clear()
 
 
 def url(ticket, action=None):
     return f"{LIST}{ticket.pk}/" + (f"{action}/" if action else "")
-
-
-def expected_codes(allowed, ok, hidden=()):
-    """The status each caller should get: ``ok`` for the allowed, 404 for those who cannot see the
-    ticket, 401 anonymous, 403 the rest (no role included)."""
-    codes = {}
-    for who in CALLERS:
-        if who is None:
-            codes[who] = 401
-        elif who == "norole":
-            codes[who] = 403
-        elif who in hidden:
-            codes[who] = 404
-        elif who in allowed:
-            codes[who] = ok
-        else:
-            codes[who] = 403
-    return codes
 
 
 def build(state, people, units, *, major=False, enterprise=None):

@@ -4,42 +4,18 @@ all of them or nothing, a refused row answered at its index."""
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from enterprises.choices import EventKind, ProblemSource, TicketStatus
 from enterprises.models import ProblemTicket, TicketEvent, Visit
+from tests.api.matrix import CALLERS, expected_codes
 from tests.factories import DepartmentFactory, EnterpriseFactory, ProjectFactory, VisitFactory, make_ticket
 
 pytestmark = pytest.mark.django_db
 
-CALLERS = [
-    "admin",
-    "leader",
-    "reviewer",
-    "supervisor",
-    "staff_in",
-    "staff_out",
-    "unit_in",
-    "unit_out",
-    "norole",
-    None,
-]
 ZONE_WIDE = {"admin", "leader", "reviewer", "supervisor", "staff_in", "staff_out"}
 COLLECTORS = {"admin", "supervisor", "staff_in", "staff_out"}
 LIST = "/api/visits/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    cache.clear()
-
-
-def expected_codes(allowed, ok):
-    return {
-        who: 401 if who is None else 403 if who == "norole" else ok if who in allowed else 403
-        for who in CALLERS
-    }
 
 
 def url(visit):
