@@ -347,9 +347,9 @@ def progress_submit(*, report: MonthlyProgress, user, expected_version: int | No
     return report
 
 
-def _review(report, user, *, allowed_from, to_status, reason, reason_required, verb):
+def _review(report, user, *, allowed_from, to_status, reason, reason_required, verb, expected_version):
     ensure_can_review(user)
-    locked = lock_current(MonthlyProgress, report.pk, None)
+    locked = lock_current(MonthlyProgress, report.pk, expected_version)
     if locked.status not in allowed_from:
         raise ValidationError(
             _("Only a %(allowed)s report can be %(verb)s; this one is %(status)s.")
@@ -377,7 +377,9 @@ def _review(report, user, *, allowed_from, to_status, reason, reason_required, v
 
 
 @transaction.atomic
-def progress_approve(*, report: MonthlyProgress, user, comment: str = "") -> MonthlyProgress:
+def progress_approve(
+    *, report: MonthlyProgress, user, comment: str = "", expected_version: int | None = None
+) -> MonthlyProgress:
     """Approve a submitted report: its figure becomes official and the report is locked."""
     return _review(
         report,
@@ -387,11 +389,14 @@ def progress_approve(*, report: MonthlyProgress, user, comment: str = "") -> Mon
         reason=comment,
         reason_required=False,
         verb=_("approved"),
+        expected_version=expected_version,
     )
 
 
 @transaction.atomic
-def progress_return(*, report: MonthlyProgress, user, reason: str) -> MonthlyProgress:
+def progress_return(
+    *, report: MonthlyProgress, user, reason: str, expected_version: int | None = None
+) -> MonthlyProgress:
     """Send a submitted report back to its reporter with the reason."""
     return _review(
         report,
@@ -401,11 +406,14 @@ def progress_return(*, report: MonthlyProgress, user, reason: str) -> MonthlyPro
         reason=reason,
         reason_required=True,
         verb=_("returned"),
+        expected_version=expected_version,
     )
 
 
 @transaction.atomic
-def progress_reopen(*, report: MonthlyProgress, user, reason: str) -> MonthlyProgress:
+def progress_reopen(
+    *, report: MonthlyProgress, user, reason: str, expected_version: int | None = None
+) -> MonthlyProgress:
     """Unlock an approved report so it can be corrected; its figure stops counting until approved again."""
     return _review(
         report,
@@ -415,6 +423,7 @@ def progress_reopen(*, report: MonthlyProgress, user, reason: str) -> MonthlyPro
         reason=reason,
         reason_required=True,
         verb=_("reopened"),
+        expected_version=expected_version,
     )
 
 
@@ -464,11 +473,14 @@ def _read_image(upload) -> tuple[Image.Image, str]:
 
 
 @transaction.atomic
-def photo_add(*, report: MonthlyProgress, user, upload, caption: str = "") -> ProgressPhoto:
+def photo_add(
+    *, report: MonthlyProgress, user, upload, caption: str = "", expected_version: int | None = None
+) -> ProgressPhoto:
     """Attach a photo to a report; the type is read from the content, never from the name."""
     ensure_can_edit(user, report.project)
-    if report.status == ProgressStatus.APPROVED:
-        raise ValidationError(_locked_message(report), code="locked")
+    current = lock_current(MonthlyProgress, report.pk, expected_version)
+    if current.status == ProgressStatus.APPROVED:
+        raise ValidationError(_locked_message(current), code="locked")
     image, extension = _read_image(upload)
     thumb = ImageOps.exif_transpose(image).convert("RGB")
     thumb.thumbnail(THUMBNAIL_SIZE)

@@ -2,7 +2,6 @@
 reading, the services (the pages' own) for every write and every step of a ticket's workflow."""
 
 import django_filters
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
@@ -12,10 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.serializers import as_serializer_error
-from rest_framework.settings import api_settings
 
-from zone_portal.api.base import RulesMixin, VersionedMixin, api_denial
+from projects.filtersets import FilterForm
+from zone_portal.api.base import RulesMixin, VersionedMixin, api_denial, service_error_detail
 from zone_portal.models import Department
 
 from .. import permissions, selectors, services
@@ -112,14 +110,7 @@ class VisitFilterSet(django_filters.FilterSet):
     class Meta:
         model = Visit
         fields = []
-
-
-def _row_messages(error: DjangoValidationError) -> dict:
-    """A refused row's messages keyed as the API keys a record's (``non_field_errors``, not ``__all__``)."""
-    detail = as_serializer_error(error)
-    if NON_FIELD_ERRORS in detail:
-        detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
-    return detail
+        form = FilterForm
 
 
 @extend_schema_view(
@@ -169,7 +160,7 @@ class VisitViewSet(
                 user=self.request.user, data=data, visitors=visitors, problems=problems
             )
         except services.ProblemRowErrors as refused:
-            rows = {index: _row_messages(error) for index, error in refused.errors.items()}
+            rows = {index: service_error_detail(error) for index, error in refused.errors.items()}
             raise exceptions.ValidationError({"problems": aligned_row_errors(rows, len(problems))}) from None
         serializer.instance = self.get_queryset().get(pk=visit.pk)
 

@@ -8,8 +8,6 @@ write with their own permission checks. Role checks that need no record come fir
 
 import copy
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
@@ -18,8 +16,6 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.serializers import as_serializer_error
-from rest_framework.settings import api_settings
 
 from projects import selectors, services
 from projects.filtersets import (
@@ -37,7 +33,13 @@ from projects.permissions import (
     ensure_can_read,
     ensure_can_review,
 )
-from zone_portal.api.base import FilterSetBackend, RulesMixin, VersionedMixin, api_denial
+from zone_portal.api.base import (
+    FilterSetBackend,
+    RulesMixin,
+    VersionedMixin,
+    api_denial,
+    service_error_detail,
+)
 from zone_portal.api.fields import PeriodQuerySerializer, period_from
 
 from .record_serializers import (
@@ -61,14 +63,6 @@ from .record_serializers import (
 )
 
 READS = {"list": ensure_can_read, "retrieve": ensure_can_read}
-
-
-def _error_detail(error: DjangoValidationError) -> dict:
-    """A service's refusal as the API shows it: field → messages, ``non_field_errors`` for the rest."""
-    detail = as_serializer_error(error)
-    if "__all__" in detail:
-        detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop("__all__")
-    return detail
 
 
 class ProjectScopeMixin:
@@ -231,20 +225,12 @@ class ProgressViewSet(
         )
         return self._answer(report)
 
-    def _at_version(self, request, report, validated, change):
-        """Run ``change`` on the report as read: the services it calls take no version, so the row is
-        locked and compared here, in the same transaction, when the client sent one."""
-        expected = self.expected_version(request, validated, required=False)
-        with transaction.atomic():
-            if expected is not None:
-                services.lock_current(MonthlyProgress, report.pk, expected)
-            return change()
-
     def _review(self, request, body_class, review):
         report = self.get_object()
         body = body_class(data=request.data)
         body.is_valid(raise_exception=True)
-        self._at_version(request, report, body.validated_data, lambda: review(report, body.validated_data))
+        expected = self.expected_version(request, body.validated_data, required=False)
+        review(report, body.validated_data, expected)
         return self._answer(report)
 
     @extend_schema(
@@ -257,8 +243,8 @@ class ProgressViewSet(
         return self._review(
             request,
             ProgressApproveSerializer,
-            lambda report, data: services.progress_approve(
-                report=report, user=request.user, comment=data["comment"]
+            lambda report, data, expected: services.progress_approve(
+                report=report, user=request.user, comment=data["comment"], expected_version=expected
             ),
         )
 
@@ -272,8 +258,8 @@ class ProgressViewSet(
         return self._review(
             request,
             ProgressReasonSerializer,
-            lambda report, data: services.progress_return(
-                report=report, user=request.user, reason=data["reason"]
+            lambda report, data, expected: services.progress_return(
+                report=report, user=request.user, reason=data["reason"], expected_version=expected
             ),
         )
 
@@ -287,8 +273,8 @@ class ProgressViewSet(
         return self._review(
             request,
             ProgressReasonSerializer,
-            lambda report, data: services.progress_reopen(
-                report=report, user=request.user, reason=data["reason"]
+            lambda report, data, expected: services.progress_reopen(
+                report=report, user=request.user, reason=data["reason"], expected_version=expected
             ),
         )
 
@@ -336,16 +322,12 @@ class ProgressViewSet(
         report = self.get_object()
         body = ProgressPhotoUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        photo = self._at_version(
-            request,
-            report,
-            body.validated_data,
-            lambda: services.photo_add(
-                report=report,
-                user=request.user,
-                upload=body.validated_data["image"],
-                caption=body.validated_data["caption"],
-            ),
+        photo = services.photo_add(
+            report=report,
+            user=request.user,
+            upload=body.validated_data["image"],
+            caption=body.validated_data["caption"],
+            expected_version=self.expected_version(request, body.validated_data, required=False),
         )
         return Response(
             ProgressPhotoSerializer(photo, context=self.get_serializer_context()).data,
@@ -540,7 +522,7 @@ class BatchViewSet(RulesMixin, viewsets.ModelViewSet):
             services.batch_replace_members(batch=batch, user=request.user, rows=rows.validated_data)
         except services.GridErrors as refused:
             raise exceptions.ValidationError(
-                {str(index): _error_detail(error) for index, error in refused.errors.items()}
+                {str(index): service_error_detail(error) for index, error in refused.errors.items()}
             ) from None
         return self._members(batch)
 

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from projects import selectors, services
 from projects.choices import Stage
-from projects.filtersets import ProjectFilterSet
+from projects.filtersets import FilterForm, ProjectFilterSet
 from projects.models import ProgressPhoto, Project, StageChange
 from projects.permissions import ensure_can_create, ensure_can_edit, ensure_can_read
 from projects.selectors import Period
@@ -154,6 +154,7 @@ class StageChangeFilterSet(django_filters.FilterSet):
     class Meta:
         model = StageChange
         fields = []
+        form = FilterForm
 
 
 @extend_schema_view(list=extend_schema(summary="Stage changes: every project's lifecycle history"))

@@ -10,7 +10,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from projects import figures, selectors
@@ -139,13 +139,10 @@ def test_filters_mean_what_the_project_list_means(zone, api_as):  # noqa: F811
     data = api_as("leader").get("/api/projects/", query).json()
 
     rows = selectors.project_rows(Project.objects.all(), period=selectors.Period(2024, 3))
-    from django.http import QueryDict
-
     params = QueryDict(mutable=True)
     params.setlist("park", [str(zone.A.pk), str(zone.B.pk)])
     params.setlist("level", ["zone", "municipal"])
     expected = ProjectFilterSet(params, queryset=rows).qs
-    assert isinstance(expected, QuerySet)
     assert {row["id"] for row in data["results"]} == set(expected.values_list("pk", flat=True))
     assert {row["name"] for row in data["results"]} == {"P2", "P3", "P4"}
 
@@ -452,6 +449,9 @@ def test_huge_ids_are_bad_input_not_server_errors(api_as, project, client, peopl
     # "²" is a digit to Python's isdigit() but no number to int().
     response = api_as("leader").get("/api/dashboard/summary/?park=²&batch=²")
     assert response.status_code == 400 and set(response.json()) == {"park", "batch"}
+    for listing, name in (("stage-changes", "project"), ("visits", "enterprise")):
+        response = api_as("leader").get(f"/api/{listing}/?{name}={huge}")
+        assert response.status_code == 400 and set(response.json()) == {name}, listing
     created = api_as("staff_in").post("/api/projects/", {"name": "大号", "park": int(huge)}, format="json")
     assert created.status_code == 400
     assert not Project.objects.filter(name="大号").exists()

@@ -25,13 +25,6 @@ def test_each_user_has_their_own_budget(small_budgets, api_as):
     assert staff.get("/api/parks/").status_code == 200  # another user's budget is untouched
 
 
-def test_the_default_budgets_come_from_the_environment(settings):
-    from django.conf import settings as django_settings
-
-    rates = django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-    assert rates["anon"].endswith("/minute") and rates["user"].endswith("/minute")
-
-
 def test_guessing_tokens_is_throttled(small_budgets, db):
     from rest_framework.test import APIClient
 

@@ -268,3 +268,25 @@ def test_no_photos_on_an_approved_report(project, staff, media):
     with pytest.raises(ValidationError):
         services.photo_add(report=report, user=staff, upload=image_upload())
     assert not ProgressPhoto.objects.exists()
+
+
+def test_review_and_photos_refuse_a_report_changed_since_it_was_read(project, staff, reviewer, tmp_path):
+    report = services.progress_save(
+        project=project,
+        year=2024,
+        month=3,
+        user=staff,
+        data={"completed_investment": Decimal("500")},
+        submit=True,
+    )
+    read = report.version
+    # One reviewer returns the report as read; a second, still holding that version, cannot approve it.
+    services.progress_return(report=report, user=reviewer, reason="数据有误", expected_version=read)
+    with pytest.raises(services.StaleVersion):
+        services.progress_approve(report=report, user=reviewer, expected_version=read)
+    report.refresh_from_db()
+    assert report.status == ProgressStatus.RETURNED and report.version == read + 1
+
+    with override_settings(MEDIA_ROOT=tmp_path), pytest.raises(services.StaleVersion):
+        services.photo_add(report=report, user=staff, upload=image_upload(), expected_version=read)
+    assert not ProgressPhoto.objects.exists()

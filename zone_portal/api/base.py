@@ -47,6 +47,15 @@ class FilterSetBackend(DjangoFilterBackend):
         return kwargs
 
 
+def service_error_detail(error: DjangoValidationError) -> dict:
+    """A service's refusal as the API shows it: field → messages, and ``non_field_errors`` for the
+    model's whole-record rules (constraints, clean()), which Django keys "__all__"."""
+    detail = as_serializer_error(error)
+    if NON_FIELD_ERRORS in detail:
+        detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+    return detail
+
+
 def exception_handler(exc, context):
     """DRF's handler, taught the services' exceptions: a stale version is a conflict (409, or 412
     when the client sent If-Match), a rule broken is a 400 with field messages, a record still in
@@ -60,11 +69,7 @@ def exception_handler(exc, context):
         )
         return Response({"detail": " ".join(exc.messages), "code": "stale"}, status=code)
     if isinstance(exc, DjangoValidationError):
-        detail = as_serializer_error(exc)
-        # The model's whole-record rules (constraints, clean()) come keyed "__all__".
-        if NON_FIELD_ERRORS in detail:
-            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
-        exc = exceptions.ValidationError(detail)
+        exc = exceptions.ValidationError(service_error_detail(exc))
     if isinstance(exc, OverflowError):
         # SQLite cannot even look up an id this large; PostgreSQL answers "not found". Same answer here.
         exc = exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [_("A number is too large.")]})
