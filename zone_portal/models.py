@@ -54,6 +54,12 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
     )
+    # Demo and newly issued accounts: the portal sends the user to change the password first.
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("The user is asked to choose a new password before using the portal."),
+    )
 
     class Meta:
         ordering = ["username"]
