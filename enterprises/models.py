@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from zone_portal.fields import MoneyField
+from zone_portal.history import tracked
 from zone_portal.models import TimeStampedModel
 
 from .choices import (
@@ -36,6 +36,8 @@ class Honour(models.Model):
     rank = models.PositiveSmallIntegerField(
         _("display order"), default=100, help_text=_("Lower numbers are listed first.")
     )
+
+    history = tracked()
 
     class Meta:
         ordering = ["rank", "name"]
@@ -118,7 +120,7 @@ class Enterprise(TimeStampedModel):
     )
     description = models.TextField(_("description"), blank=True)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = tracked(m2m_fields=["honours"], excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -157,7 +159,7 @@ class EnterpriseYearlyFigure(models.Model):
     taxes = MoneyField(_("taxes paid (10k yuan)"), null=True, blank=True)
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["enterprise", "-year"]
@@ -213,7 +215,7 @@ class Visit(TimeStampedModel):
         related_name="+",
     )
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = tracked(m2m_fields=["visitors"], excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["-visited_on", "-pk"]
@@ -333,7 +335,7 @@ class ProblemTicket(TimeStampedModel):
     satisfaction_comment = models.TextField(_("enterprise's comment"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", "version"])
+    history = tracked(excluded_fields=["created_at", "updated_at", "version"])
 
     class Meta:
         ordering = ["-collected_at", "-pk"]

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from projects.services import StaleVersion, copy_state, lock_current
+from zone_portal import history
 
 from . import deadlines, permissions
 from .choices import (
@@ -291,6 +292,7 @@ VISIT_FIELDS = ("enterprise", "visited_on", "unit", "notes")
 
 
 @transaction.atomic
+@history.recording(batch=True)
 def visit_create(*, user, data: dict[str, Any], visitors=(), problems: list[dict[str, Any]] = ()) -> Visit:
     """Record a visit and every problem collected on it: all of them, or nothing."""
     permissions.ensure_can_collect(user)

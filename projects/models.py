@@ -11,9 +11,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from zone_portal.fields import MoneyField
+from zone_portal.history import tracked
 from zone_portal.models import TimeStampedModel
 
 from . import figures
@@ -117,7 +117,7 @@ class Project(TimeStampedModel):
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", "version"])
+    history = tracked(excluded_fields=["created_at", "updated_at", "version"])
 
     class Meta:
         ordering = ["name"]
@@ -231,6 +231,8 @@ class Batch(models.Model):
     announced_on = models.DateField(_("announced on"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
 
+    history = tracked()
+
     class Meta:
         ordering = ["number"]
         verbose_name = _("“three batches” batch")
@@ -251,7 +253,7 @@ class BatchMembership(models.Model):
     )
     role = models.CharField(_("role"), max_length=10, choices=BatchRole, db_index=True)
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["batch", "role", "project"]
@@ -280,7 +282,7 @@ class AnnualPlan(TimeStampedModel):
     )
     goals = models.TextField(_("construction goals for the year"), blank=True)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+    history = tracked(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["project", "-year"]
@@ -343,7 +345,7 @@ class MonthlyProgress(TimeStampedModel):
     review_comment = models.TextField(_("review comment"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", "version"])
+    history = tracked(excluded_fields=["created_at", "updated_at", "version"])
 
     class Meta:
         ordering = ["project", "-year", "-month"]
@@ -428,7 +430,7 @@ class ApprovalMilestone(TimeStampedModel):
     note = models.TextField(_("note"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["created_at", "updated_at", "version"])
+    history = tracked(excluded_fields=["created_at", "updated_at", "version"])
 
     class Meta:
         ordering = ["project", "kind", "phase"]
@@ -493,7 +495,7 @@ class ProgressPhoto(models.Model):
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = tracked()
 
     class Meta:
         ordering = ["report", "uploaded_at", "pk"]

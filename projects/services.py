@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
+from zone_portal import history
 from zone_portal.roles import ensure_admin
 
 from .choices import ProgressStatus
@@ -307,6 +308,14 @@ class GridErrors(Exception):
 def progress_save_many(*, rows: list[GridRow], year: int, month: int, user, submit: bool = False):
     """Save a month's reports for several projects: every row, or none of them."""
     saved, errors = [], {}
+    with history.recording(batch=True):
+        _save_grid_rows(rows, year=year, month=month, user=user, submit=submit, saved=saved, errors=errors)
+    if errors:
+        raise GridErrors(errors)
+    return saved
+
+
+def _save_grid_rows(rows, *, year, month, user, submit, saved, errors):
     for index, row in enumerate(rows):
         try:
             with transaction.atomic():
@@ -325,9 +334,6 @@ def progress_save_many(*, rows: list[GridRow], year: int, month: int, user, subm
             errors[index] = error
         except PermissionDenied as error:
             errors[index] = ValidationError(str(error))
-    if errors:
-        raise GridErrors(errors)
-    return saved
 
 
 @transaction.atomic
@@ -432,12 +438,13 @@ def progress_review_many(*, reports, user, approve: bool, reason: str = "") -> i
     """Approve or return several reports at once: all of them, or none if one is refused."""
     action = progress_approve if approve else progress_return
     count = 0
-    for report in reports:
-        if approve:
-            action(report=report, user=user, comment=reason)
-        else:
-            action(report=report, user=user, reason=reason)
-        count += 1
+    with history.recording(batch=True):
+        for report in reports:
+            if approve:
+                action(report=report, user=user, comment=reason)
+            else:
+                action(report=report, user=user, reason=reason)
+            count += 1
     return count
 
 
@@ -723,6 +730,11 @@ def batch_replace_members(*, batch: Batch, user, rows: list[dict[str, Any]]) -> 
     ``user``; unchanged ones are left alone.
     """
     ensure_can_manage_batches(user)
+    with history.recording(batch=True):
+        return _replace_members(batch, user, rows)
+
+
+def _replace_members(batch: Batch, user, rows: list[dict[str, Any]]) -> MemberChanges:
     # The batch row serialises two replacements of the same list.
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     current = {m.project_id: m for m in batch.memberships.select_for_update().select_related("project")}

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import history
 from .importing import BadFile
 from .models import ImportRecord
 from .roles import Role, has_role
@@ -113,7 +114,8 @@ def confirm(record: ImportRecord, *, user):
         _counts(record, result)
         record.save()
         raise PreviewChanged(result)
-    module.apply(result, user=user, reason=record.change_reason)
+    with history.recording(import_record=record):
+        module.apply(result, user=user, reason=record.change_reason)
     record.status = ImportRecord.Status.APPLIED
     record.applied_at = timezone.now()
     record.save()

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
+from .history import tracked
+
 
 class TimeStampedModel(models.Model):
     """Adds creation and last-change times to a model."""
@@ -31,6 +33,8 @@ class Department(TimeStampedModel):
     short_name = models.CharField(_("short name"), max_length=30, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+
+    history = tracked(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -61,6 +65,9 @@ class User(AbstractUser):
         help_text=_("The user is asked to choose a new password before using the portal."),
     )
 
+    # Roles are group memberships: the groups are recorded with every change of the user.
+    history = tracked(m2m_fields=["groups"], excluded_fields=["password", "last_login"])
+
     class Meta:
         ordering = ["username"]
         verbose_name = _("user")
@@ -68,6 +75,16 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.display_name or self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs):
+        # A login only stamps last_login (not recorded): it is not a change to the user.
+        if set(kwargs.get("update_fields") or ()) == {"last_login"}:
+            self.skip_history_when_saving = True
+            try:
+                return super().save(*args, **kwargs)
+            finally:
+                del self.skip_history_when_saving
+        return super().save(*args, **kwargs)
 
 
 class Park(TimeStampedModel):
@@ -79,6 +96,8 @@ class Park(TimeStampedModel):
     )
     area_km2 = models.DecimalField(_("area (km²)"), max_digits=8, decimal_places=2, null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
+
+    history = tracked(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -94,6 +113,8 @@ class Cluster(TimeStampedModel):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
+
+    history = tracked(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -118,6 +139,8 @@ class Industry(TimeStampedModel):
         _("leading industry"), default=False, help_text=_("One of the zone's leading industries.")
     )
     is_strategic_emerging = models.BooleanField(_("strategic emerging industry"), default=False)
+
+    history = tracked(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["cluster__name", "name"]
@@ -153,6 +176,8 @@ class Leader(TimeStampedModel):
         related_name="leader",
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    history = tracked(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["name"]
