@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from zone_portal.admin import money_column
+from zone_portal.admin_history import HistoryAdmin
 
 from . import permissions, selectors, services
 from .models import (
@@ -19,7 +19,7 @@ from .models import (
 
 
 @admin.register(Honour)
-class HonourAdmin(admin.ModelAdmin):
+class HonourAdmin(HistoryAdmin):
     list_display = ["name", "rank", "enterprise_count"]
     list_editable = ["rank"]
     search_fields = ["name"]
@@ -39,7 +39,7 @@ class YearlyFigureInline(admin.TabularInline):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(SimpleHistoryAdmin):
+class EnterpriseAdmin(HistoryAdmin):
     list_display = [
         "name",
         "short_name",
@@ -101,7 +101,7 @@ class EnterpriseAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(EnterpriseYearlyFigure)
-class EnterpriseYearlyFigureAdmin(SimpleHistoryAdmin):
+class EnterpriseYearlyFigureAdmin(HistoryAdmin):
     list_display = [
         "enterprise",
         "year",
@@ -117,7 +117,7 @@ class EnterpriseYearlyFigureAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Visit)
-class VisitAdmin(SimpleHistoryAdmin):
+class VisitAdmin(HistoryAdmin):
     list_display = ["enterprise", "visited_on", "unit", "problem_count", "created_by"]
     list_filter = ["visited_on", "unit", "enterprise__park"]
     list_select_related = ["enterprise", "unit", "created_by"]
@@ -129,6 +129,10 @@ class VisitAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(problem_total=Count("problems"))
+
+    def has_view_permission(self, request, obj=None):
+        # Visit records are for zone-wide readers, as on the pages: not for responsible units.
+        return super().has_view_permission(request, obj) and permissions.has_zone_wide_read(request.user)
 
     @admin.display(description=_("number of problems"), ordering="problem_total")
     def problem_count(self, obj):
@@ -169,7 +173,7 @@ class TicketAttachmentInline(ReadOnlyInline):
 
 
 @admin.register(ProblemTicket)
-class ProblemTicketAdmin(SimpleHistoryAdmin):
+class ProblemTicketAdmin(HistoryAdmin):
     """Tickets are created and moved on the problem pages, where the 13710 rules apply.
 
     Here the office reads everything and corrects a ticket's details, through the same service.

@@ -529,7 +529,7 @@ def apply(result: EnterprisePreview, *, user, reason: str) -> dict[str, int]:
     now = timezone.now()
     history = {"default_user": user, "default_change_reason": reason, "default_date": now}
     try:
-        refs = _create_refs(result)
+        refs = _create_refs(result, history)
         locked = _lock(result)
         created, updated = [], defaultdict(list)
         for row in result.rows:
@@ -567,10 +567,12 @@ def apply(result: EnterprisePreview, *, user, reason: str) -> dict[str, int]:
     }
 
 
-def _create_refs(result: EnterprisePreview) -> dict[str, dict[str, object]]:
-    units = Department.objects.bulk_create([Department(name=name) for name in result.new_units])
-    leaders = Leader.objects.bulk_create([Leader(name=name) for name in result.new_leaders])
-    Honour.objects.bulk_create([Honour(name=name) for name in result.new_honours])
+def _create_refs(result: EnterprisePreview, history) -> dict[str, dict[str, object]]:
+    units = bulk_create_with_history(
+        [Department(name=name) for name in result.new_units], Department, **history
+    )
+    leaders = bulk_create_with_history([Leader(name=name) for name in result.new_leaders], Leader, **history)
+    bulk_create_with_history([Honour(name=name) for name in result.new_honours], Honour, **history)
     wanted = {name for row in result.rows if row.honours for name in row.honours}
     honours = [h for chunk in _chunks(wanted) for h in Honour.objects.filter(name__in=chunk)]
     return {

@@ -302,8 +302,7 @@ def visit_create(*, user, data: dict[str, Any], visitors=(), problems: list[dict
         raise ValidationError({"visited_on": _("A visit cannot be dated in the future.")})
     visit.full_clean()
     visit._history_user = user
-    visit.save()
-    visit.visitors.set(visitors)
+    history.save_with_links(visit, {"visitors": visitors})
     errors = {}
     for index, problem in enumerate(problems):
         try:
@@ -738,9 +737,7 @@ def enterprise_create(*, user, data: dict[str, Any], honours=None) -> Enterprise
     enterprise = Enterprise(**data)
     enterprise.full_clean()
     enterprise._history_user = user
-    enterprise.save()
-    if honours is not None:
-        enterprise.honours.set(honours)
+    history.save_with_links(enterprise, {"honours": honours} if honours is not None else {})
     return enterprise
 
 
@@ -757,11 +754,13 @@ def enterprise_update(*, enterprise: Enterprise, user, data: dict[str, Any], hon
     locked.full_clean()
     # Compared after clean, which may respell the credit code.
     changed = [field.name for field in columns if getattr(locked, field.attname) != before[field.attname]]
-    if changed:
+    honours_changed = honours is not None and {getattr(h, "pk", h) for h in honours} != set(
+        locked.honours.values_list("pk", flat=True)
+    )
+    if changed or honours_changed:
         locked._history_user = user
-        locked.save(update_fields=[*changed, "updated_at"])
-    if honours is not None:
-        locked.honours.set(honours)
+        links = {"honours": honours} if honours_changed else {}
+        history.save_with_links(locked, links, update_fields=[*changed, "updated_at"])
     copy_state(locked, enterprise)
     return enterprise
 

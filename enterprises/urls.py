@@ -1,5 +1,7 @@
 from django.urls import path
 
+from zone_portal import history_views
+
 from . import views
 
 app_name = "enterprises"
@@ -7,6 +9,7 @@ app_name = "enterprises"
 urlpatterns = [
     path("enterprises/", views.enterprise_list, name="list"),
     path("enterprises/<int:pk>/", views.enterprise_detail, name="detail"),
+    path("enterprises/<int:pk>/history/", history_views.enterprise_history, name="history"),
     path("visits/new/", views.visit_create, name="visit_create"),
     path("visits/<int:pk>/", views.visit_detail, name="visit_detail"),
     path("problems/", views.ticket_list, name="ticket_list"),
@@ -16,6 +19,7 @@ urlpatterns = [
     path("problems/figures/export/", views.ticket_summary_export, name="ticket_summary_export"),
     path("problems/<int:pk>/", views.ticket_detail, name="ticket_detail"),
     path("problems/<int:pk>/edit/", views.ticket_edit, name="ticket_edit"),
+    path("problems/<int:pk>/history/", history_views.ticket_history, name="ticket_history"),
     path("problems/<int:pk>/<slug:action>/", views.ticket_action, name="ticket_action"),
     path("problems/files/<int:pk>/", views.attachment_file, name="attachment"),
 ]

@@ -4,9 +4,9 @@ from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from zone_portal.admin import CachedChoicesMixin, money_column
+from zone_portal.admin_history import HistoryAdmin
 from zone_portal.formatting import money, percent
 
 from . import figures, selectors, services
@@ -21,7 +21,7 @@ from .models import (
     ProjectComment,
     StageChange,
 )
-from .permissions import can_edit_project
+from .permissions import can_edit_project, editable_projects
 
 
 class ProjectScopeMixin:
@@ -43,6 +43,12 @@ class ProjectScopeMixin:
         allowed = super().has_add_permission(request, *args)
         obj = args[0] if args else None
         return allowed and (obj is None or can_edit_project(request.user, self.project_of(obj)))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A plan, report, procedure or batch entry is only put on a project the user may change.
+        if db_field.name == "project" and request is not None:
+            kwargs["queryset"] = editable_projects(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ProjectInline(ProjectScopeMixin, CachedChoicesMixin, admin.TabularInline):
@@ -100,8 +106,7 @@ class MonthlyProgressInline(ReviewFieldsMixin, ProjectInline):
         return reviewer and super().has_add_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        reviewer = request.user.has_perm("projects.review_monthlyprogress")
-        return reviewer and super().has_delete_permission(request, obj)
+        return False  # reports are never deleted, as in the API: approved figures are the record
 
 
 class ApprovalMilestoneInline(ProjectInline):
@@ -179,7 +184,7 @@ class ProjectAdminForm(forms.ModelForm):
 
 
 @admin.register(Project)
-class ProjectAdmin(ProjectScopeMixin, CachedChoicesMixin, SimpleHistoryAdmin):
+class ProjectAdmin(ProjectScopeMixin, CachedChoicesMixin, HistoryAdmin):
     form = ProjectAdminForm
     list_display = [
         "name",
@@ -326,7 +331,7 @@ class ProjectAdmin(ProjectScopeMixin, CachedChoicesMixin, SimpleHistoryAdmin):
 
 
 @admin.register(AnnualPlan)
-class AnnualPlanAdmin(ProjectScopeMixin, SimpleHistoryAdmin):
+class AnnualPlanAdmin(ProjectScopeMixin, HistoryAdmin):
     list_display = [
         "project",
         "year",
@@ -340,7 +345,7 @@ class AnnualPlanAdmin(ProjectScopeMixin, SimpleHistoryAdmin):
 
 
 @admin.register(MonthlyProgress)
-class MonthlyProgressAdmin(ProjectScopeMixin, ReviewFieldsMixin, SimpleHistoryAdmin):
+class MonthlyProgressAdmin(ProjectScopeMixin, ReviewFieldsMixin, HistoryAdmin):
     review_fields = ["status", "review_comment", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at"]
     list_display = [
         "project",
@@ -366,9 +371,12 @@ class MonthlyProgressAdmin(ProjectScopeMixin, ReviewFieldsMixin, SimpleHistoryAd
             obj is None or obj.is_editable or request.user.has_perm("projects.review_monthlyprogress")
         )
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # never deleted, as in the API: approved figures are the record
+
 
 @admin.register(ApprovalMilestone)
-class ApprovalMilestoneAdmin(ProjectScopeMixin, SimpleHistoryAdmin):
+class ApprovalMilestoneAdmin(ProjectScopeMixin, HistoryAdmin):
     list_display = [
         "project",
         "kind",
@@ -397,7 +405,7 @@ class BatchMembershipInBatchInline(admin.TabularInline):
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
+class BatchAdmin(HistoryAdmin):
     list_display = ["__str__", "number", "announced_on", "sign_count", "start_count", "produce_count"]
     search_fields = ["number", "note"]
     date_hierarchy = "announced_on"
@@ -429,7 +437,7 @@ class BatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(BatchMembership)
-class BatchMembershipAdmin(ProjectScopeMixin, SimpleHistoryAdmin):
+class BatchMembershipAdmin(ProjectScopeMixin, HistoryAdmin):
     list_display = ["batch", "role", "project", "project_stage"]
     list_filter = ["batch", "role", "project__stage"]
     list_select_related = ["batch", "project"]

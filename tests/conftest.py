@@ -27,3 +27,25 @@ def fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def history_is_complete(request):
+    """Every write any test makes, by whatever path, must leave history rows that match the data.
+
+    A test that sets up data behind the services' back on purpose says so with
+    ``@pytest.mark.history_bypass(reason)``."""
+    names = request.fixturenames
+    database = next((name for name in ("transactional_db", "db") if name in names), None)
+    marked = request.node.get_closest_marker("django_db") is not None
+    if (database is None and not marked) or request.node.get_closest_marker("history_bypass"):
+        yield
+        return
+    if database:
+        # Set up the database first, so this check runs before its rollback.
+        request.getfixturevalue(database)
+    yield
+    from zone_portal.history import unrecorded_changes
+
+    problems = unrecorded_changes()
+    assert not problems, "Changes without history:\n" + "\n".join(problems[:20])

@@ -3,8 +3,10 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from .admin_history import HistoryAdmin
 from .formatting import money
 from .models import ApiToken, Cluster, Department, ImportRecord, Industry, Leader, Park, User
+from .roles import is_admin
 
 admin.site.site_header = _("Zone Portal administration")
 admin.site.site_title = _("Zone Portal")
@@ -46,7 +48,7 @@ def money_column(field: str, description):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(HistoryAdmin):
     list_display = ["name", "short_name", "phone", "is_active", "user_count"]
     list_filter = ["is_active"]
     search_fields = ["name", "short_name"]
@@ -60,24 +62,35 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "display_name", "department", "phone", "is_staff", "is_active", "last_login"]
-    list_filter = ["is_staff", "is_superuser", "is_active", "groups", "department"]
+class UserAdmin(HistoryAdmin, BaseUserAdmin):
+    list_display = [
+        "username",
+        "display_name",
+        "department",
+        "phone",
+        "is_staff",
+        "is_active",
+        "must_change_password",
+        "last_login",
+    ]
+    list_filter = ["is_staff", "is_superuser", "is_active", "must_change_password", "groups", "department"]
     list_select_related = ["department"]
     search_fields = ["username", "display_name", "first_name", "last_name", "email", "phone"]
     autocomplete_fields = ["department"]
     fieldsets = [
         *BaseUserAdmin.fieldsets,
         (_("Zone profile"), {"fields": ["display_name", "department", "phone"]}),
+        (_("Password"), {"fields": ["must_change_password"]}),
     ]
     add_fieldsets = [
         *BaseUserAdmin.add_fieldsets,
         (_("Zone profile"), {"fields": ["display_name", "department", "phone"]}),
+        (_("Password"), {"fields": ["must_change_password"]}),
     ]
 
 
 @admin.register(Park)
-class ParkAdmin(admin.ModelAdmin):
+class ParkAdmin(HistoryAdmin):
     list_display = ["name", "alias", "area_km2", "project_count", "enterprise_count"]
     search_fields = ["name", "alias"]
 
@@ -106,7 +119,7 @@ class IndustryInline(admin.TabularInline):
 
 
 @admin.register(Cluster)
-class ClusterAdmin(admin.ModelAdmin):
+class ClusterAdmin(HistoryAdmin):
     list_display = ["name", "industry_count"]
     search_fields = ["name"]
     inlines = [IndustryInline]
@@ -120,7 +133,7 @@ class ClusterAdmin(admin.ModelAdmin):
 
 
 @admin.register(Industry)
-class IndustryAdmin(admin.ModelAdmin):
+class IndustryAdmin(HistoryAdmin):
     list_display = ["name", "cluster", "is_leading", "is_strategic_emerging"]
     list_filter = ["cluster", "is_leading", "is_strategic_emerging"]
     list_select_related = ["cluster"]
@@ -129,7 +142,7 @@ class IndustryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Leader)
-class LeaderAdmin(admin.ModelAdmin):
+class LeaderAdmin(HistoryAdmin):
     list_display = ["name", "title", "department", "user", "phone"]
     list_filter = ["department"]
     list_select_related = ["department", "user"]
@@ -158,6 +171,11 @@ class ImportRecordAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     date_hierarchy = "created_at"
 
+    def get_queryset(self, request):
+        # As on the import pages: each user's own imports; administrators everyone's.
+        records = super().get_queryset(request)
+        return records if is_admin(request.user) else records.filter(user=request.user)
+
     def has_add_permission(self, request):
         return False
 
@@ -179,6 +197,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     readonly_fields = ["name", "token_key", "user", "created", "expiry", "last_used_at"]
     exclude = ["digest"]
+
+    def get_queryset(self, request):
+        # Anyone else sees only their own, as on the tokens page and in the API.
+        tokens = super().get_queryset(request)
+        return tokens if is_admin(request.user) else tokens.filter(user=request.user)
 
     def has_add_permission(self, request):
         return False

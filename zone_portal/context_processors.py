@@ -2,6 +2,7 @@ from django.conf import settings
 
 from projects.permissions import can_create_project, can_review
 from zone_portal.dashboard import UNIT_SCOPED_ROLES, ZONE_WIDE_ROLES
+from zone_portal.history_views import can_read_change_log
 from zone_portal.import_views import can_import
 from zone_portal.roles import ROLE_LABELS, has_role, is_admin, roles_of
 
@@ -21,6 +22,7 @@ def portal(request):
             "log_progress": can_create_project(user),
             "review": can_review(user),
             "imports": can_import(user),
+            "change_log": can_read_change_log(user),
             "admin": is_admin(user) or user.is_staff,
             "dashboard": has_role(user, *ZONE_WIDE_ROLES)
             or (has_role(user, *UNIT_SCOPED_ROLES) and user.department_id),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Origin(models.TextChoices):
@@ -117,8 +118,86 @@ class HistoryOriginMiddleware:
             return self.get_response(request)
 
 
+class TrackedRecords(HistoricalRecords):
+    def contribute_to_class(self, cls, name):
+        super().contribute_to_class(cls, name)
+        cls._tracked_records = self
+
+    def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
+        # Django signals an add of links that already exist with an empty set: nothing changed.
+        if action in ("post_add", "post_remove") and not pk_set:
+            return
+        super().m2m_changed(instance, action, attr, pk_set, reverse, **kwargs)
+
+
+def save_with_links(instance, links: dict, **save_options) -> None:
+    """Save ``instance`` and set its many-to-many ``links`` ({field name: objects}) as one history
+    row that holds both, instead of a row for the save and one more per link added or removed."""
+    history_type = "+" if instance._state.adding else "~"
+    with skipped(instance):
+        instance.save(**save_options)
+        for name, values in links.items():
+            getattr(instance, name).set(values)
+    record(instance, history_type)
+
+
+@contextmanager
+def skipped(instance):
+    """Writes inside the block leave no history row of ``instance``: the caller records one after."""
+    instance.skip_history_when_saving = True
+    try:
+        yield
+    finally:
+        del instance.skip_history_when_saving
+
+
+def record(instance, history_type: str = "~") -> None:
+    type(instance)._tracked_records.create_historical_record(instance, history_type)
+
+
 def tracked(**options):
     """A model's change history, stamped with how each change was made."""
-    from simple_history.models import HistoricalRecords
+    return TrackedRecords(bases=[HistoryContext], **options)
 
-    return HistoricalRecords(bases=[HistoryContext], **options)
+
+def tracked_models() -> list[type[models.Model]]:
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if hasattr(m._meta, "simple_history_manager_attribute")]
+
+
+def unrecorded_changes(models_to_check=None) -> list[str]:
+    """Every row whose current values differ from its last history row, or that was created or
+    deleted without one: the trace a write that bypassed the history leaves behind (a
+    ``QuerySet.update()``, a plain ``bulk_create``, a raw query).
+
+    Reads every row of every tracked table: for tests and for an occasional audit, not for pages."""
+    problems = []
+    for model in models_to_check or tracked_models():
+        history_model = model.history.model
+        pk = model._meta.pk.attname
+        fields = [f.attname for f in history_model.tracked_fields]
+        latest = {}
+        for row in history_model.objects.order_by("history_date", "history_id").values(
+            "history_type", *fields
+        ):
+            latest[row[pk]] = row
+        label = model._meta.label
+        seen = set()
+        for row in model._default_manager.values(*fields):
+            seen.add(row[pk])
+            last = latest.get(row[pk])
+            if last is None:
+                problems.append(f"{label} {row[pk]}: written without a history row")
+            elif last["history_type"] == "-":
+                problems.append(f"{label} {row[pk]}: exists, but its history says it was deleted")
+            else:
+                changed = [f for f in fields if last[f] != row[f]]
+                if changed:
+                    problems.append(f"{label} {row[pk]}: {', '.join(changed)} changed without a history row")
+        problems += [
+            f"{label} {key}: deleted without a history row"
+            for key, last in latest.items()
+            if key not in seen and last["history_type"] != "-"
+        ]
+    return problems

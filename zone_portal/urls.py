@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import import_views, token_views, views
+from . import history_views, import_views, token_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,10 +11,12 @@ urlpatterns = [
     path("api/", include(("zone_portal.api.urls", "api"))),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/tokens/", token_views.token_list, name="api_tokens"),
     path("accounts/tokens/<str:key>/revoke/", token_views.token_revoke, name="api_token_revoke"),
+    path("changes/", history_views.change_log, name="change_log"),
+    path("changes/export/", history_views.change_log_export, name="change_log_export"),
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),
     path("imports/<int:pk>/confirm/", import_views.import_confirm, name="import_confirm"),
@@ -23,6 +25,7 @@ urlpatterns = [
     path("", include("enterprises.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
 ]
 
 # Unknown addresses under /api/ answer in JSON like the API's own 404s; pages keep the 404 page.

@@ -753,8 +753,10 @@ def _create_refs(ledger: LedgerPreview, *, user, history) -> dict[str, dict[str,
     for enterprise in enterprises:
         _check_fields(enterprise)
     enterprises = bulk_create_with_history(enterprises, Enterprise, **history)
-    units = Department.objects.bulk_create([Department(name=name) for name in ledger.new_units])
-    leaders = Leader.objects.bulk_create([Leader(name=name) for name in ledger.new_leaders])
+    units = bulk_create_with_history(
+        [Department(name=name) for name in ledger.new_units], Department, **history
+    )
+    leaders = bulk_create_with_history([Leader(name=name) for name in ledger.new_leaders], Leader, **history)
     return {
         "enterprise": {normalise(e.name): e for e in enterprises},
         "responsible_unit": {normalise(u.name): u for u in units},

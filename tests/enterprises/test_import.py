@@ -850,6 +850,7 @@ def test_preview_queries_do_not_grow_with_rows(zone, staff, django_assert_max_nu
     assert sixty.errors == []
 
 
+@pytest.mark.history_bypass("bulk test data")
 @pytest.mark.slow
 def test_ten_thousand_rows_preview_and_apply(zone, staff, django_assert_max_num_queries):
     Enterprise.objects.bulk_create(

@@ -716,6 +716,7 @@ EXPORTS = [
 ]
 
 
+@pytest.mark.history_bypass("bulk test data")
 def test_export_queries_do_not_grow_with_rows(zone, leader_client, django_assert_max_num_queries):
     _more_projects(zone, 5, 0)
     few = []

@@ -229,6 +229,7 @@ def test_ledger_layout_for_print_and_reading(leader_client, zone):  # noqa: F811
     assert ws.column_dimensions["C"].width >= 28 and ws["C5"].alignment.wrap_text
 
 
+@pytest.mark.history_bypass("sets a name no form accepts")
 @pytest.mark.django_db
 def test_text_that_looks_like_a_formula_stays_text(leader_client, zone):  # noqa: F811
     Project.objects.filter(pk=zone.P1.pk).update(

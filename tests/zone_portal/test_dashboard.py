@@ -582,6 +582,7 @@ def _many_projects(n: int, zone) -> None:
     )
 
 
+@pytest.mark.history_bypass("bulk test data")
 def test_dashboard_and_summary_run_a_fixed_number_of_queries(zone, leader_client):
     with CaptureQueriesContext(connection) as few:
         assert leader_client.get("/dashboard/").status_code == 200
