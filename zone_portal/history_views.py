@@ -35,6 +35,11 @@ def can_read_change_log(user) -> bool:
     return has_role(user, Role.LEADER, Role.ADMIN)
 
 
+def ensure_can_read_change_log(user) -> None:
+    if not can_read_change_log(user):
+        raise PermissionDenied(_("Only leaders and administrators read the zone's change log."))
+
+
 # --- An object's tab -----------------------------------------------------------------------------
 
 
@@ -130,6 +135,11 @@ class ChangeLogFilter(BootstrapFormMixin, forms.Form):
     date_to = forms.DateField(
         label=gettext_lazy("To"), required=False, widget=forms.DateInput({"type": "date"})
     )
+    # Set by the links from an import and from a bulk operation's entries, not typed in.
+    import_record = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**63 - 1
+    )
+    batch = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -149,6 +159,10 @@ class ChangeLogFilter(BootstrapFormMixin, forms.Form):
             filters["history_user"] = data["user"]
         if data.get("origin"):
             filters["history_origin"] = data["origin"]
+        if data.get("import_record"):
+            filters["history_import_id"] = data["import_record"]
+        if data.get("batch"):
+            filters["history_batch"] = data["batch"]
         zone = timezone.get_current_timezone()
         if data.get("date_from"):
             filters["history_date__gte"] = datetime.datetime.combine(
@@ -163,8 +177,7 @@ class ChangeLogFilter(BootstrapFormMixin, forms.Form):
 
 
 def _change_log_filter(request) -> ChangeLogFilter:
-    if not can_read_change_log(request.user):
-        raise PermissionDenied(_("Only leaders and administrators read the zone's change log."))
+    ensure_can_read_change_log(request.user)
     return ChangeLogFilter(request.GET or None)
 
 

@@ -868,3 +868,30 @@ def test_ten_thousand_rows_preview_and_apply(zone, staff, django_assert_max_num_
     importer.apply(result, user=staff, reason="一万行")
     assert Enterprise.objects.count() == 10_003
     assert Enterprise.history.filter(history_change_reason="一万行").count() == 10_000
+
+
+def test_an_imports_rows_are_tied_to_it_in_the_change_log(zone, staff, media, client):
+    from zone_portal.history import Origin
+
+    record, _result = record_import(
+        kind="enterprises", data=zone_list(), file_name="企业名录.xlsx", user=staff, origin="web", apply=True
+    )
+    rows = Enterprise.history.filter(history_import=record)
+    assert rows.count() == 3
+    assert {(r.history_origin, r.history_user) for r in rows} == {(Origin.IMPORT, staff)}
+    assert not Enterprise.history.exclude(history_import=record).filter(history_origin=Origin.IMPORT).exists()
+
+    leader = UserFactory(username="import_leader", roles=[Role.LEADER])
+    client.force_login(leader)
+    response = client.get("/changes/", {"import_record": record.pk})
+    entries = response.context["entries"]
+    assert {e.import_record for e in entries} == {record}
+    assert {e.object_label for e in entries if e.model is Enterprise} == set(
+        rows.values_list("name", flat=True)
+    )
+    html = response.content.decode()
+    assert f"Excel导入 #{record.pk}" in html or record.file_name in html
+    # Every entry of the import is one of its rows, row by row.
+    assert len([e for e in entries if e.model is Enterprise]) == 3
+    first = next(e for e in entries if e.model is Enterprise and e.action == "~")
+    assert first.changes and all(c.old != c.new for c in first.changes)

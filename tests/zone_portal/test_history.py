@@ -30,10 +30,10 @@ from tests.factories import (
 )
 from tests.html_forms import form_data
 from zone_portal import changelog
+from zone_portal.api.tokens import create_token
 from zone_portal.history import Origin, unrecorded_changes
 from zone_portal.models import Department, User
 from zone_portal.roles import GROUP_NAMES, Role
-from zone_portal.api.tokens import create_token
 
 pytestmark = pytest.mark.django_db
 

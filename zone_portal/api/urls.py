@@ -1,5 +1,7 @@
 """Everything under /api/: the router of every resource, the schema and its docs pages."""
 
+from csp.constants import SELF
+from csp.decorators import csp_update
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -9,7 +11,7 @@ from enterprises.api.views import AttachmentFileView
 from projects.api.views import ROUTES as PROJECT_ROUTES
 from projects.api.views import PhotoFileView
 
-from . import reference, tokens
+from . import history, reference, tokens
 from .views import DashboardSummaryView
 
 REFERENCE_ROUTES = [
@@ -39,9 +41,18 @@ for prefix, viewset, basename in [*REFERENCE_ROUTES, *PROJECT_ROUTES, *ENTERPRIS
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # ReDoc builds its search index in a worker started from a blob: allowed on this page only.
+    path(
+        "redoc/",
+        csp_update({"worker-src": [SELF, "blob:"]})(SpectacularRedocView.as_view(url_name="api:schema")),
+        name="redoc",
+    ),
     path("dashboard/summary/", DashboardSummaryView.as_view(), name="dashboard-summary"),
     path("photos/<int:pk>/<str:kind>/", PhotoFileView.as_view(), name="photo-file"),
     path("attachments/<int:pk>/file/", AttachmentFileView.as_view(), name="attachment-file"),
+    path("changes/", history.ChangeLogView.as_view(), name="changes"),
+    path("projects/<int:pk>/history/", history.ProjectHistoryView.as_view(), name="project-history"),
+    path("enterprises/<int:pk>/history/", history.EnterpriseHistoryView.as_view(), name="enterprise-history"),
+    path("tickets/<int:pk>/history/", history.TicketHistoryView.as_view(), name="ticket-history"),
     *router.urls,
 ]
