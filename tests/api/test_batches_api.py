@@ -91,6 +91,7 @@ def test_a_batch_number_is_unique_and_a_batch_with_a_list_is_not_deleted(api_as,
     assert BatchMembership.objects.filter(pk=membership.pk).exists()
 
 
+@pytest.mark.history_bypass("bulk test data")
 def test_the_batch_list_runs_a_fixed_number_of_queries(api_as, projects, django_assert_max_num_queries):
     client = api_as("leader")
     BatchFactory(number=1)
@@ -141,6 +142,7 @@ def test_every_role_reads_memberships_with_filters(api_as, batch, projects):
     }
 
 
+@pytest.mark.history_bypass("bulk test data")
 def test_the_membership_list_runs_a_fixed_number_of_queries(api_as, units, django_assert_max_num_queries):
     projects = [ProjectFactory(responsible_unit=units.U1) for _ in range(20)]
     batches = Batch.objects.bulk_create(Batch(number=n) for n in range(1, 12))

@@ -142,6 +142,7 @@ def test_filters_that_are_not_understood_answer_400(api_as, zone, procedures):  
         assert set(response.json()) == {query.split("=")[0]}
 
 
+@pytest.mark.history_bypass("bulk test data")
 def test_the_list_runs_a_fixed_number_of_queries(api_as, units, django_assert_max_num_queries):
     unit = DepartmentFactory(name="自然资源局")
     projects = [ProjectFactory(responsible_unit=units.U1) for _ in range(21)]

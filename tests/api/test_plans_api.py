@@ -61,6 +61,7 @@ def test_filters(api_as, project):
     assert client.get(url() + "?project=999999").status_code == 400
 
 
+@pytest.mark.history_bypass("bulk test data")
 def test_the_list_runs_a_fixed_number_of_queries(api_as, units, django_assert_max_num_queries):
     projects = [ProjectFactory(responsible_unit=units.U1) for _ in range(25)]
     AnnualPlan.objects.bulk_create(

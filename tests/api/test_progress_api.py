@@ -116,6 +116,7 @@ def test_filters(api_as, units, project):
     assert client.get(url() + "?status=lost").status_code == 400
 
 
+@pytest.mark.history_bypass("bulk test data")
 def test_the_list_runs_a_fixed_number_of_queries(api_as, units, django_assert_max_num_queries):
     projects = [ProjectFactory(responsible_unit=units.U1) for _ in range(3)]
     reports = MonthlyProgress.objects.bulk_create(

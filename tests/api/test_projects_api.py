@@ -177,6 +177,7 @@ def test_bad_filters_and_periods_answer_400_with_the_field(api_as, project):
     assert response.status_code == 400 and "month" in response.json()
 
 
+@pytest.mark.history_bypass("bulk test data")
 def test_list_runs_a_fixed_number_of_queries(api_as, units, django_assert_max_num_queries):
     client = api_as("leader")
     ProjectFactory()

@@ -112,6 +112,7 @@ def test_users_show_roles_and_unit_but_no_contact_details(
     assert api_as("admin").post("/api/users/", {"username": "x"}, format="json").status_code == 405
 
 
+@pytest.mark.history_bypass("bulk test data")
 def test_reference_lists_run_a_fixed_number_of_queries(api_as, refs, django_assert_max_num_queries):
     client = api_as("leader")
     client.get("/api/industries/")
