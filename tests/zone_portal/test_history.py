@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -380,3 +380,15 @@ def test_no_admin_page_or_api_route_writes_history():
     for path, operations in schema["paths"].items():
         if "history" in path:
             assert set(operations) - {"parameters"} == {"get"}, path
+
+
+@pytest.mark.history_bypass("writes behind the history's back on purpose")
+def test_the_audit_command_reports_and_fails(project):
+    out = io.StringIO()
+    call_command("check_history", stdout=out)
+    assert "matches" in out.getvalue()
+    Project.objects.filter(pk=project.pk).update(location="悄悄改的")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 records"):
+        call_command("check_history", stdout=out)
+    assert f"projects.Project {project.pk}: location changed without a history row" in out.getvalue()
