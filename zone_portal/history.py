@@ -122,10 +122,19 @@ class TrackedRecords(HistoricalRecords):
     def contribute_to_class(self, cls, name):
         super().contribute_to_class(cls, name)
         cls._tracked_records = self
+        self.tracked_model = cls
 
     def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):
         # Django signals an add of links that already exist with an empty set: nothing changed.
         if action in ("post_add", "post_remove") and not pk_set:
+            return
+        if reverse:
+            # Changed from the other side (``group.user_set.add(user)``): the tracked records
+            # are the ones named in pk_set, not ``instance``.
+            if action in ("post_add", "post_remove"):
+                for obj in self.tracked_model._default_manager.filter(pk__in=pk_set):
+                    if not hasattr(obj, "skip_history_when_saving"):
+                        self.create_historical_record(obj, "~")
             return
         super().m2m_changed(instance, action, attr, pk_set, reverse, **kwargs)
 

@@ -392,3 +392,14 @@ def test_the_audit_command_reports_and_fails(project):
     with pytest.raises(CommandError, match="1 records"):
         call_command("check_history", stdout=out)
     assert f"projects.Project {project.pk}: location changed without a history row" in out.getvalue()
+
+
+def test_roles_given_from_the_groups_side_are_recorded_on_the_user(admin):
+    person = UserFactory(username="wu", roles=[])
+    group = Group.objects.get(name=GROUP_NAMES[Role.LEADER])
+    group.user_set.add(person)
+    row = last(User, id=person.pk)
+    entry = changelog.page_entries([("zone_portal.user", row.history_id, row.history_date)])[0]
+    assert [(c.name, c.old, c.new) for c in entry.changes] == [("groups", "—", "领导")]
+    group.user_set.remove(person)
+    assert last(User, id=person.pk).history_id != row.history_id
