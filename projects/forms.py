@@ -111,7 +111,8 @@ class ProgressForm(VersionedForm):
 
     @classmethod
     def for_report(cls, report: MonthlyProgress | None, **kwargs):
-        initial = {}
+        # Version 0: there was no report when the form was opened, so one saved meanwhile is refused.
+        initial = {"version": 0}
         if report is not None:
             initial = {
                 "completed_investment": report.completed_investment,

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
@@ -271,7 +271,17 @@ def progress_save(
     report.full_clean()
     report.version = 1 if existing is None else report.version + 1
     _stamp(report, user)
-    report.save()
+    if existing is not None:
+        report.save()
+        return report
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        # Another session created this month's report between our look-up and our insert.
+        raise StaleVersion(
+            _("Someone saved the same record at the same moment; reload and try again."), code="stale"
+        ) from None
     return report
 
 

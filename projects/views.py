@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from zone_portal.excel import Workbook, too_many_rows
@@ -50,6 +54,14 @@ from .selectors import Period
 
 PAGE_SIZE = 25
 COMMENTS_SHOWN = 50
+
+logger = logging.getLogger(__name__)
+
+# A batch save the database could not finish: its transaction was rolled back as a whole.
+DATABASE_FAILED = gettext_lazy(
+    "Nothing was saved: the database could not finish the save. "
+    "Try again; if it happens again, tell the administrator."
+)
 
 
 def _period_from(request, default: Period) -> Period:
@@ -400,7 +412,7 @@ def progress_grid(request):
                 prefix=prefix,
                 initial={
                     "project": project.pk,
-                    "version": report.version if report else None,
+                    "version": report.version if report else 0,  # 0: no report yet (see ProgressForm)
                     "completed_investment": report.completed_investment if report else None,
                     "physical_progress": report.physical_progress if report else "",
                     "problems": report.problems if report else "",
@@ -432,6 +444,10 @@ def progress_grid(request):
                 for index, error in errors.errors.items():
                     apply_service_errors(to_save[index]["form"], error)
                 valid = False
+            except DatabaseError:
+                # The page is shown again with what was typed, so nothing is lost but the moment.
+                logger.exception("The progress grid's save failed in the database")
+                messages.error(request, DATABASE_FAILED)
             else:
                 if submit:
                     text = _("%(count)s reports saved and submitted for review.")
@@ -481,6 +497,9 @@ def review_queue(request):
                 messages.error(
                     request, _("Nothing was changed: %(error)s") % {"error": " ".join(error.messages)}
                 )
+            except DatabaseError:
+                logger.exception("A bulk review failed in the database")
+                messages.error(request, DATABASE_FAILED)
             else:
                 text = (
                     _("%(count)s reports approved.")

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -22,6 +25,8 @@ from .roles import is_admin
 
 PREVIEW_ROWS_SHOWN = 500
 can_import = imports.can_import
+
+logger = logging.getLogger(__name__)
 
 
 def _ensure_can_import(user) -> None:
@@ -141,6 +146,16 @@ def import_confirm(request, pk: int):
         messages.warning(request, error.messages[0])
     except (ValidationError, BadFile, PermissionDenied) as error:
         messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
+    except DatabaseError:
+        # confirm() is one transaction: it was rolled back whole, and the preview can be confirmed again.
+        logger.exception("Import %s failed in the database", record.pk)
+        messages.error(
+            request,
+            _(
+                "Nothing was imported: the database could not finish the import. "
+                "Try again; if it happens again, tell the administrator."
+            ),
+        )
     else:
         messages.success(
             request,

@@ -7,24 +7,28 @@ same functions the pages call, with the same permission checks.
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from projects.services import StaleVersion
+
+logger = logging.getLogger(__name__)
 
 
 class Pagination(PageNumberPagination):
@@ -59,9 +63,10 @@ def service_error_detail(error: DjangoValidationError) -> dict:
 def exception_handler(exc, context):
     """DRF's handler, taught the services' exceptions: a stale version is a conflict (409, or 412
     when the client sent If-Match), a rule broken is a 400 with field messages, a record still in
-    use cannot be deleted (409)."""
+    use cannot be deleted (409), a database failure in the middle of a write is a 503 saying that
+    nothing was saved."""
+    request = context.get("request")
     if isinstance(exc, StaleVersion):
-        request = context.get("request")
         code = (
             status.HTTP_412_PRECONDITION_FAILED
             if request is not None and request.headers.get("If-Match")
@@ -89,6 +94,19 @@ def exception_handler(exc, context):
                 "code": "conflict",
             },
             status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DatabaseError) and request is not None and request.method not in SAFE_METHODS:
+        # The write's transaction was rolled back whole; the client may try again.
+        logger.exception("An API write failed in the database")
+        return Response(
+            {
+                "detail": _(
+                    "Nothing was saved: the database could not finish the save. "
+                    "Try again; if it happens again, tell the administrator."
+                ),
+                "code": "database",
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
     return drf_exception_handler(exc, context)
 
