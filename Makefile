@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INSTALLED := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: run setup test lint format messages clean vendor schema
+.PHONY: run setup test lint format messages clean vendor schema backup restore load-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,21 @@ test: $(INSTALLED)
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Backups (docs/backup.md): the database of DATABASE_URL (PostgreSQL or SQLite) and the uploaded
+# files, into backups/zone_portal-<date>-<time>/. KEEP=14 deletes all but the 14 newest.
+backup: $(INSTALLED)
+	$(PY) manage.py backup --output-dir backups $(if $(KEEP),--keep $(KEEP))
+
+# Overwrites the database and the uploaded files: refused unless CONFIRM=yes.
+restore: $(INSTALLED)
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/zone_portal-<date>-<time> CONFIRM=yes" >&2; exit 2; }
+	$(PY) manage.py restore "$(BACKUP)" $(if $(filter yes,$(CONFIRM)),--yes)
+
+# The load test on loopback (bench/load/run.py): LOAD_USERS (50) simulated users for LOAD_SECONDS (120)
+# against gunicorn and a fresh PostgreSQL database; appends the figures to bench/LOAD_RESULTS.md.
+load-test: $(INSTALLED)
+	$(PY) bench/load/run.py
 
 # The API's OpenAPI schema, committed so changes to it show in review (tests/api/test_schema.py checks it).
 # It states PostgreSQL's integer limits (the production database's); no connection is made.
