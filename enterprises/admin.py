@@ -274,5 +274,7 @@ class ProblemTicketAdmin(HistoryAdmin):
         services.ticket_update(ticket=ProblemTicket.objects.get(pk=obj.pk), user=request.user, data=data)
 
     def save_related(self, request, form, formsets, change):
-        # The inlines are read-only; nothing else to save.
-        pass
+        # The inlines are read-only; nothing else to save. The change message still reads what each
+        # formset saved (without these, saving a ticket here was a server error).
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []

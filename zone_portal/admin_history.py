@@ -1,6 +1,8 @@
 """The admin's view of history: shown, never written back."""
 
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from .history import record
@@ -14,6 +16,18 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        # A past version is for whoever may read the object as it is now (simple-history asks the
+        # version itself: a ticket since moved to another unit stayed readable to the first).
+        current = self.get_object(request, unquote(object_id))
+        if current is None:
+            try:
+                exists = self.model._default_manager.filter(pk=unquote(object_id)).exists()
+            except (ValueError, ValidationError):
+                raise Http404 from None
+            if exists:
+                raise PermissionDenied
+        elif not self.has_view_or_change_permission(request, current):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 

@@ -356,14 +356,18 @@ def project_rows(project_id: int) -> list:
     ]
 
 
-def enterprise_rows(enterprise_id: int) -> list:
+def enterprise_rows(enterprise_id: int, *, with_visits: bool) -> list:
+    """An enterprise's history with its yearly figures and, for those who may read visit records
+    (not responsible units), its visits."""
     from enterprises.models import Enterprise, EnterpriseYearlyFigure, Visit
 
-    return [
+    rows = [
         rows_of(Enterprise, id=enterprise_id),
         rows_of(EnterpriseYearlyFigure, enterprise_id=enterprise_id),
-        rows_of(Visit, enterprise_id=enterprise_id),
     ]
+    if with_visits:
+        rows.append(rows_of(Visit, enterprise_id=enterprise_id))
+    return rows
 
 
 def ticket_rows(ticket_id: int) -> list:

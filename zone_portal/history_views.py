@@ -88,14 +88,14 @@ def project_history(request, pk):
 @require_safe
 def enterprise_history(request, pk):
     from enterprises.models import Enterprise
-    from enterprises.permissions import ensure_can_read_enterprises
+    from enterprises.permissions import ensure_can_read_enterprises, has_zone_wide_read
 
     ensure_can_read_enterprises(request.user)
     enterprise = get_object_or_404(Enterprise, pk=pk)
     return object_history(
         request,
         obj=enterprise,
-        querysets=changelog.enterprise_rows(enterprise.pk),
+        querysets=changelog.enterprise_rows(enterprise.pk, with_visits=has_zone_wide_read(request.user)),
         crumbs=[(_("Enterprises"), reverse("enterprises:list"))],
         overview_url=reverse("enterprises:detail", args=[enterprise.pk]),
     )

@@ -86,11 +86,17 @@ def baseline_permissions() -> dict[str, Q]:
         | Q(
             content_type__app_label="projects",
             codename__regex=r"^(add|change)_(project|annualplan|monthlyprogress|approvalmilestone|progressphoto)$",
-        ),
+        )
+        # A plan entered by mistake is deleted by its project's staff, as in the API.
+        | Q(content_type__app_label="projects", codename="delete_annualplan"),
         Role.UNIT: view,
-        # The 万人助万企 office: visits and tickets in admin too (transitions stay on the pages).
+        # The 万人助万企 office keeps the enterprise records (enterprises/permissions.py), and has
+        # visits and tickets in admin too (transitions stay on the pages).
         Role.SUPERVISOR: view
-        | Q(content_type__app_label="enterprises", codename__regex=r"^(add|change)_(visit|problemticket)$"),
+        | Q(
+            content_type__app_label="enterprises",
+            codename__regex=r"^(add|change)_(enterprise|visit|problemticket)$",
+        ),
     }
 
 

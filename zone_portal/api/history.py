@@ -144,7 +144,9 @@ class EnterpriseHistoryView(ObjectHistoryView):
         return get_object_or_404(Enterprise, pk=pk)
 
     def rows(self, obj):
-        return changelog.enterprise_rows(obj.pk)
+        from enterprises.permissions import has_zone_wide_read
+
+        return changelog.enterprise_rows(obj.pk, with_visits=has_zone_wide_read(self.request.user))
 
 
 class TicketHistoryView(ObjectHistoryView):
