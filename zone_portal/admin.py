@@ -1,3 +1,4 @@
+from axes.models import AccessFailureLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count
@@ -13,6 +14,9 @@ admin.site.site_title = _("Zone Portal")
 admin.site.index_title = _("Registry administration")
 # The staff pages are not built yet; "View site" would only lead back here.
 admin.site.site_url = None
+# Login lockouts (axes): "access attempts" (delete a row to unlock) and the log of logins stay; the
+# failure log is switched off (AXES_ENABLE_ACCESS_FAILURE_LOG), so its page would always be empty.
+admin.site.unregister(AccessFailureLog)
 
 
 class CachedChoicesMixin:

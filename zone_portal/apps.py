@@ -9,7 +9,12 @@ class ZonePortalConfig(AppConfig):
     verbose_name = _("Users and reference data")
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         from .roles import sync_role_groups
+        from .security import stamp_session
+
+        user_logged_in.connect(stamp_session, dispatch_uid="zone_portal_session_stamp")
 
         # After the last zone app has migrated, so every model's permissions exist.
         post_migrate.connect(

@@ -1,6 +1,8 @@
 """Form helpers shared by every app's pages."""
 
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
+from django.utils.translation import gettext_lazy as _
 
 
 class BootstrapFormMixin:
@@ -26,3 +28,14 @@ class BootstrapFormMixin:
             if name in self.fields:
                 widget = self.fields[name].widget
                 widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+
+
+class NewPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, refusing to "change" to the password already in use."""
+
+    def clean(self):
+        cleaned = super().clean()
+        new = cleaned.get("new_password1")
+        if new and self.user.check_password(new):
+            self.add_error("new_password1", _("Choose a password different from the current one."))
+        return cleaned

@@ -1,14 +1,17 @@
 """Settings for Zone Portal, read from the environment.
 
 Development needs nothing set: DEBUG defaults to on and the database to a
-SQLite file. Production sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and
+SQLite file. Production sets DJANGO_ENV=production (DEBUG off, HTTPS behind a
+proxy, secure cookies, HSTS), SECRET_KEY, ALLOWED_HOSTS and
 DATABASE_URL=postgres://...
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +29,9 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# "production" turns DEBUG off whatever DEBUG says and switches on the HTTPS settings below.
+PRODUCTION = os.environ.get("DJANGO_ENV", "development").strip().lower() == "production"
+DEBUG = False if PRODUCTION else env_bool("DEBUG", True)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -35,6 +40,12 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+if not ALLOWED_HOSTS and not DEBUG:
+    # Django would otherwise start and answer every request with 400.
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must be set when DEBUG is off: the host names the portal is reached by, "
+        "comma-separated (for example ALLOWED_HOSTS=portal.example.gov.cn)."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -51,6 +62,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "csp",
+    "axes",
     "zone_portal",
     "enterprises",
     "projects",
@@ -59,15 +72,20 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "zone_portal.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "zone_portal.security.SessionRefreshMiddleware",
+    "zone_portal.security.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "zone_portal.history.HistoryOriginMiddleware",
+    # Last, as axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "zone_portal.urls"
@@ -102,9 +120,10 @@ AUTH_USER_MODEL = "zone_portal.User"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "zone_portal.validators.LettersAndDigitsValidator"},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -138,6 +157,64 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- HTTPS, headers and logins (README: "Production settings") ---------------------------
+
+if PRODUCTION:
+    # Behind an HTTPS proxy, which must set X-Forwarded-Proto itself (overwriting what a
+    # client sent), or a client could claim a plain-HTTP request was HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Only a request to the browsers' preload list acts on this flag; 0 leaves it out.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# A load balancer probes the health check over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Proxies in front of the portal that append to X-Forwarded-For: login lockouts and API
+# throttles count the address the outermost one saw (zone_portal.security.client_ip).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
+
+# No inline scripts anywhere (static/js holds them all). Styles need 'unsafe-inline', as
+# tests/browser/test_csp.py shows: ECharts writes its tooltips as HTML with style attributes, Swagger
+# UI and the browsable API have <style> blocks, and ReDoc injects its styles (without them it does
+# not render). A style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# Failed logins (the log-in page and the admin's) are counted per user name and per address;
+# at the limit both are locked for the cool-off. A correct login clears its user's and address's
+# count, so colleagues behind one address are not locked out by each other's typos.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: a locked-out login is refused before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "zone_portal.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "zone_portal.security.client_ip"
+
+# Signed-in sessions end after this long without a request. zone_portal.security's middleware
+# renews the session at most once a minute instead of SESSION_SAVE_EVERY_REQUEST, which would
+# write the session row on every request.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "120")) * 60
 
 ZONE_NAME = os.environ.get("ZONE_NAME", "周口经济开发区")
 
@@ -185,6 +262,8 @@ REST_FRAMEWORK = {
         "user": os.environ.get("API_USER_RATE", "1200/minute"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
+    # The anonymous throttle counts the caller's address, not the proxy's (see TRUSTED_PROXY_COUNT).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     # ISO 8601 with the zone's offset (+08:00): DRF renders aware times in the current time zone.
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -1,13 +1,19 @@
-"""Pages that belong to no single app: the signed-in user's home and the leaders' dashboard."""
+"""Pages that belong to no single app: the signed-in user's home, the leaders' dashboard, the password
+change and the health check."""
 
+import logging
+
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import defaults
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_safe
 
 from enterprises import selectors as ticket_selectors
 from projects import selectors
@@ -17,9 +23,12 @@ from projects.excel.bulletin import bulletin_workbook
 from projects.permissions import can_review, editable_projects
 from zone_portal import dashboard as dashboard_figures
 from zone_portal.excel import period_label
+from zone_portal.forms import NewPasswordChangeForm
 from zone_portal.roles import Role, has_role
 
 HOME_LIST_LIMIT = 20
+
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -122,3 +131,27 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """The user's own password change; choosing one ends a "must change password" requirement."""
+
+    form_class = NewPasswordChangeForm
+
+    def form_valid(self, form):
+        form.user.must_change_password = False  # saved with the new password, in one write
+        return super().form_valid(form)
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """For load balancers: 200 when the database answers, 503 when not (the reason goes to the log only)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("Health check: the database did not answer")
+        return JsonResponse({"status": "error"}, status=503)
+    return JsonResponse({"status": "ok"})

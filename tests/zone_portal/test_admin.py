@@ -3,6 +3,7 @@
 import datetime
 from decimal import Decimal
 
+from axes.models import AccessAttempt, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
@@ -68,6 +69,12 @@ def build_world(size: int):
             kind=ImportRecord.Kind.PROJECT_LEDGER, user=reviewer, file="imports/x.xlsx", file_name="台账.xlsx"
         )
         create_token(reviewer, name="省平台同步", days=30)
+        # Login lockouts (django-axes): a counted failure and a recorded login.
+        username = f"user{AccessAttempt.objects.count()}"
+        AccessAttempt.objects.create(
+            username=username, ip_address="10.0.0.1", user_agent="Firefox", failures_since_start=2
+        )
+        AccessLog.objects.create(username=username, ip_address="10.0.0.1", user_agent="Firefox")
 
 
 def admin_urls():

@@ -12,6 +12,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.http import HttpRequest
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -271,12 +272,14 @@ def test_milestones_match_the_stage(demo):
 
 
 def test_demo_users_log_in_with_their_roles(demo, client):
+    # client.login() goes through axes' login lockout, which needs a request to count by.
     for row in demo_data.USERS:
         user = User.objects.get(username=row["username"])
         validate_password(row["password"], user)
         assert user.groups.filter(name=roles.GROUP_NAMES[row["role"]]).exists()
         assert user.is_staff
-        assert client.login(username=row["username"], password=row["password"]), row["username"]
+        logged_in = client.login(request=HttpRequest(), username=row["username"], password=row["password"])
+        assert logged_in, row["username"]
         client.logout()
 
     assert User.objects.get(username="admin").is_superuser
@@ -292,19 +295,38 @@ def test_demo_users_log_in_with_their_roles(demo, client):
     assert not staff.has_perm("enterprises.change_enterprise")
 
 
+def test_demo_users_can_be_made_to_choose_their_own_passwords(demo):
+    everyone = {row["username"] for row in demo_data.USERS}
+    assert not User.objects.filter(must_change_password=True).exists()  # by default they log straight in
+
+    output = load_demo("--force-password-change")
+
+    assert set(User.objects.filter(must_change_password=True).values_list("username", flat=True)) == everyone
+    assert "Each demo user must choose a new password at the first log-in." in output
+    # Loading again without the option leaves the requirement as it is.
+    assert "0 rows created, 0 updated" in load_demo()
+    assert User.objects.filter(must_change_password=True).count() == len(everyone)
+
+
+def test_the_environment_can_ask_for_the_password_change(demo, monkeypatch):
+    monkeypatch.setenv("DEMO_FORCE_PASSWORD_CHANGE", "1")
+    load_demo()
+    assert User.objects.filter(must_change_password=True).count() == len(demo_data.USERS)
+
+
 def test_admin_and_leader_can_open_the_admin(demo, client):
     passwords = {row["username"]: row["password"] for row in demo_data.USERS}
-    assert client.login(username="admin", password=passwords["admin"])
+    assert client.login(request=HttpRequest(), username="admin", password=passwords["admin"])
     assert client.get("/admin/").status_code == 200
     client.logout()
-    assert client.login(username="leader", password=passwords["leader"])
+    assert client.login(request=HttpRequest(), username="leader", password=passwords["leader"])
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/projects/project/").status_code == 200
 
 
 def test_every_admin_list_and_a_demo_row_render_for_admin(demo, client):
     passwords = {row["username"]: row["password"] for row in demo_data.USERS}
-    assert client.login(username="admin", password=passwords["admin"])
+    assert client.login(request=HttpRequest(), username="admin", password=passwords["admin"])
     for model, _model_admin in admin.site._registry.items():
         opts = model._meta
         changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))

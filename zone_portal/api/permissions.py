@@ -18,4 +18,10 @@ class HasZoneRole(permissions.BasePermission):
             # DRF throttles after the permission check, which would leave anonymous callers unthrottled.
             view.check_throttles(request)
             return False
+        if getattr(request.user, "must_change_password", False):
+            # Tokens too: the session's pages are held back by PasswordChangeRequiredMiddleware.
+            from zone_portal.security import PASSWORD_CHANGE_REQUIRED
+
+            self.message = PASSWORD_CHANGE_REQUIRED
+            return False
         return bool(roles_of(request.user))

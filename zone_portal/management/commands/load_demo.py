@@ -10,6 +10,7 @@ one already there is left as it is, whatever has been done to it since.
 """
 
 import datetime
+import os
 from collections import Counter
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -122,13 +123,21 @@ class Command(BaseCommand):
             action="store_true",
             help="Load even when DEBUG is off. The demo users have published passwords.",
         )
+        parser.add_argument(
+            "--force-password-change",
+            action="store_true",
+            default=os.environ.get("DEMO_FORCE_PASSWORD_CHANGE", "").strip().lower() in {"1", "true", "yes"},
+            help="Make every demo user choose a new password at the first log-in "
+            "(also DEMO_FORCE_PASSWORD_CHANGE=1).",
+        )
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, force_password_change=False, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "load_demo refuses to run with DEBUG off: it creates users with published "
                 "passwords. Use --force if this really is a demo server."
             )
+        self.force_password_change = force_password_change
         self.created = Counter()
         self.updated = Counter()
         self.tz = ZoneInfo(settings.TIME_ZONE)
@@ -237,6 +246,9 @@ class Command(BaseCommand):
                 "is_superuser": row.get("is_superuser", False),
                 "is_active": True,
             }
+            if self.force_password_change:
+                # Without the option a flag already set stays as it is (a user may still owe a change).
+                values["must_change_password"] = True
             user = User.objects.filter(username=row["username"]).first()
             if user is None:
                 user = User(username=row["username"], **values)
@@ -719,6 +731,9 @@ class Command(BaseCommand):
         for row in data.USERS:
             write(f"  {row['username']:<10} {row['password']:<20} {ROLE_LABELS[row['role']]}")
         write("")
+        if self.force_password_change:
+            write("Each demo user must choose a new password at the first log-in.")
+            write("")
         counts = [
             ("responsible units", Department),
             ("users", User),

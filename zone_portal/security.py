@@ -1,0 +1,113 @@
+"""Login hardening the settings point at: the lockout page, the caller's address, session renewal and
+the forced password change."""
+
+import ipaddress
+import time
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+
+PASSWORD_CHANGE_REQUIRED = _("Choose a new password first: open “Change password” on the portal.")
+
+# Pages a user who must change the password may still open (URL names).
+PASSWORD_CHANGE_ALLOWED = {
+    "password_change",
+    "password_change_done",
+    "login",
+    "logout",
+    "admin:logout",
+    "set_language",
+    "healthz",
+}
+
+SESSION_RENEWED_KEY = "_renewed_at"
+SESSION_RENEW_SECONDS = 60
+
+
+def client_ip(request) -> str | None:
+    """The caller's address for login lockouts (axes' AXES_CLIENT_IP_CALLABLE).
+
+    Each of the TRUSTED_PROXY_COUNT proxies appends the address it was called from to
+    X-Forwarded-For, so the entry that many places from the right is the one the outermost proxy
+    saw; entries further left were written by the client and are not believed."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    count = settings.TRUSTED_PROXY_COUNT
+    chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if count <= 0 or not chain:
+        return remote
+    candidate = chain[-min(count, len(chain))]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The log-in page again with a 429 and the reason, when axes refuses a login."""
+    minutes = max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    form = AuthenticationForm(request, initial={"username": username})
+    context = {
+        "form": form,
+        "locked_out": _(
+            "Too many failed log-in attempts: logging in is locked for %(minutes)s minutes. "
+            "Try again later, or ask an administrator to unlock it."
+        )
+        % {"minutes": minutes},
+        "next": request.POST.get("next", ""),
+    }
+    return render(request, "registration/login.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)
+
+
+def stamp_session(sender, request, user, **kwargs):
+    """Logging in saves the session anyway: mark it renewed, so the next request need not."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_RENEWED_KEY] = int(time.time())
+
+
+class SessionRefreshMiddleware:
+    """Moves a signed-in session's expiry forward, at most once a minute.
+
+    SESSION_COOKIE_AGE is then the time a session lasts without a request; renewing on every
+    request (SESSION_SAVE_EVERY_REQUEST) would write the session row on every page and API call."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # Only sessions that hold a login: a token-authenticated API call has none to renew.
+        if session is not None and SESSION_KEY in session:
+            now = int(time.time())
+            if now - session.get(SESSION_RENEWED_KEY, 0) >= SESSION_RENEW_SECONDS:
+                # A change: SessionMiddleware saves the session and sends the cookie again.
+                session[SESSION_RENEWED_KEY] = now
+        return response
+
+
+class PasswordChangeRequiredMiddleware:
+    """A user marked "must change password" sees only the password change page until they do.
+
+    API calls get a JSON 403 here (session) or from HasZoneRole (token)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not getattr(user, "must_change_password", False):
+            return None
+        match = request.resolver_match
+        if match.view_name in PASSWORD_CHANGE_ALLOWED:
+            return None
+        if "api" in match.namespaces:
+            return JsonResponse({"detail": str(PASSWORD_CHANGE_REQUIRED)}, status=403)
+        return redirect("password_change")
