@@ -45,6 +45,8 @@ SETTINGS_ENV = {
     "SESSION_IDLE_MINUTES",
     "LOGIN_FAILURE_LIMIT",
     "LOGIN_LOCKOUT_MINUTES",
+    # Set for the browser tests' live server (tests/browser/conftest.py); never in a deployment.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 PRODUCTION = {
     "DJANGO_ENV": "production",

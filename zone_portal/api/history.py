@@ -63,6 +63,7 @@ class ChangeLogView(GenericAPIView):
 
     @extend_schema(
         summary="The zone's change log (leaders and administrators)",
+        responses=ChangeSerializer(many=True),
         parameters=[
             OpenApiParameter("user", int, description="Changes made by this user id."),
             OpenApiParameter("model", str, description="Kind of record, e.g. projects.project."),
@@ -113,6 +114,7 @@ class ProjectHistoryView(ObjectHistoryView):
     @extend_schema(
         summary="A project's change history, with its plans, reports, photos, milestones and batches",
         parameters=[FIELD_PARAMETER],
+        responses=ChangeSerializer(many=True),
     )
     def get(self, request, pk):
         return super().get(request, pk)
@@ -132,6 +134,7 @@ class EnterpriseHistoryView(ObjectHistoryView):
     @extend_schema(
         summary="An enterprise's change history, with its yearly figures and visits",
         parameters=[FIELD_PARAMETER],
+        responses=ChangeSerializer(many=True),
     )
     def get(self, request, pk):
         return super().get(request, pk)
@@ -150,7 +153,11 @@ class EnterpriseHistoryView(ObjectHistoryView):
 
 
 class TicketHistoryView(ObjectHistoryView):
-    @extend_schema(summary="A problem's change history", parameters=[FIELD_PARAMETER])
+    @extend_schema(
+        summary="A problem's change history",
+        parameters=[FIELD_PARAMETER],
+        responses=ChangeSerializer(many=True),
+    )
     def get(self, request, pk):
         return super().get(request, pk)
 
