@@ -92,6 +92,11 @@ class UserAdmin(HistoryAdmin, BaseUserAdmin):
         (_("Password"), {"fields": ["must_change_password"]}),
     ]
 
+    def has_delete_permission(self, request, obj=None):
+        # A user who leaves is deactivated, not deleted: deleting would blank their name on every
+        # history row they wrote (the rows keep the user by reference).
+        return False
+
 
 @admin.register(Park)
 class ParkAdmin(HistoryAdmin):

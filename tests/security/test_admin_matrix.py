@@ -88,7 +88,8 @@ POLICY = {
     "zone_portal.Cluster": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
     "zone_portal.Industry": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
     "zone_portal.Leader": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
-    "zone_portal.User": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
+    # Never deleted, only deactivated: their names stay on the history rows they wrote.
+    "zone_portal.User": may(view=EVERYONE, add=ADMIN, edit=ADMIN),
     # Each user's own (staff_in's here); administrators everyone's. Nobody edits the record of an
     # import; administrators revoke tokens.
     "zone_portal.ImportRecord": may(view=OWNER, listed=EVERYONE, outside=NOT_OWNER),
