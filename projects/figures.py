@@ -321,50 +321,16 @@ def project_figures(*, month: int, planned, completed, month_completed) -> Proje
     )
 
 
-def _rollup_aggregates() -> dict:
-    roster = on_roster_q()
-    money = _money_field()
-    # Aggregate aliases must differ from the annotations they sum.
-    return {
-        "agg_project_count": Count("pk"),
-        "agg_total_investment": Coalesce(Sum("total_investment"), Value(ZERO), output_field=money),
-        "agg_roster_count": Count("pk", filter=roster),
-        "agg_planned_investment": Coalesce(
-            Sum("planned_investment", filter=roster), Value(ZERO), output_field=money
-        ),
-        "agg_completed_investment": Coalesce(
-            Sum("ytd_completed", filter=roster), Value(ZERO), output_field=money
-        ),
-        "agg_unplanned_completed_investment": Coalesce(
-            Sum("ytd_completed", filter=off_roster_q()), Value(ZERO), output_field=money
-        ),
-        "agg_lagging_count": Count("pk", filter=Q(is_lagging=True)),
-    }
-
-
-def _rollup_of(row: dict, *, year: int, month: int) -> Rollup:
-    return Rollup(
-        year=year,
-        month=month,
-        **{
-            key.removeprefix("agg_"): _normalise(value)
-            for key, value in row.items()
-            if key.startswith("agg_")
-        },
-    )
-
-
 def rollup(projects: QuerySet, *, year: int, month: int, include_submitted: bool = False) -> Rollup:
     """Roll a project queryset up to the report's headline figures in one query."""
-    annotated = annotate_year_figures(
-        projects.order_by(), year=year, month=month, include_submitted=include_submitted
-    )
-    return rollup_annotated(annotated, year=year, month=month)
+    return rollups(projects, year=year, month=month, include_submitted=include_submitted).headline
 
 
-def rollup_annotated(annotated: QuerySet, *, year: int, month: int) -> Rollup:
-    """``rollup`` of a queryset that already carries ``annotate_year_figures`` (a filtered list)."""
-    return _rollup_of(annotated.order_by().aggregate(**_rollup_aggregates()), year=year, month=month)
+def rollup_annotated(
+    annotated: QuerySet, *, year: int, month: int, include_submitted: bool = False
+) -> Rollup:
+    """``rollup`` of a filtered list (which may filter on ``annotate_year_figures``' values)."""
+    return rollup(annotated, year=year, month=month, include_submitted=include_submitted)
 
 
 def rollup_by(
@@ -373,11 +339,127 @@ def rollup_by(
     """``rollup`` per value of ``field`` (level, park, industry__cluster …) in one grouped query.
 
     Keys are the field's values, None for the projects without one."""
-    annotated = annotate_year_figures(
-        projects.order_by(), year=year, month=month, include_submitted=include_submitted
+    return rollups(projects, year=year, month=month, include_submitted=include_submitted, by=[field]).by[
+        field
+    ]
+
+
+@dataclass(frozen=True)
+class Rollups:
+    headline: Rollup
+    by: dict[str, dict[object, Rollup]]  # grouped field → its value (None: without one) → rollup
+
+
+def rollups(projects: QuerySet, *, year: int, month: int, include_submitted: bool = False, by=()) -> Rollups:
+    """The headline and the rollups per value of each field in ``by``, in one query.
+
+    The dashboard's busiest figure, so it is SQL written for it rather than ``annotate_year_figures``:
+    that runs two correlated subqueries per project, which on a province's 50,000 projects takes
+    seconds per grouping. Here each project's plan and year-to-date sums are joined from one grouped
+    pass over the year's reports, and every grouping is read off that one set (bench/RESULTS.md).
+    Results are cached until the projects, plans or reports change (``zone_portal.caching``).
+    """
+    from zone_portal import caching
+
+    _check_month(month)
+    by = list(by)
+    base_sql, base_params = _rollup_base(projects, by)
+    statuses = counted_statuses(include_submitted=include_submitted)
+    key = ("rollups", base_sql, tuple(map(str, base_params)), year, month, tuple(statuses), tuple(by))
+    rows = caching.cached_figures(key, lambda: _rollup_rows(base_sql, base_params, by, year, month, statuses))
+    headline = Rollup(year=year, month=month, **_ZERO_ROLLUP)
+    grouped: dict[str, dict[object, Rollup]] = {field: {} for field in by}
+    for row in rows:
+        group, keys, values = row[0], row[1 : 1 + len(by)], row[1 + len(by) :]
+        values = {name: _from_sql(name, value) for name, value in zip(_ROLLUP_FIELDS, values, strict=True)}
+        if group == 0:
+            headline = Rollup(year=year, month=month, **values)
+        else:
+            grouped[by[group - 1]][keys[group - 1]] = Rollup(year=year, month=month, **values)
+    return Rollups(headline=headline, by=grouped)
+
+
+_ROLLUP_FIELDS = (
+    "project_count",
+    "total_investment",
+    "roster_count",
+    "planned_investment",
+    "completed_investment",
+    "unplanned_completed_investment",
+    "lagging_count",
+)
+_ZERO_ROLLUP = {name: 0 if name.endswith("count") else Decimal("0.00") for name in _ROLLUP_FIELDS}
+
+
+def _rollup_base(projects: QuerySet, by: list[str]) -> tuple[str, tuple]:
+    """The projects' ids, total investment and grouped fields as SQL, from the queryset itself, so
+    its scope and filters (including filters on annotated figures) apply unchanged."""
+    columns = {"rk_pk": F("pk"), "rk_ti": F("total_investment")}
+    columns.update({f"rk_g{i}": F(field) for i, field in enumerate(by)})
+    return projects.order_by().values(**columns).query.sql_with_params()
+
+
+def _rollup_rows(base_sql: str, base_params, by: list[str], year: int, month: int, statuses) -> list:
+    from django.db import connection
+
+    from .models import AnnualPlan, MonthlyProgress
+
+    q = connection.ops.quote_name
+    plan, report = AnnualPlan._meta, MonthlyProgress._meta
+    counted = f"r.{q('status')} IN ({', '.join(['%s'] * len(statuses))})"
+    # Each project's figures once (f), then plain sums per grouping: the CASEs are not redone per
+    # grouping. The roster and lagging rules are on_roster_q's and _lagging_condition's (whole
+    # amounts, rounded to the cent).
+    roster = "pl.planned > 0"
+    ytd = "COALESCE(g.ytd, 0)"
+    aggregates = ", ".join(
+        f"COALESCE(SUM({column}), 0)"
+        for column in ("1", "f.rk_ti", "f.roster", "f.planned", "f.completed", "f.unplanned", "f.lagging")
     )
-    rows = annotated.values(field).annotate(**_rollup_aggregates()).order_by()
-    return {row[field]: _rollup_of(row, year=year, month=month) for row in rows}
+    selects = []
+    for group in range(len(by) + 1):
+        # A typed NULL in the other groupings' key columns, as UNION on PostgreSQL needs.
+        keys = [
+            f"f.rk_g{i}" if group == i + 1 else f"MAX(CASE WHEN 1 = 0 THEN f.rk_g{i} END)"
+            for i in range(len(by))
+        ]
+        select = f"SELECT {', '.join([str(group), *keys, aggregates])} FROM f"
+        if group:
+            select += f" GROUP BY f.rk_g{group - 1}"
+        selects.append(select)
+    sql = f"""
+        WITH base AS ({base_sql}),
+        f AS (
+            SELECT base.*,
+                CASE WHEN {roster} THEN 1 ELSE 0 END AS roster,
+                CASE WHEN {roster} THEN pl.planned END AS planned,
+                CASE WHEN {roster} THEN {ytd} END AS completed,
+                CASE WHEN {roster} THEN NULL ELSE {ytd} END AS unplanned,
+                CASE WHEN {roster} AND ROUND({ytd} * 12 - pl.planned * %s, 2) < 0 THEN 1 ELSE 0 END AS lagging
+            FROM base
+            LEFT JOIN (
+                SELECT {q("project_id")} AS project_id, {q("planned_investment")} AS planned
+                FROM {q(plan.db_table)} WHERE {q("year")} = %s
+            ) pl ON pl.project_id = base.rk_pk
+            LEFT JOIN (
+                SELECT r.{q("project_id")} AS project_id, SUM(r.{q("completed_investment")}) AS ytd
+                FROM {q(report.db_table)} r JOIN base b ON b.rk_pk = r.{q("project_id")}
+                WHERE r.{q("year")} = %s AND r.{q("month")} <= %s AND {counted}
+                GROUP BY r.{q("project_id")}
+            ) g ON g.project_id = base.rk_pk
+        )
+        {" UNION ALL ".join(selects)}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*base_params, month, year, year, month, *statuses])
+        return cursor.fetchall()
+
+
+def _from_sql(name: str, value):
+    if name.endswith("count"):
+        return int(value)
+    # PostgreSQL sums numerics to Decimal; SQLite to a float, or an int for whole amounts.
+    return _normalise(Decimal(str(value)) if isinstance(value, float) else Decimal(value))
 
 
 def _normalise(value):

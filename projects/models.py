@@ -370,6 +370,13 @@ class MonthlyProgress(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["year", "month", "status"], name="projects_progress_period_idx"),
+            # The dashboard's rollup sums a year's reports per project: on PostgreSQL an index-only
+            # scan in project order, without visiting the table (bench/RESULTS.md).
+            models.Index(
+                fields=["year", "project", "month"],
+                include=["status", "completed_investment"],
+                name="projects_progress_rollup_idx",
+            ),
         ]
         permissions = [("review_monthlyprogress", _("Can approve or return monthly progress"))]
 

@@ -101,7 +101,9 @@ def project_list(request):
     if not filterset.is_bound or not filterset.form.cleaned_data.get("ordering"):
         projects = projects.order_by("name", "pk")
     # The same rollup as the dashboard's, so a number clicked there is the number read here.
-    totals = figures.rollup_annotated(projects, year=period.year, month=period.month)
+    totals = figures.rollup_annotated(
+        projects, year=period.year, month=period.month, include_submitted=include_submitted
+    )
     page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
     for project in page:
         project.figures = figures.figures_of(project, month=period.month)

@@ -30,6 +30,7 @@ from projects.choices import BatchRole, Level, MilestoneKind, MilestoneStatus, S
 from projects.filtersets import ProjectFilterSet
 from projects.models import ApprovalMilestone, BatchMembership, Project
 from projects.selectors import Period
+from zone_portal import caching
 from zone_portal.forms import BootstrapFormMixin
 from zone_portal.models import Cluster, Department, Industry, Leader, Park
 from zone_portal.roles import Role, has_role
@@ -190,15 +191,7 @@ NONE_LABELS = {
 }
 
 
-def split_of(selection: Selection, dimension: str, grouped: str, param: str, model) -> Split:
-    period = selection.period
-    rollups = figures.rollup_by(
-        selection.projects,
-        grouped,
-        year=period.year,
-        month=period.month,
-        include_submitted=selection.include_submitted,
-    )
+def split_of(selection: Selection, dimension: str, param: str, model, rollups: dict) -> Split:
     if model is None:
         labelled = [(value, str(label)) for value, label in Level.choices if value in rollups]
     else:
@@ -241,27 +234,30 @@ class Dashboard:
     today: datetime.date
 
 
-def summary(selection: Selection) -> tuple[figures.Rollup, dict[str, Split]]:
-    """The headline and the level and park splits: what the JSON endpoint returns."""
+def summary(selection: Selection, dimensions=("level", "park")) -> tuple[figures.Rollup, dict[str, Split]]:
+    """The headline and the splits by ``dimensions``, from one rollup query; by default the level
+    and park splits the JSON endpoint returns."""
     period = selection.period
-    headline = figures.rollup(
+    wanted = [split for split in SPLITS if split[0] in dimensions]
+    rollups = figures.rollups(
         selection.projects,
         year=period.year,
         month=period.month,
         include_submitted=selection.include_submitted,
+        by=[grouped for _, grouped, _, _ in wanted],
     )
-    splits = {d: split_of(selection, d, g, p, m) for d, g, p, m in SPLITS if d in ("level", "park")}
-    return headline, splits
+    splits = {
+        dimension: split_of(selection, dimension, param, model, rollups.by[grouped])
+        for dimension, grouped, param, model in wanted
+    }
+    return rollups.headline, splits
 
 
 def build(user, selection: Selection) -> Dashboard:
     period = selection.period
     today = timezone.localdate()
     projects = selection.projects
-    headline, splits = summary(selection)
-    for dimension, grouped, param, model in SPLITS:
-        if dimension not in splits:
-            splits[dimension] = split_of(selection, dimension, grouped, param, model)
+    headline, splits = summary(selection, dimensions=[split[0] for split in SPLITS])
     date_from, date_to = figures.year_to_month(period.year, period.month)
     links = {
         "all": link(selection),
@@ -283,8 +279,7 @@ def build(user, selection: Selection) -> Dashboard:
         lifecycle=_lifecycle(selection, date_from, date_to),
         batches=_batches(selection),
         lagging=_lagging(selection),
-        unreported=unreported_projects(selection)[:LIST_LIMIT],
-        unreported_count=unreported_projects(selection).count(),
+        **_unreported(selection),
         milestones=_milestones(selection, today),
         problems=_problems(user, date_from, date_to, today),
         rankings={
@@ -306,12 +301,15 @@ def build(user, selection: Selection) -> Dashboard:
 
 def _trend(selection: Selection, headline: figures.Rollup) -> list[dict]:
     period = selection.period
-    points = figures.monthly_trend(
-        selection.projects,
-        year=period.year,
-        month=period.month,
-        planned=headline.planned_investment,
-        include_submitted=selection.include_submitted,
+    points = caching.cached_figures(
+        ("trend", caching.queryset_key(selection.projects), period, selection.include_submitted),
+        lambda: figures.monthly_trend(
+            selection.projects,
+            year=period.year,
+            month=period.month,
+            planned=headline.planned_investment,
+            include_submitted=selection.include_submitted,
+        ),
     )
     return [{"point": p, "url": link(selection, month=p.month, on_plan="true")} for p in points]
 
@@ -362,17 +360,43 @@ def _batches(selection: Selection) -> list[dict]:
 
 
 def _lagging(selection: Selection) -> list:
+    """The ten furthest behind. Ranking every project's figures is the page's slowest query, so the
+    ten ids are cached (zone_portal.caching) and only their rows are read each time."""
     period = selection.period
-    rows = figures.lagging_projects(
-        selection.projects.select_related("responsible_leader", "responsible_unit", "park"),
+    ids = caching.cached_figures(
+        ("lagging", caching.queryset_key(selection.projects), period, selection.include_submitted),
+        lambda: list(
+            figures.lagging_projects(
+                selection.projects,
+                year=period.year,
+                month=period.month,
+                include_submitted=selection.include_submitted,
+            )
+            .order_by("completion_ratio", "name", "pk")
+            .values_list("pk", flat=True)[:LIST_LIMIT]
+        ),
+    )
+    rows = figures.annotate_year_figures(
+        Project.objects.filter(pk__in=ids).select_related("responsible_leader", "responsible_unit", "park"),
         year=period.year,
         month=period.month,
         include_submitted=selection.include_submitted,
-    ).order_by("completion_ratio", "name", "pk")[:LIST_LIMIT]
+    ).order_by("completion_ratio", "name", "pk")
     rows = list(rows)
     for project in rows:
         project.figures = figures.figures_of(project, month=period.month)
     return rows
+
+
+def _unreported(selection: Selection) -> dict:
+    """The first projects on the roster without the month's report, and how many there are."""
+    unreported = unreported_projects(selection)
+    ids, count = caching.cached_figures(
+        ("unreported", caching.queryset_key(selection.projects), selection.period),
+        lambda: (list(unreported.values_list("pk", flat=True)[:LIST_LIMIT]), unreported.count()),
+    )
+    first = Project.objects.filter(pk__in=ids).select_related("responsible_unit", "staff_in_charge")
+    return {"unreported": list(first.order_by("name", "pk")), "unreported_count": count}
 
 
 def unreported_projects(selection: Selection):

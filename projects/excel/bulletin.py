@@ -108,12 +108,8 @@ def bulletin_workbook(user, selection: dashboard.Selection) -> Workbook:
 
 def _bulletin(selection: dashboard.Selection) -> Workbook:
     period = selection.period
-    headline, splits = dashboard.summary(selection)
-    unit_split = next(
-        dashboard.split_of(selection, dimension, grouped, param, model)
-        for dimension, grouped, param, model in dashboard.SPLITS
-        if dimension == "unit"
-    )
+    headline, splits = dashboard.summary(selection, dimensions=("level", "park", "unit"))
+    unit_split = splits["unit"]
     context = {
         "title": f"{settings.ZONE_NAME}重点项目建设月通报",
         "left": f"统计期间：{period_label(period.year, period.month)}",
@@ -305,7 +301,11 @@ def _lagging_sheet(book, selection, context) -> None:
         colour = {"红": "red", "黄": "yellow"}.get(values["colour"])
         styled_row(sheet, values, {"colour": sheet.formats[colour]} if colour else None)
     if sheet.row > first:
-        totals = _rollup_values(figures.rollup_annotated(lagging, year=period.year, month=period.month))
+        totals = _rollup_values(
+            figures.rollup_annotated(
+                lagging, year=period.year, month=period.month, include_submitted=selection.include_submitted
+            )
+        )
         sheet.total_row(
             label="合计",
             label_key="name",

@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -590,6 +591,8 @@ def test_dashboard_and_summary_run_a_fixed_number_of_queries(zone, leader_client
         assert leader_client.get("/api/dashboard/summary/").status_code == 200
 
     _many_projects(500, zone)
+    # The bulk rows bypass the change history, whose newest ids key the cached figures.
+    cache.clear()
     with CaptureQueriesContext(connection) as many:
         response = leader_client.get("/dashboard/")
     with CaptureQueriesContext(connection) as many_api:

@@ -1,0 +1,61 @@
+"""Caching the dashboard's figures until the data under them changes.
+
+The cache is Django's (Redis when REDIS_URL is set, so every app server shares it; local memory
+otherwise). A cached figure's key carries the data version: the newest change-history id of the
+tables the figures read. Every write to those tables records history (the test suite checks that
+after every test, ``history_is_complete``), so an approval, a returned report, an edited plan or a
+moved project changes the version and the next request computes afresh: nothing is invalidated by
+hand, and a write path cannot forget to.
+
+One query reads the version. FIGURES_CACHE_SECONDS bounds how long a figure can outlive a race
+that the version cannot see: a transaction that took an older history id and commits after a
+newer one was read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+KEY_PREFIX = "figures"
+
+
+def _history_tables() -> list[str]:
+    from projects.models import AnnualPlan, MonthlyProgress, Project
+    from zone_portal.models import Industry
+
+    # Industry: the cluster grouping reads an industry's cluster.
+    return [model.history.model._meta.db_table for model in (Project, AnnualPlan, MonthlyProgress, Industry)]
+
+
+def data_version() -> str:
+    """The newest history id of each table the figures read, as one string."""
+    q = connection.ops.quote_name
+    columns = ", ".join(f"(SELECT MAX({q('history_id')}) FROM {q(table)})" for table in _history_tables())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        return "-".join(str(value or 0) for value in cursor.fetchone())
+
+
+def queryset_key(queryset) -> tuple:
+    """A queryset's SQL and parameters, to key figures computed from it."""
+    sql, params = queryset.query.sql_with_params()
+    return sql, tuple(map(str, params))
+
+
+def cached_figures(key: tuple, compute: Callable[[], object]):
+    """``compute()``'s result for ``key`` at the current data version, from the cache when there."""
+    timeout = settings.FIGURES_CACHE_SECONDS
+    if not timeout:
+        return compute()
+    digest = hashlib.sha256(repr((connection.alias, data_version(), key)).encode()).hexdigest()
+    cache_key = f"{KEY_PREFIX}:{digest}"
+    value = cache.get(cache_key)
+    if value is None:
+        value = compute()
+        cache.set(cache_key, value, timeout)
+    return value
