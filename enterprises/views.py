@@ -21,7 +21,9 @@ from django.views.decorators.http import require_POST
 from projects import selectors as project_selectors
 from projects.forms import apply_service_errors
 from projects.models import Project
-from zone_portal.excel import too_many_rows
+from zone_portal import jobs
+from zone_portal.job_views import excel_download
+from zone_portal.models import Job
 
 from . import excel, kpis, permissions, selectors, services
 from .choices import OPEN_STATUSES, ProblemSource, TicketStatus
@@ -167,12 +169,15 @@ def visit_detail(request, pk):
 
 
 def _listed_tickets(request, today: datetime.date):
+    return _listed_tickets_for(request.user, request.GET, today)
+
+
+def _listed_tickets_for(user, query, today: datetime.date):
     """The ticket list's scope, filters, rows and order: the page and its Excel export agree."""
-    user = request.user
     if permissions.read_scope(user) is None:
         raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
     rows = selectors.ticket_rows(permissions.readable_tickets(user), today)
-    filterset = TicketFilterSet(request.GET or None, queryset=rows, user=user)
+    filterset = TicketFilterSet(query or None, queryset=rows, user=user)
     tickets = filterset.qs if filterset.is_bound else rows
     if not filterset.is_bound or not filterset.form.cleaned_data.get("ordering"):
         tickets = tickets.order_by("-collected_at", "-pk")
@@ -440,21 +445,36 @@ def problem_stats(request):
 # --- Excel -------------------------------------------------------------------------------------
 
 
+def ticket_ledger_export(user, query) -> jobs.Export:
+    """The ticket list's rows, with its filters, scope and order, as the 问题台账 workbook, for
+    ``user`` and the list's query parameters: the download and its background job both use it."""
+    today = timezone.localdate()
+    filterset, tickets = _listed_tickets_for(user, query, today)
+    if filterset.is_bound and not filterset.is_valid():
+        raise jobs.ExportRefused(_("Correct the filters before exporting."))
+    return jobs.Export(
+        rows=tickets.count(),
+        filename=excel.ledger_filename(today),
+        write=lambda: excel.ticket_ledger_workbook(
+            tickets, today=today, title_period=excel.filter_summary(filterset)
+        ),
+    )
+
+
 @login_required
 def ticket_export(request):
-    """The ticket list's rows, with its filters, scope and order, as the 问题台账 workbook."""
-    today = timezone.localdate()
-    filterset, tickets = _listed_tickets(request, today)
+    """The ledger now, or (above EXCEL_SYNC_EXPORT_ROWS rows) from a background job."""
     back = reverse("enterprises:ticket_list") + "?" + request.GET.urlencode()
-    if filterset.is_bound and not filterset.is_valid():
-        messages.error(request, _("Correct the filters before exporting."))
+
+    def refused(message):
+        messages.error(request, message)
         return redirect(back)
-    refusal = too_many_rows(tickets.count())
-    if refusal:
-        messages.error(request, refusal)
-        return redirect(back)
-    book = excel.ticket_ledger_workbook(tickets, today=today, title_period=excel.filter_summary(filterset))
-    return book.response(excel.ledger_filename(today))
+
+    try:
+        export = ticket_ledger_export(request.user, request.GET)
+    except jobs.ExportRefused as error:
+        return refused(error.message)
+    return excel_download(request, export, kind=Job.Kind.TICKET_LEDGER_EXPORT, refused=refused)
 
 
 def _summary_period(request, today: datetime.date) -> excel.SummaryPeriod:

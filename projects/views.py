@@ -19,7 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from zone_portal.excel import Workbook, too_many_rows
+from zone_portal import jobs
+from zone_portal.excel import Workbook
+from zone_portal.job_views import excel_download
+from zone_portal.models import Job
 from zone_portal.views import export_refused
 
 from . import figures, selectors, services
@@ -66,9 +69,13 @@ DATABASE_FAILED = gettext_lazy(
 
 def _period_from(request, default: Period) -> Period:
     """The reporting month asked for in the query string, else ``default``."""
+    return _period_in(request.GET, default)
+
+
+def _period_in(query, default: Period) -> Period:
     try:
-        year = int(request.GET.get("year", default.year))
-        month = int(request.GET.get("month", default.month))
+        year = int(query.get("year", default.year))
+        month = int(query.get("month", default.month))
     except ValueError:
         return default
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
@@ -85,11 +92,15 @@ def include_submitted_from(request) -> bool:
 
 
 def _listed_projects(request):
+    return _listed_projects_in(request.GET)
+
+
+def _listed_projects_in(query):
     """The project list's period, toggle, filters and rows: the page and its Excel export agree."""
-    period = _period_from(request, selectors.default_period())
-    include_submitted = include_submitted_from(request)
+    period = _period_in(query, selectors.default_period())
+    include_submitted = forms.BooleanField(required=False).clean(query.get("include_submitted"))
     rows = selectors.project_rows(Project.objects.all(), period=period, include_submitted=include_submitted)
-    filterset = ProjectFilterSet(request.GET or None, queryset=rows)
+    filterset = ProjectFilterSet(query or None, queryset=rows)
     projects = filterset.qs if filterset.is_bound else rows
     return period, include_submitted, filterset, projects
 
@@ -126,24 +137,43 @@ def project_list(request):
     )
 
 
+def project_ledger_export(user, query) -> jobs.Export:
+    """The project list's rows, with its filters, as the 重点项目台账 workbook, for ``user`` and the
+    list's query parameters: the download and its background job (zone_portal.tasks) both use it."""
+    ensure_can_read(user)
+    period, include_submitted, filterset, projects = _listed_projects_in(query)
+    grouping = query.get("group", "level")
+    if grouping not in ledger.GROUPINGS:
+        raise jobs.ExportRefused(_("Unknown grouping: choose level, park or none."), bad_request=True)
+    if filterset.is_bound and not filterset.is_valid():
+        raise jobs.ExportRefused(_("Correct the filters before exporting."))
+
+    def write() -> Workbook:
+        book = Workbook()
+        ledger.write_ledger(
+            book, projects, period=period, include_submitted=include_submitted, grouping=grouping
+        )
+        return book
+
+    return jobs.Export(rows=projects.count(), filename=ledger.ledger_filename(period), write=write)
+
+
 @login_required
 def project_list_export(request):
-    """The project list's rows, with its filters, as the 重点项目台账 workbook."""
-    ensure_can_read(request.user)
-    period, include_submitted, filterset, projects = _listed_projects(request)
-    grouping = request.GET.get("group", "level")
-    if grouping not in ledger.GROUPINGS:
-        return HttpResponseBadRequest(_("Unknown grouping: choose level, park or none."))
-    if filterset.is_bound and not filterset.is_valid():
-        messages.error(request, _("Correct the filters before exporting."))
-        return redirect(reverse("projects:list") + "?" + request.GET.urlencode())
-    refusal = too_many_rows(projects.count())
-    if refusal:
-        messages.error(request, refusal)
-        return redirect(reverse("projects:list") + "?" + request.GET.urlencode())
-    book = Workbook()
-    ledger.write_ledger(book, projects, period=period, include_submitted=include_submitted, grouping=grouping)
-    return book.response(ledger.ledger_filename(period))
+    """The ledger now, or (above EXCEL_SYNC_EXPORT_ROWS rows) from a background job."""
+    back = reverse("projects:list") + "?" + request.GET.urlencode()
+
+    def refused(message):
+        messages.error(request, message)
+        return redirect(back)
+
+    try:
+        export = project_ledger_export(request.user, request.GET)
+    except jobs.ExportRefused as error:
+        if error.bad_request:
+            return HttpResponseBadRequest(error.message)
+        return refused(error.message)
+    return excel_download(request, export, kind=Job.Kind.PROJECT_LEDGER_EXPORT, refused=refused)
 
 
 MILESTONE_PAGE_SIZE = 50

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .admin_history import HistoryAdmin
 from .formatting import money
-from .models import ApiToken, Cluster, Department, ImportRecord, Industry, Leader, Park, User
+from .models import ApiToken, Cluster, Department, ImportRecord, Industry, Job, Leader, Park, User
 from .roles import is_admin
 
 admin.site.site_header = _("Zone Portal administration")
@@ -216,4 +216,29 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Background jobs: read only (the worker writes them; manage.py purge_jobs deletes old ones
+    with their files). The task backend's own records keep the tracebacks of failures."""
+
+    list_display = ["pk", "kind", "owner", "status", "step", "progress_done", "progress_total", "created_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["owner__username", "error", "task_id"]
+    list_select_related = ["owner"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        jobs = super().get_queryset(request)
+        return jobs if is_admin(request.user) else jobs.filter(owner=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -15,7 +15,9 @@ import datetime
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -397,6 +399,9 @@ class Sheet:
                 value = None
             cell(row, index, value, formats[column.kind])
         self.row += 1
+        counter = _row_counter.get()
+        if counter is not None:
+            counter()
         return row
 
     def rows(self, objects: Iterable) -> int:
@@ -474,6 +479,29 @@ def _abs_col_range(col: int, first: int, last: int) -> str:
 
 def _number(value) -> float:
     return float(value or 0)
+
+
+# Set by a background export (zone_portal.tasks) around the writing, to report its progress.
+_row_counter: ContextVar[Callable[[], None] | None] = ContextVar("excel_row_counter", default=None)
+
+
+@contextmanager
+def counting_rows(report: Callable[[int], None]) -> Iterator[None]:
+    """Call ``report(n)`` after each table row ``Sheet.data_row`` writes inside the block, n the
+    rows written so far: how a background export moves its progress bar without every workbook
+    function taking a callback."""
+    written = 0
+
+    def counter() -> None:
+        nonlocal written
+        written += 1
+        report(written)
+
+    token = _row_counter.set(counter)
+    try:
+        yield
+    finally:
+        _row_counter.reset(token)
 
 
 def too_many_rows(count: int) -> str | None:

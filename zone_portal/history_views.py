@@ -22,9 +22,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from . import changelog
-from .excel import Column, Workbook, too_many_rows
+from .excel import Column, Workbook
 from .forms import BootstrapFormMixin
 from .history import Origin
+from .job_views import excel_download
+from .jobs import Export, ExportRefused
+from .models import Job
 from .roles import Role, has_role
 from .views import export_refused
 
@@ -235,39 +238,51 @@ def _source(row) -> str:
     return "；".join(p for p in parts if p)
 
 
-@login_required
-@require_safe
-def change_log_export(request):
-    form = _change_log_filter(request)
+def change_log_workbook(user, query) -> Export:
+    """The change log's rows, with its filters, as a workbook, for ``user`` and the log's query
+    parameters: the download and its background job (zone_portal.tasks) both use it."""
+    ensure_can_read_change_log(user)
+    form = ChangeLogFilter(query or None)
     if form.is_bound and not form.is_valid():
-        return export_refused(
-            request,
-            _("The workbook was not made: some filters were not understood."),
-            form.errors,
-            reverse("change_log"),
-        )
+        raise ExportRefused(_("The workbook was not made: some filters were not understood."), form.errors)
     if not form.is_bound:
         form = ChangeLogFilter({})
         form.is_valid()
     rows = changelog.union(form.querysets())
-    refusal = too_many_rows(rows.count())
-    if refusal:
-        return export_refused(request, refusal, {}, reverse("change_log"))
-    book = Workbook()
-    with book:
-        sheet = book.add_sheet(_("Change log"))
-        columns = _export_columns()
-        sheet.title(
-            f"{settings.ZONE_NAME} {_('Change log')}",
-            right=_("Exported %(time)s") % {"time": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
-            width=len(columns),
-        )
-        sheet.header(columns)
-        # Pages of the union keep the memory flat and the queries per page fixed.
-        paginator = Paginator(rows, 500)
-        for number in paginator.page_range:
-            for entry in changelog.page_entries(paginator.page(number).object_list):
-                for change in entry.changes or [None]:
-                    sheet.data_row((entry, change))
-        sheet.finish(freeze_cols=0)
-    return book.response(f"变更记录-{timezone.localdate():%Y-%m-%d}.xlsx")
+
+    def write() -> Workbook:
+        book = Workbook()
+        with book:
+            sheet = book.add_sheet(_("Change log"))
+            columns = _export_columns()
+            sheet.title(
+                f"{settings.ZONE_NAME} {_('Change log')}",
+                right=_("Exported %(time)s") % {"time": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
+                width=len(columns),
+            )
+            sheet.header(columns)
+            # Pages of the union keep the memory flat and the queries per page fixed.
+            paginator = Paginator(rows, 500)
+            for number in paginator.page_range:
+                for entry in changelog.page_entries(paginator.page(number).object_list):
+                    for change in entry.changes or [None]:
+                        sheet.data_row((entry, change))
+            sheet.finish(freeze_cols=0)
+        return book
+
+    return Export(rows=rows.count(), filename=f"变更记录-{timezone.localdate():%Y-%m-%d}.xlsx", write=write)
+
+
+@login_required
+@require_safe
+def change_log_export(request):
+    """The workbook now, or (above EXCEL_SYNC_EXPORT_ROWS rows) from a background job."""
+
+    def refused(message, errors=None):
+        return export_refused(request, message, errors or {}, reverse("change_log"))
+
+    try:
+        export = change_log_workbook(request.user, request.GET)
+    except ExportRefused as error:
+        return refused(error.message, error.errors)
+    return excel_download(request, export, kind=Job.Kind.CHANGE_LOG_EXPORT, refused=refused)

@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import imports
+from . import imports, jobs
 from .forms import BootstrapFormMixin
 from .importing import BadFile
-from .models import ImportRecord
+from .models import ImportRecord, Job
 from .roles import is_admin
 
 PREVIEW_ROWS_SHOWN = 500
@@ -72,6 +72,8 @@ def import_upload(request, kind: str):
             if upload.size > imports.max_bytes():
                 raise BadFile(imports.too_big_message(upload.size))
             data = upload.read()
+            if imports.runs_in_background(imports.row_count(data)):
+                return _check_in_background(request, kind, data, upload.name, form.cleaned_data)
             result = imports.preview(
                 kind,
                 data,
@@ -89,6 +91,28 @@ def import_upload(request, kind: str):
     )
 
 
+def _check_in_background(request, kind: str, data: bytes, file_name: str, cleaned: dict):
+    job = jobs.start(
+        owner=request.user,
+        kind=Job.Kind.IMPORT_CHECK,
+        parameters={
+            "import_kind": kind,
+            "file_name": file_name[:200],
+            "year": cleaned.get("year"),
+            "month": cleaned.get("month"),
+        },
+        source=data,
+    )
+    messages.info(
+        request, _("The file is large: it is being checked in the background. The preview opens from here.")
+    )
+    return redirect(job)
+
+
+def _data_rows(record: ImportRecord) -> int:
+    return record.created_count + record.updated_count + record.unchanged_count + record.error_count
+
+
 def _record_for(request, pk) -> ImportRecord:
     record = get_object_or_404(ImportRecord.objects.select_related("user"), pk=pk)
     if record.user_id != request.user.pk and not is_admin(request.user):
@@ -101,7 +125,11 @@ def import_detail(request, pk: int):
     """The preview of an uploaded file (worked out again, so it shows the data as it is now)."""
     record = _record_for(request, pk)
     result = None
-    if record.status != ImportRecord.Status.APPLIED:
+    # A large file is not checked again on every view (that is a background job's work): the page
+    # shows what its check found, and the confirmation checks it again against the data of that moment.
+    large = imports.runs_in_background(_data_rows(record))
+    job = record.jobs.order_by("-pk").first()
+    if record.status != ImportRecord.Status.APPLIED and not large:
         try:
             data = imports.stored_file(record)
             result = imports.preview(
@@ -131,6 +159,15 @@ def import_detail(request, pk: int):
                 and record.user_id == request.user.pk
                 and (result.created or result.updated)
             ),
+            "large": large,
+            "job": job,
+            "can_confirm_large": bool(
+                large
+                and record.status == ImportRecord.Status.PREVIEWED
+                and record.user_id == request.user.pk
+                and (record.created_count or record.updated_count)
+                and not (job and job.kind == Job.Kind.IMPORT_APPLY and not job.is_finished)
+            ),
         },
     )
 
@@ -140,6 +177,16 @@ def import_detail(request, pk: int):
 def import_confirm(request, pk: int):
     record = _record_for(request, pk)
     _ensure_can_import(request.user)
+    if (
+        imports.runs_in_background(_data_rows(record))
+        and record.user_id == request.user.pk
+        and record.status == ImportRecord.Status.PREVIEWED
+    ):
+        job = jobs.active_job_for_import(record) or jobs.start(
+            owner=request.user, kind=Job.Kind.IMPORT_APPLY, import_record=record
+        )
+        messages.info(request, _("The import is large: it is being applied in the background."))
+        return redirect(job)
     try:
         record, result = imports.confirm(record, user=request.user)
     except imports.PreviewChanged as error:

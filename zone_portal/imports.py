@@ -8,6 +8,7 @@ file that was previewed, checked again against the data as it is at that moment.
 from __future__ import annotations
 
 import importlib
+import io
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,9 +16,10 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from python_calamine import CalamineError, CalamineWorkbook
 
 from . import history
-from .importing import BadFile
+from .importing import BadFile, check_file
 from .models import ImportRecord
 from .roles import Role, has_role
 
@@ -72,6 +74,22 @@ def too_big_message(size: int) -> str:
     }
 
 
+def row_count(data: bytes) -> int:
+    """The rows of the workbook's longest sheet, headers included: read before any checking, to
+    decide whether the import runs in the background (IMPORT_SYNC_ROWS). BadFile if unreadable."""
+    check_file(data)
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return max((book.get_sheet_by_index(i).total_height for i in range(len(book.sheet_names))), default=0)
+    except (CalamineError, ValueError, OSError):
+        # read_sheet says why in the user's words (a password, a damaged file).
+        return 0
+
+
+def runs_in_background(rows: int) -> bool:
+    return rows > settings.IMPORT_SYNC_ROWS
+
+
 def refresh(record: ImportRecord, result) -> None:
     """Keep what the latest preview found, so the confirmation is checked against it."""
     _counts(record, result)
@@ -100,8 +118,10 @@ def save_preview(
 
 
 @transaction.atomic
-def confirm(record: ImportRecord, *, user):
-    """Apply a previewed import: re-read its file, re-plan against today's data, write all or none."""
+def confirm(record: ImportRecord, *, user, progress=None):
+    """Apply a previewed import: re-read its file, re-plan against today's data, write all or none.
+
+    ``progress(step, done, total)``, from a background job, hears when the writing begins."""
     record = ImportRecord.objects.select_for_update().get(pk=record.pk)
     if record.user_id != user.pk:
         raise ValidationError(_("Only the user who uploaded the file can confirm its import."))
@@ -114,6 +134,8 @@ def confirm(record: ImportRecord, *, user):
         _counts(record, result)
         record.save()
         raise PreviewChanged(result)
+    if progress is not None:
+        progress(_("Writing the rows (all or nothing)"), 0, 0)
     with history.recording(import_record=record):
         module.apply(result, user=user, reason=record.change_reason)
     record.status = ImportRecord.Status.APPLIED

@@ -263,3 +263,97 @@ class ApiToken(AbstractAuthToken):
     @property
     def is_expired(self) -> bool:
         return self.expiry is not None and self.expiry <= timezone.now()
+
+
+def _job_path(instance, filename):
+    # Random names, as for imports: the download's own name is kept in ``result_name``.
+    extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    return f"jobs/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+class Job(models.Model):
+    """A piece of long work run in the background (zone_portal.tasks): a large Excel export or
+    import, or the data generator. The page polls its progress; a result file is served only to
+    its owner (and administrators) and deleted after ``JOB_RESULT_DAYS``."""
+
+    class Kind(models.TextChoices):
+        PROJECT_LEDGER_EXPORT = "project_ledger_export", _("project ledger export")
+        TICKET_LEDGER_EXPORT = "ticket_ledger_export", _("problem ledger export")
+        CHANGE_LOG_EXPORT = "change_log_export", _("change log export")
+        IMPORT_CHECK = "import_check", _("Excel import check")
+        IMPORT_APPLY = "import_apply", _("Excel import")
+        GENERATE_DATA = "generate_data", _("data generation")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="jobs"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    # The language the owner used: steps and messages are written in it.
+    language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
+    step = models.CharField(_("step"), max_length=200, blank=True)
+    progress_done = models.PositiveIntegerField(_("done"), default=0)
+    progress_total = models.PositiveIntegerField(_("total"), default=0)
+    # An import's uploaded file while its check waits in the queue (the import record keeps its own).
+    source = models.FileField(_("uploaded file"), upload_to=_job_path, blank=True)
+    result = models.FileField(_("result file"), upload_to=_job_path, blank=True)
+    result_name = models.CharField(_("result file name"), max_length=200, blank=True)
+    import_record = models.ForeignKey(
+        ImportRecord,
+        verbose_name=_("Excel import"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="jobs",
+    )
+    error = models.TextField(_("error"), blank=True)
+    # Up to a few dozen lines the owner needs to act on, such as an import's row errors.
+    details = models.JSONField(_("details"), default=list, blank=True)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="zone_portal_job_owner_created"),
+            models.Index(fields=["finished_at"], name="zone_portal_job_finished"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress_done__lte=models.F("progress_total"))
+                | models.Q(progress_total=0),
+                name="%(app_label)s_%(class)s_done_within_total",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("job_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        """Whole per cent done, or None while the work has no count (a bar that only moves)."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.progress_total:
+            return None
+        return min(100, self.progress_done * 100 // self.progress_total)

@@ -49,7 +49,7 @@ from tests.html_forms import form_data
 from zone_portal import imports
 from zone_portal.admin_history import HistoryAdmin
 from zone_portal.api.tokens import create_token
-from zone_portal.models import ApiToken, Department, ImportRecord
+from zone_portal.models import ApiToken, Department, ImportRecord, Job
 from zone_portal.roles import GROUP_NAMES, ZONE_APPS, Role
 
 from .test_web_matrix import enterprise_list
@@ -94,6 +94,8 @@ POLICY = {
     # import; administrators revoke tokens.
     "zone_portal.ImportRecord": may(view=OWNER, listed=EVERYONE, outside=NOT_OWNER),
     "zone_portal.ApiToken": may(view=OWNER, delete=ADMIN, listed=EVERYONE, outside=NOT_OWNER),
+    # Background jobs: written by the worker, deleted by purge_jobs; each user sees their own.
+    "zone_portal.Job": may(view=OWNER, listed=EVERYONE, outside=NOT_OWNER),
     # Projects and their records: staff add them, change them in their unit's projects.
     "projects.Project": may(view=EVERYONE, add=CREATORS, edit=EDITORS, delete=ADMIN),
     "projects.AnnualPlan": may(view=EVERYONE, add=CREATORS, edit=EDITORS, delete=EDITORS),
@@ -143,6 +145,9 @@ def objects_of_u1(people, units) -> dict:
             "enterprises", data, file_name="企业名录.xlsx", user=people["staff_in"], result=preview
         ),
         "zone_portal.ApiToken": create_token(people["staff_in"], name="省平台同步", days=30)[0],
+        "zone_portal.Job": Job.objects.create(
+            owner=people["staff_in"], kind=Job.Kind.PROJECT_LEDGER_EXPORT, parameters={"query": ""}
+        ),
         "projects.Project": project,
         "projects.AnnualPlan": AnnualPlanFactory(project=project),
         "projects.MonthlyProgress": MonthlyProgressFactory(

@@ -50,7 +50,7 @@ from tests.factories import (
 from tests.html_forms import form_data
 from zone_portal.api.tokens import create_token
 from zone_portal.api.urls import router
-from zone_portal.models import ImportRecord
+from zone_portal.models import ImportRecord, Job
 from zone_portal.roles import Role
 
 SCRIPT = "<script>alert(1)</script>"
@@ -214,6 +214,15 @@ def world(db, superuser):
         kind=ImportRecord.Kind.PROJECT_LEDGER, user=w.admin, file="imports/x.xlsx", file_name=f"{SCRIPT}.xlsx"
     )
     create_token(w.admin, name=f"{SCRIPT}令牌", days=1)
+    w.job = Job.objects.create(
+        owner=w.admin,
+        kind=Job.Kind.PROJECT_LEDGER_EXPORT,
+        status=Job.Status.FAILED,
+        step=f"{SVG}步骤",
+        error=f"{SCRIPT}失败",
+        details=[f"{IMG}第3行"],
+        result_name=f"{SCRIPT}.xlsx",
+    )
     return w
 
 
@@ -268,6 +277,8 @@ def staff_pages(w: World) -> list[tuple[str, list[str]]]:
         (reverse("import_list"), [f"{SCRIPT}.xlsx"]),
         (reverse("import_upload", args=[ImportRecord.Kind.PROJECT_LEDGER]), []),
         (reverse("api_tokens"), [f"{SCRIPT}令牌"]),
+        (reverse("job_list"), [f"{SCRIPT}失败"]),
+        (reverse("job_detail", args=[w.job.pk]), [f"{SCRIPT}失败", f"{IMG}第3行"]),
         (reverse("password_change"), []),
         (reverse("change_log"), [w.project2.name, SCRIPT, f"{SVG}新内容", w.staff.display_name]),
         (reverse("projects:history", args=[w.project2.pk]), [SCRIPT, f"{SVG}新内容"]),
@@ -292,7 +303,10 @@ NOT_PAGES = {
     "projects:photo_upload",
     "projects:photo_delete",
     "enterprises:ticket_action",
+    # A job's progress as JSON; static/js/jobs.js puts it in the page as text (textContent).
+    "job_status",
     # Downloads of the uploaded file itself (served as an attachment, nosniff).
+    "job_download",
     "projects:photo_file",
     "enterprises:attachment",
 }

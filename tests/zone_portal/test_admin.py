@@ -30,8 +30,9 @@ from tests.factories import (
 )
 from tests.html_forms import form_data
 from zone_portal.api.tokens import create_token
-from zone_portal.models import ImportRecord, User
+from zone_portal.models import ImportRecord, Job, User
 from zone_portal.roles import GROUP_NAMES, Role
+from zone_portal.tasks import export_task
 
 MAX_QUERIES_PER_PAGE = 40
 
@@ -69,6 +70,9 @@ def build_world(size: int):
             kind=ImportRecord.Kind.PROJECT_LEDGER, user=reviewer, file="imports/x.xlsx", file_name="台账.xlsx"
         )
         create_token(reviewer, name="省平台同步", days=30)
+        # A background job and its queued task (django-tasks-db's admin lists the tasks).
+        job = Job.objects.create(owner=reviewer, kind=Job.Kind.PROJECT_LEDGER_EXPORT)
+        export_task.enqueue(job.pk)
         # Login lockouts (django-axes): a counted failure and a recorded login.
         username = f"user{AccessAttempt.objects.count()}"
         AccessAttempt.objects.create(
