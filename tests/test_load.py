@@ -1,7 +1,9 @@
-"""The load test (bench/load/run.py): simulated users against a real server on loopback.
+"""The load test (bench/load/run.py): simulated users against the production stack of
+`make serve-prod` (deploy/serve_prod.py: gunicorn, Redis cache and sessions) on loopback.
 
-The run itself is PostgreSQL's (the issue asks for it there, the production database); the check it
-makes afterwards is tested here on both databases, so a lost or doubled write cannot slip through it.
+The run itself is PostgreSQL's (the issue asks for it there, the production database) and needs a
+Redis; the check it makes afterwards is tested here on both databases, so a lost or doubled write
+cannot slip through it.
 """
 
 import os
@@ -16,12 +18,14 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from bench.load.run import check_saves, drop_database
+from bench.load.run import DEFAULT_REDIS, check_saves, drop_database
 from projects import services
 from tests.factories import ProjectFactory, UserFactory
+from tests.redis_helpers import redis_or_skip
 
 ROOT = Path(settings.BASE_DIR)
 ARTIFACTS = ROOT / "test-artifacts" / "load"
+REDIS_URL = os.environ.get("LOAD_REDIS_URL") or os.environ.get("REDIS_URL") or DEFAULT_REDIS
 
 
 @pytest.mark.slow
@@ -33,6 +37,7 @@ def test_simulated_users_browse_and_save_with_no_error_and_no_lost_or_doubled_wr
     """LOAD_USERS (50) users for LOAD_SECONDS (120 s): zero failed requests or page checks, every
     accepted save in the database once with its value, one history row per save (the script checks
     and exits 1 otherwise)."""
+    redis_or_skip(REDIS_URL, "the production stack keeps its cache and sessions in Redis")
     seconds = int(os.environ.get("LOAD_SECONDS", "120"))
     database = f"zp_loadtest_{secrets.token_hex(4)}"
     results = ARTIFACTS / "LOAD_RESULTS.md"

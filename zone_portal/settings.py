@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "zone_portal",
     "enterprises",
     "projects",
@@ -116,6 +118,92 @@ DATABASES = {
     )
 }
 
+# --- Cache, sessions, read replica, media storage (docs/deploy.md) -------------------------
+# Each is a function of the environment, so tests can read what a given environment gives.
+
+
+def cache_settings(environ) -> tuple[dict, str]:
+    """CACHES and SESSION_ENGINE. With REDIS_URL the cache (API throttles, shared by every worker and
+    server) and the sessions live in Redis; sessions are "cached_db", written through to the
+    database too, so a Redis restart or flush logs no one out. Without it each process has its own
+    memory cache (development and tests) and sessions stay in the database."""
+    url = environ.get("REDIS_URL", "")
+    if not url:
+        return {
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        }, "django.contrib.sessions.backends.db"
+    redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        # Several portals (or a staging copy) may share one Redis.
+        "KEY_PREFIX": environ.get("CACHE_KEY_PREFIX", "zone_portal"),
+        "TIMEOUT": 300,
+        # A Redis that does not answer fails the request within seconds instead of hanging a worker.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+    return {"default": redis}, "django.contrib.sessions.backends.cached_db"
+
+
+def replica_database(environ, conn_max_age: int) -> dict | None:
+    """DATABASES["replica"] from DATABASE_REPLICA_URL (a PostgreSQL streaming replica), or None."""
+    url = environ.get("DATABASE_REPLICA_URL", "")
+    if not url:
+        return None
+    # Tests create no database for it: it reads the default one's test database.
+    return {**dj_database_url.parse(url, conn_max_age=conn_max_age), "TEST": {"MIRROR": "default"}}
+
+
+def media_storage(environ) -> dict:
+    """STORAGES["default"], where uploads (photos, attachments, imported workbooks) are kept: the
+    folder MEDIA_ROOT, or with MEDIA_S3_BUCKET a private bucket on S3-compatible storage. The
+    portal serves both through its permission-checking views; the signed URLs S3Storage.url() gives
+    expire after MEDIA_S3_URL_SECONDS and are for scripts, never put in pages."""
+    bucket = environ.get("MEDIA_S3_BUCKET", "")
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            # Unset: AWS itself; for MinIO, Ceph or a cloud's S3-compatible service, its URL.
+            "endpoint_url": environ.get("MEDIA_S3_ENDPOINT_URL") or None,
+            # Unset: boto3's own chain (AWS_* variables, ~/.aws, an instance role).
+            "access_key": environ.get("MEDIA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": environ.get("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+            "region_name": environ.get("MEDIA_S3_REGION") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": int(environ.get("MEDIA_S3_URL_SECONDS", "300")),
+            "signature_version": "s3v4",
+            # Never replace an object that has the same name: Django picks a free one.
+            "file_overwrite": False,
+        },
+    }
+
+
+CACHES, SESSION_ENGINE = cache_settings(os.environ)
+_replica = replica_database(os.environ, DATABASES["default"]["CONN_MAX_AGE"])
+if _replica:
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["zone_portal.routers.ReplicaRouter"]
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        # PostgreSQL's JIT compiler spent 800 ms compiling the dashboard's 300 ms rollup query
+        # (bench/RESULTS.md); short web queries never repay it.
+        _database.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+
+# Errors (a 500's traceback) and warnings go to stderr, which gunicorn and systemd's journal keep.
+# Django's own default logs them to the console only while DEBUG is on.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # In place of Django's console-while-debugging and mail-the-admins handlers.
+    "loggers": {"django": {"handlers": ["stderr"], "level": "WARNING", "propagate": False}},
+}
+
 AUTH_USER_MODEL = "zone_portal.User"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -137,7 +225,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(os.environ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -160,7 +248,11 @@ LOGOUT_REDIRECT_URL = "login"
 
 # --- HTTPS, headers and logins (README: "Production settings") ---------------------------
 
-if PRODUCTION:
+# DJANGO_BEHIND_HTTPS=0 is for a production server tried over plain HTTP on loopback (make
+# serve-prod, the load test): no redirect to HTTPS, cookies not secure-only, no HSTS. Never on a
+# server others reach.
+BEHIND_HTTPS = PRODUCTION and env_bool("DJANGO_BEHIND_HTTPS", True)
+if BEHIND_HTTPS:
     # Behind an HTTPS proxy, which must set X-Forwarded-Proto itself (overwriting what a
     # client sent), or a client could claim a plain-HTTP request was HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -222,6 +314,9 @@ ZONE_NAME = os.environ.get("ZONE_NAME", "周口经济开发区")
 ADMIN_SITE_HEADER = _("Zone Portal")
 MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_MB", "10")) * 1_048_576
 MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_MB", "20")) * 1_048_576
+# How long a dashboard figure may be served from the cache (zone_portal/caching.py); it is recomputed
+# sooner, as soon as a project, plan or report changes. 0 turns the cache off.
+FIGURES_CACHE_SECONDS = int(os.environ.get("FIGURES_CACHE_SECONDS", "300"))
 # Excel: the most rows one synchronous download writes, and the largest workbook an import reads.
 EXCEL_EXPORT_MAX_ROWS = int(os.environ.get("EXCEL_EXPORT_MAX_ROWS", "100000"))
 MAX_IMPORT_BYTES = int(os.environ.get("MAX_IMPORT_MB", "10")) * 1_048_576
@@ -318,3 +413,33 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
     "SCHEMA_PATH_PREFIX": "/api/",
 }
+
+# --- Background tasks (README: "Background tasks") -----------------------------------------
+# Long work (large Excel exports and imports, the data generator) runs through django-tasks, the
+# backport of Django 6's django.tasks. TASKS_BACKEND=database (the default) queues in the portal's
+# own database and needs one `manage.py db_worker` process; TASKS_BACKEND=rq queues in Redis
+# (REDIS_URL) for `manage.py rqworker default --job-class django_tasks_rq.Job` processes on
+# any number of machines.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database").strip().lower()
+if TASKS_BACKEND == "rq":
+    if not os.environ.get("REDIS_URL"):
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL (redis://host:6379/0).")
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {
+        "default": {
+            "URL": os.environ["REDIS_URL"],
+            # RQ stops a job after 180 seconds unless told otherwise; a 100,000-row export takes longer.
+            "DEFAULT_TIMEOUT": int(os.environ.get("JOB_TIMEOUT_SECONDS", "3600")),
+        }
+    }
+elif TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be database or rq, not {TASKS_BACKEND!r}.")
+# Above this many rows an Excel download is written in the background (up to EXCEL_EXPORT_MAX_ROWS).
+EXCEL_SYNC_EXPORT_ROWS = int(os.environ.get("EXCEL_SYNC_EXPORT_ROWS", "20000"))
+# Above this many rows an Excel import is checked and applied in the background.
+IMPORT_SYNC_ROWS = int(os.environ.get("IMPORT_SYNC_ROWS", "2000"))
+# Finished jobs and their files are deleted after this many days (manage.py purge_jobs).
+JOB_RESULT_DAYS = int(os.environ.get("JOB_RESULT_DAYS", "7"))

@@ -25,6 +25,7 @@ from zone_portal import dashboard as dashboard_figures
 from zone_portal.excel import period_label
 from zone_portal.forms import NewPasswordChangeForm
 from zone_portal.roles import Role, has_role
+from zone_portal.routers import read_from_replica
 
 HOME_LIST_LIMIT = 20
 
@@ -63,8 +64,10 @@ def home(request):
 
 
 @login_required
+@read_from_replica()
 def dashboard(request):
-    """The leaders' dashboard (zone_portal.dashboard has the rules and the figures)."""
+    """The leaders' dashboard (zone_portal.dashboard has the rules and the figures), read from the
+    replica when there is one: it only reads."""
     selection = dashboard_figures.select(request.user, request.GET)
     board = dashboard_figures.build(request.user, selection)
     return render(
@@ -90,6 +93,7 @@ DASHBOARD_EXPORTS = {
 
 @login_required
 @require_GET
+@read_from_replica()
 def dashboard_export(request):
     """The dashboard as a workbook: ``?report=bulletin`` (月通报) or ``batches`` (三个一批), with the
     dashboard's own query string, so the file shows what the page shows."""

@@ -8,10 +8,13 @@ What it does, and undoes whatever happens:
 1. creates a PostgreSQL database of its own (``zp_load_<random>``, or ``--database``) on the server
    of LOAD_DATABASE_URL, else of DATABASE_URL when that is PostgreSQL, else the local
    postgres://postgres@127.0.0.1:5432; migrates it and seeds a zone (``--projects`` projects from
-   bench/generate.py, one 项目专员 account per simulated user, each in charge of its own projects,
+   bench/load/seed.py, one 项目专员 account per simulated user, each in charge of its own projects,
    so two users never save the same report);
-2. starts gunicorn (``--workers``, DEBUG off, a SECRET_KEY, ALLOWED_HOSTS, collected static files)
-   on 127.0.0.1 at a free port;
+2. starts the production stack on 127.0.0.1 at a free port through the launcher of ``make serve-prod``
+   (deploy/serve_prod.py: DJANGO_ENV=production, the cache and sessions in Redis, gunicorn with
+   zone_portal/gunicorn.conf.py and ``--workers``, the task worker, static files collected unless
+   unchanged); Redis is LOAD_REDIS_URL, else REDIS_URL, else the local one, under a key prefix of
+   its own that is deleted afterwards;
 3. runs locust headless (bench/load/locustfile.py) for LOAD_SECONDS (default 120) with LOAD_USERS
    users (default 50), at most ``--max-requests`` requests: they log in through the form, browse
    project lists with filters and pages, open projects, the dashboard and their home page, and save
@@ -22,7 +25,7 @@ What it does, and undoes whatever happens:
 5. appends the table (requests, failures, median, p95, p99 per endpoint, requests/s) with the date
    and commit to ``--results`` (default bench/LOAD_RESULTS.md); locust's CSVs and the server's log
    go to test-artifacts/load/;
-6. stops the server and drops the database.
+6. stops the stack, deletes its Redis keys and drops the database.
 
 It exits 0 only with zero failed requests, zero failed checks, and every check above passed.
 """
@@ -41,10 +44,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -54,12 +54,15 @@ sys.path.insert(0, str(ROOT))
 
 import dj_database_url  # noqa: E402
 import psycopg2  # noqa: E402
+import redis  # noqa: E402
 from psycopg2 import sql  # noqa: E402
+
+from deploy.serve_prod import Stack, production_env, start  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 PROJECTS_PER_USER = 4
-START_TIMEOUT = 60
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -175,7 +178,7 @@ def git_commit() -> str:
 
 
 def seed(*, users: int, projects: int, year: int) -> dict:
-    """Projects from bench/generate.py (approved reports the year before ``year``), one staff account
+    """Projects from bench/load/seed.py (approved reports the year before ``year``), one staff account
     per simulated user in charge of its own projects; returns the plan the locustfile reads.
 
     The accounts are in units, so they may change their unit's projects too; each saves only to its
@@ -183,7 +186,7 @@ def seed(*, users: int, projects: int, year: int) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
 
-    from bench.generate import generate
+    from bench.load.seed import generate
     from projects.choices import Level, Stage
     from projects.models import Project
     from zone_portal.models import Department, Park, User
@@ -227,48 +230,21 @@ def seed(*, users: int, projects: int, year: int) -> dict:
 # --- The server -------------------------------------------------------------------------
 
 
-def start_server(env: dict, port: int, workers: int, log: Path) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "zone_portal.wsgi:application",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            "--timeout=60",
-            "--graceful-timeout=10",
-            f"--error-logfile={log}",
-            "--capture-output",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped ({server.returncode}):\n{tail(log)}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:
-                if response.status == 200:
-                    return server
-        except (OSError, urllib.error.URLError):
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"gunicorn did not answer within {START_TIMEOUT} s:\n{tail(log)}")
-        time.sleep(0.5)
+def stop(stack: Stack | None) -> None:
+    """gunicorn's graceful stop and the worker's (SIGTERM), SIGKILL if that takes too long."""
+    if stack is not None:
+        stack.stop()
 
 
-def stop(process: subprocess.Popen | None) -> None:
-    """SIGTERM, gunicorn's graceful stop (its workers go with it); SIGKILL if that takes too long."""
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
+def delete_redis_keys(url: str, prefix: str) -> None:
+    """The run's cache entries and sessions (Django's keys are ``<prefix>:<version>:<key>``)."""
+    client = redis.Redis.from_url(url)
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 def _exit_on_sigterm(signum, frame):
@@ -399,12 +375,14 @@ def write_summary_csv(path: Path, rows: list[dict]) -> None:
 
 
 def results_section(
-    *, args, stats, summary, problems, started, commit, capped, server_version, load_before
+    *, args, stats, summary, problems, started, commit, capped, server_version, load_before, worker_class
 ) -> str:
     lines = [
         f"## {started:%Y-%m-%d %H:%M %Z} — commit {commit}",
         "",
-        f"{args.users} users for {args.seconds} s against gunicorn ({args.workers} workers) on 127.0.0.1, "
+        f"{args.users} users for {args.seconds} s against `make serve-prod`'s stack (deploy/serve_prod.py: "
+        f"DJANGO_ENV=production, cache and sessions in Redis, gunicorn {worker_class} with {args.workers} "
+        "workers) on 127.0.0.1, "
         f"PostgreSQL {server_version}, {os.cpu_count()} cores; {args.projects} projects, "
         f"{PROJECTS_PER_USER} in each user's charge; load average {load_before:.1f} before the run "
         "(other work on the machine slows the server). "
@@ -472,18 +450,26 @@ def main(argv=None) -> int:
     saves_dir.mkdir()
     started = datetime.datetime.now().astimezone()
     year = started.year - 1  # every month of last year has begun: progress may be saved for each
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.load.settings",
-        "DATABASE_URL": database_url(config, name),
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOAD_STATIC_ROOT": str(work / "static"),
-        "MEDIA_ROOT": str(work / "media"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("DJANGO_ENV", None)
+    redis_url = os.environ.get("LOAD_REDIS_URL") or os.environ.get("REDIS_URL") or DEFAULT_REDIS
+    cache_prefix = f"zp_load_{secrets.token_hex(4)}"
+    # What `make serve-prod` runs, on this run's database, Redis key prefix and upload folder.
+    env = production_env(
+        {
+            "DATABASE_URL": database_url(config, name),
+            "REDIS_URL": redis_url,
+            "CACHE_KEY_PREFIX": cache_prefix,
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_BEHIND_HTTPS": "0",
+            "TRUSTED_PROXY_COUNT": "0",
+            "MEDIA_ROOT": str(work / "media"),
+        },
+        base={k: v for k, v in os.environ.items() if k not in ("DJANGO_ENV", "DJANGO_SETTINGS_MODULE")},
+    )
+    env.update(DJANGO_ENV="production", DJANGO_SETTINGS_MODULE="zone_portal.settings")
+    worker_class = env.get("GUNICORN_WORKER_CLASS", "sync")
+    if worker_class == "gthread":
+        worker_class += f" ×{env.get('GUNICORN_THREADS', '1')} threads"
     server = None
     print(f"load test: database {name}, {args.users} users, {args.seconds} s", flush=True)
     create_database(config, name)
@@ -496,7 +482,6 @@ def main(argv=None) -> int:
         from django.db import connection, connections
 
         call_command("migrate", verbosity=0, interactive=False)
-        call_command("collectstatic", verbosity=0, interactive=False)
         plan = seed(users=args.users, projects=args.projects, year=year)
         with connection.cursor() as cursor:
             # Planner statistics, as a database in use has them: a freshly bulk-loaded one has none
@@ -509,7 +494,9 @@ def main(argv=None) -> int:
 
         load_before = os.getloadavg()[0]
         port = free_port()
-        server = start_server(env, port, args.workers, args.artifacts / "gunicorn.log")
+        log = args.artifacts / "gunicorn.log"
+        log.unlink(missing_ok=True)
+        server = start(env, port, args.workers, log, migrate=False)
         prefix = args.artifacts / "locust"
         locust_env = {
             **env,
@@ -574,6 +561,7 @@ def main(argv=None) -> int:
             capped=capped,
             server_version=server_version,
             load_before=load_before,
+            worker_class=worker_class,
         )
         append_results(args.results, section)
         print(section)
@@ -582,6 +570,7 @@ def main(argv=None) -> int:
         return 0 if failed == 0 and not problems and locust.returncode == 0 else 1
     finally:
         stop(server)
+        delete_redis_keys(redis_url, cache_prefix)
         if "django" in sys.modules:
             from django.db import connections
 

@@ -6,6 +6,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from zone_portal import dashboard
+from zone_portal.routers import read_from_replica
 
 from .serializers import SummarySerializer, rollup_fields
 
@@ -34,6 +35,7 @@ class DashboardSummaryView(GenericAPIView):
         summary="Dashboard summary: plan, completed, 完成率 against 时序进度, by level and park",
         parameters=DASHBOARD_PARAMETERS,
     )
+    @read_from_replica()
     def get(self, request):
         selection = dashboard.select(request.user, request.query_params)
         if selection.errors:
