@@ -4,7 +4,9 @@
     .venv/bin/python bench/excel_bench.py                 # 10,000 and 50,000 projects, SQLite
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/zone_portal .venv/bin/python bench/excel_bench.py
 
-It creates a throw-away test database (test_<name>), generates the projects, and measures:
+It creates a throw-away test database (test_<name>), generates the projects with
+zone_portal.generator (a plan and monthly reports for this year, up to this month), and measures
+the ledger at the generator's latest approved month:
 
 * the 重点项目台账 export (database reads included) — our xlsxwriter writer against
   django-import-export exporting the same annotated rows to xlsx (tablib + openpyxl);
@@ -38,6 +40,7 @@ django.setup()
 
 from django.db import connection, connections  # noqa: E402
 
+# The reporting month of the exports: the latest with approved figures, set once the data exist.
 PERIOD = (2023, 9)
 
 
@@ -169,7 +172,7 @@ def make_ledger_file(rows: int, path: Path) -> None:
                 2000,
                 1500,
                 "主体结构施工",
-                "经济发展局",
+                "经发局",
             ],  # fmt: skip
         )
     book.close()
@@ -220,8 +223,10 @@ def main():
 
     from django.contrib.auth import get_user_model
 
-    from bench.generate import generate
+    from projects import selectors
+    from zone_portal.generator import Profile, generate
 
+    global PERIOD
     old_name = connection.settings_dict["NAME"]
     test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     print(f"database: {connection.vendor} {test_name}")
@@ -231,8 +236,12 @@ def main():
     try:
         for size in sorted(int(s) for s in args.sizes.split(",")):
             started = time.perf_counter()
-            generate(projects=size - made, seed=size, prefix=f"基准{size}-")
+            count = size - made
+            profile = Profile(projects=count, enterprises=max(count // 3, 1), years=1, tickets=0)
+            generate(profile, seed=size, append=made > 0)
             made = size
+            period = selectors.default_period()
+            PERIOD = (period.year, period.month)
             print(f"generated {size} projects in {time.perf_counter() - started:.0f} s", flush=True)
             ours = measure(ours_export, args.repeat)
             results.append((f"ledger export, {size} rows", "xlsxwriter (ours)", ours))

@@ -1,4 +1,4 @@
-"""A generated zone for the Excel benchmarks: projects with plans and monthly progress.
+"""The load test's seed: projects with plans and approved monthly progress for one year, named for the run.
 
 Bulk inserts without history rows: this is measuring data, not an audited import. Deterministic
 for a seed, so two runs measure the same rows.
