@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INSTALLED := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: run setup test lint format messages clean vendor schema backup restore load-test
+.PHONY: run setup test lint format messages clean vendor schema backup restore load-test serve-prod bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,15 @@ setup: $(INSTALLED)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 
+# With the database task queue (the default), its worker runs beside the server and stops with it;
+# with TASKS_BACKEND=rq, start RQ workers yourself (README: "Background tasks").
 run: setup
 	@echo "Zone Portal: http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/; log in with a demo user above; Ctrl-C stops)"
+	@if [ "$${TASKS_BACKEND:-database}" = database ]; then \
+		echo "Background worker: manage.py db_worker (stops with the server)"; \
+		$(PY) manage.py db_worker --no-reload & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	fi; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(INSTALLED)
@@ -47,6 +54,21 @@ restore: $(INSTALLED)
 # against gunicorn and a fresh PostgreSQL database; appends the figures to bench/LOAD_RESULTS.md.
 load-test: $(INSTALLED)
 	$(PY) bench/load/run.py
+
+# The scale benchmarks (bench/run.py), side by side with their baselines, against the province data
+# set in BENCH_DATABASE (PostgreSQL; made once with generate_data --profile province, or --generate);
+# appends the table to bench/RESULTS.md. Needs bench/requirements.txt (django-import-export, the baseline).
+BENCH_DATABASE ?= zone_portal_province
+bench: $(INSTALLED)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(PY) bench/run.py --database $(BENCH_DATABASE) --results bench/RESULTS.md $(BENCH_ARGS)
+
+# The production stack on this machine (docs/deploy.md): DJANGO_ENV=production against the local
+# PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/zone_portal) and Redis
+# (REDIS_URL, default redis://127.0.0.1:6379/0); migrate, collectstatic when a file changed, gunicorn
+# (WEB_CONCURRENCY workers, default 4) and the task worker, on plain HTTP at HOST:PORT. Ctrl-C stops all.
+serve-prod: $(INSTALLED)
+	HOST=$(HOST) PORT=$(PORT) $(PY) deploy/serve_prod.py
 
 # The API's OpenAPI schema, committed so changes to it show in review (tests/api/test_schema.py checks it).
 # It states PostgreSQL's integer limits (the production database's); no connection is made.

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from projects.filtersets import YES_NO, FilterForm, OrderingFilter
+from zone_portal.forms import ChosenOnlySelect
 from zone_portal.models import Department, Industry, Leader, Park
 
 from .choices import Fence, ProblemCategory, ProblemLevel, ProblemSource, Satisfaction, TicketStatus
@@ -44,7 +45,7 @@ class TicketFilterSet(django_filters.FilterSet):
         label=_("park"), field_name="enterprise__park", queryset=Park.objects.all(), null_label=_("no park")
     )
     enterprise = django_filters.ModelChoiceFilter(
-        label=_("enterprise"), queryset=Enterprise.objects.only("pk", "name")
+        label=_("enterprise"), queryset=Enterprise.objects.only("pk", "name"), widget=ChosenOnlySelect
     )
     responsible_leader = django_filters.ModelChoiceFilter(
         label=_("responsible leader"), queryset=Leader.objects.all()

@@ -366,7 +366,11 @@ def rollups(projects: QuerySet, *, year: int, month: int, include_submitted: boo
     base_sql, base_params = _rollup_base(projects, by)
     statuses = counted_statuses(include_submitted=include_submitted)
     key = ("rollups", base_sql, tuple(map(str, base_params)), year, month, tuple(statuses), tuple(by))
-    rows = caching.cached_figures(key, lambda: _rollup_rows(base_sql, base_params, by, year, month, statuses))
+    # The queryset's database: the read replica when the dashboard reads from one (zone_portal.routers).
+    alias = projects.db
+    rows = caching.cached_figures(
+        key, lambda: _rollup_rows(alias, base_sql, base_params, by, year, month, statuses), using=alias
+    )
     headline = Rollup(year=year, month=month, **_ZERO_ROLLUP)
     grouped: dict[str, dict[object, Rollup]] = {field: {} for field in by}
     for row in rows:
@@ -399,11 +403,14 @@ def _rollup_base(projects: QuerySet, by: list[str]) -> tuple[str, tuple]:
     return projects.order_by().values(**columns).query.sql_with_params()
 
 
-def _rollup_rows(base_sql: str, base_params, by: list[str], year: int, month: int, statuses) -> list:
-    from django.db import connection
+def _rollup_rows(
+    alias: str, base_sql: str, base_params, by: list[str], year: int, month: int, statuses
+) -> list:
+    from django.db import connections
 
     from .models import AnnualPlan, MonthlyProgress
 
+    connection = connections[alias]
     q = connection.ops.quote_name
     plan, report = AnnualPlan._meta, MonthlyProgress._meta
     counted = f"r.{q('status')} IN ({', '.join(['%s'] * len(statuses))})"

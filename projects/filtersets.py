@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from zone_portal.forms import BootstrapFormMixin
+from zone_portal.forms import BootstrapFormMixin, ChosenOnlySelect
 from zone_portal.models import Cluster, Department, Industry, Leader, Park, User
 from zone_portal.roles import GROUP_NAMES, Role
 
@@ -236,7 +236,9 @@ class MilestoneFilterSet(django_filters.FilterSet):
 
 
 class AnnualPlanFilterSet(django_filters.FilterSet):
-    project = django_filters.ModelChoiceFilter(label=_("project"), queryset=Project.objects.all())
+    project = django_filters.ModelChoiceFilter(
+        label=_("project"), queryset=Project.objects.all(), widget=ChosenOnlySelect
+    )
     year = django_filters.NumberFilter(label=_("year"))
     category = django_filters.MultipleChoiceFilter(label=_("category"), choices=PlanCategory.choices)
 
@@ -250,7 +252,9 @@ class ProgressFilterSet(django_filters.FilterSet):
     """Monthly reports by month and status, and by their project's park, level and unit (the
     same choices as the project list's filters of those names)."""
 
-    project = django_filters.ModelChoiceFilter(label=_("project"), queryset=Project.objects.all())
+    project = django_filters.ModelChoiceFilter(
+        label=_("project"), queryset=Project.objects.all(), widget=ChosenOnlySelect
+    )
     year = django_filters.NumberFilter(label=_("year"))
     month = django_filters.NumberFilter(label=_("month"))
     status = django_filters.MultipleChoiceFilter(label=_("status"), choices=ProgressStatus.choices)
@@ -279,7 +283,9 @@ class ProgressFilterSet(django_filters.FilterSet):
 
 class BatchMembershipFilterSet(django_filters.FilterSet):
     batch = django_filters.ModelChoiceFilter(label=_("“three batches” batch"), queryset=Batch.objects.all())
-    project = django_filters.ModelChoiceFilter(label=_("project"), queryset=Project.objects.all())
+    project = django_filters.ModelChoiceFilter(
+        label=_("project"), queryset=Project.objects.all(), widget=ChosenOnlySelect
+    )
     role = django_filters.MultipleChoiceFilter(label=_("role in the batch"), choices=BatchRole.choices)
 
     class Meta:

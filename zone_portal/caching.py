@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 KEY_PREFIX = "figures"
 
@@ -32,8 +32,10 @@ def _history_tables() -> list[str]:
     return [model.history.model._meta.db_table for model in (Project, AnnualPlan, MonthlyProgress, Industry)]
 
 
-def data_version() -> str:
-    """The newest history id of each table the figures read, as one string."""
+def data_version(using: str = DEFAULT_DB_ALIAS) -> str:
+    """The newest history id of each table the figures read, as one string, from the database the
+    figures are read from (a replica may lag the primary)."""
+    connection = connections[using]
     q = connection.ops.quote_name
     columns = ", ".join(f"(SELECT MAX({q('history_id')}) FROM {q(table)})" for table in _history_tables())
     with connection.cursor() as cursor:
@@ -42,17 +44,18 @@ def data_version() -> str:
 
 
 def queryset_key(queryset) -> tuple:
-    """A queryset's SQL and parameters, to key figures computed from it."""
+    """A queryset's database, SQL and parameters, to key figures computed from it."""
     sql, params = queryset.query.sql_with_params()
-    return sql, tuple(map(str, params))
+    return queryset.db, sql, tuple(map(str, params))
 
 
-def cached_figures(key: tuple, compute: Callable[[], object]):
-    """``compute()``'s result for ``key`` at the current data version, from the cache when there."""
+def cached_figures(key: tuple, compute: Callable[[], object], *, using: str):
+    """``compute()``'s result for ``key`` at the current data version of database ``using`` (the
+    one ``compute`` reads), from the cache when there."""
     timeout = settings.FIGURES_CACHE_SECONDS
     if not timeout:
         return compute()
-    digest = hashlib.sha256(repr((connection.alias, data_version(), key)).encode()).hexdigest()
+    digest = hashlib.sha256(repr((using, data_version(using), key)).encode()).hexdigest()
     cache_key = f"{KEY_PREFIX}:{digest}"
     value = cache.get(cache_key)
     if value is None:

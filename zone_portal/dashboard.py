@@ -310,6 +310,7 @@ def _trend(selection: Selection, headline: figures.Rollup) -> list[dict]:
             planned=headline.planned_investment,
             include_submitted=selection.include_submitted,
         ),
+        using=selection.projects.db,
     )
     return [{"point": p, "url": link(selection, month=p.month, on_plan="true")} for p in points]
 
@@ -375,6 +376,7 @@ def _lagging(selection: Selection) -> list:
             .order_by("completion_ratio", "name", "pk")
             .values_list("pk", flat=True)[:LIST_LIMIT]
         ),
+        using=selection.projects.db,
     )
     rows = figures.annotate_year_figures(
         Project.objects.filter(pk__in=ids).select_related("responsible_leader", "responsible_unit", "park"),
@@ -394,6 +396,7 @@ def _unreported(selection: Selection) -> dict:
     ids, count = caching.cached_figures(
         ("unreported", caching.queryset_key(selection.projects), selection.period),
         lambda: (list(unreported.values_list("pk", flat=True)[:LIST_LIMIT]), unreported.count()),
+        using=selection.projects.db,
     )
     first = Project.objects.filter(pk__in=ids).select_related("responsible_unit", "staff_in_charge")
     return {"unreported": list(first.order_by("name", "pk")), "unreported_count": count}
