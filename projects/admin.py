@@ -5,7 +5,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zone_portal.admin import CachedChoicesMixin, money_column
+from zone_portal.admin import CachedChoicesMixin, ReadOnlyAdmin, money_column
 from zone_portal.admin_history import HistoryAdmin
 from zone_portal.formatting import money, percent
 
@@ -467,7 +467,7 @@ class ProjectCommentAdmin(admin.ModelAdmin):
 
 
 @admin.register(StageChange)
-class StageChangeAdmin(admin.ModelAdmin):
+class StageChangeAdmin(ReadOnlyAdmin):
     """Read-only: stage history is written only by the stage-change service."""
 
     list_display = ["project", "changed_on", "from_stage", "to_stage", "reason", "changed_by"]
@@ -475,12 +475,3 @@ class StageChangeAdmin(admin.ModelAdmin):
     list_select_related = ["project", "changed_by"]
     search_fields = ["project__name", "reason"]
     date_hierarchy = "changed_on"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -368,8 +368,13 @@ def rollups(projects: QuerySet, *, year: int, month: int, include_submitted: boo
     key = ("rollups", base_sql, tuple(map(str, base_params)), year, month, tuple(statuses), tuple(by))
     # The queryset's database: the read replica when the dashboard reads from one (zone_portal.routers).
     alias = projects.db
+    # Unfiltered, every report of the year is summed in index order; joining the projects first
+    # only costs a sort and a merge (a third of the query's time at 50,000 projects).
+    every_project = not projects.query.where
     rows = caching.cached_figures(
-        key, lambda: _rollup_rows(alias, base_sql, base_params, by, year, month, statuses), using=alias
+        key,
+        lambda: _rollup_rows(alias, base_sql, base_params, by, year, month, statuses, every_project),
+        using=alias,
     )
     headline = Rollup(year=year, month=month, **_ZERO_ROLLUP)
     grouped: dict[str, dict[object, Rollup]] = {field: {} for field in by}
@@ -404,7 +409,14 @@ def _rollup_base(projects: QuerySet, by: list[str]) -> tuple[str, tuple]:
 
 
 def _rollup_rows(
-    alias: str, base_sql: str, base_params, by: list[str], year: int, month: int, statuses
+    alias: str,
+    base_sql: str,
+    base_params,
+    by: list[str],
+    year: int,
+    month: int,
+    statuses,
+    every_project: bool,
 ) -> list:
     from django.db import connections
 
@@ -413,6 +425,7 @@ def _rollup_rows(
     connection = connections[alias]
     q = connection.ops.quote_name
     plan, report = AnnualPlan._meta, MonthlyProgress._meta
+    only_base = "" if every_project else f"JOIN base b ON b.rk_pk = r.{q('project_id')}"
     counted = f"r.{q('status')} IN ({', '.join(['%s'] * len(statuses))})"
     # Each project's figures once (f), then plain sums per grouping: the CASEs are not redone per
     # grouping. The roster and lagging rules are on_roster_q's and _lagging_condition's (whole
@@ -450,7 +463,7 @@ def _rollup_rows(
             ) pl ON pl.project_id = base.rk_pk
             LEFT JOIN (
                 SELECT r.{q("project_id")} AS project_id, SUM(r.{q("completed_investment")}) AS ytd
-                FROM {q(report.db_table)} r JOIN base b ON b.rk_pk = r.{q("project_id")}
+                FROM {q(report.db_table)} r {only_base}
                 WHERE r.{q("year")} = %s AND r.{q("month")} <= %s AND {counted}
                 GROUP BY r.{q("project_id")}
             ) g ON g.project_id = base.rk_pk

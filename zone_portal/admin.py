@@ -159,8 +159,21 @@ class LeaderAdmin(HistoryAdmin):
     autocomplete_fields = ["department", "user"]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the portal writes itself (imports, jobs, stage changes): shown, never edited here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ImportRecord)
-class ImportRecordAdmin(admin.ModelAdmin):
+class ImportRecordAdmin(ReadOnlyAdmin):
     """The record of Excel imports: read only, since it says what happened."""
 
     list_display = [
@@ -184,15 +197,6 @@ class ImportRecordAdmin(admin.ModelAdmin):
         # As on the import pages: each user's own imports; administrators everyone's.
         records = super().get_queryset(request)
         return records if is_admin(request.user) else records.filter(user=request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiToken)
@@ -220,7 +224,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ReadOnlyAdmin):
     """Background jobs: read only (the worker writes them; manage.py purge_jobs deletes old ones
     with their files). The task backend's own records keep the tracebacks of failures."""
 
@@ -233,12 +237,3 @@ class JobAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         jobs = super().get_queryset(request)
         return jobs if is_admin(request.user) else jobs.filter(owner=request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
