@@ -220,8 +220,10 @@ def digest() -> str:
         TicketEvent.objects.order_by("at", "ticket__collected_at", "kind").values_list("kind", "at", "text"),
     ]  # fmt: skip
     for query in rows:
-        for row in query:
-            hashed.update(repr(row).encode())
+        # Sorted whole: rows that tie on the ordering (two events at one moment) come back in
+        # either order.
+        for row in sorted(map(repr, query)):
+            hashed.update(row.encode())
     return hashed.hexdigest()
 
 
