@@ -87,8 +87,12 @@ def _period_in(query, default: Period) -> Period:
 
 
 def include_submitted_from(request) -> bool:
+    return _include_submitted_in(request.GET)
+
+
+def _include_submitted_in(query) -> bool:
     """The "include submitted figures" toggle, read as the dashboard's form reads it."""
-    return forms.BooleanField(required=False).clean(request.GET.get("include_submitted"))
+    return forms.BooleanField(required=False).clean(query.get("include_submitted"))
 
 
 def _listed_projects(request):
@@ -98,7 +102,7 @@ def _listed_projects(request):
 def _listed_projects_in(query):
     """The project list's period, toggle, filters and rows: the page and its Excel export agree."""
     period = _period_in(query, selectors.default_period())
-    include_submitted = forms.BooleanField(required=False).clean(query.get("include_submitted"))
+    include_submitted = _include_submitted_in(query)
     rows = selectors.project_rows(Project.objects.all(), period=period, include_submitted=include_submitted)
     filterset = ProjectFilterSet(query or None, queryset=rows)
     projects = filterset.qs if filterset.is_bound else rows

@@ -29,11 +29,6 @@ can_import = imports.can_import
 logger = logging.getLogger(__name__)
 
 
-def _ensure_can_import(user) -> None:
-    if not can_import(user):
-        raise PermissionDenied(_("Only project staff and administrators import Excel files."))
-
-
 class UploadForm(BootstrapFormMixin, forms.Form):
     file = forms.FileField(label=gettext_lazy("Excel workbook (.xlsx)"))
     year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100, required=False)
@@ -64,7 +59,7 @@ KIND_TITLES = {
 def import_upload(request, kind: str):
     if kind not in ImportRecord.Kind.values:
         raise Http404
-    _ensure_can_import(request.user)
+    imports.ensure_can_import(request.user)
     form = UploadForm(request.POST or None, request.FILES or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -176,7 +171,7 @@ def import_detail(request, pk: int):
 @require_POST
 def import_confirm(request, pk: int):
     record = _record_for(request, pk)
-    _ensure_can_import(request.user)
+    imports.ensure_can_import(request.user)
     if (
         imports.runs_in_background(_data_rows(record))
         and record.user_id == request.user.pk
@@ -218,7 +213,7 @@ def import_confirm(request, pk: int):
 
 @login_required
 def import_list(request):
-    _ensure_can_import(request.user)
+    imports.ensure_can_import(request.user)
     records = ImportRecord.objects.select_related("user")
     if not is_admin(request.user):
         records = records.filter(user=request.user)

@@ -11,7 +11,7 @@ import importlib
 import io
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -32,6 +32,12 @@ IMPORTERS = {
 def can_import(user) -> bool:
     """Project staff and administrators import ledgers and enterprise lists."""
     return has_role(user, Role.ADMIN, Role.STAFF)
+
+
+def ensure_can_import(user) -> None:
+    """PermissionDenied, with the reason, unless ``user`` may import (the pages and the jobs)."""
+    if not can_import(user):
+        raise PermissionDenied(_("Only project staff and administrators import Excel files."))
 
 
 def importer_for(kind: str):

@@ -115,8 +115,7 @@ def import_check_task(job_id: int) -> None:
 def _import_check(job: Job, progress: jobs.Progress) -> None:
     """The preview of a large upload: read and check every row, keep the file and what was found."""
     params = job.parameters
-    if not imports.can_import(job.owner):
-        raise PermissionDenied(_("Only project staff and administrators import Excel files."))
+    imports.ensure_can_import(job.owner)
     with job.source.open("rb") as handle:
         data = handle.read()
     progress(_("Reading and checking the rows"), 0, 0)
@@ -150,8 +149,7 @@ def _import_apply(job: Job, progress: jobs.Progress) -> None:
     record = job.import_record
     if record is None:
         raise jobs.JobFailed(_("The import this job was to apply no longer exists."))
-    if not imports.can_import(job.owner):
-        raise PermissionDenied(_("Only project staff and administrators import Excel files."))
+    imports.ensure_can_import(job.owner)
     progress(_("Checking the rows against the current data"), 0, 0)
     try:
         record, _result = imports.confirm(record, user=job.owner, progress=progress)
