@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -51,9 +52,16 @@ class ChosenOnlySelect(forms.Select):
         chosen = [v for v in value if v]
         field = getattr(iterator, "field", None)
         if field is not None:
-            objects = iterator.queryset.filter(pk__in=chosen) if chosen else []
+            objects = []
+            for chosen_value in chosen:
+                # Through the field, so text that is no id ("abc") is simply not shown: the form
+                # reports it as an invalid choice.
+                try:
+                    objects.append(field.to_python(chosen_value))
+                except ValidationError:
+                    pass
             self.choices = [("", field.empty_label or "")] + [
-                (field.prepare_value(obj), field.label_from_instance(obj)) for obj in objects
+                (field.prepare_value(obj), field.label_from_instance(obj)) for obj in objects if obj
             ]
         try:
             return super().optgroups(name, value, attrs)

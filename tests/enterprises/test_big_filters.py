@@ -32,11 +32,20 @@ def test_the_problem_list_renders_only_the_chosen_enterprise(client, office):
     assert page.count("的用地问题") == 1 and "周口企业1有限公司的用地问题" in page
 
 
-def test_an_unknown_enterprise_is_a_field_error_not_a_crash(client, office):
+@pytest.mark.parametrize("value", ["999999", "abc", "1.5", "-1", "99999999999999999999999"])
+def test_an_unknown_enterprise_is_a_field_error_not_a_crash(client, office, value):
     client.force_login(office)
-    response = client.get("/problems/?enterprise=999999")
+    response = client.get(f"/problems/?enterprise={value}")
     assert response.status_code == 200
-    assert "选择一个有效的选项" in response.content.decode()
+    page = response.content.decode()
+    assert "选择一个有效的选项" in page
+    assert [v for v, _ in options(page, "id_enterprise")] == [""]
+
+
+@pytest.mark.parametrize("value", ["abc", "99999999999999999999999"])
+def test_the_api_answers_400_to_a_project_that_is_no_id(client, admin_user, value):
+    client.force_login(admin_user)
+    assert client.get(f"/api/progress/?project={value}", HTTP_ACCEPT="text/html").status_code == 400
 
 
 def test_the_progress_api_filter_form_lists_only_the_chosen_project(client, admin_user):
