@@ -72,3 +72,11 @@ class MilestoneStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     DONE = "done", _("Done")
     NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+
+class FigureCheck(models.TextChoices):
+    """Why a month's completed investment is held back for the user to confirm (projects.checks)."""
+
+    ABOVE_TOTAL = "above_total", _("Cumulative completion above the total investment")
+    ABOVE_PLAN = "above_plan", _("Above the year's planned investment")
+    LOOKS_LIKE_YUAN = "looks_like_yuan", _("Looks entered in yuan instead of 10k yuan")

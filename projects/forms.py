@@ -108,6 +108,16 @@ class ProgressForm(VersionedForm):
         label=_("physical progress"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     problems = forms.CharField(label=_("problems"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # Shown only once the checks hold the figure back (projects.checks); the hidden amount is the
+    # figure the user was warned about, so a confirmation never covers a figure changed since.
+    confirm_warnings = forms.BooleanField(
+        label=_("I have checked the figures above; save them as they are."), required=False
+    )
+    confirmed_amount = forms.DecimalField(
+        max_digits=14, decimal_places=2, required=False, widget=forms.HiddenInput
+    )
+
+    figure_warnings: list = []
 
     @classmethod
     def for_report(cls, report: MonthlyProgress | None, **kwargs):
@@ -127,6 +137,22 @@ class ProgressForm(VersionedForm):
             name: self.cleaned_data[name]
             for name in ("completed_investment", "physical_progress", "problems")
         }
+
+    def confirmed(self) -> bool:
+        """The user ticked the confirmation for the very figure they were warned about."""
+        data = self.cleaned_data
+        return bool(data.get("confirm_warnings")) and data.get("confirmed_amount") == data.get(
+            "completed_investment"
+        )
+
+    def hold_for_confirmation(self, warnings: list) -> None:
+        """Show the checks' warnings (``checks.FigureWarning``) with the confirmation box, unticked,
+        for the figure just entered."""
+        self.figure_warnings = list(warnings)
+        data = self.data.copy()
+        data[self.add_prefix("confirmed_amount")] = str(self.cleaned_data["completed_investment"])
+        data.pop(self.add_prefix("confirm_warnings"), None)
+        self.data = data
 
 
 class GridRowForm(ProgressForm):

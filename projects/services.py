@@ -19,6 +19,7 @@ from PIL import Image, ImageOps
 from zone_portal import history
 from zone_portal.roles import ensure_admin
 
+from . import checks
 from .choices import ProgressStatus
 from .models import (
     AnnualPlan,
@@ -240,11 +241,19 @@ def progress_save(
     data: dict[str, Any],
     expected_version: int | None = None,
     submit: bool = False,
+    confirm_warnings: bool = False,
+    verdict: checks.Verdict | None = None,
 ) -> MonthlyProgress:
     """Create or change a project's report for a month, and optionally submit it.
 
     Submitted and approved reports are locked: a reviewer returns or reopens
     them first.
+
+    A new or changed figure goes through the sanity checks (``projects.checks``): one beyond
+    belief is refused; one with warnings raises ``NeedsConfirmation`` and nothing changes, unless
+    ``confirm_warnings``: then it is saved and its history row says the warnings were confirmed.
+    ``verdict`` is the checks' answer when the caller has it already (the grid checks every row
+    in one pass).
     """
     unknown = set(data) - set(PROGRESS_FIELDS)
     if unknown:
@@ -269,8 +278,15 @@ def progress_save(
     if existing is not None and not changed and not submit:
         return report
     report.full_clean()
+    reason = ""
+    if "completed_investment" in changed:
+        if verdict is None:
+            verdict = checks.check_figure(
+                project=project, year=year, month=month, amount=report.completed_investment
+            )
+        reason = _hold_back(verdict, confirm_warnings)
     report.version = 1 if existing is None else report.version + 1
-    _stamp(report, user)
+    _stamp(report, user, reason)
     if existing is not None:
         report.save()
         return report
@@ -283,6 +299,29 @@ def progress_save(
             _("Someone saved the same record at the same moment; reload and try again."), code="stale"
         ) from None
     return report
+
+
+class NeedsConfirmation(ValidationError):
+    """A figure the sanity checks hold back: nothing was saved. The same call with
+    ``confirm_warnings=True`` saves it. ``warnings`` names each reason (``checks.FigureWarning``);
+    as a ValidationError they read as the figure's field errors."""
+
+    def __init__(self, warnings: list[checks.FigureWarning]):
+        self.warnings = list(warnings)
+        super().__init__(
+            {"completed_investment": [ValidationError(w.message, code=w.code) for w in self.warnings]}
+        )
+
+
+def _hold_back(verdict: checks.Verdict, confirmed: bool) -> str:
+    """Refuse or hold back a figure as the checks say; the history reason of a confirmed one."""
+    if verdict.refusal is not None:
+        raise verdict.refusal
+    if not verdict.warnings:
+        return ""
+    if not confirmed:
+        raise NeedsConfirmation(verdict.warnings)
+    return checks.confirmation_reason(verdict.warnings)
 
 
 def _locked_message(report: MonthlyProgress) -> str:
@@ -304,29 +343,52 @@ class GridRow:
     project: Project
     data: dict[str, Any]
     expected_version: int | None = None
+    confirm_warnings: bool = False  # the user confirmed this row's figure despite its warnings
 
 
 class GridErrors(Exception):
-    """Some rows of a grid were refused; none was saved. ``errors`` maps row index to its error."""
+    """Some rows of a grid were refused or held back; none was saved. ``errors`` maps a row's
+    index to its error, ``warnings`` a row held for confirmation to its ``checks.FigureWarning``s."""
 
-    def __init__(self, errors: dict[int, ValidationError]):
-        super().__init__(errors)
+    def __init__(
+        self,
+        errors: dict[int, ValidationError],
+        warnings: dict[int, list[checks.FigureWarning]] | None = None,
+    ):
+        super().__init__(errors, warnings)
         self.errors = errors
+        self.warnings = warnings or {}
 
 
 @transaction.atomic
 def progress_save_many(*, rows: list[GridRow], year: int, month: int, user, submit: bool = False):
-    """Save a month's reports for several projects: every row, or none of them."""
-    saved, errors = [], {}
+    """Save a month's reports for several projects: every row, or none of them.
+
+    The figures are checked in one pass (``checks.check_figures``); a row held back for
+    confirmation stops the save as an error does, and every row is tried so all are reported."""
+    saved, errors, held = [], {}, {}
+    verdicts = checks.check_figures(
+        [checks.Proposed(row.project, year, month, row.data.get("completed_investment")) for row in rows]
+    )
     with history.recording(batch=True):
-        _save_grid_rows(rows, year=year, month=month, user=user, submit=submit, saved=saved, errors=errors)
-    if errors:
-        raise GridErrors(errors)
+        _save_grid_rows(
+            rows,
+            verdicts,
+            year=year,
+            month=month,
+            user=user,
+            submit=submit,
+            saved=saved,
+            errors=errors,
+            held=held,
+        )
+    if errors or held:
+        raise GridErrors(errors, held)
     return saved
 
 
-def _save_grid_rows(rows, *, year, month, user, submit, saved, errors):
-    for index, row in enumerate(rows):
+def _save_grid_rows(rows, verdicts, *, year, month, user, submit, saved, errors, held):
+    for index, (row, verdict) in enumerate(zip(rows, verdicts, strict=True)):
         try:
             with transaction.atomic():
                 saved.append(
@@ -338,8 +400,12 @@ def _save_grid_rows(rows, *, year, month, user, submit, saved, errors):
                         data=row.data,
                         expected_version=row.expected_version,
                         submit=submit,
+                        confirm_warnings=row.confirm_warnings,
+                        verdict=verdict,
                     )
                 )
+        except NeedsConfirmation as hold:
+            held[index] = hold.warnings
         except ValidationError as error:
             errors[index] = error
         except PermissionDenied as error:
@@ -582,17 +648,33 @@ def comment_add(*, project: Project, user, text: str) -> ProjectComment:
 
 @transaction.atomic
 def progress_create(
-    *, project: Project, year: int, month: int, user, data: dict[str, Any], submit: bool = False
+    *,
+    project: Project,
+    year: int,
+    month: int,
+    user,
+    data: dict[str, Any],
+    submit: bool = False,
+    confirm_warnings: bool = False,
 ) -> MonthlyProgress:
     """Start a project's report for a month. Unlike ``progress_save`` an existing report is refused
-    (with the model's unique message), so a client that meant to create never overwrites one."""
+    (with the model's unique message), so a client that meant to create never overwrites one. The
+    figure is checked as ``progress_save`` checks it."""
     unknown = set(data) - set(PROGRESS_FIELDS)
     if unknown:
         raise ValueError(f"cannot set {sorted(unknown)}")
     ensure_can_edit(user, project)
     # Every rule at once (the month not to come, the amount, one report a month) before saving.
     MonthlyProgress(project=project, year=year, month=month, **data).full_clean()
-    return progress_save(project=project, year=year, month=month, user=user, data=data, submit=submit)
+    return progress_save(
+        project=project,
+        year=year,
+        month=month,
+        user=user,
+        data=data,
+        submit=submit,
+        confirm_warnings=confirm_warnings,
+    )
 
 
 # --- Annual plans -----------------------------------------------------------------

@@ -396,7 +396,10 @@ def progress_entry(request, pk, year, month):
                     data=form.progress_data(),
                     expected_version=form.expected_version(),
                     submit="submit" in request.POST,
+                    confirm_warnings=form.confirmed(),
                 )
+            except services.NeedsConfirmation as hold:
+                form.hold_for_confirmation(hold.warnings)
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
@@ -468,6 +471,7 @@ def progress_grid(request):
                             project=row["project"],
                             data=row["form"].progress_data(),
                             expected_version=row["form"].expected_version(),
+                            confirm_warnings=row["form"].confirmed(),
                         )
                         for row in to_save
                     ],
@@ -479,6 +483,8 @@ def progress_grid(request):
             except services.GridErrors as errors:
                 for index, error in errors.errors.items():
                     apply_service_errors(to_save[index]["form"], error)
+                for index, warnings in errors.warnings.items():
+                    to_save[index]["form"].hold_for_confirmation(warnings)
                 valid = False
             except DatabaseError:
                 # The page is shown again with what was typed, so nothing is lost but the moment.
@@ -493,11 +499,22 @@ def progress_grid(request):
                 return redirect(f"{reverse('projects:grid')}?year={period.year}&month={period.month}")
         if not valid:
             bad = sum(1 for row in open_rows if row["form"].errors)
-            messages.error(
-                request,
-                _("Nothing was saved: %(count)s rows have errors, marked below. Fix them and save again.")
-                % {"count": bad},
-            )
+            held = sum(1 for row in open_rows if row["form"].figure_warnings)
+            if bad:
+                messages.error(
+                    request,
+                    _("Nothing was saved: %(count)s rows have errors, marked below. Fix them and save again.")
+                    % {"count": bad},
+                )
+            if held:
+                messages.warning(
+                    request,
+                    _(
+                        "Nothing was saved: %(count)s figures need checking, marked below. Correct them, "
+                        "or tick the confirmation under each if it is right, and save again."
+                    )
+                    % {"count": held},
+                )
     return render(
         request,
         "projects/progress_grid.html",

@@ -127,6 +127,15 @@ class ProgressSerializer(FixedFieldsMixin, serializers.ModelSerializer):
     submit = serializers.BooleanField(
         write_only=True, default=False, help_text=_("Send the report to the reviewers once saved.")
     )
+    confirm_warnings = serializers.BooleanField(
+        write_only=True,
+        default=False,
+        help_text=_(
+            "Save the figure although the sanity checks warn about it (cumulative completion above the "
+            "total investment, above the year's plan, or entered in yuan). Without it such a figure "
+            "answers 400 with the named warnings and nothing is saved."
+        ),
+    )
 
     fixed_fields = ("project", "year", "month")
 
@@ -152,6 +161,7 @@ class ProgressSerializer(FixedFieldsMixin, serializers.ModelSerializer):
             "photos",
             "version",
             "submit",
+            "confirm_warnings",
             "created_at",
             "updated_at",
         ]

@@ -11,13 +11,14 @@ import copy
 from django.db.models import Count
 from django.utils.translation import gettext as _
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from projects import selectors, services
+from projects.choices import FigureCheck
 from projects.filtersets import (
     AnnualPlanFilterSet,
     BatchMembershipFilterSet,
@@ -129,6 +130,46 @@ class AnnualPlanViewSet(ProjectScopeMixin, RulesMixin, viewsets.ModelViewSet):
 
 # --- Monthly progress ------------------------------------------------------------------------
 
+# A figure the sanity checks hold back (projects.checks) answers 400 in this shape (the API's
+# exception handler writes it); any other refusal is the usual field → messages.
+FIGURE_REFUSED = OpenApiResponse(
+    response={
+        "anyOf": [
+            {"$ref": "#/components/schemas/ValidationError"},
+            {
+                "type": "object",
+                "description": (
+                    "The figure was held back for confirmation; nothing was saved. Send the same "
+                    "request with `confirm_warnings: true` if the figure is right."
+                ),
+                "properties": {
+                    "detail": {"type": "string"},
+                    "code": {"type": "string", "enum": ["needs_confirmation"]},
+                    "warnings": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string", "enum": list(FigureCheck.values)},
+                                "message": {"type": "string"},
+                            },
+                            "required": ["code", "message"],
+                        },
+                    },
+                },
+                "required": ["detail", "code", "warnings"],
+            },
+        ]
+    },
+    description=(
+        "The input was refused; nothing changed. A figure the sanity checks hold back (`code` "
+        "`needs_confirmation`) lists its `warnings`: `above_total` (cumulative completion above the "
+        "project's total investment), `above_plan` (year to date above the year's plan), "
+        "`looks_like_yuan` (1,000 times the project's typical month). A figure above ten times the "
+        "total investment is refused outright, as a field error of `completed_investment`."
+    ),
+)
+
 
 @extend_schema_view(
     list=extend_schema(summary="Monthly progress reports"),
@@ -136,10 +177,16 @@ class AnnualPlanViewSet(ProjectScopeMixin, RulesMixin, viewsets.ModelViewSet):
     create=extend_schema(
         summary="Start a project's report for a month (refused if the month has one)",
         request=ProgressCreateSerializer,
-        responses={201: ProgressSerializer},
+        responses={201: ProgressSerializer, 400: FIGURE_REFUSED},
     ),
-    update=extend_schema(summary="Change a draft or returned report (send its version)"),
-    partial_update=extend_schema(summary="Change some of a draft or returned report's fields"),
+    update=extend_schema(
+        summary="Change a draft or returned report (send its version)",
+        responses={200: ProgressSerializer, 400: FIGURE_REFUSED},
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a draft or returned report's fields",
+        responses={200: ProgressSerializer, 400: FIGURE_REFUSED},
+    ),
 )
 class ProgressViewSet(
     ProjectScopeMixin,
@@ -180,6 +227,7 @@ class ProgressViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         submit = data.pop("submit", False)
+        confirm_warnings = data.pop("confirm_warnings", False)
         data.pop("version", None)
         report = services.progress_create(
             project=data.pop("project"),
@@ -188,6 +236,7 @@ class ProgressViewSet(
             user=self.request.user,
             data=data,
             submit=submit,
+            confirm_warnings=confirm_warnings,
         )
         serializer.instance = self.reread(report)
 
@@ -202,6 +251,7 @@ class ProgressViewSet(
             data={name: validated[name] for name in services.PROGRESS_FIELDS if name in validated},
             expected_version=self.expected_version(self.request, validated),
             submit=validated.get("submit", False),
+            confirm_warnings=validated.get("confirm_warnings", False),
         )
         serializer.instance = self.reread(report)
 

@@ -579,3 +579,95 @@ def test_bulk_review_ids_out_of_range_are_refused(api_as, project):
     assert response.status_code == 400 and set(response.json()) == {"ids"}
     report.refresh_from_db()
     assert report.status == ProgressStatus.SUBMITTED
+
+
+# --- Sanity checks of the figure -------------------------------------------------------------------
+
+
+@pytest.fixture
+def checked_project(units):
+    """30,000 万元 in all, 12,000 planned for 2023, 2,000 reported for January."""
+    project = ProjectFactory(
+        name="中兴新业港产业园", responsible_unit=units.U1, total_investment=Decimal("30000")
+    )
+    AnnualPlanFactory(project=project, year=2023, planned_investment=Decimal("12000"))
+    approved(project, month=1, completed_investment=Decimal("2000.00"))
+    return project
+
+
+def test_a_figure_with_warnings_answers_400_until_confirmed(api_as, checked_project, people):
+    client = api_as("staff_in")
+    body = {"project": checked_project.pk, "year": 2023, "month": 2, "completed_investment": "10500.00"}
+
+    held = client.post(url(), body, format="json")
+
+    # 2,000 + 10,500 = 12,500: above the plan of 12,000, within the total of 30,000.
+    assert held.status_code == 400
+    assert held.json() == {
+        "detail": "数据需要核实，未保存任何数据。如核实无误，请将 confirm_warnings 设为 true 后重新提交。",
+        "code": "needs_confirmation",
+        "warnings": [
+            {
+                "code": "above_plan",
+                "message": "2023年1–2月累计完成投资将达到 12,500.00 万元，"
+                "超过本年度计划投资（12,000.00 万元）。",
+            }
+        ],
+    }
+    assert not MonthlyProgress.objects.filter(month=2).exists()
+
+    created = client.post(url(), body | {"confirm_warnings": True}, format="json")
+
+    assert created.status_code == 201, created.json()
+    assert "confirm_warnings" not in created.json()
+    report = MonthlyProgress.objects.get(month=2)
+    assert report.completed_investment == Decimal("10500.00")
+    record = report.history.get()
+    assert (record.history_user, record.history_change_reason) == (
+        people["staff_in"],
+        "经用户核实确认保存：超过本年度计划投资",
+    )
+
+
+def test_a_change_with_warnings_answers_400_until_confirmed(api_as, checked_project):
+    report = draft(checked_project, month=2, completed_investment=Decimal("100.00"))
+    client = api_as("staff_in", language="en")
+
+    # February's old 100 no longer counts: 2,000 + 28,000 = 30,000 is the total (not above it) but
+    # above the year's plan of 12,000.
+    held = client.patch(url(report), {"completed_investment": "28000", "version": 1}, format="json")
+
+    assert held.status_code == 400
+    assert [w["code"] for w in held.json()["warnings"]] == ["above_plan"]
+    report.refresh_from_db()
+    assert (report.completed_investment, report.version) == (Decimal("100.00"), 1)
+
+    confirmed = client.patch(
+        url(report), {"completed_investment": "28000", "version": 1, "confirm_warnings": True}, format="json"
+    )
+
+    assert confirmed.status_code == 200, confirmed.json()
+    report.refresh_from_db()
+    assert (report.completed_investment, report.version) == (Decimal("28000.00"), 2)
+    assert report.history.first().history_change_reason.startswith("经用户核实确认保存")
+
+
+def test_a_figure_beyond_ten_times_the_total_is_refused_even_confirmed(api_as, checked_project):
+    body = {
+        "project": checked_project.pk,
+        "year": 2023,
+        "month": 2,
+        "completed_investment": "99999999999",
+        "confirm_warnings": True,
+    }
+
+    response = api_as("staff_in").post(url(), body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "completed_investment": [
+            "单月完成投资 99,999,999,999.00 万元，超过项目总投资（30,000.00 万元）的十倍，不予保存："
+            "请核对数字及单位（万元）。"
+        ]
+    }
+    assert not MonthlyProgress.objects.filter(month=2).exists()

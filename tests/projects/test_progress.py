@@ -10,9 +10,15 @@ from django.test import override_settings
 from PIL import Image
 
 from projects import services
-from projects.choices import ProgressStatus
+from projects.choices import FigureCheck, ProgressStatus
 from projects.models import MonthlyProgress, ProgressPhoto
-from tests.factories import DepartmentFactory, MonthlyProgressFactory, ProjectFactory, UserFactory
+from tests.factories import (
+    AnnualPlanFactory,
+    DepartmentFactory,
+    MonthlyProgressFactory,
+    ProjectFactory,
+    UserFactory,
+)
 from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -38,10 +44,17 @@ def project(staff):
     return ProjectFactory(name="益海特油项目", staff_in_charge=staff)
 
 
-def save(project, user, amount, *, month=3, submit=False, version=None, **extra):
+def save(project, user, amount, *, month=3, submit=False, version=None, confirm_warnings=False, **extra):
     data = {"completed_investment": Decimal(amount), "physical_progress": "主体封顶", "problems": ""} | extra
     return services.progress_save(
-        project=project, year=2023, month=month, user=user, data=data, submit=submit, expected_version=version
+        project=project,
+        year=2023,
+        month=month,
+        user=user,
+        data=data,
+        submit=submit,
+        expected_version=version,
+        confirm_warnings=confirm_warnings,
     )
 
 
@@ -290,3 +303,128 @@ def test_review_and_photos_refuse_a_report_changed_since_it_was_read(project, st
     with override_settings(MEDIA_ROOT=tmp_path), pytest.raises(services.StaleVersion):
         services.photo_add(report=report, user=staff, upload=image_upload(), expected_version=read)
     assert not ProgressPhoto.objects.exists()
+
+
+# --- Sanity checks of the figure (projects.checks) --------------------------------------------------
+
+
+@pytest.fixture
+def planned(staff):
+    """The issue's project: 30,000 万元 in all; 12,000 planned for 2023; 2,000 reported for January."""
+    project = ProjectFactory(
+        name="天子铝业新能源汽车配套零部件", staff_in_charge=staff, total_investment="30000"
+    )
+    AnnualPlanFactory(project=project, year=2023, planned_investment=Decimal("12000"))
+    MonthlyProgressFactory(project=project, year=2023, month=1, completed_investment=Decimal("2000"))
+    return project
+
+
+def test_the_issues_figure_is_refused_even_confirmed(planned, staff):
+    for confirmed in (False, True):
+        with pytest.raises(ValidationError) as refused:
+            save(planned, staff, "99999999999", confirm_warnings=confirmed)
+        assert not isinstance(refused.value, services.NeedsConfirmation)
+        assert "十倍" in refused.value.message_dict["completed_investment"][0]
+    assert not MonthlyProgress.objects.filter(month=3).exists()
+
+
+def test_a_figure_with_warnings_is_held_back_then_saved_once_confirmed(planned, staff):
+    # 2,000 + 28,500 = 30,500: above the total (30,000) and the year's plan (12,000).
+    with pytest.raises(services.NeedsConfirmation) as held:
+        save(planned, staff, "28500.00", submit=True)
+    assert [w.code for w in held.value.warnings] == [FigureCheck.ABOVE_TOTAL, FigureCheck.ABOVE_PLAN]
+    assert held.value.warnings[0].message == (
+        "累计完成投资将达到 30,500.00 万元，超过项目总投资（30,000.00 万元）。"
+    )
+    assert not MonthlyProgress.objects.filter(month=3).exists()
+
+    report = save(planned, staff, "28500.00", submit=True, confirm_warnings=True)
+
+    assert (report.completed_investment, report.status) == (Decimal("28500.00"), ProgressStatus.SUBMITTED)
+    record = report.history.get()
+    assert (record.history_user, record.history_change_reason) == (
+        staff,
+        "经用户核实确认保存：累计完成投资超过总投资、超过本年度计划投资",
+    )
+
+
+def test_a_confirmed_figure_is_not_asked_again_when_only_the_text_changes(planned, staff):
+    report = save(planned, staff, "28500.00", confirm_warnings=True)
+    save(planned, staff, "28500.00", physical_progress="设备调试", version=report.version)
+    latest = MonthlyProgress.objects.get(month=3).history.first()
+    assert (latest.physical_progress, latest.history_change_reason) == ("设备调试", None)
+    with pytest.raises(services.NeedsConfirmation):
+        save(planned, staff, "28600.00", version=report.version + 1)
+
+
+def test_a_figure_without_warnings_keeps_a_plain_history(planned, staff):
+    report = save(planned, staff, "800.00", confirm_warnings=True)  # nothing to confirm
+    assert report.history.get().history_change_reason is None
+
+
+def test_create_checks_the_figure_as_save_does(planned, staff):
+    def create(**extra):
+        return services.progress_create(
+            project=planned,
+            year=2023,
+            month=2,
+            user=staff,
+            data={"completed_investment": Decimal("10500.00")},
+            **extra,
+        )
+
+    # 2,000 + 10,500 = 12,500 for months 1–2: above the year's plan of 12,000.
+    with pytest.raises(services.NeedsConfirmation) as held:
+        create()
+    assert [w.code for w in held.value.warnings] == [FigureCheck.ABOVE_PLAN]
+    assert create(confirm_warnings=True).history.get().history_change_reason == (
+        "经用户核实确认保存：超过本年度计划投资"
+    )
+
+
+def test_grid_rows_with_warnings_hold_back_the_whole_grid(planned, staff):
+    other = ProjectFactory(staff_in_charge=staff)
+    rows = [
+        services.GridRow(project=other, data={"completed_investment": Decimal("10.00")}),
+        services.GridRow(project=planned, data={"completed_investment": Decimal("10500.00")}),
+    ]
+    with pytest.raises(services.GridErrors) as refused:
+        services.progress_save_many(rows=rows, year=2023, month=2, user=staff)
+    assert refused.value.errors == {}
+    assert {i: [w.code for w in ws] for i, ws in refused.value.warnings.items()} == {
+        1: [FigureCheck.ABOVE_PLAN]
+    }
+    assert not MonthlyProgress.objects.filter(month=2).exists()
+
+    rows[1].confirm_warnings = True
+    services.progress_save_many(rows=rows, year=2023, month=2, user=staff)
+
+    reasons = dict(MonthlyProgress.history.filter(month=2).values_list("project_id", "history_change_reason"))
+    assert reasons == {other.pk: None, planned.pk: "经用户核实确认保存：超过本年度计划投资"}
+
+
+def test_grid_refusals_and_errors_are_reported_together(planned, staff):
+    not_mine = ProjectFactory()
+    rows = [
+        services.GridRow(project=planned, data={"completed_investment": Decimal("99999999999")}),
+        services.GridRow(project=not_mine, data={"completed_investment": Decimal("10.00")}),
+    ]
+    with pytest.raises(services.GridErrors) as refused:
+        services.progress_save_many(rows=rows, year=2023, month=2, user=staff)
+    assert sorted(refused.value.errors) == [0, 1]
+    assert "completed_investment" in refused.value.errors[0].message_dict
+
+
+def test_grid_checks_every_row_in_one_query(staff):
+    """However many rows, the figures' history is read in one grouped query (and the plans in one)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def aggregations(count):
+        projects = [ProjectFactory(staff_in_charge=staff) for _ in range(count)]
+        rows = [services.GridRow(project=p, data={"completed_investment": Decimal("1")}) for p in projects]
+        with CaptureQueriesContext(connection) as queries:
+            services.progress_save_many(rows=rows, year=2023, month=6, user=staff)
+        return sum(1 for q in queries.captured_queries if "AVG(" in q["sql"].upper())
+
+    assert aggregations(2) == aggregations(20) == 1

@@ -481,6 +481,97 @@ def test_single_report_entry_and_submit(client, project, staff):
     )
 
 
+def test_the_report_form_posted_as_rendered_saves(client, project, staff):
+    login(client, staff)
+    url = reverse("projects:progress", args=[project.pk, 2023, 5])
+    html = client.get(url).content.decode()
+    assert 'name="confirm_warnings"' not in html  # no box to tick while nothing is held back
+    data = form_data(html, "progress-form")
+    data["completed_investment"] = "88.80"
+
+    assert client.post(url, data).status_code == 302
+
+    report = MonthlyProgress.objects.get()
+    assert report.completed_investment == Decimal("88.80")
+    assert report.history.get().history_change_reason is None
+
+
+def test_the_report_form_holds_a_figure_back_until_it_is_confirmed(client, project, staff):
+    # The year's plan is 1,200 and January reported 100: 100 + 1,500 = 1,600 for months 1–3.
+    AnnualPlanFactory(project=project, year=2023, planned_investment=Decimal("1200"))
+    MonthlyProgressFactory(project=project, year=2023, month=1, completed_investment=Decimal("100"))
+    login(client, staff)
+    url = reverse("projects:progress", args=[project.pk, 2023, 3])
+    data = form_data(client.get(url).content.decode(), "progress-form")
+    data["completed_investment"] = "1500"
+
+    held = client.post(url, data)
+
+    assert held.status_code == 200
+    html = held.content.decode()
+    assert "尚未保存：请核实这个数字。" in html
+    assert "超过本年度计划投资" in html
+    assert "2023年1–3月累计完成投资将达到 1,600.00 万元，超过本年度计划投资（1,200.00 万元）。" in html
+    assert "我已核实以上数据无误，确认保存" in html
+    assert not MonthlyProgress.objects.filter(month=3).exists()
+
+    # Sent again as shown, the box unticked: still held back.
+    again = form_data(html, "progress-form")
+    assert (again["confirmed_amount"], "confirm_warnings" in again) == ("1500", False)
+    assert client.post(url, again).status_code == 200
+    assert not MonthlyProgress.objects.filter(month=3).exists()
+
+    # Ticked, but the figure changed meanwhile: the new figure is checked afresh.
+    changed = again | {"confirm_warnings": "on", "completed_investment": "1600"}
+    assert "1,700.00" in client.post(url, changed).content.decode()
+    assert not MonthlyProgress.objects.filter(month=3).exists()
+
+    # Ticked for the figure shown: saved, and the history says it was confirmed.
+    assert client.post(url, again | {"confirm_warnings": "on"}).status_code == 302
+    report = MonthlyProgress.objects.get(month=3)
+    assert report.completed_investment == Decimal("1500.00")
+    assert report.history.get().history_change_reason == "经用户核实确认保存：超过本年度计划投资"
+
+
+def test_the_grid_holds_back_every_row_until_the_warned_one_is_confirmed(client, staff):
+    period = selectors.current_month()
+    # 1,000 in all, 500 reported last year: 500 + 600 = 1,100 goes above the total.
+    warned = ProjectFactory(name="甲项目", staff_in_charge=staff, total_investment=Decimal("1000"))
+    MonthlyProgressFactory(
+        project=warned, year=period.year - 1, month=12, completed_investment=Decimal("500")
+    )
+    plain = ProjectFactory(name="乙项目", staff_in_charge=staff)
+    login(client, staff)
+    data = form_data(client.get(grid_url(period)).content.decode(), "progress-grid")
+    data.update({f"p{warned.pk}-completed_investment": "600", f"p{plain.pk}-completed_investment": "50"})
+    data["submit"] = "1"
+
+    held = client.post(grid_url(period), data)
+
+    assert held.status_code == 200
+    html = held.content.decode()
+    start = html.index(f'id="row-{warned.pk}"')
+    row = html[html.rindex("<div", 0, start) : html.find('class="card mb-2 grid-row', start)]
+    assert "border-warning" in row
+    assert "累计完成投资将达到 1,100.00 万元，超过项目总投资（1,000.00 万元）。" in row
+    assert f'name="p{warned.pk}-confirm_warnings"' in row
+    assert "有 1 个数字需要核实" in html
+    assert not MonthlyProgress.objects.filter(year=period.year, month=period.month).exists()
+
+    again = form_data(html, "progress-grid") | {"submit": "1", f"p{warned.pk}-confirm_warnings": "on"}
+
+    assert client.post(grid_url(period), again).status_code == 302
+
+    saved = MonthlyProgress.objects.filter(year=period.year, month=period.month)
+    assert sorted(saved.values_list("project__name", "completed_investment")) == [
+        ("乙项目", Decimal("50.00")),
+        ("甲项目", Decimal("600.00")),
+    ]
+    assert saved.get(project=warned).history.get().history_change_reason == (
+        "经用户核实确认保存：累计完成投资超过总投资"
+    )
+
+
 def test_returned_report_shows_the_reason(client, project, staff, reviewer):
     report = MonthlyProgressFactory(project=project, month=5, status=ProgressStatus.SUBMITTED)
     login(client, reviewer)

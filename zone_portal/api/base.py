@@ -26,7 +26,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from projects.services import StaleVersion
+from projects.services import NeedsConfirmation, StaleVersion
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def exception_handler(exc, context):
     """DRF's handler, taught the services' exceptions: a stale version is a conflict (409, or 412
     when the client sent If-Match), a rule broken is a 400 with field messages, a record still in
     use cannot be deleted (409), a database failure in the middle of a write is a 503 saying that
-    nothing was saved."""
+    nothing was saved. A figure the sanity checks hold back is a 400 listing the named ``warnings``."""
     request = context.get("request")
     if isinstance(exc, StaleVersion):
         code = (
@@ -73,6 +73,18 @@ def exception_handler(exc, context):
             else status.HTTP_409_CONFLICT
         )
         return Response({"detail": " ".join(exc.messages), "code": "stale"}, status=code)
+    if isinstance(exc, NeedsConfirmation):
+        return Response(
+            {
+                "detail": _(
+                    "The figure needs checking; nothing was saved. If it is right, send it again "
+                    "with confirm_warnings set to true."
+                ),
+                "code": "needs_confirmation",
+                "warnings": [{"code": str(w.code), "message": w.message} for w in exc.warnings],
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(service_error_detail(exc))
     if isinstance(exc, OverflowError):
