@@ -17,6 +17,7 @@ from .models import (
     Batch,
     BatchMembership,
     MonthlyProgress,
+    MonthPublication,
     Project,
     ProjectComment,
     StageChange,
@@ -368,7 +369,12 @@ class MonthlyProgressAdmin(ProjectScopeMixin, ReviewFieldsMixin, HistoryAdmin):
         # Submitted and approved reports are locked for reporters here as on the pages.
         allowed = super().has_change_permission(request, obj)
         return allowed and (
-            obj is None or obj.is_editable or request.user.has_perm("projects.review_monthlyprogress")
+            obj is None
+            or (obj.is_editable or request.user.has_perm("projects.review_monthlyprogress"))
+            # A published month's figures are locked for everyone until it is reopened on its page.
+            and not MonthPublication.objects.filter(
+                year=obj.year, month=obj.month, is_published=True
+            ).exists()
         )
 
     def has_delete_permission(self, request, obj=None):
@@ -475,3 +481,13 @@ class StageChangeAdmin(ReadOnlyAdmin):
     list_select_related = ["project", "changed_by"]
     search_fields = ["project__name", "reason"]
     date_hierarchy = "changed_on"
+
+
+@admin.register(MonthPublication)
+class MonthPublicationAdmin(ReadOnlyAdmin):
+    """Read-only: a month is published and reopened on its page (月报发布), through the service that
+    checks its reports are in and records who and why."""
+
+    list_display = ["__str__", "is_published", "published_by", "published_at", "reopened_by", "reopen_reason"]
+    list_filter = ["is_published", "year"]
+    list_select_related = ["published_by", "reopened_by"]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -534,3 +535,58 @@ class ProjectComment(models.Model):
 
     def __str__(self):
         return f"{self.project}: {self.text[:30]}"
+
+
+class MonthPublication(TimeStampedModel):
+    """A reporting month closed for the official figures (月报发布、关账).
+
+    Leaders' pages, the bulletins and the API default to the latest published month, so their
+    figures move when a reviewer publishes the next month, not on each approval. While a month is
+    published its reports are locked; a correction reopens the month with a reason (in the history)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), validators=YEAR_VALIDATORS)
+    month = models.PositiveSmallIntegerField(
+        _("month"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    is_published = models.BooleanField(_("published"), default=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reopened by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    reopen_reason = models.TextField(_("reason for reopening"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    history = tracked(excluded_fields=["created_at", "updated_at", "version"])
+
+    class Meta:
+        ordering = ["-year", "-month"]
+        verbose_name = _("published month")
+        verbose_name_plural = _("published months")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month"], name="%(app_label)s_%(class)s_unique_month"),
+            models.CheckConstraint(condition=YEAR_RANGE, name="%(app_label)s_%(class)s_year_range"),
+            models.CheckConstraint(
+                condition=models.Q(month__gte=1, month__lte=12), name="%(app_label)s_%(class)s_month_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["is_published", "year", "month"], name="projects_publication_idx")]
+
+    def __str__(self):
+        return _("%(year)s-%(month)02d") % {"year": self.year, "month": self.month}
+
+    def get_absolute_url(self):
+        return reverse("projects:months")

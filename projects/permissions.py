@@ -97,6 +97,16 @@ def ensure_can_review(user) -> None:
         raise PermissionDenied(_("Only reviewers approve, return or reopen monthly reports."))
 
 
+def can_publish_months(user) -> bool:
+    """Publishing a month (月报发布) and reopening it are the reviewers' and administrators'."""
+    return has_role(user, Role.ADMIN, Role.REVIEWER)
+
+
+def ensure_can_publish_months(user) -> None:
+    if not can_publish_months(user):
+        raise PermissionDenied(_("Only reviewers and administrators publish or reopen a month's figures."))
+
+
 def can_manage_batches(user) -> bool:
     return is_admin(user)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, QuerySet, Value
+from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from . import figures
+from .choices import ProgressStatus
 from .filtersets import MilestoneFilterSet, ProjectFilterSet
-from .models import ApprovalMilestone, MonthlyProgress, Project
+from .models import AnnualPlan, ApprovalMilestone, MonthlyProgress, MonthPublication, Project
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,102 @@ def projects_with_figures(
     )
 
 
+def latest_published_period() -> Period | None:
+    """The latest month a reviewer published (月报发布): the official figures."""
+    latest = (
+        MonthPublication.objects.filter(is_published=True)
+        .order_by("-year", "-month")
+        .values("year", "month")
+        .first()
+    )
+    return Period(**latest) if latest else None
+
+
 def default_period() -> Period:
-    """The latest month with approved figures; before any, the month under way."""
-    latest = latest_period()
-    if latest is not None:
-        return latest
+    """The reporting month pages, exports and the API show unless asked for another: the latest
+    published month; before any is published, the latest month with approved figures; before any,
+    the month under way."""
+    for latest in (latest_published_period, latest_period):
+        period = latest()
+        if period is not None:
+            return period
     today = timezone.localdate()
     return Period(today.year, today.month)
+
+
+def publication_of(period: Period) -> MonthPublication | None:
+    return MonthPublication.objects.filter(year=period.year, month=period.month).first()
+
+
+def is_published(period: Period) -> bool:
+    return MonthPublication.objects.filter(year=period.year, month=period.month, is_published=True).exists()
+
+
+@dataclass(frozen=True)
+class MonthReview:
+    """Where a month's reports stand, over the projects on that year's plan (planned investment > 0)."""
+
+    year: int
+    month: int
+    on_plan: int
+    approved: int
+    submitted: int
+    returned: int
+    draft: int
+    publication: MonthPublication | None = None
+
+    @property
+    def not_reported(self) -> int:
+        return self.on_plan - self.approved - self.submitted - self.returned - self.draft
+
+    @property
+    def published(self) -> bool:
+        return self.publication is not None and self.publication.is_published
+
+
+REVIEW_STATUSES = (
+    ProgressStatus.APPROVED,
+    ProgressStatus.SUBMITTED,
+    ProgressStatus.RETURNED,
+    ProgressStatus.DRAFT,
+)
+
+
+def month_review(period: Period, *, publication: MonthPublication | None | bool = False) -> MonthReview:
+    """One month's review state in two queries: the roster's reports of the month counted by status
+    through a filtered join (an index look-up per project, not its whole history), and the month's
+    publication (pass ``publication`` when it is known)."""
+    counts = (
+        AnnualPlan.objects.filter(year=period.year, planned_investment__gt=0)
+        .annotate(
+            report=FilteredRelation(
+                "project__monthly_progress",
+                condition=Q(
+                    project__monthly_progress__year=period.year, project__monthly_progress__month=period.month
+                ),
+            )
+        )
+        .aggregate(
+            on_plan=Count("pk", distinct=True),
+            **{
+                str(status.value): Count("report", filter=Q(report__status=status))
+                for status in REVIEW_STATUSES
+            },
+        )
+    )
+    if publication is False:
+        publication = publication_of(period)
+    return MonthReview(year=period.year, month=period.month, publication=publication, **counts)
+
+
+def month_reviews(year: int) -> list[MonthReview]:
+    """The review state of each month of ``year`` that has begun, latest first, for the publishing
+    page and its API (a query per month, at most twelve)."""
+    today = timezone.localdate()
+    last = 12 if year < today.year else (today.month if year == today.year else 0)
+    months = list(range(last, 0, -1))
+    publications = {p.month: p for p in MonthPublication.objects.filter(year=year, month__in=months)}
+    return [month_review(Period(year, month), publication=publications.get(month)) for month in months]
 
 
 def current_month() -> Period:

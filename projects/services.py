@@ -27,6 +27,7 @@ from .models import (
     Batch,
     BatchMembership,
     MonthlyProgress,
+    MonthPublication,
     ProgressPhoto,
     Project,
     ProjectComment,
@@ -36,10 +37,12 @@ from .permissions import (
     ensure_can_create,
     ensure_can_edit,
     ensure_can_manage_batches,
+    ensure_can_publish_months,
     ensure_can_read,
     ensure_can_review,
     is_leader,
 )
+from .selectors import Period, month_review
 
 # Fields a caller may not set through project_create/project_update: the
 # stage moves only through project_change_stage, which records why.
@@ -259,6 +262,7 @@ def progress_save(
     if unknown:
         raise ValueError(f"cannot set {sorted(unknown)}")
     ensure_can_edit(user, project)
+    ensure_month_open(year, month)
     existing = (
         MonthlyProgress.objects.select_for_update().filter(project=project, year=year, month=month).first()
     )
@@ -416,6 +420,7 @@ def _save_grid_rows(rows, verdicts, *, year, month, user, submit, saved, errors,
 def progress_submit(*, report: MonthlyProgress, user, expected_version: int | None = None) -> MonthlyProgress:
     """Send a draft or returned report to the reviewers."""
     ensure_can_edit(user, report.project)
+    ensure_month_open(report.year, report.month)
     locked = lock_current(MonthlyProgress, report.pk, expected_version)
     if not locked.is_editable:
         raise ValidationError(_locked_message(locked), code="locked")
@@ -431,6 +436,7 @@ def progress_submit(*, report: MonthlyProgress, user, expected_version: int | No
 
 def _review(report, user, *, allowed_from, to_status, reason, reason_required, verb, expected_version):
     ensure_can_review(user)
+    ensure_month_open(report.year, report.month)
     locked = lock_current(MonthlyProgress, report.pk, expected_version)
     if locked.status not in allowed_from:
         raise ValidationError(
@@ -522,6 +528,100 @@ def progress_review_many(*, reports, user, approve: bool, reason: str = "") -> i
                 action(report=report, user=user, reason=reason)
             count += 1
     return count
+
+
+# --- Publishing a month (月报发布、关账) ------------------------------------------
+
+
+def ensure_month_open(year: int, month: int) -> None:
+    """Refuse any change to a published month's reports: its figures are the official ones."""
+    if MonthPublication.objects.filter(year=year, month=month, is_published=True).exists():
+        raise ValidationError(
+            _(
+                "The figures for %(year)s-%(month)02d are published and locked; a reviewer must reopen "
+                "the month before a report can change."
+            )
+            % {"year": year, "month": month},
+            code="published",
+        )
+
+
+@transaction.atomic
+def month_publish(*, year: int, month: int, user, expected_version: int | None = None) -> MonthPublication:
+    """Publish a month's approved figures as the official ones (月报发布). Refused for a month not
+    over yet, and while reports of the month still wait for review: publishing them half-reviewed
+    would let the official figures move afterwards."""
+    ensure_can_publish_months(user)
+    today = timezone.localdate()
+    if (year, month) >= (today.year, today.month):
+        raise ValidationError(
+            _("%(year)s-%(month)02d is not over yet; a month is published after it ends.")
+            % {"year": year, "month": month},
+            code="not_over",
+        )
+    existing = MonthPublication.objects.select_for_update().filter(year=year, month=month).first()
+    if existing is not None:
+        publication = lock_current(MonthPublication, existing.pk, expected_version)
+        if publication.is_published:
+            raise ValidationError(
+                _("%(year)s-%(month)02d is already published.") % {"year": year, "month": month},
+                code="published",
+            )
+    else:
+        publication = MonthPublication(year=year, month=month)
+    pending = month_review(Period(year, month)).submitted
+    if pending:
+        raise ValidationError(
+            _(
+                "%(count)s report(s) for %(year)s-%(month)02d still wait for review: approve or return "
+                "them first."
+            )
+            % {"count": pending, "year": year, "month": month},
+            code="pending",
+        )
+    publication.is_published = True
+    publication.published_by = user
+    publication.published_at = timezone.now()
+    publication.full_clean()
+    publication.version = 1 if existing is None else publication.version + 1
+    _stamp(publication, user, reason=str(_("published")))
+    try:
+        with transaction.atomic():
+            publication.save()
+    except IntegrityError:
+        raise StaleVersion(
+            _("Someone saved the same record at the same moment; reload and try again."), code="stale"
+        ) from None
+    return publication
+
+
+@transaction.atomic
+def month_reopen(
+    *, publication: MonthPublication, user, reason: str, expected_version: int | None = None
+) -> MonthPublication:
+    """Reopen a published month for a correction; the reason goes into the history. The pages fall
+    back to the previous published month until it is published again."""
+    ensure_can_publish_months(user)
+    locked = lock_current(MonthPublication, publication.pk, expected_version)
+    if not locked.is_published:
+        raise ValidationError(
+            _("%(year)s-%(month)02d is not published.") % {"year": locked.year, "month": locked.month},
+            code="not_published",
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reopen_reason": _("Give the reason for reopening the month.")})
+    locked.is_published = False
+    locked.reopened_by = user
+    locked.reopened_at = timezone.now()
+    locked.reopen_reason = reason
+    locked.version += 1
+    _stamp(locked, user, reason=f"{_('reopened')}: {reason}")
+    locked.save(
+        update_fields=["is_published", "reopened_by", "reopened_at", "reopen_reason", "version", "updated_at"]
+    )
+    copy_state(locked, publication)
+    return publication
 
 
 # --- Photos -------------------------------------------------------------------

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/progress/<int:year>-<int:month>/", views.progress_entry, name="progress"),
     path("progress/", views.progress_grid, name="grid"),
     path("progress/review/", views.review_queue, name="review"),
+    path("progress/months/", views.month_list, name="months"),
     path("progress/<int:pk>/review/", views.progress_review, name="progress_review"),
     path("progress/<int:pk>/photos/", views.photo_upload, name="photo_upload"),
     path("photos/<int:pk>/delete/", views.photo_delete, name="photo_delete"),

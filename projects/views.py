@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
@@ -42,10 +43,11 @@ from .forms import (
     StageChangeForm,
     apply_service_errors,
 )
-from .models import ApprovalMilestone, MonthlyProgress, ProgressPhoto, Project
+from .models import ApprovalMilestone, MonthlyProgress, MonthPublication, ProgressPhoto, Project
 from .permissions import (
     can_create_project,
     can_edit_project,
+    can_publish_months,
     can_review,
     editable_projects,
     ensure_can_create,
@@ -67,19 +69,27 @@ DATABASE_FAILED = gettext_lazy(
 )
 
 
-def _period_from(request, default: Period) -> Period:
+def _period_from(request, default: Period | Callable[[], Period]) -> Period:
     """The reporting month asked for in the query string, else ``default``."""
     return _period_in(request.GET, default)
 
 
-def _period_in(query, default: Period) -> Period:
+def _period_in(query, default: Period | Callable[[], Period]) -> Period:
+    """``default`` may be a function, called only when the query does not name a valid month."""
+    fallback = default if isinstance(default, Period) else None
+
+    def default_period() -> Period:
+        nonlocal fallback
+        fallback = fallback or default()
+        return fallback
+
     try:
-        year = int(query.get("year", default.year))
-        month = int(query.get("month", default.month))
+        year = int(query["year"]) if "year" in query else default_period().year
+        month = int(query["month"]) if "month" in query else default_period().month
     except ValueError:
-        return default
+        return default_period()
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
-        return default
+        return default_period()
     return Period(year, month)
 
 
@@ -101,7 +111,7 @@ def _listed_projects(request):
 
 def _listed_projects_in(query):
     """The project list's period, toggle, filters and rows: the page and its Excel export agree."""
-    period = _period_in(query, selectors.default_period())
+    period = _period_in(query, selectors.default_period)
     include_submitted = _include_submitted_in(query)
     rows = selectors.project_rows(Project.objects.all(), period=period, include_submitted=include_submitted)
     filterset = ProjectFilterSet(query or None, queryset=rows)
@@ -131,6 +141,7 @@ def project_list(request):
             "filterset": filterset,
             "page": page,
             "period": period,
+            "review": selectors.month_review(period),
             "include_submitted": include_submitted,
             "schedule": figures.schedule_progress(period.month),
             "totals": totals,
@@ -187,7 +198,7 @@ def _milestone_selection(request) -> selectors.MilestoneSelection:
     """The procedure list's rows, for the page and its export alike."""
     return selectors.milestone_selection(
         request.GET,
-        period=_period_from(request, selectors.default_period()),
+        period=_period_from(request, selectors.default_period),
         include_submitted=include_submitted_from(request),
     )
 
@@ -232,7 +243,7 @@ def milestone_list(request):
 @login_required
 def project_detail(request, pk):
     ensure_can_read(request.user)
-    period = _period_from(request, selectors.default_period())
+    period = _period_from(request, selectors.default_period)
     project = get_object_or_404(selectors.project_rows(Project.objects.filter(pk=pk), period=period))
     project.figures = figures.figures_of(project, month=period.month)
     reports = list(selectors.year_reports(project, period.year))
@@ -733,3 +744,78 @@ def milestone_export(request):
         )
     workbook = milestone_workbook(selection.milestones, selection.listed_projects())
     return workbook.response(f"审批手续办理进度-{timezone.localdate():%Y-%m-%d}.xlsx")
+
+
+# --- Publishing a month (月报发布) -------------------------------------------------
+
+
+class MonthActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[("publish", "publish"), ("reopen", "reopen")])
+    year = forms.IntegerField(min_value=2000, max_value=2100)
+    month = forms.IntegerField(min_value=1, max_value=12)
+    version = forms.IntegerField(min_value=1, required=False)
+    reason = forms.CharField(required=False, max_length=2000)
+
+
+@login_required
+def month_list(request):
+    """Each month's review progress over the projects on the plan, and publishing it (reviewers and
+    administrators): the pages' and bulletins' default month is the latest published one."""
+    ensure_can_read(request.user)
+    today = timezone.localdate()
+    if request.method == "POST":
+        form = MonthActionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("The request was not understood; reload the page and try again."))
+        else:
+            _month_action(request, form.cleaned_data)
+        year = form.cleaned_data.get("year", today.year) if form.is_valid() else today.year
+        return redirect(reverse("projects:months") + f"?year={year}")
+    year = _period_from(request, Period(today.year, 1)).year
+    reviews = selectors.month_reviews(year)
+    return render(
+        request,
+        "projects/month_list.html",
+        {
+            "year": year,
+            "years": range(today.year, today.year - 6, -1),
+            "reviews": reviews,
+            "today": today,
+            "can_publish": can_publish_months(request.user),
+            "default_period": selectors.default_period(),
+        },
+    )
+
+
+def _month_action(request, data) -> None:
+    year, month = data["year"], data["month"]
+    try:
+        if data["action"] == "publish":
+            services.month_publish(
+                year=year, month=month, user=request.user, expected_version=data["version"]
+            )
+            messages.success(
+                request,
+                _("The figures for %(year)s-%(month)02d are published.") % {"year": year, "month": month},
+            )
+        else:
+            publication = get_object_or_404(MonthPublication, year=year, month=month)
+            services.month_reopen(
+                publication=publication,
+                user=request.user,
+                reason=data["reason"],
+                expected_version=data["version"],
+            )
+            messages.success(
+                request,
+                _(
+                    "%(year)s-%(month)02d is reopened; the pages show the previous published month "
+                    "until it is published again."
+                )
+                % {"year": year, "month": month},
+            )
+    except ValidationError as error:
+        messages.error(request, _("Nothing was changed: %(error)s") % {"error": " ".join(error.messages)})
+    except DatabaseError:
+        logger.exception("Publishing a month failed in the database")
+        messages.error(request, DATABASE_FAILED)

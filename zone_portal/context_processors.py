@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from projects.permissions import can_create_project, can_review
+from projects.permissions import can_create_project, can_publish_months, can_review
 from zone_portal.dashboard import UNIT_SCOPED_ROLES, ZONE_WIDE_ROLES
 from zone_portal.history_views import can_read_change_log
 from zone_portal.import_views import can_import
@@ -21,6 +21,7 @@ def portal(request):
         "nav": {
             "log_progress": can_create_project(user),
             "review": can_review(user),
+            "months": can_publish_months(user),
             "imports": can_import(user),
             "change_log": can_read_change_log(user),
             "admin": is_admin(user) or user.is_staff,

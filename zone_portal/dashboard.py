@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -78,6 +79,11 @@ class Selection:
     period_form: PeriodForm
     base_query: QueryDict  # the list's parameters that select the same projects and period
     errors: dict = field(default_factory=dict)
+
+    @cached_property
+    def review(self) -> selectors.MonthReview:
+        """Whether the period is published (official) or still under review, and how far."""
+        return selectors.month_review(self.period)
 
 
 def select(user, params: QueryDict) -> Selection:

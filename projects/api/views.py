@@ -20,7 +20,7 @@ from zone_portal.api.base import RulesMixin, VersionedMixin, api_denial
 from zone_portal.api.fields import PeriodQuerySerializer, period_from
 from zone_portal.roles import ensure_admin
 
-from . import records
+from . import months, records
 from .serializers import (
     ProjectCreateSerializer,
     ProjectSerializer,
@@ -177,4 +177,5 @@ ROUTES = [
     ("milestones", records.MilestoneViewSet, "milestone"),
     ("batches", records.BatchViewSet, "batch"),
     ("batch-memberships", records.BatchMembershipViewSet, "batchmembership"),
+    ("months", months.MonthViewSet, "month"),
 ]

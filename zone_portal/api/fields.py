@@ -21,7 +21,7 @@ def rate(**kwargs) -> serializers.DecimalField:
 
 class PeriodQuerySerializer(serializers.Serializer):
     """``year`` and ``month`` of the figures (year-to-date up to the month); default: the latest
-    month with approved figures. ``include_submitted`` counts submitted reports too."""
+    published month (月报发布). ``include_submitted`` counts submitted reports too."""
 
     year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
     month = serializers.IntegerField(min_value=1, max_value=12, required=False)

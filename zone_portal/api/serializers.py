@@ -49,9 +49,23 @@ class GroupSerializer(FiguresSerializer):
     label = serializers.CharField()
 
 
+class MonthReviewSerializer(serializers.Serializer):
+    on_plan = serializers.IntegerField(help_text="Projects on the year's plan.")
+    approved = serializers.IntegerField(help_text="Of them, with the month's report approved.")
+    submitted = serializers.IntegerField(help_text="Waiting for review.")
+    returned = serializers.IntegerField(help_text="Returned to the reporter.")
+    draft = serializers.IntegerField(help_text="Saved as drafts, not submitted.")
+    not_reported = serializers.IntegerField(help_text="Without a report for the month.")
+
+
 class SummarySerializer(FiguresSerializer):
     year = serializers.IntegerField()
     month = serializers.IntegerField()
+    published = serializers.BooleanField(
+        help_text="The month is published (月报发布): its figures are the official ones. Without year and "
+        "month the summary is for the latest published month."
+    )
+    review = MonthReviewSerializer(help_text="Where the month's reports stand.")
     include_submitted = serializers.BooleanField(
         help_text="Submitted (not yet approved) reports counted too."
     )

@@ -11,7 +11,9 @@ from zone_portal.routers import read_from_replica
 from .serializers import SummarySerializer, rollup_fields
 
 DASHBOARD_PARAMETERS = [
-    OpenApiParameter("year", int, description="Year of the figures; default: the latest approved month's."),
+    OpenApiParameter(
+        "year", int, description="Year of the figures; default: the latest published month's (月报发布)."
+    ),
     OpenApiParameter("month", int, description="Figures are year-to-date up to this month (1–12)."),
     OpenApiParameter("include_submitted", bool, description="Count submitted (not yet approved) reports."),
     OpenApiParameter("level", str, many=True, description="Project level(s), as in the project list."),
@@ -46,6 +48,11 @@ class DashboardSummaryView(GenericAPIView):
             "year": selection.period.year,
             "month": selection.period.month,
             "include_submitted": selection.include_submitted,
+            "published": selection.review.published,
+            "review": {
+                name: getattr(selection.review, name)
+                for name in ("on_plan", "approved", "submitted", "returned", "draft", "not_reported")
+            },
             "by_level": [
                 {**rollup_fields(r.rollup), "key": r.key, "label": r.label} for r in splits["level"].rows
             ],

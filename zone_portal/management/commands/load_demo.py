@@ -40,6 +40,7 @@ from projects.models import (
     Batch,
     BatchMembership,
     MonthlyProgress,
+    MonthPublication,
     Project,
     StageChange,
 )
@@ -224,6 +225,7 @@ class Command(BaseCommand):
             for number, announced_on, note in data.BATCHES
         }
         self.load_projects()
+        self.publish_months()
         for number, name, role in data.BATCH_MEMBERSHIPS:
             self.upsert(
                 BatchMembership,
@@ -404,6 +406,21 @@ class Command(BaseCommand):
             elif not row.get("october_draft"):
                 values.update(status=ProgressStatus.SUBMITTED, submitted_by=staff, submitted_at=submitted_at)
             self.upsert(MonthlyProgress, {"project": project, "year": year, "month": month}, values)
+
+    def publish_months(self):
+        """Every month whose reports are all approved is published (月报发布) on the 10th of the
+        next; the latest month, still under review, is not."""
+        year = data.PROGRESS_YEAR
+        for month in range(1, data.APPROVED_THROUGH_MONTH + 1):
+            self.upsert(
+                MonthPublication,
+                {"year": year, "month": month},
+                {
+                    "is_published": True,
+                    "published_by": self.users["reviewer"],
+                    "published_at": datetime.datetime(year, month + 1, 10, 9, 0, tzinfo=self.tz),
+                },
+            )
 
     def load_milestones(self, project, row, index):
         for kind, phase, status, planned, completed, note in self.milestone_plan(row):
@@ -749,6 +766,7 @@ class Command(BaseCommand):
             ("stage changes", StageChange),
             ("annual plans", AnnualPlan),
             ("monthly progress reports", MonthlyProgress),
+            ("published months", MonthPublication),
             ("approval milestones", ApprovalMilestone),
             ("batches", Batch),
             ("batch memberships", BatchMembership),
