@@ -54,12 +54,16 @@ CENT = Decimal("0.01")
 class Proposed:
     """A month's completed investment someone wants to record for a project.
 
-    ``project`` may be unsaved (a project an import is about to create): it has no history yet."""
+    ``project`` may be unsaved (a project an import is about to create): it has no history yet.
+    ``total`` and ``plan`` stand for the project's total investment and the year's plan when the
+    same change sets them (an import row that also corrects them); otherwise the stored ones count."""
 
     project: Project
     year: int
     month: int
     amount: Decimal | None
+    total: Decimal | None = None
+    plan: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ def check_figures(proposed: Sequence[Proposed]) -> list[Verdict]:
         _verdict(
             item,
             histories.get((item.project.pk, item.year, item.month), _History()),
-            plans.get((item.project.pk, item.year)),
+            item.plan if item.plan is not None else plans.get((item.project.pk, item.year)),
         )
         for item in proposed
     ]
@@ -162,7 +166,7 @@ def _verdict(item: Proposed, history: _History, planned: Decimal | None) -> Verd
     verdict = Verdict()
     if amount is None or amount <= 0 or amount == history.current:
         return verdict
-    total = Decimal(item.project.total_investment or 0)
+    total = Decimal((item.total if item.total is not None else item.project.total_investment) or 0)
     if total > 0 and amount > total * REFUSE_ABOVE_TOTAL_TIMES:
         verdict.refusal = ValidationError(
             {

@@ -130,6 +130,18 @@ def test_a_project_about_to_be_created_has_no_history():
     assert codes(verdict) == [FigureCheck.ABOVE_TOTAL]
 
 
+def test_a_total_and_plan_set_in_the_same_change_are_the_ones_that_count(project, history):
+    # Others 11,500; 2023 before March 3,000. Set alongside, a total of 40,000 holds 30,000.01 and a
+    # plan of 22,000 holds 21,500.01. With only the plan set, to 20,000: the stored total (30,000)
+    # and the new plan are both exceeded.
+    proposed = checks.Proposed(
+        project, 2023, 3, Decimal("18500.01"), total=Decimal("40000"), plan=Decimal("22000")
+    )
+    assert checks.check_figures([proposed])[0].ok
+    lower_plan = checks.Proposed(project, 2023, 3, Decimal("18500.01"), plan=Decimal("20000"))
+    assert codes(checks.check_figures([lower_plan])[0]) == [FigureCheck.ABOVE_TOTAL, FigureCheck.ABOVE_PLAN]
+
+
 def test_many_figures_cost_two_queries(django_assert_num_queries):
     projects = [ProjectFactory(total_investment=Decimal("100")) for _ in range(30)]
     for project in projects:
