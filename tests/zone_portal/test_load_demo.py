@@ -29,13 +29,14 @@ from enterprises.choices import (
 )
 from enterprises.models import Enterprise, ProblemTicket, TicketEvent, Visit
 from enterprises.validators import validate_credit_code
-from projects import figures
+from projects import figures, selectors
 from projects.choices import BatchRole, MilestoneKind, MilestoneStatus, ProgressStatus, Stage
 from projects.models import (
     AnnualPlan,
     ApprovalMilestone,
     BatchMembership,
     MonthlyProgress,
+    MonthPublication,
     Project,
     StageChange,
 )
@@ -92,25 +93,35 @@ def row_counts() -> dict[str, int]:
     }
 
 
-def approved_ytd(project: Project, month: int) -> Decimal:
+def approved_ytd(project: Project, month: int, year: int = YEAR) -> Decimal:
     """1–N月累计 from the approved reports, added up here rather than by figures.py."""
     reports = MonthlyProgress.objects.filter(
-        project=project, year=YEAR, month__lte=month, status=ProgressStatus.APPROVED
+        project=project, year=year, month__lte=month, status=ProgressStatus.APPROVED
     )
     return sum((report.completed_investment for report in reports), Decimal("0"))
 
 
-def schedule_split(month: int) -> tuple[set[str], set[str]]:
+def schedule_split(month: int, year: int = YEAR) -> tuple[set[str], set[str]]:
     """(ahead, lagging) project names on the year's plan roster at ``month``."""
     ahead, lagging = set(), set()
-    for plan in AnnualPlan.objects.filter(year=YEAR, planned_investment__gt=0).select_related("project"):
-        completed = approved_ytd(plan.project, month)
+    for plan in AnnualPlan.objects.filter(year=year, planned_investment__gt=0).select_related("project"):
+        completed = approved_ytd(plan.project, month, year)
         # completed / plan against month / 12, without rounding.
         if completed * 12 < plan.planned_investment * month:
             lagging.add(plan.project.name)
         else:
             ahead.add(plan.project.name)
     return ahead, lagging
+
+
+def under_review() -> tuple[int, int]:
+    """The month whose reports are coming in: the one before today's."""
+    today = timezone.localdate()
+    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+
+
+def month_before(year: int, month: int) -> tuple[int, int]:
+    return (year, month - 1) if month > 1 else (year - 1, 12)
 
 
 def test_running_again_changes_nothing(demo):
@@ -211,40 +222,91 @@ def test_every_loaded_object_passes_model_validation(demo):
 
 
 def test_projects_are_ahead_and_behind_schedule(demo):
-    # September: the last month whose reports are all approved.
+    # September 2023, as in the seeds: 6 projects behind, 10.20 points behind schedule in all.
     ahead, lagging = schedule_split(9)
     assert {"迪信通（中迪）无人智能科技园项目", "周口中兴新业港产业园二期项目"} <= ahead
     assert {"瓶坯注塑项目", "杭萧钢构二期项目", "中北宏远集团5G基站建设项目"} <= lagging
+    rollup = figures.rollup(Project.objects.all(), year=YEAR, month=9)
+    assert rollup.lagging_count == len(lagging) == 6
+    assert rollup.roster_count == len(lagging) + len(ahead)
+    assert rollup.gap_points == Decimal("-10.20")
 
-    # October: its reports are submitted or draft, so the official sum stops at September.
-    ahead_october, lagging_october = schedule_split(10)
-    assert "迪信通（中迪）无人智能科技园项目" in ahead_october
-    assert "周口中兴新业港产业园二期项目" in lagging_october
-    assert ahead_october and lagging_october
+    # The latest published month of the present: some ahead, some behind, as a leader first sees it.
+    year, month = month_before(*under_review())
+    ahead_now, lagging_now = schedule_split(month, year)
+    assert ahead_now and lagging_now
+    rollup = figures.rollup(Project.objects.all(), year=year, month=month)
+    assert rollup.lagging_count == len(lagging_now)
+    assert rollup.roster_count == len(lagging_now) + len(ahead_now)
 
-    for month, behind in ((9, lagging), (10, lagging_october)):
-        rollup = figures.rollup(Project.objects.all(), year=YEAR, month=month)
-        assert rollup.lagging_count == len(behind)
-        assert rollup.roster_count == len(behind) + len(ahead if month == 9 else ahead_october)
+
+def test_the_world_goes_on_to_the_present(demo):
+    review_year, review_month = under_review()
+    # Every project that reported in the seeds has a plan and reports for every year since 2022.
+    reporting = Project.objects.filter(monthly_progress__year=YEAR).distinct()
+    assert reporting.count() == len([row for row in demo_data.PROJECTS if "monthly" in row])
+    for year in range(YEAR - 1, review_year + 1):
+        assert AnnualPlan.objects.filter(year=year, project__in=reporting).count() >= 11
+        months = set(MonthlyProgress.objects.filter(year=year).values_list("month", flat=True))
+        assert months == set(range(1, 13 if year < review_year else review_month + 1))
+    # Nobody has invested more than the project's total.
+    for project in reporting:
+        invested = sum(r.completed_investment for r in project.monthly_progress.all())
+        assert 0 < invested <= project.total_investment
+    # Nothing is reported for a month to come, nor yet for the month under way.
+    today = timezone.localdate()
+    assert not MonthlyProgress.objects.filter(year__gt=today.year).exists()
+    assert not MonthlyProgress.objects.filter(year=today.year, month__gte=today.month).exists()
+    # Open procedures are planned around today, a few of them already late.
+    waiting = ApprovalMilestone.objects.exclude(
+        status__in=[MilestoneStatus.DONE, MilestoneStatus.NOT_APPLICABLE]
+    )
+    offsets = {(m.planned_date - today).days for m in waiting}
+    assert min(offsets) < 0 < max(offsets) <= 60
 
 
 def test_monthly_reports_statuses_and_review(demo):
-    reports = MonthlyProgress.objects.filter(year=YEAR)
-    assert set(reports.values_list("month", flat=True)) == set(range(1, 11))
-    early = reports.filter(month__lte=9)
+    reports = MonthlyProgress.objects.all()
+    review_year, review_month = under_review()
+    early = reports.exclude(year=review_year, month=review_month)
     assert not early.exclude(status=ProgressStatus.APPROVED).exists()
     assert not early.filter(reviewed_by__isnull=True).exists()
     assert all(report.reviewed_at.tzinfo is not None for report in early)
     assert early.first().reviewed_by.username == "reviewer"
-    october = reports.filter(month=10)
+    assert set(reports.filter(year=YEAR).values_list("month", flat=True)) == set(range(1, 13))
+
+    # The month under review: some submitted, one returned with its reason, some drafts, some not sent.
+    latest = reports.filter(year=review_year, month=review_month)
     assert (
-        october.filter(status=ProgressStatus.SUBMITTED).count()
-        > october.filter(status=ProgressStatus.DRAFT).count()
+        latest.filter(status=ProgressStatus.SUBMITTED).count()
+        > latest.filter(status=ProgressStatus.DRAFT).count()
     )
-    assert 1 <= october.filter(status=ProgressStatus.DRAFT).count() <= 2
-    assert not october.filter(status=ProgressStatus.DRAFT, submitted_at__isnull=False).exists()
+    assert 1 <= latest.filter(status=ProgressStatus.DRAFT).count() <= 3
+    returned = latest.get(status=ProgressStatus.RETURNED)
+    assert returned.review_comment and returned.reviewed_by.username == "reviewer"
+    assert not latest.filter(status=ProgressStatus.DRAFT, submitted_at__isnull=False).exists()
+    on_plan = AnnualPlan.objects.filter(year=review_year, planned_investment__gt=0).count()
+    assert (
+        0
+        < on_plan
+        - latest.exclude(status=ProgressStatus.DRAFT).count()
+        - latest.filter(status=ProgressStatus.DRAFT).count()
+    )
     # Only projects past planning and reserve report progress.
     assert not reports.filter(project__stage__lte=Stage.RESERVE).exists()
+
+
+def test_every_month_before_the_one_under_review_is_published(demo):
+    review_year, review_month = under_review()
+    published = set(MonthPublication.objects.filter(is_published=True).values_list("year", "month"))
+    expected = {
+        (year, month)
+        for year in range(YEAR - 1, review_year + 1)
+        for month in range(1, 13)
+        if (year, month) < (review_year, review_month)
+    }
+    assert published == expected
+    assert selectors.default_period() == selectors.Period(*month_before(review_year, review_month))
 
 
 def test_stage_history_ends_at_the_projects_stage(demo):
@@ -487,14 +549,15 @@ def test_office_and_unit_users_work_the_problems(demo):
 
 
 def test_running_on_a_later_day_adds_no_problems(demo, monkeypatch):
-    counts = row_counts()
+    problems = {model: model.objects.count() for model in (ProblemTicket, TicketEvent, Visit)}
     later = timezone.now() + datetime.timedelta(days=5)
     monkeypatch.setattr(timezone, "now", lambda: later)
 
-    output = load_demo()
+    load_demo()
 
-    assert "0 rows created, 0 updated" in output
-    assert row_counts() == counts
+    # The projects' world moves with the calendar (a new month's reports, procedures planned around
+    # the new day); the problems already there are left as they are.
+    assert {model: model.objects.count() for model in problems} == problems
 
 
 def test_the_demo_dashboard_opens_for_the_leader_and_staff(demo, client):
@@ -503,7 +566,8 @@ def test_the_demo_dashboard_opens_for_the_leader_and_staff(demo, client):
 
     assert response.status_code == 200
     board = response.context["d"]
-    assert (board.selection.period.year, board.selection.period.month) == (YEAR, 9)
+    assert (board.selection.period.year, board.selection.period.month) == month_before(*under_review())
+    assert board.selection.review.published
     assert board.headline.project_count == Project.objects.count()
     # Seed 002: every rate of the first six batches is 100%.
     early = [row for row in board.batches if row["figure"].batch_number <= 6]

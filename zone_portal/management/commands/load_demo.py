@@ -11,8 +11,9 @@ one already there is left as it is, whatever has been done to it since.
 
 import datetime
 import os
+import zlib
 from collections import Counter
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -33,7 +34,7 @@ from enterprises.models import (
 )
 from enterprises.validators import credit_code_check_char
 from projects import services
-from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
+from projects.choices import MilestoneKind, MilestoneStatus, PlanCategory, ProgressStatus, Stage
 from projects.models import (
     AnnualPlan,
     ApprovalMilestone,
@@ -105,6 +106,32 @@ LANDED_IN_PROGRESS = {
     MilestoneKind.WORKS_PLANNING: datetime.date(2023, 11, 20),
     MilestoneKind.DRAWING_REVIEW: datetime.date(2023, 11, 25),
 }
+
+# The world goes on after the seeds: a month's share of its year's investment (Jan–Feb slow, the
+# year-end push), and when a waiting procedure is planned, in days from today (some already late).
+SEASON = [6, 7, 8, 8, 8, 9, 9, 9, 9, 9, 9, 9]
+WAITING_DUE_DAYS = [-12, -3, 0, 4, 9, 18, 30, 45, 60]
+CENT = Decimal("0.01")
+RETURN_REASON = "本月完成投资与统计局联网直报数据不一致，请核实后重新报送。"
+
+
+def vary(*keys) -> int:
+    """A number from 0 to 99 fixed by ``keys``: the same world on every run, no random state."""
+    return zlib.crc32("|".join(str(key) for key in keys).encode()) % 100
+
+
+def previous_month(day: datetime.date) -> tuple[int, int]:
+    return (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+
+
+def spread(total: Decimal, year: int, months: list[int], name: str) -> dict[int, Decimal]:
+    """``total`` split over the year's twelve months by season, with a little noise; only
+    ``months`` are returned (the year under way stops at its latest reported month)."""
+    weights = {m: SEASON[m - 1] * (90 + vary(name, year, m) % 21) for m in range(1, 13)}
+    whole = sum(weights.values())
+    amounts = {m: (total * weights[m] / whole).quantize(CENT, rounding=ROUND_DOWN) for m in range(1, 13)}
+    amounts[12] += total - sum(amounts.values())
+    return {m: amounts[m] for m in months}
 
 
 def money(value):
@@ -225,6 +252,7 @@ class Command(BaseCommand):
             for number, announced_on, note in data.BATCHES
         }
         self.load_projects()
+        self.load_present()
         self.publish_months()
         for number, name, role in data.BATCH_MEMBERSHIPS:
             self.upsert(
@@ -394,7 +422,7 @@ class Command(BaseCommand):
                 "reviewed_at": None,
                 "review_comment": "",
             }
-            if month <= data.APPROVED_THROUGH_MONTH:
+            if month <= self.approved_through(year):
                 values.update(
                     status=ProgressStatus.APPROVED,
                     submitted_by=staff,
@@ -407,24 +435,147 @@ class Command(BaseCommand):
                 values.update(status=ProgressStatus.SUBMITTED, submitted_by=staff, submitted_at=submitted_at)
             self.upsert(MonthlyProgress, {"project": project, "year": year, "month": month}, values)
 
-    def publish_months(self):
-        """Every month whose reports are all approved is published (月报发布) on the 10th of the
-        next; the latest month, still under review, is not."""
+    # --- The present: the seeds' world continued to today ----------------------
+
+    @property
+    def under_review(self) -> tuple[int, int]:
+        """The month whose reports are coming in now (the one before today's): some submitted,
+        one returned, some not sent yet; every month before it is approved and published."""
+        return previous_month(timezone.localdate(self.now))
+
+    def approved_through(self, year: int) -> int:
+        """The last approved month of ``year`` (0: none)."""
+        review_year, review_month = max(
+            self.under_review, (data.PROGRESS_YEAR, data.APPROVED_THROUGH_MONTH + 1)
+        )
+        if year < review_year:
+            return 12
+        return review_month - 1 if year == review_year else 0
+
+    def load_present(self):
+        """Plans and reports from 2022 to the month under review for every project the seeds give
+        monthly figures for, continuing each one's pace; the seeds' 2023 figures stay as they are."""
+        review_year, _ = self.under_review
+        reporting = [row for row in data.PROJECTS if "monthly" in row]
+        for index, row in enumerate(reporting):
+            project = self.projects[row["name"]]
+            total = money(row["total_investment"])
+            seed_plan = money(row["plans"][data.PROGRESS_YEAR][0])
+            completed = Decimal("0")
+            for year in range(data.PROGRESS_YEAR - 1, review_year + 1):
+                if year == data.PROGRESS_YEAR:
+                    completed += self.finish_seed_year(project, row, seed_plan, index)
+                    continue
+                planned = self.plan_for(project, row, year, total - completed, seed_plan)
+                if planned is None:
+                    continue
+                # A year's result: 90–120 % of its plan, never past the project's total investment.
+                target = planned * (90 + vary(row["name"], year) % 31) / 100
+                target = min(target, (total - completed) * Decimal("0.9")).quantize(CENT, rounding=ROUND_DOWN)
+                months = range(1, 13) if year < review_year else range(1, self.under_review[1] + 1)
+                for month, amount in spread(target, year, list(months), row["name"]).items():
+                    completed += amount
+                    self.save_report(project, year, month, amount, index)
+
+    def plan_for(self, project, row, year, remaining, seed_plan) -> Decimal | None:
+        plans = row.get("plans", {})
+        if year in plans:
+            planned, category, goals = plans[year]
+            planned = money(planned)
+        else:
+            # About the seeds' 2023 pace, and never more than half of what is left to invest.
+            planned = min(seed_plan * (80 + vary(row["name"], "plan", year) % 41) / 100, remaining / 2)
+            planned = planned.quantize(CENT, rounding=ROUND_DOWN)
+            category, goals = PlanCategory.CONTINUING, f"{year}年度续建，完成年度投资计划。"
+        if planned < 1:
+            return None
+        self.upsert(
+            AnnualPlan,
+            {"project": project, "year": year},
+            {"planned_investment": planned, "category": category, "goals": goals},
+        )
+        return planned
+
+    def finish_seed_year(self, project, row, seed_plan, index) -> Decimal:
+        """The seeds stop at October; November and December bring the year to 95–105 % of its plan
+        (at least 2 % of it: the year-end push)."""
         year = data.PROGRESS_YEAR
-        for month in range(1, data.APPROVED_THROUGH_MONTH + 1):
-            self.upsert(
-                MonthPublication,
-                {"year": year, "month": month},
-                {
-                    "is_published": True,
-                    "published_by": self.users["reviewer"],
-                    "published_at": datetime.datetime(year, month + 1, 10, 9, 0, tzinfo=self.tz),
-                },
-            )
+        seeded = sum(money(amount) for amount in row["monthly"].split())
+        if self.under_review <= (year, data.PROGRESS_MONTHS):
+            return seeded
+        rest = max(seed_plan * (95 + vary(row["name"], year) % 11) / 100 - seeded, seed_plan / 50)
+        november = (rest * Decimal("0.45")).quantize(CENT, rounding=ROUND_DOWN)
+        amounts = {11: november, 12: rest.quantize(CENT, rounding=ROUND_DOWN) - november}
+        months = [m for m in (11, 12) if (year, m) <= self.under_review]
+        for month in months:
+            self.save_report(project, year, month, amounts[month], index)
+        return seeded + sum(amounts[m] for m in months)
+
+    def save_report(self, project, year, month, amount, index):
+        """One month's report in the state the calendar gives it."""
+        staff, reviewer = self.users["staff"], self.users["reviewer"]
+        next_year, next_month = (year, month + 1) if month < 12 else (year + 1, 1)
+        values = {
+            "completed_investment": amount,
+            "physical_progress": f"{month}月：按年度计划推进，完成投资{amount}万元。",
+            "problems": "",
+            "status": ProgressStatus.APPROVED,
+            "submitted_by": staff,
+            "submitted_at": datetime.datetime(next_year, next_month, 5, 16, 30, tzinfo=self.tz),
+            "reviewed_by": reviewer,
+            "reviewed_at": datetime.datetime(next_year, next_month, 8, 10, 0, tzinfo=self.tz),
+            "review_comment": "",
+        }
+        if (year, month) == self.under_review:
+            # Reports come in from the 1st of the next month: a fixed moment, so a rerun the same
+            # month changes nothing.
+            sent = min(datetime.datetime(next_year, next_month, 1, 0, 30, tzinfo=self.tz), self.now)
+            values.update(reviewed_by=None, reviewed_at=None, submitted_at=sent)
+            turn = index % 5
+            if turn == 0:
+                return  # not sent yet
+            if turn == 2 and index < 5:
+                values.update(
+                    status=ProgressStatus.RETURNED,
+                    reviewed_by=reviewer,
+                    reviewed_at=sent + HOUR,
+                    review_comment=RETURN_REASON,
+                )
+            elif turn == 3:
+                values.update(status=ProgressStatus.DRAFT, submitted_by=None, submitted_at=None)
+            else:
+                values.update(status=ProgressStatus.SUBMITTED)
+        self.upsert(MonthlyProgress, {"project": project, "year": year, "month": month}, values)
+
+    def publish_months(self):
+        """Every month before the one under review is published (月报发布) on the 10th of the next."""
+        first = data.PROGRESS_YEAR - 1
+        review_year, review_month = self.under_review
+        for year in range(first, review_year + 1):
+            for month in range(1, 13):
+                if (year, month) >= (review_year, review_month) or month > self.approved_through(year):
+                    continue
+                next_year, next_month = (year, month + 1) if month < 12 else (year + 1, 1)
+                self.upsert(
+                    MonthPublication,
+                    {"year": year, "month": month},
+                    {
+                        "is_published": True,
+                        "published_by": self.users["reviewer"],
+                        "published_at": datetime.datetime(next_year, next_month, 10, 9, 0, tzinfo=self.tz),
+                    },
+                )
 
     def load_milestones(self, project, row, index):
+        today = timezone.localdate(self.now)
         for kind, phase, status, planned, completed, note in self.milestone_plan(row):
             department_key, document_format = data.MILESTONE_RULES[kind]
+            if status != MilestoneStatus.DONE:
+                # Procedures still open are planned around today: a few late, most due soon.
+                offset = WAITING_DUE_DAYS[
+                    (index * 3 + list(MilestoneKind).index(kind)) % len(WAITING_DUE_DAYS)
+                ]
+                planned = today + datetime.timedelta(days=offset)
             document_number = ""
             if status == MilestoneStatus.DONE:
                 # Numbers run per procedure and year in data order, so a rerun
