@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
+import posixpath
 import re
 import unicodedata
 import zipfile
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from defusedxml import DefusedXmlException, ElementTree
 from django.conf import settings
 from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
@@ -111,24 +113,102 @@ def check_file(data: bytes, name: str = "") -> None:
 
 
 def _formula_cells_without_values(data: bytes, sheet_index: int) -> set[tuple[int, int]]:
-    """Cells (0-based row, col) holding a formula but no calculated value: a reader sees them empty."""
+    """Cells (0-based row, col) holding a formula but no calculated value: a reader sees them empty.
+
+    The sheet's part is found through the workbook's relationships (a worksheet may be stored
+    under any name), and read as a stream: memory and time stay linear in the sheet's size."""
     archive = zipfile.ZipFile(io.BytesIO(data))
-    path = f"xl/worksheets/sheet{sheet_index + 1}.xml"
-    if path not in archive.namelist():
-        return set()
-    xml = archive.read(path)
-    if b"<f" not in xml:
+    path = _worksheet_path(archive, sheet_index)
+    if path is None:
         return set()
     found = set()
-    for match in re.finditer(rb'<c r="([A-Z]+)(\d+)"[^>]*>(.*?)</c>', xml, re.S):
-        inner = match.group(3)
-        if b"<f" in inner and (b"<v>" not in inner or b"<v></v>" in inner):
-            letters, number = match.group(1).decode(), int(match.group(2))
-            col = 0
-            for char in letters:
-                col = col * 26 + ord(char) - 64
-            found.add((number - 1, col - 1))
+    try:
+        with archive.open(path) as part:
+            found = _scan_formula_cells(part)
+    except (ElementTree.ParseError, DefusedXmlException, zipfile.BadZipFile, OSError, ValueError):
+        raise BadFile(_("The workbook is damaged and cannot be read.")) from None
     return found
+
+
+def _local(tag: str) -> str:
+    """A tag or attribute name without its namespace: transitional and strict Open XML alike."""
+    return tag.rpartition("}")[2]
+
+
+def _worksheet_path(archive: zipfile.ZipFile, sheet_index: int) -> str | None:
+    """The zip path of the workbook's ``sheet_index``-th sheet (in the order workbook.xml lists them,
+    the order readers number sheets in), from xl/workbook.xml and its relationships."""
+    names = set(archive.namelist())
+    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+        return None
+    rel_id = None
+    index = 0
+    with archive.open("xl/workbook.xml") as part:
+        for _event, element in ElementTree.iterparse(part, events=("end",)):
+            if _local(element.tag) == "sheet":
+                if index == sheet_index:
+                    rel_id = next(
+                        (v for k, v in element.attrib.items() if k.startswith("{") and _local(k) == "id"),
+                        None,
+                    )
+                    break
+                index += 1
+                element.clear()
+    if rel_id is None:
+        return None
+    target = None
+    with archive.open("xl/_rels/workbook.xml.rels") as part:
+        for _event, element in ElementTree.iterparse(part, events=("end",)):
+            if _local(element.tag) == "Relationship" and element.get("Id") == rel_id:
+                target = element.get("Target")
+                break
+    if not target:
+        return None
+    # Targets are relative to xl/, or absolute within the package ("/xl/worksheets/…").
+    path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    return path if path in names else None
+
+
+def _scan_formula_cells(part) -> set[tuple[int, int]]:
+    found = set()
+    sheet_data = None
+    row_number = 0  # 1-based, as the sheet numbers rows
+    col_number = 0
+    for event, element in ElementTree.iterparse(part, events=("start", "end")):
+        name = _local(element.tag)
+        if event == "start":
+            if name == "sheetData":
+                sheet_data = element
+            elif name == "row":
+                row_number = int(element.get("r") or row_number + 1)
+                col_number = 0
+            elif name == "c":
+                reference = element.get("r")
+                col_number = _column_number(reference) if reference else col_number + 1
+            continue
+        if name == "c":
+            formula = value = None
+            for child in element:
+                child_name = _local(child.tag)
+                if child_name == "f":
+                    formula = child
+                elif child_name == "v":
+                    value = child
+            if formula is not None and (value is None or not value.text):
+                found.add((row_number - 1, col_number - 1))
+        elif name == "row" and sheet_data is not None:
+            sheet_data.clear()  # rows already read are dropped: memory stays flat
+    return found
+
+
+def _column_number(reference: str) -> int:
+    """The 1-based column of a cell reference (B7 → 2)."""
+    col = 0
+    for char in reference:
+        if not char.isalpha():
+            break
+        col = col * 26 + ord(char.upper()) - 64
+    return col
 
 
 def normalise(text: object) -> str:

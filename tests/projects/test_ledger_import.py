@@ -618,3 +618,49 @@ def test_a_preview_whose_file_is_gone_says_so(client, reference):
     response = client.post(reverse("import_confirm", args=[record.pk]), follow=True)
     assert "不在服务器上" in response.content.decode()
     assert not Project.objects.filter(name="瓶坯注塑项目").exists()
+
+
+def renamed_parts(data: bytes, renames: dict[str, str]) -> bytes:
+    """The workbook with worksheet parts renamed, its relationships and content types following."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    members = {}
+    for info in source.infolist():
+        content = source.read(info)
+        if info.filename in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+            text = content.decode()
+            # Through placeholders, so two parts can swap names.
+            for index, old in enumerate(renames):
+                text = text.replace(old.removeprefix("xl/"), f"@{index}@")
+            for index, new in enumerate(renames.values()):
+                text = text.replace(f"@{index}@", new.removeprefix("xl/"))
+            content = text.encode()
+        members[renames.get(info.filename, info.filename)] = content
+    return zip_bytes(members)
+
+
+@pytest.mark.django_db
+def test_formula_cells_are_found_through_the_workbooks_relationships(reference):
+    """The ledger is the second sheet, stored as data.xml; a part called sheet2.xml holds the first
+    sheet (a note). The formula without a value is still found where it is."""
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["本表由统计科整理"])
+    ws = book.create_sheet("台账")
+    ws.append(["周口经济开发区2023年1—3月重点项目台账"])
+    ws.append(["序号", "项目名称", "建设单位", "年度计划投资"])
+    ws.append([1, "益海特油项目", "益海嘉里", "=1000+1000"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = renamed_parts(
+        buffer.getvalue(),
+        {
+            "xl/worksheets/sheet2.xml": "xl/worksheets/data.xml",
+            "xl/worksheets/sheet1.xml": "xl/worksheets/sheet2.xml",
+        },
+    )
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert "xl/worksheets/data.xml" in names and "xl/worksheets/sheet1.xml" not in names
+
+    result = preview(data, reference.admin)
+    assert [(e.row, e.column) for e in result.errors] == [(3, "年度计划投资")]
+    assert "公式" in result.errors[0].message
