@@ -774,7 +774,7 @@ def _write_projects(created, updated, history, *, user, now) -> None:
                 project=project,
                 from_stage=None,
                 to_stage=project.stage,
-                changed_on=now.date(),
+                changed_on=timezone.localdate(now),
                 changed_by=user,
                 reason=history["default_change_reason"],
             )
@@ -788,7 +788,7 @@ def _write_projects(created, updated, history, *, user, now) -> None:
                     project=project,
                     from_stage=row.stage_from,
                     to_stage=row.stage,
-                    changed_on=timezone.localdate(),
+                    changed_on=timezone.localdate(now),
                     changed_by=user,
                     reason=history["default_change_reason"],
                 )

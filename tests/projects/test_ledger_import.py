@@ -13,13 +13,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from openpyxl.styles import Font
 
 from enterprises.models import Enterprise
 from projects.choices import Level, ProgressStatus, Stage
 from projects.excel import importer
-from projects.models import AnnualPlan, MonthlyProgress, Project
+from projects.models import AnnualPlan, MonthlyProgress, Project, StageChange
 from tests.factories import (
     AnnualPlanFactory,
     DepartmentFactory,
@@ -618,6 +618,33 @@ def test_a_preview_whose_file_is_gone_says_so(client, reference):
     response = client.post(reverse("import_confirm", args=[record.pk]), follow=True)
     assert "不在服务器上" in response.content.decode()
     assert not Project.objects.filter(name="瓶坯注塑项目").exists()
+
+
+def simple_ledger(header: list, rows: list, *, title="周口经济开发区2023年1—3月重点项目台账") -> bytes:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append([title])
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_stage_changes_are_dated_in_the_zones_time_zone_just_after_midnight(reference, monkeypatch):
+    """17:30 UTC on 31 December is 01:30 on 1 January in Shanghai: both stage changes are dated
+    1 January. (A moment after the fixtures' own, so the import's history rows are the latest.)"""
+    moment = datetime.datetime(2099, 12, 31, 17, 30, tzinfo=datetime.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    header = ["序号", "项目名称", "建设单位", "当前阶段"]
+    rows = [[1, "益海特油项目", "益海嘉里", "投产"], [2, "午夜新项目", "午夜企业", "建设"]]
+    result = preview(simple_ledger(header, rows), reference.admin)
+    assert result.errors == []
+    importer.apply(result, user=reference.admin, reason="x")
+    dates = {c.project.name: c.changed_on for c in StageChange.objects.select_related("project")}
+    assert dates == {"益海特油项目": datetime.date(2100, 1, 1), "午夜新项目": datetime.date(2100, 1, 1)}
 
 
 def renamed_parts(data: bytes, renames: dict[str, str]) -> bytes:
