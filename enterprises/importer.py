@@ -519,13 +519,15 @@ def _show(value) -> str:
 
 
 @transaction.atomic
-def apply(result: EnterprisePreview, *, user, reason: str) -> dict[str, int]:
-    """Write a preview with no errors: every row, or (on any failure) none.
+def apply(result: EnterprisePreview, *, user, reason: str, confirm_erasures: bool = False) -> dict[str, int]:
+    """Write a preview with no errors: every row, or (on any failure) none; values it would clear,
+    if any, only with ``confirm_erasures`` (blank cells never clear, so a list has none today).
 
     The shared workflow re-plans inside this transaction (``preview`` then ``apply``); the rows
     to update are locked here and refused if they changed after that preview."""
     if result.errors:
         raise ValidationError(_("The file has rows with errors; nothing was imported."))
+    importing.ensure_erasures_confirmed(result, confirm_erasures)
     now = timezone.now()
     history = {"default_user": user, "default_change_reason": reason, "default_date": now}
     try:

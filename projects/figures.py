@@ -201,6 +201,21 @@ def annotate_year_figures(
     )
 
 
+def counted_report_exists(*, year: int, month: int, include_submitted: bool = False) -> Exists:
+    """Whether the project (``OuterRef("pk")``) has a counted report in January–``month``: without
+    one its year-to-date figure is unknown, and reports write it as a blank, not as 0."""
+    from .models import MonthlyProgress
+
+    return Exists(
+        MonthlyProgress.objects.filter(
+            project=OuterRef("pk"),
+            year=year,
+            month__lte=month,
+            status__in=counted_statuses(include_submitted=include_submitted),
+        )
+    )
+
+
 def plan_subquery(year: int) -> Subquery:
     """A project's planned investment for ``year``; NULL without a plan."""
     from .models import AnnualPlan

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from . import imports, jobs
 from .forms import BootstrapFormMixin
-from .importing import BadFile
+from .importing import BadFile, erasures_not_confirmed
 from .models import ImportRecord, Job
 from .roles import is_admin
 
@@ -146,6 +146,8 @@ def import_detail(request, pk: int):
             "result": result,
             "created": result.created[:PREVIEW_ROWS_SHOWN] if result else [],
             "updated": result.updated[:PREVIEW_ROWS_SHOWN] if result else [],
+            "erasures": _erasures(record, result),
+            "erasure_count": len(result.erasures) if result else record.erasure_count,
             "shown": PREVIEW_ROWS_SHOWN,
             "can_confirm": bool(
                 result
@@ -167,23 +169,42 @@ def import_detail(request, pk: int):
     )
 
 
+def _erasures(record: ImportRecord, result) -> list[dict]:
+    """The figures the import sets to zero or clears, as the page lists them (a large import's
+    from what its check kept)."""
+    if result is None:
+        return record.erasures if record.status != ImportRecord.Status.APPLIED else []
+    return [
+        {"row": row.row, "name": row.name, "label": change.label, "old": change.old, "new": change.new}
+        for row, change in result.erasures[:PREVIEW_ROWS_SHOWN]
+    ]
+
+
 @login_required
 @require_POST
 def import_confirm(request, pk: int):
     record = _record_for(request, pk)
     imports.ensure_can_import(request.user)
+    # The box under the list of figures set to zero or cleared: without it, those are not written.
+    confirm_erasures = request.POST.get("confirm_erasures") == "1"
     if (
         imports.runs_in_background(_data_rows(record))
         and record.user_id == request.user.pk
         and record.status == ImportRecord.Status.PREVIEWED
     ):
+        if record.erasure_count and not confirm_erasures:
+            messages.error(request, erasures_not_confirmed(record.erasure_count))
+            return redirect("import_detail", pk=record.pk)
         job = jobs.active_job_for_import(record) or jobs.start(
-            owner=request.user, kind=Job.Kind.IMPORT_APPLY, import_record=record
+            owner=request.user,
+            kind=Job.Kind.IMPORT_APPLY,
+            import_record=record,
+            parameters={"confirm_erasures": confirm_erasures},
         )
         messages.info(request, _("The import is large: it is being applied in the background."))
         return redirect(job)
     try:
-        record, result = imports.confirm(record, user=request.user)
+        record, result = imports.confirm(record, user=request.user, confirm_erasures=confirm_erasures)
     except imports.PreviewChanged as error:
         messages.warning(request, error.messages[0])
     except (ValidationError, BadFile, PermissionDenied) as error:

@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from defusedxml import DefusedXmlException, ElementTree
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -482,12 +483,20 @@ def all_blank(values: Iterable[object]) -> bool:
 
 @dataclass
 class Change:
-    """One field a row changes, old → new as the preview shows them."""
+    """One field a row changes, old → new as the preview shows them. ``erases`` marks a figure
+    lowered to zero or a value cleared: the preview lists those apart and the user confirms them."""
 
     field: str
     old: str
     new: str
     label: str
+    erases: bool = False
+
+
+def erases(old: object, new: object) -> bool:
+    """Whether writing ``new`` over ``old`` sets a figure to zero or clears a value."""
+    had_value = old not in (None, "") and not (isinstance(old, int | float | Decimal) and old == 0)
+    return had_value and (new in (None, "") or (isinstance(new, int | float | Decimal) and new == 0))
 
 
 class PreviewRows:
@@ -510,6 +519,11 @@ class PreviewRows:
     def error_rows(self) -> int:
         return len({issue.row for issue in self.errors})
 
+    @property
+    def erasures(self) -> list[tuple]:
+        """(row, change) for each figure the import would set to zero or value it would clear."""
+        return [(row, change) for row in self.rows for change in row.changes if change.erases]
+
     def digest(self, seed: str, target_of: Callable, extra: Iterable[str] = ()) -> str:
         """A hash of what would change: data changed after the preview changes it, so the
         confirmation of a stale preview is caught."""
@@ -524,6 +538,20 @@ class PreviewRows:
         for text in extra:
             digest.update(f"N{text}".encode())
         return digest.hexdigest()
+
+
+def erasures_not_confirmed(count: int) -> str:
+    return _(
+        "The import would set %(count)s figures to zero or clear them: tick the box under "
+        "“Figures to be set to zero or cleared” to confirm them. Nothing was imported."
+    ) % {"count": count}
+
+
+def ensure_erasures_confirmed(preview, confirmed: bool) -> None:
+    """ValidationError, and nothing written, when a preview sets figures to zero or clears values
+    and the user did not confirm those (the preview lists them apart, with a box to tick)."""
+    if preview.erasures and not confirmed:
+        raise ValidationError(erasures_not_confirmed(len(preview.erasures)), code="erasures")
 
 
 class RowPlanner:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
 
 from . import history
-from .importing import BadFile, check_file
+from .importing import BadFile, check_file, ensure_erasures_confirmed
 from .models import ImportRecord
 from .roles import Role, has_role
 
@@ -59,11 +59,20 @@ def preview(kind: str, data: bytes, *, user, year=None, month=None):
     return importer_for(kind).preview(data, user=user, year=year, month=month)
 
 
+MAX_ERASURES_KEPT = 500  # listed on the page of a large import, whose rows are not
+
+
 def _counts(record: ImportRecord, result) -> None:
     record.created_count = len(result.created)
     record.updated_count = len(result.updated)
     record.unchanged_count = len(result.unchanged)
     record.error_count = result.error_rows
+    erasures = result.erasures
+    record.erasure_count = len(erasures)
+    record.erasures = [
+        {"row": row.row, "name": row.name, "label": change.label, "old": change.old, "new": change.new}
+        for row, change in erasures[:MAX_ERASURES_KEPT]
+    ]
     record.fingerprint = result.fingerprint()
     record.year = getattr(result, "year", None)
     record.month = getattr(result, "month", None)
@@ -124,10 +133,12 @@ def save_preview(
 
 
 @transaction.atomic
-def confirm(record: ImportRecord, *, user, progress=None):
+def confirm(record: ImportRecord, *, user, progress=None, confirm_erasures: bool = False):
     """Apply a previewed import: re-read its file, re-plan against today's data, write all or none.
 
-    ``progress(step, done, total)``, from a background job, hears when the writing begins."""
+    Figures it sets to zero or values it clears need ``confirm_erasures`` (the box the user ticks
+    under the preview's list of them); without it nothing is written. ``progress(step, done,
+    total)``, from a background job, hears when the writing begins."""
     record = ImportRecord.objects.select_for_update().get(pk=record.pk)
     if record.user_id != user.pk:
         raise ValidationError(_("Only the user who uploaded the file can confirm its import."))
@@ -140,10 +151,11 @@ def confirm(record: ImportRecord, *, user, progress=None):
         _counts(record, result)
         record.save()
         raise PreviewChanged(result)
+    ensure_erasures_confirmed(result, confirm_erasures)
     if progress is not None:
         progress(_("Writing the rows (all or nothing)"), 0, 0)
     with history.recording(import_record=record):
-        module.apply(result, user=user, reason=record.change_reason)
+        module.apply(result, user=user, reason=record.change_reason, confirm_erasures=confirm_erasures)
     record.status = ImportRecord.Status.APPLIED
     record.applied_at = timezone.now()
     record.save()
@@ -151,13 +163,23 @@ def confirm(record: ImportRecord, *, user, progress=None):
 
 
 def record_import(
-    *, kind: str, data: bytes, file_name: str, user, origin: str, year=None, month=None, apply: bool
+    *,
+    kind: str,
+    data: bytes,
+    file_name: str,
+    user,
+    origin: str,
+    year=None,
+    month=None,
+    apply: bool,
+    confirm_erasures: bool = False,
 ):
-    """Preview a file and, when asked and it has no errors, apply it at once (the command's way)."""
+    """Preview a file and, when asked and it has no errors, apply it at once (the command's way).
+    Figures it would set to zero or clear need ``confirm_erasures``; without it nothing is applied."""
     result = preview(kind, data, user=user, year=year, month=month)
-    if not apply or result.errors:
+    if not apply or result.errors or (result.erasures and not confirm_erasures):
         return None, result
     with transaction.atomic():
         record = save_preview(kind, data, file_name=file_name, user=user, result=result, origin=origin)
-        record, result = confirm(record, user=user)
+        record, result = confirm(record, user=user, confirm_erasures=confirm_erasures)
     return record, result

@@ -227,6 +227,9 @@ class ImportRecord(models.Model):
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
     error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    # Figures the import sets to zero or values it clears: listed apart, confirmed by the user.
+    erasure_count = models.PositiveIntegerField(_("figures set to zero or cleared"), default=0)
+    erasures = models.JSONField(_("figures set to zero or cleared"), default=list, blank=True)
     fingerprint = models.CharField(_("preview fingerprint"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)

@@ -152,7 +152,13 @@ def _import_apply(job: Job, progress: jobs.Progress) -> None:
     imports.ensure_can_import(job.owner)
     progress(_("Checking the rows against the current data"), 0, 0)
     try:
-        record, _result = imports.confirm(record, user=job.owner, progress=progress)
+        record, _result = imports.confirm(
+            record,
+            user=job.owner,
+            progress=progress,
+            # Ticked by the owner on the preview page, under the figures set to zero or cleared.
+            confirm_erasures=bool(job.parameters.get("confirm_erasures")),
+        )
     except imports.PreviewChanged as error:
         raise jobs.JobFailed(error.messages[0], _row_errors(error.preview)) from None
     job.import_record = record

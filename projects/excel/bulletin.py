@@ -229,6 +229,8 @@ def _group_sheet(book, name, label, rows, headline, context, *, ranked: bool = F
 
 
 def _project_values(project, month: int) -> dict[str, Any]:
+    """A project's row; its year-to-date is blank, not 0, while no report of the year counts
+    (``project.ytd_counted``, from ``_with_counted``)."""
     shown = figures.figures_of(project, month=month)
     return {
         "name": project.name,
@@ -236,7 +238,7 @@ def _project_values(project, month: int) -> dict[str, Any]:
         "level": Level(project.level).label,
         "park": project.park.name if project.park_id else "",
         "planned_investment": shown.planned,
-        "completed_investment": shown.completed,
+        "completed_investment": shown.completed if project.ytd_counted else None,
         "completion_rate": shown.completion_rate,
         "schedule_progress": shown.schedule_progress,
         "gap_points": shown.gap_points,
@@ -248,6 +250,15 @@ def _project_values(project, month: int) -> dict[str, Any]:
 
 
 PROJECT_RELATED = ["enterprise", "park", "responsible_leader", "responsible_unit", "staff_in_charge"]
+
+
+def _with_counted(projects: QuerySet, selection: dashboard.Selection) -> QuerySet:
+    period = selection.period
+    return projects.annotate(
+        ytd_counted=figures.counted_report_exists(
+            year=period.year, month=period.month, include_submitted=selection.include_submitted
+        )
+    )
 
 
 def _lagging_sheet(book, selection, context) -> None:
@@ -293,10 +304,8 @@ def _lagging_sheet(book, selection, context) -> None:
         include_submitted=selection.include_submitted,
     )
     first = sheet.row
-    for seq, project in enumerate(
-        lagging.select_related(*PROJECT_RELATED).order_by("completion_ratio", "name", "pk").iterator(),
-        start=1,
-    ):
+    rows = _with_counted(lagging.select_related(*PROJECT_RELATED), selection)
+    for seq, project in enumerate(rows.order_by("completion_ratio", "name", "pk").iterator(), start=1):
         values = {"seq": seq, **_project_values(project, period.month)}
         colour = {"红": "red", "黄": "yellow"}.get(values["colour"])
         styled_row(sheet, values, {"colour": sheet.formats[colour]} if colour else None)
@@ -340,6 +349,7 @@ def _unreported_sheet(book, selection, context) -> None:
     )
     sheet.header(columns)
     unreported = dashboard.unreported_projects(selection).select_related(*PROJECT_RELATED)
+    unreported = _with_counted(unreported, selection)
     for seq, project in enumerate(unreported.iterator(), start=1):
         styled_row(sheet, {"seq": seq, **_project_values(project, period.month)})
     sheet.finish(freeze_cols=2)

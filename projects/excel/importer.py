@@ -6,14 +6,23 @@ Rules decided here (the README repeats them):
   builder enterprise. Unmatched rows create projects. Missing enterprises, responsible units
   and leaders are created by name (the preview lists them as new); an unknown park or industry
   is an error, since those are the zone's reference data.
-* A blank cell changes nothing: the import fills and corrects, it never erases.
-* The month's completed investment comes from 本月完成投资. When the file gives only a
-  year-to-date figure (1–N月累计), or only the year-to-date figure was edited, the month's is
-  the year-to-date minus the months already recorded; below zero is an error on that row.
+* A blank cell changes nothing: the import fills and corrects, it never erases. The words our
+  own ledger writes for a report that does not count in it (``ledger.PENDING_TEXT``: 审核中,
+  草稿, 已退回) are blank too.
+* A figure lowered to 0 is listed apart in the preview (``Change.erases``) and is written only
+  when the user confirms those figures (``apply(…, confirm_erasures=True)``).
+* The month's completed investment comes from 本月完成投资 when the file has that column (a
+  1—N月累计 that disagrees with it is pointed out). When the file gives only a year-to-date
+  figure (1–N月累计), the month's is the year-to-date minus the months already recorded, below
+  zero an error; a year-to-date equal to what is recorded, counted any way a report counts it
+  (approved; approved and submitted; every report), changes nothing.
 * A month with no report and a blank or zero figure and no text creates no report, so a ledger
   exported and imported back changes nothing.
-* Imported reports are submitted, or approved when the importing user is a reviewer or an
-  administrator; staff cannot change a report that is waiting for review or approved.
+* A report whose figure the row sets or changes is submitted, or approved when the importing user
+  is a reviewer or an administrator; staff cannot change a report that is waiting for review or
+  approved. A report whose figure stays as it is keeps its status (the import approves, returns or
+  reopens nothing it does not change): only its texts are written. A report created for text
+  alone, with no figure in the row, is a draft.
 * Every write is made with simple-history's bulk helpers in one transaction, each history row
   carrying the user and "Excel导入 #N（file name）" as its reason.
 """
@@ -41,6 +50,7 @@ from zone_portal.roles import Role, has_role
 from ..choices import Level, Nature, ProgressStatus, Stage
 from ..models import AnnualPlan, MonthlyProgress, Project, StageChange
 from ..permissions import can_create_project, can_edit_project, can_review
+from .ledger import PENDING_TEXT
 
 # (key, pattern over the normalised header; an upper header and the one below are joined)
 LEDGER_HEADERS = [
@@ -156,8 +166,24 @@ def choice_maps() -> dict[str, dict[str, object]]:
     }
 
 
-def _change(field: str, old, new) -> importing.Change:
-    return importing.Change(field, old, new, FIELD_LABELS.get(field, field))
+def _change(field: str, old, new, *, new_text: str | None = None) -> importing.Change:
+    """A change of ``field`` from ``old`` to ``new`` (values), as the preview shows it."""
+    return importing.Change(
+        field,
+        _show(old),
+        _show(new) if new_text is None else new_text,
+        FIELD_LABELS.get(field, field),
+        erases=importing.erases(old, new),
+    )
+
+
+# The ways a report is counted: official (approved), with submitted figures, and every report.
+COUNTINGS = (
+    frozenset({ProgressStatus.APPROVED}),
+    frozenset({ProgressStatus.APPROVED, ProgressStatus.SUBMITTED}),
+    frozenset(ProgressStatus.values),
+)
+PLACEHOLDERS = {normalise(text) for text in PENDING_TEXT.values()}
 
 
 @dataclass
@@ -175,6 +201,7 @@ class RowPlan:
     plan_obj: AnnualPlan | None = None
     report: dict | None = None
     report_obj: MonthlyProgress | None = None
+    report_restated: bool = False  # its figure is set or changed: it takes the import's status
     changes: list[importing.Change] = field(default_factory=list)
 
 
@@ -250,9 +277,13 @@ class _Lookup:
             self.units[normalise(unit.name)] = unit
             if unit.short_name:
                 self.units.setdefault(normalise(unit.short_name), unit)
+        # By name, and by name with title as reports print them (张主任（副主任）).
         self.leaders = defaultdict(list)
-        for leader in Leader.objects.filter(name__in=names["leader"]):
+        wanted = names["leader"] | {re.split(r"[（(]", name)[0].strip() for name in names["leader"]}
+        for leader in Leader.objects.filter(name__in=wanted):
             self.leaders[normalise(leader.name)].append(leader)
+            if leader.title:
+                self.leaders[normalise(str(leader))].append(leader)
         self.enterprises = {}
         wanted = names["enterprise"]
         for enterprise in Enterprise.objects.filter(Q(name__in=wanted) | Q(short_name__in=wanted)):
@@ -391,7 +422,10 @@ class _Planner(importing.RowPlanner):
             ("problems", "problems"),
         ):
             if key in raw and not importing.is_blank(raw[key]):
-                values[target] = importing.parse_text(raw[key])
+                text = importing.parse_text(raw[key])
+                if key != "content" and normalise(text) in PLACEHOLDERS:
+                    continue  # our ledger's word for a report it does not count: no value
+                values[target] = text
         if "park" in raw and not importing.is_blank(raw["park"]):
             park = self.lookup.parks.get(normalise(raw["park"]))
             if park is None:
@@ -446,7 +480,9 @@ class _Planner(importing.RowPlanner):
             r.project_id: r
             for r in MonthlyProgress.objects.filter(project_id__in=ids, year=self.year, month=self.month)
         }
-        self.prior_all, self.prior_approved = defaultdict(Decimal), defaultdict(Decimal)
+        # The earlier months' totals by status, and over every report.
+        self.prior_by_status = defaultdict(lambda: defaultdict(Decimal))
+        self.prior_all = defaultdict(Decimal)
         prior = (
             MonthlyProgress.objects.filter(project_id__in=ids, year=self.year, month__lt=self.month)
             .values("project_id", "status")
@@ -456,8 +492,11 @@ class _Planner(importing.RowPlanner):
         for row in prior:
             amount = Decimal(row["total"] or 0).quantize(importing.MONEY_PLACES)
             self.prior_all[row["project_id"]] += amount
-            if row["status"] == ProgressStatus.APPROVED:
-                self.prior_approved[row["project_id"]] += amount
+            self.prior_by_status[row["project_id"]][row["status"]] += amount
+
+    def _prior(self, pk, counting) -> Decimal:
+        """The earlier months' total of a project, counting the reports of the statuses given."""
+        return sum((v for k, v in self.prior_by_status[pk].items() if k in counting), Decimal(0))
 
     def _ref(self, kind: str, name: str | None):
         """The existing object of that name, or the name itself when it is to be created."""
@@ -497,21 +536,22 @@ class _Planner(importing.RowPlanner):
     def _plan_row(self, row: int, values: dict) -> RowPlan | None:
         enterprise = self._ref("enterprise", values.get("enterprise_name"))
         unit = self._ref("unit", values.get("unit_name"))
-        leader = self._ref("leader", values.get("leader_name"))
-        if (
-            values.get("leader_name")
-            and len(self.lookup.leaders.get(normalise(values["leader_name"]), [])) > 1
-        ):
-            self.error(
-                row,
-                "leader",
-                values["leader_name"],
-                _("several leaders have this name; set it on the project page"),
-            )
-            return None
         project = self._match(row, values, enterprise)
         if project is False:
             return None
+        leader = self._ref("leader", values.get("leader_name"))
+        namesakes = self.lookup.leaders.get(normalise(values.get("leader_name") or ""), [])
+        if len(namesakes) > 1:
+            # The project's own leader is the one meant; another of the same name is ambiguous.
+            leader = next((p for p in namesakes if project and p.pk == project.responsible_leader_id), None)
+            if leader is None:
+                self.error(
+                    row,
+                    "leader",
+                    values["leader_name"],
+                    _("several leaders have this name; set it on the project page"),
+                )
+                return None
         plan = RowPlan(
             row=row, name=values["name"], action="update" if project else "create", project=project
         )
@@ -537,23 +577,23 @@ class _Planner(importing.RowPlanner):
             old = getattr(project, name) if project else None
             if project is None or old != value:
                 plan.project_data[name] = value
-                plan.changes.append(_change(name, _show(old), _show(value)))
+                plan.changes.append(_change(name, old, value))
         for name, (obj, text) in refs.items():
             if not text:
                 continue
             old = getattr(project, name) if project else None
             if obj is None:
                 plan.refs[name] = text
-                plan.changes.append(_change(name, _show(old), f"{text}（新建）"))
+                plan.changes.append(_change(name, old, text, new_text=f"{text}（新建）"))
             elif project is None or old != obj:
                 plan.project_data[name] = obj
-                plan.changes.append(_change(name, _show(old), _show(obj)))
+                plan.changes.append(_change(name, old, obj))
         stage = values.get("stage")
         if stage is not None and (project is None or stage != project.stage):
             plan.stage = stage
             old = Stage(project.stage).label if project else None
             with translation.override("zh-hans"):
-                plan.changes.append(_change("stage", _show(old), str(Stage(stage).label)))
+                plan.changes.append(_change("stage", old, str(Stage(stage).label)))
         if not self._dates_in_order(row, values, project):
             return None
         self._plan_figures(row, values, plan)
@@ -594,59 +634,26 @@ class _Planner(importing.RowPlanner):
         pk = project.pk if project else None
         if values.get("plan") is not None:
             existing = self.plans.get(pk)
-            if existing is None or existing.planned_investment != values["plan"]:
+            old = existing.planned_investment if existing else None
+            if existing is None or old != values["plan"]:
                 plan.plan, plan.plan_obj = values["plan"], existing
-                plan.changes.append(
-                    _change(
-                        "plan",
-                        _show(existing.planned_investment if existing else None),
-                        _show(values["plan"]),
-                    )
-                )
+                plan.changes.append(_change("plan", old, values["plan"]))
         report = self.reports.get(pk)
-        stored = report.completed_investment if report else None
-        month_value, ytd_value = values.get("month"), values.get("ytd")
-        if ytd_value is not None and month_value is None:
-            month_value = ytd_value - self.prior_all[pk]
-            if month_value < 0:
-                self.error(
-                    row,
-                    "ytd",
-                    ytd_value,
-                    _("the year-to-date figure is below the %(recorded)s already recorded for earlier months")
-                    % {"recorded": self.prior_all[pk]},
-                )
-                return
-        elif ytd_value is not None and ytd_value not in (
-            self.prior_all[pk] + month_value,
-            self.prior_approved[pk] + month_value,
-        ):
-            self.warnings.append(
-                Issue(
-                    row=row,
-                    column=self.sheet.headers["ytd"],
-                    value=importing.cell_text(ytd_value),
-                    message=_(
-                        "does not equal the earlier months' %(recorded)s plus this month's %(month)s: "
-                        "this month's figure is imported"
-                    )
-                    % {"recorded": self.prior_all[pk], "month": month_value},
-                )
-            )
+        month_value = self._month_figure(row, values, pk, report)
+        if month_value is False:
+            return
         texts = {k: values[k] for k in ("physical_progress", "problems") if values.get(k)}
         if report is None and month_value in (None, Decimal(0)) and not texts:
             return  # nothing reported, nothing to record: an exported ledger imports back unchanged
         wanted = {}
-        if month_value is not None and month_value != (stored or Decimal(0)):
+        if month_value is not None and (report is None or month_value != report.completed_investment):
             wanted["completed_investment"] = month_value
         for key, text in texts.items():
             if report is None or getattr(report, key) != text:
                 wanted[key] = text
         if not wanted:
             return
-        if report is None:
-            wanted.setdefault("completed_investment", month_value or Decimal(0))
-        elif self.report_status == ProgressStatus.SUBMITTED and not report.is_editable:
+        if report is not None and self.report_status == ProgressStatus.SUBMITTED and not report.is_editable:
             self.error(
                 row,
                 "month",
@@ -656,8 +663,67 @@ class _Planner(importing.RowPlanner):
             )
             return
         plan.report, plan.report_obj = wanted, report
+        plan.report_restated = "completed_investment" in wanted
         for key, value in wanted.items():
-            plan.changes.append(_change(key, _show(getattr(report, key) if report else None), _show(value)))
+            plan.changes.append(_change(key, getattr(report, key) if report else None, value))
+
+    def _month_figure(self, row: int, values: dict, pk, report) -> Decimal | None | bool:
+        """The month's completed investment the row gives, None when it gives none, False after an
+        error: 本月完成投资 when the file has that column, else 1—N月累计 less the earlier months."""
+        month_value, ytd_value = values.get("month"), values.get("ytd")
+        if ytd_value is None:
+            return month_value
+        recorded = self.prior_all[pk]
+        if month_value is not None:
+            if all(ytd_value != self._prior(pk, counting) + month_value for counting in COUNTINGS):
+                self._ytd_warning(
+                    row,
+                    ytd_value,
+                    _(
+                        "does not equal the earlier months' %(recorded)s plus this month's %(month)s: "
+                        "this month's figure is imported"
+                    )
+                    % {"recorded": recorded, "month": month_value},
+                )
+            return month_value
+        stored = report.completed_investment if report else Decimal(0)
+        if any(
+            ytd_value == self._prior(pk, counting) + (stored if report and report.status in counting else 0)
+            for counting in COUNTINGS
+        ):
+            return None  # what is recorded, counted one way or another: nothing to change
+        if "month" in self.sheet.columns:
+            self._ytd_warning(
+                row,
+                ytd_value,
+                _(
+                    "does not equal what is recorded for the year (%(recorded)s), and this month's cell "
+                    "is blank: nothing is imported for the month"
+                )
+                % {"recorded": recorded + (stored if report else 0)},
+            )
+            return None
+        month_value = ytd_value - recorded
+        if month_value < 0:
+            self.error(
+                row,
+                "ytd",
+                ytd_value,
+                _("the year-to-date figure is below the %(recorded)s already recorded for earlier months")
+                % {"recorded": recorded},
+            )
+            return False
+        return month_value
+
+    def _ytd_warning(self, row: int, value, message: str) -> None:
+        self.warnings.append(
+            Issue(
+                row=row,
+                column=self.sheet.headers["ytd"],
+                value=importing.cell_text(value),
+                message=message,
+            )
+        )
 
 
 def _show(value) -> str:
@@ -675,13 +741,15 @@ def _show(value) -> str:
 
 
 @transaction.atomic
-def apply(ledger: LedgerPreview, *, user, reason: str) -> dict[str, int]:
-    """Write a preview with no errors: every row, or (on any failure) none.
+def apply(ledger: LedgerPreview, *, user, reason: str, confirm_erasures: bool = False) -> dict[str, int]:
+    """Write a preview with no errors: every row, or (on any failure) none. Figures it lowers to
+    zero are written only with ``confirm_erasures`` (the user ticked them off in the preview).
 
     The caller re-plans inside this transaction (``preview`` then ``apply``) so what is
     written is checked against the data as it is now."""
     if ledger.errors:
         raise ValidationError(_("The file has rows with errors; nothing was imported."))
+    importing.ensure_erasures_confirmed(ledger, confirm_erasures)
     now = timezone.now()
     history = {"default_user": user, "default_change_reason": reason, "default_date": now}
     refs = _create_refs(ledger, user=user, history=history)
@@ -817,6 +885,8 @@ def _write_plans(ledger: LedgerPreview, history, *, user, now) -> None:
 
 
 def _write_reports(ledger: LedgerPreview, history, *, user, now) -> None:
+    """The month's reports: created, or changed. A report takes the import's status only when its
+    figure is set or changed (``row.report_restated``); otherwise just its texts are written."""
     approved = ledger.report_status == ProgressStatus.APPROVED
     status_fields = {
         "status": ledger.report_status,
@@ -826,15 +896,16 @@ def _write_reports(ledger: LedgerPreview, history, *, user, now) -> None:
         "reviewed_at": now if approved else None,
         "review_comment": history["default_change_reason"] if approved else "",
     }
-    new, changed = [], []
+    new, restated, retexted = [], [], []
     existing_ids = [row.report_obj.pk for row in ledger.rows if row.report is not None and row.report_obj]
     locked = {r.pk: r for r in MonthlyProgress.objects.select_for_update().filter(pk__in=existing_ids)}
     for row in ledger.rows:
         if row.report is None:
             continue
+        status = status_fields if row.report_restated else {}
         if row.report_obj is None:
             report = MonthlyProgress(
-                project=row.project, year=ledger.year, month=ledger.month, **row.report, **status_fields
+                project=row.project, year=ledger.year, month=ledger.month, **row.report, **status
             )
             _check_fields(report)
             new.append(report)
@@ -847,21 +918,15 @@ def _write_reports(ledger: LedgerPreview, history, *, user, now) -> None:
                         "preview the file again."
                     )
                 )
-            for name, value in {**row.report, **status_fields}.items():
+            for name, value in {**row.report, **status}.items():
                 setattr(report, name, value)
             report.version += 1
             report.updated_at = now
-            changed.append(report)
+            (restated if row.report_restated else retexted).append(report)
     bulk_create_with_history(new, MonthlyProgress, batch_size=1000, **history)
-    fields = [
-        "completed_investment",
-        "physical_progress",
-        "problems",
-        *status_fields,
-        "version",
-        "updated_at",
-    ]
-    bulk_update_with_history(changed, MonthlyProgress, fields, batch_size=1000, **history)
+    texts = ["completed_investment", "physical_progress", "problems", "version", "updated_at"]
+    bulk_update_with_history(restated, MonthlyProgress, [*texts, *status_fields], batch_size=1000, **history)
+    bulk_update_with_history(retexted, MonthlyProgress, texts, batch_size=1000, **history)
 
 
 def preview_text(result) -> list[str]:
@@ -878,6 +943,13 @@ def preview_text(result) -> list[str]:
     for row in result.updated:
         changes = "；".join(f"{c.label} {c.old} → {c.new}" for c in row.changes)
         lines.append(f"第{row.row}行 更新：{row.name}：{changes}")
+    erasures = result.erasures
+    if erasures:
+        lines.append(_("Figures to be set to zero or cleared: %(count)s") % {"count": len(erasures)})
+        for row, change in erasures:
+            shown = {"row": row.row, "name": row.name, "label": change.label}
+            shown.update(old=change.old, new=change.new)
+            lines.append(_("Row %(row)s, %(name)s: %(label)s %(old)s → %(new)s") % shown)
     for issue in getattr(result, "warnings", []):
         lines.append(f"第{issue.row}行 提示：{issue.column}「{issue.value}」{issue.message}")
     for issue in result.errors:

@@ -3,6 +3,12 @@
 The columns are also the import's: ``projects.excel.importer`` reads this layout back (and the
 layouts zones keep), so exporting, editing figures in Excel and importing updates exactly
 the edited figures.
+
+A figure the ledger does not know is a blank cell, never 0.00: 本月完成投资 of a month without a
+report, or whose report does not count in this ledger (a draft, a returned report, one under
+review in the approved-only ledger), and 1—N月累计 when no report of the year counts yet. For such
+a report 形象进度 and 存在问题 say where it stands (``PENDING_TEXT``), which the import reads as
+no value. A real 0 stays 0.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from xlsxwriter.utility import xl_col_to_name
 from zone_portal.excel import Column, Formula, Sheet, Workbook, period_label
 
 from .. import figures
-from ..choices import Level, Nature, Stage
+from ..choices import Level, Nature, ProgressStatus, Stage
 from ..models import MonthlyProgress
 from ..selectors import Period
 
@@ -28,6 +34,14 @@ NAME = "name"
 INVESTMENT = "投资情况（万元）"
 START = "开工时间"
 COMPLETION = "投产（竣工）时间"
+
+# What 形象进度 and 存在问题 say for a month whose report is not counted in the ledger (approved
+# reports always are). The import takes these words for "no value".
+PENDING_TEXT = {
+    ProgressStatus.DRAFT: "草稿",
+    ProgressStatus.SUBMITTED: "审核中",
+    ProgressStatus.RETURNED: "已退回",
+}
 
 
 def ytd_header(month: int) -> str:
@@ -39,19 +53,39 @@ def _get(key: str):
 
 
 def _month(row):
-    return row["figures"].month_completed
+    # Blank, not 0, when the month has no report that counts here: the figure is not known.
+    return row["figures"].month_completed if row["month_counted"] else None
 
 
 def _ytd(row):
-    # Earlier months plus this month's cell, so editing the month in Excel keeps the row consistent.
+    # Earlier months plus this month's cell, so editing the month in Excel keeps the row consistent;
+    # blank while no report of the year counts.
     f = row["figures"]
-    return Formula(f"={f.completed - f.month_completed}+{MONTH_COLUMN}{{row}}", f.completed)
+    month = f"{MONTH_COLUMN}{{row}}"
+    if not row["ytd_counted"]:
+        return Formula(f'=IF({month}="","",{month})', None)
+    return Formula(f"={f.completed - f.month_completed}+{month}", f.completed)
 
 
 def _rate(row):
+    # N(): a blank year-to-date counts as nothing completed, as in the official rate.
     f = row["figures"]
     plan, ytd = f"{PLAN_COLUMN}{{row}}", f"{YTD_COLUMN}{{row}}"
-    return Formula(f'=IF({plan}>0,{ytd}/{plan},"")', f.completion_rate)
+    return Formula(f'=IF({plan}>0,N({ytd})/{plan},"")', f.completion_rate)
+
+
+def _month_text(key: str):
+    """形象进度 or 存在问题 of the month: the counted report's, or where an uncounted report stands."""
+
+    def value(row):
+        status = row["month_status"]
+        if status is None:
+            return ""
+        if row["month_counted"]:
+            return row[key]
+        return PENDING_TEXT.get(status, "")
+
+    return value
 
 
 def _label_of(field: str, choices):
@@ -64,7 +98,8 @@ def _label_of(field: str, choices):
 def ledger_columns(period: Period) -> list[Column]:
     """The ledger's columns in order; the import recognises every header written here.
 
-    A row is a dict of ``ROW_FIELDS`` plus ``figures`` (``figures.ProjectFigures``)."""
+    A row is a dict of ``ROW_FIELDS`` plus ``month_counted`` and ``figures``
+    (``figures.ProjectFigures``)."""
     money, rate = "money", "rate"
     return [
         Column(SEQ, "序号", "center", 6),
@@ -87,8 +122,8 @@ def ledger_columns(period: Period) -> list[Column]:
         Column("planned_completion", "计划", "date", 11, COMPLETION, _get("planned_completion")),
         Column("actual_completion", "实际", "date", 11, COMPLETION, _get("actual_completion")),
         Column("stage", "当前阶段", "center", 10, value=_label_of("stage", Stage.choices)),
-        Column("physical_progress", "形象进度", "wrap", 32, value=_get("month_physical_progress")),
-        Column("problems", "存在问题", "wrap", 24, value=_get("month_problems")),
+        Column("physical_progress", "形象进度", "wrap", 32, value=_month_text("month_physical_progress")),
+        Column("problems", "存在问题", "wrap", 24, value=_month_text("month_problems")),
         Column("leader", "责任领导", "wrap", 12, value=_get("responsible_leader__name")),
         Column("unit", "责任单位", "wrap", 14, value=_get("responsible_unit__name")),
     ]
@@ -114,6 +149,8 @@ ROW_FIELDS = [
     "planned_completion",
     "actual_completion",
     "stage",
+    "month_status",
+    "ytd_counted",
     "month_physical_progress",
     "month_problems",
     "responsible_leader__name",
@@ -121,17 +158,18 @@ ROW_FIELDS = [
 ]
 
 
-def _with_month_text(projects: QuerySet, period: Period, include_submitted: bool) -> QuerySet:
-    """The month's 形象进度 and 存在问题 from the report that counts."""
+def _with_month_report(projects: QuerySet, period: Period, include_submitted: bool) -> QuerySet:
+    """The month's report's status, 形象进度 and 存在问题, and whether any report of the year counts."""
     report = MonthlyProgress.objects.filter(
-        project=OuterRef("pk"),
-        year=period.year,
-        month=period.month,
-        status__in=figures.counted_statuses(include_submitted=include_submitted),
+        project=OuterRef("pk"), year=period.year, month=period.month
     ).order_by()  # one report a month: no need for the default ordering's join
     return projects.annotate(
+        month_status=Subquery(report.values("status")[:1]),
         month_physical_progress=Subquery(report.values("physical_progress")[:1]),
         month_problems=Subquery(report.values("problems")[:1]),
+        ytd_counted=figures.counted_report_exists(
+            year=period.year, month=period.month, include_submitted=include_submitted
+        ),
     )
 
 
@@ -216,7 +254,7 @@ def write_ledger(
         order = [_level_order().asc(), *order]
     elif grouping == "park":
         order = ["park__name", *order]
-    rows = _with_month_text(projects, period, include_submitted).order_by(*order)
+    rows = _with_month_report(projects, period, include_submitted).order_by(*order)
     if grouping == "park":
         # Projects without a park last, whatever the database's NULL ordering.
         rows = rows.order_by(Case(When(park__isnull=True, then=Value(1)), default=Value(0)), *order)
@@ -225,7 +263,9 @@ def write_ledger(
     seq = 0
     label = None
     key_of, label_of = _group_of(grouping)
+    counted = set(figures.counted_statuses(include_submitted=include_submitted))
     for row in rows.values(*ROW_FIELDS).iterator(chunk_size=chunk_size):
+        row["month_counted"] = row["month_status"] in counted
         row["figures"] = figures.project_figures(
             month=period.month,
             planned=row["planned_investment"],

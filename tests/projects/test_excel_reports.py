@@ -354,6 +354,22 @@ def test_bulletin_lists_more_than_the_dashboards_ten(zone, leader_client):
     assert len(table(book["未报送项目"])) == 2 + 12
 
 
+def test_bulletin_leaves_a_year_to_date_no_report_counts_in_blank(zone, leader_client):
+    """A planned project without a counted report has no known year-to-date: blank, not 0.00;
+    P5's January and February count (900), and P6's approved January does (100)."""
+    AnnualPlanFactory(project=ProjectFactory(name="未开报项目"), year=2024, planned_investment=D(1000))
+    book = read_workbook(bulletin(leader_client))
+    ytd = "1—3月累计完成投资"
+    unreported = {r["项目名称"]: r[ytd] for r in table(book["未报送项目"])}
+    assert (unreported["未开报项目"], money(unreported["P5"]), money(unreported["P6"])) == (
+        None,
+        D(900),
+        D(100),
+    )
+    lagging = {r["项目名称"]: r for r in table(book["滞后项目"])}
+    assert lagging["未开报项目"][ytd] is None and rate(lagging["未开报项目"]["完成率"]) == D(0)
+
+
 def test_bulletin_with_submitted_figures_says_so(zone, leader_client):
     book = read_workbook(bulletin(leader_client, f"{MARCH}&include_submitted=1"))
 

@@ -4,11 +4,13 @@ March 2024, approved reports only (see tests/zone_portal/test_dashboard.py), 万
 
     project level       park  total  plan   month  ytd    rate
     P1      provincial  A     50000  10000  1110   3110   0.3110
-    P5      provincial  C     30000   6000     0    900   0.1500
-    P2      municipal   A     20000   8000     0   1000   0.1250   (March's 600 is only submitted)
-    P6      municipal   —      1000   2000     0    100   0.0500
+    P5      provincial  C     30000   6000     —    900   0.1500   (no March report)
+    P2      municipal   A     20000   8000     —   1000   0.1250   (March's 600 is only submitted)
+    P6      municipal   —      1000   2000     —    100   0.0500   (no March report)
     P3      zone        B     12000   4000   300   1100   0.2750
-    P4      zone        B      6000      —     0    200   —        (no plan: outside the roster)
+    P4      zone        B      6000      —     —    200   —        (no plan; March's 0 is a draft)
+
+A month figure the ledger does not know (—) is a blank cell, not 0.00.
 
 Subtotals: provincial 80000 / 16000 / 1110 / 4010, rate 4010/16000 = 0.2506;
 municipal 21000 / 10000 / 0 / 1100, rate 0.1100; zone 18000 / 4000 / 300 / 1300, rate 1100/4000 = 0.2750.
@@ -93,6 +95,7 @@ def evaluate(ws, formula: str):
         return str(D(str(value or 0)))
 
     expression = re.sub(r"SUMIFS\(([^()]*)\)", sumifs, formula.lstrip("="))
+    expression = re.sub(r"N\((\$?[A-Z]+\$?\d+)\)", r"\1", expression)  # N(cell): a blank is 0
     branch = re.fullmatch(r'IF\((.+)>0,(.+)/(.+),""\)', expression)
 
     def arithmetic(text):
@@ -140,9 +143,9 @@ def test_ledger_rows_subtotals_and_total_by_level(leader_client, zone):  # noqa:
     by_name = {r["项目名称"]: r for r in rows}
     expected = {
         "P1": (50000, 10000, 1110, 3110, "0.3110"),
-        "P5": (30000, 6000, 0, 900, "0.1500"),
-        "P2": (20000, 8000, 0, 1000, "0.1250"),
-        "P6": (1000, 2000, 0, 100, "0.0500"),
+        "P5": (30000, 6000, None, 900, "0.1500"),
+        "P2": (20000, 8000, None, 1000, "0.1250"),
+        "P6": (1000, 2000, None, 100, "0.0500"),
         "P3": (12000, 4000, 300, 1100, "0.2750"),
         "小计：省重点（2个）": (80000, 16000, 1110, 4010, "0.2506"),
         "小计：市重点（2个）": (21000, 10000, 0, 1100, "0.1100"),
@@ -153,10 +156,18 @@ def test_ledger_rows_subtotals_and_total_by_level(leader_client, zone):  # noqa:
         row = by_name[name]
         assert money(row["总投资"]) == D(total), name
         assert money(row["年度计划投资"]) == D(plan), name
-        assert money(row["本月完成投资"]) == D(month), name
+        if month is None:
+            assert row["本月完成投资"] is None, name
+        else:
+            assert money(row["本月完成投资"]) == D(month), name
         assert money(row["1—3月累计完成投资"]) == D(ytd), name
         assert rate(row["完成率"]) == D(completion), name
     assert by_name["P4"]["年度计划投资"] is None and by_name["P4"]["完成率"] in (None, "")
+    assert by_name["P4"]["本月完成投资"] is None and money(by_name["P4"]["1—3月累计完成投资"]) == D(200)
+    # A March report that does not count here says where it stands instead of its texts.
+    assert (by_name["P2"]["形象进度"], by_name["P2"]["存在问题"]) == ("审核中", "审核中")
+    assert (by_name["P4"]["形象进度"], by_name["P4"]["存在问题"]) == ("草稿", "草稿")
+    assert by_name["P5"]["形象进度"] is None  # no report at all
     assert by_name["P1"]["时序进度"] == 0.25
     assert [by_name[n]["序号"] for n in ("P1", "P5", "P2", "P6", "P3", "P4")] == [1, 2, 3, 4, 5, 6]
     assert by_name["P1"]["所属园区"] == "甲园区" and by_name["P1"]["责任单位"] == "经发局"
@@ -280,3 +291,45 @@ def test_ledger_permissions_and_bad_requests(client, zone, settings):  # noqa: F
 def test_libreoffice_prints_the_ledger(leader_client, zone, tmp_path):  # noqa: F811
     pdf = convert_to_pdf(download(leader_client, group="park"), tmp_path, name="ledger")
     assert pdf.stat().st_size > 1000
+
+
+@pytest.mark.django_db
+def test_unknown_figures_are_blank_and_a_real_zero_stays_zero(client):
+    """No report, or a report that does not count in this ledger: blank, never 0.00; a report of 0
+    that counts: 0.00. An uncounted report's texts say where it stands."""
+    client.force_login(UserFactory(roles=[Role.LEADER]))
+    nothing, zero, returned, submitted = (ProjectFactory(name=n) for n in ("无月报", "零", "退回", "报送"))
+    for project in (nothing, zero, returned, submitted):
+        AnnualPlanFactory(project=project, year=2024, planned_investment=D(1000))
+    MonthlyProgressFactory(project=zero, year=2024, month=3, completed_investment=D(0), problems="缺电")
+    MonthlyProgressFactory(project=returned, year=2024, month=1, completed_investment=D(100))
+    MonthlyProgressFactory(
+        project=returned, year=2024, month=3, completed_investment=D(50), status="returned", problems="缺电"
+    )
+    MonthlyProgressFactory(
+        project=submitted, year=2024, month=3, completed_investment=D(70), status="submitted", problems="缺电"
+    )
+
+    data = download(client, group="none")
+    values, formulas = sheets(data)
+    rows = {r["项目名称"]: r for r in table(values)}
+    month, ytd = "本月完成投资", "1—3月累计完成投资"
+    shown = {
+        name: (rows[name][month], rows[name][ytd], rows[name]["形象进度"], rows[name]["存在问题"])
+        for name in ("无月报", "零", "退回", "报送")
+    }
+    assert shown == {
+        "无月报": (None, None, None, None),
+        "零": (0, 0, "主体结构施工", "缺电"),
+        "退回": (None, 100, "已退回", "已退回"),
+        "报送": (None, None, "审核中", "审核中"),
+    }
+    assert rate(rows["无月报"]["完成率"]) == D(0)  # the official rate: nothing counted yet
+    row = rows["无月报"]["_row"]
+    assert formulas[f"M{row}"].value == f'=IF(L{row}="","",L{row})'
+    assert formulas[f"N{row}"].value == f'=IF(K{row}>0,N(M{row})/K{row},"")'
+
+    values, _ = sheets(download(client, group="none", include_submitted="1"))
+    rows = {r["项目名称"]: r for r in table(values)}
+    assert (rows["报送"][month], rows["报送"][ytd], rows["报送"]["存在问题"]) == (70, 70, "缺电")
+    assert (rows["退回"][month], rows["退回"]["存在问题"]) == (None, "已退回")

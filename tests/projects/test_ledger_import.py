@@ -620,6 +620,9 @@ def test_a_preview_whose_file_is_gone_says_so(client, reference):
     assert not Project.objects.filter(name="瓶坯注塑项目").exists()
 
 
+# --- Blank is not zero; zero is confirmed; an unchanged figure keeps its status (issue 20) -----------
+
+
 def simple_ledger(header: list, rows: list, *, title="周口经济开发区2023年1—3月重点项目台账") -> bytes:
     book = openpyxl.Workbook()
     ws = book.active
@@ -630,6 +633,168 @@ def simple_ledger(header: list, rows: list, *, title="周口经济开发区2023�
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def march(reference, **fields) -> MonthlyProgress:
+    return MonthlyProgressFactory(project=reference.existing, year=2023, month=3, **fields)
+
+
+@pytest.mark.django_db
+def test_lowering_a_figure_to_zero_is_listed_apart_and_written_only_when_confirmed(reference):
+    report = march(reference, completed_investment=D("3920.00"), status=ProgressStatus.SUBMITTED)
+    data = simple_ledger(
+        ["序号", "项目名称", "建设单位", "年度计划投资", "本月完成投资"],
+        [[1, "益海特油项目", "益海嘉里", 0, 0]],
+    )
+    result = preview(data, reference.admin)
+    assert result.errors == [] and result.warnings == []
+    assert [(row.name, c.label, c.old, c.new) for row, c in result.erasures] == [
+        ("益海特油项目", "年度计划投资", "6,000.00", "0.00"),
+        ("益海特油项目", "本月完成投资", "3,920.00", "0.00"),
+    ]
+    lines = importer.preview_text(result)
+    assert "将清零或清空的数值 2 项" in lines
+    assert "第3行 益海特油项目：本月完成投资 3,920.00 → 0.00" in lines
+
+    with pytest.raises(ValidationError, match="清零"):
+        importer.apply(result, user=reference.admin, reason="x")
+    report.refresh_from_db()
+    assert (report.completed_investment, report.status, report.version) == (D("3920.00"), "submitted", 1)
+    assert AnnualPlan.objects.get(project=reference.existing, year=2023).planned_investment == D(6000)
+
+    importer.apply(result, user=reference.admin, reason="x", confirm_erasures=True)
+    report.refresh_from_db()
+    assert (report.completed_investment, report.status) == (D("0.00"), ProgressStatus.APPROVED)
+    assert AnnualPlan.objects.get(project=reference.existing, year=2023).planned_investment == D(0)
+
+
+@pytest.mark.django_db
+def test_blank_cells_and_the_ledgers_pending_words_change_nothing(reference):
+    report = march(
+        reference,
+        completed_investment=D("3920.00"),
+        status=ProgressStatus.DRAFT,
+        physical_progress="主体完工",
+        problems="缺电",
+    )
+    header = ["序号", "项目名称", "建设单位", "年度计划投资", "本月完成投资", "形象进度", "存在问题"]
+    for progress, problems in (("草稿", "审核中"), ("已退回", None), (None, "—")):
+        data = simple_ledger(header, [[1, "益海特油项目", "益海嘉里", None, None, progress, problems]])
+        result = preview(data, reference.admin)
+        assert (len(result.updated), len(result.unchanged), result.warnings) == (0, 1, [])
+    report.refresh_from_db()
+    assert (report.completed_investment, report.physical_progress, report.problems) == (
+        D("3920.00"),
+        "主体完工",
+        "缺电",
+    )
+
+
+@pytest.mark.django_db
+def test_a_changed_text_keeps_the_reports_status_and_a_changed_figure_restates_it(reference):
+    report = march(
+        reference,
+        completed_investment=D("3920.00"),
+        status=ProgressStatus.SUBMITTED,
+        submitted_by=reference.staff,
+        reviewed_by=None,
+        reviewed_at=None,
+    )
+    header = ["序号", "项目名称", "建设单位", "本月完成投资", "形象进度"]
+    result = preview(
+        simple_ledger(header, [[1, "益海特油项目", "益海嘉里", 3920, "设备安装"]]), reference.admin
+    )
+    assert [(c.label, c.new) for c in result.updated[0].changes] == [("形象进度", "设备安装")]
+    importer.apply(result, user=reference.admin, reason="x")
+    report.refresh_from_db()
+    # An administrator's import approves nothing whose figure it leaves as it is.
+    assert (report.physical_progress, report.status, report.submitted_by, report.reviewed_by) == (
+        "设备安装",
+        ProgressStatus.SUBMITTED,
+        reference.staff,
+        None,
+    )
+    assert report.completed_investment == D("3920.00")
+
+    result = preview(simple_ledger(header, [[1, "益海特油项目", "益海嘉里", 4000, None]]), reference.admin)
+    importer.apply(result, user=reference.admin, reason="y")
+    report.refresh_from_db()
+    assert (report.completed_investment, report.status, report.reviewed_by) == (
+        D("4000.00"),
+        ProgressStatus.APPROVED,
+        reference.admin,
+    )
+
+
+@pytest.mark.django_db
+def test_text_for_a_month_without_a_report_makes_a_draft_not_a_zero(reference):
+    header = ["序号", "项目名称", "建设单位", "本月完成投资", "形象进度"]
+    result = preview(
+        simple_ledger(header, [[1, "益海特油项目", "益海嘉里", None, "桩基施工"]]), reference.admin
+    )
+    assert [(c.label, c.old, c.new) for c in result.updated[0].changes] == [("形象进度", "—", "桩基施工")]
+    importer.apply(result, user=reference.admin, reason="x")
+    report = MonthlyProgress.objects.get(project=reference.existing, year=2023, month=3)
+    assert (report.status, report.physical_progress, report.submitted_by) == (
+        ProgressStatus.DRAFT,
+        "桩基施工",
+        None,
+    )
+
+
+@pytest.mark.django_db
+def test_a_year_to_date_equal_to_what_is_recorded_changes_nothing(reference):
+    """January 500 and February 700 are approved; March's 300 is a draft. A ledger with only 1—3月
+    counts it one way or another: 1200 (approved reports) or 1500 (every report) change nothing;
+    1300 sets March to 100."""
+    march(reference, completed_investment=D("300.00"), status=ProgressStatus.DRAFT)
+
+    def ytd_only(value):
+        return ledger([[1, "益海特油项目", "益海嘉里", None, None, None, value] + [None] * 10])
+
+    for value in (1200, 1500):
+        result = preview(ytd_only(value), reference.admin)
+        assert (len(result.updated), result.warnings, result.errors) == (0, [], []), value
+    result = preview(ytd_only(1300), reference.admin)
+    assert [(c.label, c.old, c.new) for c in result.updated[0].changes] == [
+        ("本月完成投资", "300.00", "100.00")
+    ]
+    assert result.erasures == []
+
+
+@pytest.mark.django_db
+def test_a_blank_month_with_a_year_to_date_that_disagrees_is_pointed_out_not_imported(reference):
+    march(reference, completed_investment=D("300.00"), status=ProgressStatus.APPROVED)
+    header = ["序号", "项目名称", "建设单位", "本月完成投资", "1—3月累计完成投资"]
+    result = preview(simple_ledger(header, [[1, "益海特油项目", "益海嘉里", None, 1500]]), reference.admin)
+    assert (len(result.updated), result.warnings) == (0, [])
+    result = preview(simple_ledger(header, [[1, "益海特油项目", "益海嘉里", None, 9999]]), reference.admin)
+    assert len(result.updated) == 0
+    assert [(w.row, w.column, w.value) for w in result.warnings] == [(3, "1—3月累计完成投资", "9999.00")]
+    assert "1500.00" in result.warnings[0].message
+
+
+@pytest.mark.history_bypass("sets the project's leader directly")
+@pytest.mark.django_db
+def test_leaders_are_found_by_name_and_title_and_namesakes_by_the_projects_own(reference):
+    deputy = LeaderFactory(name="张主任", title="副主任")
+    head = LeaderFactory(name="张主任", title="主任")
+    Project.objects.filter(pk=reference.existing.pk).update(responsible_leader=head)
+    other = ProjectFactory(name="另一个项目", enterprise=None, responsible_unit=reference.unit)
+    header = ["序号", "项目名称", "建设单位", "责任领导"]
+    # As the ledger writes it (the name) and as the bulletin does (name and title): unchanged.
+    for text in ("张主任", "张主任（主任）"):
+        result = preview(simple_ledger(header, [[1, "益海特油项目", "益海嘉里", text]]), reference.admin)
+        assert (len(result.unchanged), result.errors, result.new_leaders) == (1, [], []), text
+    result = preview(
+        simple_ledger(header, [[1, "益海特油项目", "益海嘉里", "张主任(副主任)"]]), reference.admin
+    )
+    assert [(c.old, c.new) for c in result.updated[0].changes] == [("张主任（主任）", "张主任（副主任）")]
+    importer.apply(result, user=reference.admin, reason="x")
+    assert Project.objects.get(pk=reference.existing.pk).responsible_leader == deputy
+    # A project led by neither: the name alone is ambiguous.
+    result = preview(simple_ledger(header, [[1, "另一个项目", None, "张主任"]]), reference.admin)
+    assert [e.message for e in result.errors] == ["有多位同名领导：请在项目页面上指定"] and other
 
 
 @pytest.mark.django_db
@@ -691,3 +856,55 @@ def test_formula_cells_are_found_through_the_workbooks_relationships(reference):
     result = preview(data, reference.admin)
     assert [(e.row, e.column) for e in result.errors] == [(3, "年度计划投资")]
     assert "公式" in result.errors[0].message
+
+
+def zeroing_file() -> bytes:
+    return simple_ledger(
+        ["序号", "项目名称", "建设单位", "本月完成投资"], [[1, "益海特油项目", "益海嘉里", 0]]
+    )
+
+
+@pytest.mark.django_db
+def test_the_preview_page_lists_figures_set_to_zero_and_confirming_needs_the_box(client, reference):
+    report = march(reference, completed_investment=D("3920.00"), status=ProgressStatus.SUBMITTED)
+    client.force_login(reference.admin)
+    client.post(
+        reverse("import_upload", args=["project_ledger"]),
+        {"file": SimpleUploadedFile("清零.xlsx", zeroing_file())},
+    )
+    record = ImportRecord.objects.get()
+    assert (record.erasure_count, record.erasures) == (
+        1,
+        [{"row": 3, "name": "益海特油项目", "label": "本月完成投资", "old": "3,920.00", "new": "0.00"}],
+    )
+    page = client.get(reverse("import_detail", args=[record.pk])).content.decode()
+    assert 'id="import-erasures"' in page and "将清零或清空的数值 1 项" in page
+    assert "3,920.00 → 0.00" in page.split('id="import-erasures"')[1]
+    assert 'name="confirm_erasures"' in page and 'id="import-blank-rule"' in page
+
+    response = client.post(reverse("import_confirm", args=[record.pk]), follow=True)
+    assert "请在“将清零或清空的数值”下勾选确认" in response.content.decode()
+    record.refresh_from_db()
+    report.refresh_from_db()
+    assert (record.status, report.completed_investment, report.version) == ("previewed", D("3920.00"), 1)
+
+    client.post(reverse("import_confirm", args=[record.pk]), {"confirm_erasures": "1"})
+    record.refresh_from_db()
+    report.refresh_from_db()
+    assert (record.status, report.completed_investment, report.status) == ("applied", D("0.00"), "approved")
+
+
+@pytest.mark.django_db
+def test_the_command_writes_figures_set_to_zero_only_when_told_to(reference, tmp_path, capsys):
+    report = march(reference, completed_investment=D("3920.00"), status=ProgressStatus.APPROVED)
+    path = tmp_path / "清零.xlsx"
+    path.write_bytes(zeroing_file())
+    with pytest.raises(CommandError, match="--confirm-erasures"):
+        call_command("import_ledger", str(path), "--user", "guanli")
+    assert "将清零或清空的数值 1 项" in capsys.readouterr().out
+    report.refresh_from_db()
+    assert report.completed_investment == D("3920.00") and not ImportRecord.objects.exists()
+
+    call_command("import_ledger", str(path), "--user", "guanli", "--confirm-erasures")
+    report.refresh_from_db()
+    assert report.completed_investment == D("0.00")

@@ -27,9 +27,15 @@ from django_tasks_db.models import DBTaskResult
 from enterprises.models import Enterprise
 from projects.models import Project
 from tests.enterprises.test_import import broken, code, flat_book, flat_row
-from tests.factories import EnterpriseFactory, ProjectFactory, UserFactory, make_ticket
+from tests.factories import (
+    EnterpriseFactory,
+    MonthlyProgressFactory,
+    ProjectFactory,
+    UserFactory,
+    make_ticket,
+)
 from tests.redis_helpers import redis_or_skip
-from zone_portal import jobs, tasks
+from zone_portal import imports, jobs, tasks
 from zone_portal.models import ImportRecord, Job
 from zone_portal.roles import Role
 
@@ -357,6 +363,80 @@ def test_an_import_whose_data_changed_after_the_check_fails_and_writes_nothing(c
         )
     assert record.status == "previewed"
     assert Enterprise.objects.count() == 1
+
+
+def test_a_large_import_that_sets_figures_to_zero_lists_them_and_needs_the_box(client):
+    """The background check keeps the figures the import would set to zero; the page lists them,
+    and the confirmation goes to the background job only with the box ticked."""
+    admin = UserFactory(username="guanli", roles=[Role.ADMIN])
+    client.force_login(admin)
+    projects = [ProjectFactory(name=f"后台清零项目{n}", enterprise=None) for n in range(8)]
+    report = MonthlyProgressFactory(
+        project=projects[0], year=2023, month=3, completed_investment="3920.00", status="approved"
+    )
+    book = openpyxl.Workbook()
+    book.active.append(["周口经济开发区2023年1—3月重点项目台账"])
+    book.active.append(["序号", "项目名称", "本月完成投资"])
+    for n, project in enumerate(projects):
+        book.active.append([n + 1, project.name, 0 if n == 0 else None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = client.post(
+        reverse("import_upload", args=["project_ledger"]),
+        {"file": ContentFile(buffer.getvalue(), name="台账.xlsx")},
+    )
+    job_of(response)
+    run_worker()
+
+    record = ImportRecord.objects.get()
+    assert (record.status, record.updated_count, record.erasure_count) == ("previewed", 1, 1)
+    page = client.get(reverse("import_detail", args=[record.pk])).content.decode()
+    assert 'id="import-large"' in page and 'id="import-erasures"' in page
+    assert "后台清零项目0" in page and "3,920.00 → 0.00" in page and 'name="confirm_erasures"' in page
+
+    response = client.post(reverse("import_confirm", args=[record.pk]), follow=True)
+    assert "请在“将清零或清空的数值”下勾选确认" in response.content.decode()
+    assert not Job.objects.filter(kind=Job.Kind.IMPORT_APPLY).exists()
+
+    client.post(reverse("import_confirm", args=[record.pk]), {"confirm_erasures": "1"})
+    apply = Job.objects.get(kind=Job.Kind.IMPORT_APPLY)
+    assert apply.parameters == {"confirm_erasures": True}
+    run_worker()
+
+    apply.refresh_from_db()
+    record.refresh_from_db()
+    report.refresh_from_db()
+    assert (apply.status, record.status, str(report.completed_investment)) == ("done", "applied", "0.00")
+
+
+def test_an_apply_job_without_the_confirmation_writes_no_zero(client):
+    """A job queued without the box (say, by a page from before the figures were listed) refuses."""
+    admin = UserFactory(username="guanli", roles=[Role.ADMIN])
+    project = ProjectFactory(name="后台清零项目", enterprise=None)
+    report = MonthlyProgressFactory(project=project, year=2023, month=3, completed_investment="3920.00")
+    book = openpyxl.Workbook()
+    book.active.append(["周口经济开发区2023年1—3月重点项目台账"])
+    book.active.append(["序号", "项目名称", "本月完成投资"])
+    book.active.append([1, "后台清零项目", 0])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = imports.preview(ImportRecord.Kind.PROJECT_LEDGER, buffer.getvalue(), user=admin)
+    record = imports.save_preview(
+        ImportRecord.Kind.PROJECT_LEDGER, buffer.getvalue(), file_name="台账.xlsx", user=admin, result=result
+    )
+    apply = jobs.start(owner=admin, kind=Job.Kind.IMPORT_APPLY, import_record=record)
+    run_worker()
+
+    apply.refresh_from_db()
+    record.refresh_from_db()
+    report.refresh_from_db()
+    assert (apply.status, record.status, str(report.completed_investment)) == (
+        "failed",
+        "previewed",
+        "3920.00",
+    )
+    with translation.override("zh-hans"):
+        assert "勾选确认" in apply.error
 
 
 def test_a_small_import_stays_synchronous(client, staff):

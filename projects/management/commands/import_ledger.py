@@ -1,4 +1,5 @@
-"""python manage.py import_ledger FILE.xlsx --user USERNAME [--dry-run] [--year Y --month M]"""
+"""python manage.py import_ledger FILE.xlsx --user USERNAME [--dry-run] [--year Y --month M]
+[--confirm-erasures]"""
 
 from pathlib import Path
 
@@ -23,8 +24,16 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="print the preview only")
         parser.add_argument("--year", type=int)
         parser.add_argument("--month", type=int)
+        parser.add_argument(
+            "--confirm-erasures",
+            action="store_true",
+            help="write the figures the preview lists as set to zero or cleared (without it, such a "
+            "file is not imported)",
+        )
 
-    def handle(self, *args, file: Path, user: str, dry_run: bool, year, month, **options):
+    def handle(
+        self, *args, file: Path, user: str, dry_run: bool, year, month, confirm_erasures: bool, **options
+    ):
         if (year is None) != (month is None):
             raise CommandError("give --year and --month together")
         try:
@@ -45,6 +54,7 @@ class Command(BaseCommand):
                 year=year,
                 month=month,
                 apply=not dry_run,
+                confirm_erasures=confirm_erasures,
             )
         except (BadFile, PermissionDenied, ValidationError) as error:
             raise CommandError(_message(error)) from None
@@ -54,6 +64,11 @@ class Command(BaseCommand):
             raise CommandError(f"{ledger.error_rows} 行有错误，未导入任何数据。")
         if dry_run:
             self.stdout.write("试运行（--dry-run）：未写入任何数据。")
+        elif record is None:
+            raise CommandError(
+                f"{len(ledger.erasures)} 项数值将被清零或清空：核对后加 --confirm-erasures 再导入；"
+                "未导入任何数据。"
+            )
         else:
             self.stdout.write(self.style.SUCCESS(f"已导入（导入记录 #{record.pk}）。"))
 
