@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -80,28 +81,59 @@ def enterprise_visits(enterprise: Enterprise) -> QuerySet:
     )
 
 
-def home_sections(user, *, limit: int) -> list[tuple[str, str, QuerySet, int]]:
-    """The ticket lists a user's home page shows: (key, title, first rows, count)."""
+@dataclass
+class HomeSection:
+    """A ticket list on a user's home page. ``task``: it waits on the user now (shown first)."""
+
+    key: str
+    title: str
+    tickets: QuerySet
+    count: int
+    task: bool
+
+
+def waiting_count(user) -> int:
+    """How many problems wait on the user now: the home page's task lists, counted for the menu."""
+    return sum(section.count for section in home_sections(user, limit=0) if section.task)
+
+
+def home_sections(user, *, limit: int) -> list[HomeSection]:
+    """The ticket lists a user's home page shows, the ones waiting on the user first."""
     sections = []
     readable = permissions.readable_tickets(user)
 
-    def add(key, title, tickets):
+    def add(key, title, tickets, *, task):
         tickets = ticket_rows(tickets).order_by("resolve_due", "pk")
-        sections.append((key, title, tickets[:limit], tickets.count()))
+        sections.append(HomeSection(key, title, tickets[:limit], tickets.count(), task))
 
     if has_role(user, Role.UNIT) and user.department_id:
         add(
             "unit",
             _("Problems with my unit"),
             readable.filter(unit_id=user.department_id, status__in=[*OPEN_STATUSES]),
+            task=True,
         )
     if permissions.is_office(user):
-        add("to_assign", _("Problems to assign"), readable.filter(status=TicketStatus.PENDING))
-        add("to_review", _("Resolutions to review"), readable.filter(status=TicketStatus.UNDER_REVIEW))
+        add("to_assign", _("Problems to assign"), readable.filter(status=TicketStatus.PENDING), task=True)
+        add(
+            "to_review",
+            _("Resolutions to review"),
+            readable.filter(status=TicketStatus.UNDER_REVIEW),
+            task=True,
+        )
     elif has_role(user, Role.STAFF):
+        # Resolved problems wait for the enterprise's rating, which staff record: a task, and not
+        # "still open".
+        add(
+            "to_rate",
+            _("Resolved: record the enterprise's rating"),
+            readable.filter(my_tickets_q(user), status=TicketStatus.RESOLVED),
+            task=True,
+        )
         add(
             "mine",
             _("My problems still open"),
-            readable.filter(my_tickets_q(user), status__in=[*OPEN_STATUSES, TicketStatus.RESOLVED]),
+            readable.filter(my_tickets_q(user), status__in=[*OPEN_STATUSES]),
+            task=False,
         )
     return sections

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, F, FilteredRelation, Prefetch, Q, QuerySet, Value
+from django.conf import settings
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from . import figures
@@ -142,6 +144,34 @@ def month_reviews(year: int) -> list[MonthReview]:
     return [month_review(Period(year, month), publication=publications.get(month)) for month in months]
 
 
+@dataclass(frozen=True)
+class ReportingDeadline:
+    """The month staff report on now and the day its reports are due (MONTHLY_REPORT_DUE_DAY of the
+    month after). Until that day it is last month; from the day after, this month."""
+
+    period: Period
+    due: datetime.date
+    today: datetime.date
+
+    @property
+    def days_left(self) -> int:
+        return (self.due - self.today).days
+
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -self.days_left)
+
+
+def reporting_deadline(today: datetime.date | None = None) -> ReportingDeadline:
+    today = today or timezone.localdate()
+    due_day = settings.MONTHLY_REPORT_DUE_DAY
+    if today.day <= due_day:
+        period = Period(today.year, today.month - 1) if today.month > 1 else Period(today.year - 1, 12)
+        return ReportingDeadline(period, today.replace(day=due_day), today)
+    following = datetime.date(today.year + today.month // 12, today.month % 12 + 1, due_day)
+    return ReportingDeadline(Period(today.year, today.month), following, today)
+
+
 def current_month() -> Period:
     today = timezone.localdate()
     return Period(today.year, today.month)
@@ -192,8 +222,14 @@ def grid_projects(projects: QuerySet, *, period: Period) -> QuerySet:
 
 
 def reports_due(projects: QuerySet, *, period: Period) -> QuerySet:
-    """Projects (from those given) with no report at all for ``period``."""
-    return projects.exclude(monthly_progress__year=period.year, monthly_progress__month=period.month)
+    """Projects (from those given) on the year's plan that have no report at all for ``period``:
+    a project without a plan for the year (in planning, or finished) owes no monthly report."""
+    # Exists, not exclude() across the relation: exclude() would drop a project with any report in
+    # that year and any report in that month of some year, not only one with that month's report.
+    reported = MonthlyProgress.objects.filter(project=OuterRef("pk"), year=period.year, month=period.month)
+    return projects.filter(annual_plans__year=period.year, annual_plans__planned_investment__gt=0).exclude(
+        Exists(reported)
+    )
 
 
 def reports_in(status: str, projects: QuerySet | None = None) -> QuerySet:

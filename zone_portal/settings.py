@@ -317,6 +317,11 @@ MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_MB", "20")) * 1_048_57
 # How long a dashboard figure may be served from the cache (zone_portal/caching.py); it is recomputed
 # sooner, as soon as a project, plan or report changes. 0 turns the cache off.
 FIGURES_CACHE_SECONDS = int(os.environ.get("FIGURES_CACHE_SECONDS", "300"))
+# A month's progress reports are due by this day of the following month (home page, reminders).
+MONTHLY_REPORT_DUE_DAY = int(os.environ.get("MONTHLY_REPORT_DUE_DAY", "5"))
+if not 1 <= MONTHLY_REPORT_DUE_DAY <= 28:
+    raise ImproperlyConfigured("MONTHLY_REPORT_DUE_DAY must be a day from 1 to 28.")
+
 # Excel: the most rows one synchronous download writes, and the largest workbook an import reads.
 EXCEL_EXPORT_MAX_ROWS = int(os.environ.get("EXCEL_EXPORT_MAX_ROWS", "100000"))
 MAX_IMPORT_BYTES = int(os.environ.get("MAX_IMPORT_MB", "10")) * 1_048_576

@@ -6,6 +6,7 @@ from . import history_views, import_views, job_views, token_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("badges/", views.badges, name="badges"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/export/", views.dashboard_export, name="dashboard_export"),
     path("api/", include(("zone_portal.api.urls", "api"))),

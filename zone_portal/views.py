@@ -34,12 +34,13 @@ logger = logging.getLogger(__name__)
 
 @login_required
 def home(request):
-    """My projects, the reports I owe this month, reports returned to me, the reviewers' queue, and
-    the problem tickets waiting on me."""
+    """What the user must do now, with its deadline (the month's reports, the review queue, problems
+    waiting on them), then what was returned to them, then the rest: their projects and open problems."""
     user = request.user
-    month = selectors.current_month()
+    deadline = selectors.reporting_deadline()
+    month = deadline.period
     period = selectors.default_period()
-    context = {"month": month, "period": period, "limit": HOME_LIST_LIMIT}
+    context = {"deadline": deadline, "month": month, "period": period, "limit": HOME_LIST_LIMIT}
     if has_role(user, Role.STAFF, Role.ADMIN):
         # Administrators see the projects in their own charge here, not the whole zone.
         mine = (
@@ -59,8 +60,31 @@ def home(request):
     if can_review(user):
         queue = selectors.reports_in(ProgressStatus.SUBMITTED)
         context.update(queue=queue[:HOME_LIST_LIMIT], queue_count=queue.count())
-    context["ticket_sections"] = ticket_selectors.home_sections(user, limit=HOME_LIST_LIMIT)
+    sections = ticket_selectors.home_sections(user, limit=HOME_LIST_LIMIT)
+    context["ticket_tasks"] = [section for section in sections if section.task]
+    context["ticket_rest"] = [section for section in sections if not section.task]
     return render(request, "zone_portal/home.html", context)
+
+
+@login_required
+@require_GET
+@never_cache
+def badges(request):
+    """The menu's counts (reports I owe, reports to review, problems waiting on me), fetched by the
+    page's script after it loads, so no page pays for them in its own queries."""
+    user = request.user
+    counts = {}
+    if has_role(user, Role.STAFF, Role.ADMIN):
+        mine = (
+            editable_projects(user)
+            if has_role(user, Role.STAFF)
+            else editable_projects(user).filter(staff_in_charge=user)
+        )
+        counts["grid"] = selectors.reports_due(mine, period=selectors.reporting_deadline().period).count()
+    if can_review(user):
+        counts["review"] = selectors.reports_in(ProgressStatus.SUBMITTED).count()
+    counts["problems"] = ticket_selectors.waiting_count(user)
+    return JsonResponse(counts)
 
 
 @login_required

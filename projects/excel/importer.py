@@ -50,6 +50,7 @@ from zone_portal.roles import Role, has_role
 from ..choices import Level, Nature, ProgressStatus, Stage
 from ..models import AnnualPlan, MonthlyProgress, Project, StageChange
 from ..permissions import can_create_project, can_edit_project, can_review
+from ..selectors import Period, is_published
 from .ledger import PENDING_TEXT
 
 # (key, pattern over the normalised header; an upper header and the one below are joined)
@@ -475,6 +476,8 @@ class _Planner(importing.RowPlanner):
         for project in projects:
             self.by_name[project.name].append(project)
         ids = [p.pk for p in projects]
+        # A published month's reports are locked (月报发布) for the importer as for the pages.
+        self.month_published = is_published(Period(self.year, self.month))
         self.plans = {p.project_id: p for p in AnnualPlan.objects.filter(project_id__in=ids, year=self.year)}
         self.reports = {
             r.project_id: r
@@ -652,6 +655,18 @@ class _Planner(importing.RowPlanner):
             if report is None or getattr(report, key) != text:
                 wanted[key] = text
         if not wanted:
+            return
+        if self.month_published:
+            self.error(
+                row,
+                "month",
+                month_value,
+                _(
+                    "%(year)s-%(month)02d is published and its figures are locked; "
+                    "a reviewer must reopen the month first"
+                )
+                % {"year": self.year, "month": self.month},
+            )
             return
         if report is not None and self.report_status == ProgressStatus.SUBMITTED and not report.is_editable:
             self.error(

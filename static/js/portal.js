@@ -13,3 +13,22 @@ document.addEventListener("DOMContentLoaded", () => {
   const firstError = document.querySelector(".grid-row.border-danger");
   if (firstError) firstError.scrollIntoView({ block: "center" });
 });
+
+// The menu's counts come from /badges/ after the page has loaded: no page waits for them.
+document.addEventListener("DOMContentLoaded", () => {
+  const badges = document.querySelectorAll("[data-badge]");
+  const source = document.body.getAttribute("data-badges-url");
+  if (!badges.length || !source) return;
+  fetch(source, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then((response) => (response.ok ? response.json() : {}))
+    .then((counts) => {
+      badges.forEach((badge) => {
+        const count = counts[badge.getAttribute("data-badge")];
+        if (count) {
+          badge.textContent = count;
+          badge.hidden = false;
+        }
+      });
+    })
+    .catch(() => {});
+});

@@ -12,11 +12,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl.styles import Font
 
 from enterprises.models import Enterprise
+from projects import services
 from projects.choices import Level, ProgressStatus, Stage
 from projects.excel import importer
 from projects.models import AnnualPlan, MonthlyProgress, Project, StageChange
@@ -908,3 +910,27 @@ def test_the_command_writes_figures_set_to_zero_only_when_told_to(reference, tmp
     call_command("import_ledger", str(path), "--user", "guanli", "--confirm-erasures")
     report.refresh_from_db()
     assert report.completed_investment == D("0.00")
+
+
+@pytest.mark.django_db
+def test_a_published_months_figures_are_not_imported(reference):
+    """Publishing locks a month for the importer as for the pages, even if published after the preview."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["周口经济开发区2023年1—3月重点项目台账"])
+    ws.append(["序号", "项目名称", "建设单位", "本月完成投资"])
+    ws.append([1, "益海特油项目", "益海嘉里", 300])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = preview(buffer.getvalue(), reference.admin)
+    assert not result.errors and len(result.updated) == 1
+    march = MonthlyProgress.objects.filter(year=2023, month=3)
+    before = sorted(march.values_list("pk", "completed_investment", "status"))
+    services.month_publish(year=2023, month=3, user=reference.admin)
+
+    refused = preview(buffer.getvalue(), reference.admin)
+    assert [e.column for e in refused.errors] and "2023年03月已发布" in refused.errors[0].message
+    with transaction.atomic():
+        with pytest.raises(ValidationError):
+            importer.apply(preview(buffer.getvalue(), reference.admin), user=reference.admin, reason="x")
+    assert sorted(march.values_list("pk", "completed_investment", "status")) == before

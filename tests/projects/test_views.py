@@ -606,18 +606,26 @@ def test_review_queue_approves_several_at_once(client, reviewer, django_assert_m
 def test_home_lists_reports_due_and_the_review_queue(
     client, staff, project, reviewer, django_assert_max_num_queries
 ):
-    period = selectors.current_month()
+    period = selectors.reporting_deadline().period
     done = ProjectFactory(name="已报项目", staff_in_charge=staff)
+    unplanned = ProjectFactory(name="谋划项目", staff_in_charge=staff)  # no plan: owes no report
     MonthlyProgressFactory(
         project=done, year=period.year, month=period.month, status=ProgressStatus.SUBMITTED
     )
+    for owing in (project, done):
+        AnnualPlanFactory(project=owing, year=period.year)
     for index in range(200):
-        ProjectFactory(name=f"阳光项目{index}", staff_in_charge=staff)  # sorted after 益
+        AnnualPlanFactory(
+            project=ProjectFactory(name=f"阳光项目{index}", staff_in_charge=staff), year=period.year
+        )  # sorted after 益
     login(client, staff)
-    with django_assert_max_num_queries(14):
+    # 14, and the list of resolved problems waiting for the enterprise's rating (its rows and count).
+    with django_assert_max_num_queries(16):
         html = client.get(reverse("home")).content.decode()
     due_section = html[html.index('id="reports-due"') : html.index('id="returned"')]
     assert "益海特油项目" in due_section and "已报项目" not in due_section
+    assert unplanned.name not in due_section
+    assert 'badge text-bg-warning">201<' in due_section  # 益海特油项目 and the 200
     login(client, reviewer)
     assert "已报项目" in client.get(reverse("home")).content.decode()
 
