@@ -2203,6 +2203,154 @@ VISITS_2021 = [
 ]
 
 # A unit's first progress reports, in turn (the 2021 history has no other wording for them).
+# The year under way: problems collected on visits from February on, each solved in the zone and
+# rated (a few 基本满意), so the leaders' problem panel of the published months has figures.
+# A visit is (month, day); the loader places it in the current year and skips any not yet past.
+VISITS_THIS_YEAR = [
+    {
+        "enterprise": "五得利",
+        "on": (2, 22),
+        "notes": "节后复工走访，了解面粉生产线满负荷运行和用工情况。",
+        "problems": [
+            {
+                "title": "节后一线操作工缺口30人",
+                "category": C.LABOUR,
+                "fence": IN,
+                "unit": "人社局",
+                "resolution": "组织专场招聘会2场，已招录操作工32人。",
+            },
+        ],
+    },
+    {
+        "enterprise": "鲁花",
+        "on": (3, 14),
+        "notes": "了解花生油扩产线建设和原料收储情况。",
+        "problems": [
+            {
+                "title": "原料收储季流动资金紧张",
+                "category": C.FINANCING,
+                "fence": IN,
+                "unit": "财政局",
+                "resolution": "对接两家银行，落实收储贷款3000万元。",
+            },
+            {
+                "title": "厂区西门路口缺少红绿灯",
+                "category": C.INFRASTRUCTURE,
+                "fence": OUT,
+                "unit": "住建局",
+                "resolution": "协调交警部门完成信号灯安装并投入使用。",
+                "satisfaction": BASICALLY,
+            },
+        ],
+    },
+    {
+        "enterprise": "海王药业",
+        "on": (4, 9),
+        "notes": "了解医药物流中心二期前期手续办理进度。",
+        "problems": [
+            {
+                "title": "二期仓库规划条件核定较慢",
+                "category": C.APPROVALS,
+                "fence": OUT,
+                "unit": "自然资源和规划局",
+                "resolution": "规划条件已核定，容缺受理建设工程规划许可申请。",
+            },
+        ],
+    },
+    {
+        "enterprise": "科信电缆",
+        "on": (5, 20),
+        "notes": "了解电缆出口订单和产能对接需求。",
+        "problems": [
+            {
+                "title": "高压电缆试验用电需临时增容",
+                "category": C.UTILITIES,
+                "fence": OUT,
+                "unit": "经发局",
+                "resolution": "协调供电公司办理临时增容，试验线已通电。",
+            },
+            {
+                "title": "出口退税到账周期较长",
+                "category": C.POLICY,
+                "fence": IN,
+                "unit": "税务局",
+                "resolution": "纳入出口退税绿色通道，平均到账时间缩短至5个工作日。",
+            },
+        ],
+    },
+    {
+        "enterprise": "永正铝模",
+        "on": (6, 18),
+        "notes": "了解铝模板订单和厂区配套情况。",
+        "problems": [
+            {
+                "title": "雨季厂区周边排水不畅",
+                "category": C.INFRASTRUCTURE,
+                "fence": OUT,
+                "unit": "住建局",
+                "resolution": "完成厂区周边雨水管网疏通和改造。",
+                "satisfaction": BASICALLY,
+            },
+        ],
+    },
+    {
+        "enterprise": "龙途新材料",
+        "on": (7, 23),
+        "notes": "了解新材料中试线建设和技术人才需求。",
+        "problems": [
+            {
+                "title": "中试线环评批复办理咨询",
+                "category": C.APPROVALS,
+                "fence": OUT,
+                "unit": "生态环境分局",
+                "resolution": "提前介入指导编制环评报告，已取得批复。",
+            },
+            {
+                "title": "研发人员子女入学",
+                "category": C.OTHER,
+                "fence": OUT,
+                "unit": "党政办",
+                "resolution": "协调就近学校落实3名研发人员子女入学。",
+            },
+        ],
+    },
+    {
+        "enterprise": "同益粉投",
+        "on": (8, 27),
+        "notes": "了解粉体投料设备订单和资金周转情况。",
+        "problems": [
+            {
+                "title": "设备采购贷款续贷",
+                "category": C.FINANCING,
+                "fence": IN,
+                "unit": "财政局",
+                "resolution": "协调银行办理无还本续贷1500万元。",
+            },
+        ],
+    },
+    {
+        "enterprise": "瑞诺电气",
+        "on": (9, 16),
+        "notes": "了解智能配电设备扩产和用地需求。",
+        "problems": [
+            {
+                "title": "扩产项目用地指标",
+                "category": C.LAND,
+                "fence": OUT,
+                "unit": "自然资源和规划局",
+                "resolution": "纳入年度供地计划，完成土地挂牌出让。",
+            },
+            {
+                "title": "省级专精特新申报辅导",
+                "category": C.POLICY,
+                "fence": IN,
+                "unit": "经发局",
+                "resolution": "组织专家一对一辅导，申报材料已按期报送。",
+            },
+        ],
+    },
+]
+
 FIRST_REPLIES = [
     "已到企业现场核实情况，制定办理方案，正在推进。",
     "已与企业对接，明确办理事项和时间节点。",

@@ -262,6 +262,7 @@ class Command(BaseCommand):
             )
         events = TicketEvent.objects.count()
         self.load_problem_history()
+        self.load_this_years_problems()
         self.load_current_problems()
         self.created[TicketEvent._meta.label] += TicketEvent.objects.count() - events
 
@@ -774,6 +775,22 @@ class Command(BaseCommand):
             enterprise = self.enterprises[visit["enterprise"]]
             rows = visit["problems"]
             created = self.record_visit(enterprise, visit["visited_on"], visit["notes"], rows)
+            for row in rows:
+                if row["title"] in created:
+                    self.play_history(created[row["title"]], row, count)
+                count += 1
+
+    def load_this_years_problems(self):
+        """The year under way's visits before the month under review, solved and rated."""
+        review = self.under_review
+        count = 0
+        for visit in data.VISITS_THIS_YEAR:
+            visited_on = datetime.date(review[0], *visit["on"])
+            if (visited_on.year, visited_on.month) >= review:
+                continue
+            enterprise = self.enterprises[visit["enterprise"]]
+            rows = visit["problems"]
+            created = self.record_visit(enterprise, visited_on, visit["notes"], rows)
             for row in rows:
                 if row["title"] in created:
                     self.play_history(created[row["title"]], row, count)
