@@ -24,6 +24,7 @@ from projects.models import (
     ApprovalMilestone,
     BatchMembership,
     MonthlyProgress,
+    MonthPublication,
     Project,
     StageChange,
 )
@@ -300,7 +301,16 @@ def test_pages_of_a_generated_database_render(generated, client, django_assert_m
     response = client.get(reverse("projects:detail", args=[project.pk]))
     assert response.status_code == 200
     assert project.name in response.content.decode()
-    # The dashboard's default month is the last one with approved figures: last month.
+    # The dashboard's default month is the latest published one: the month before last, as last
+    # month's reports are still being reviewed.
     today = timezone.localdate()
     last = today.replace(day=1) - datetime.timedelta(days=1)
-    assert selectors.default_period() == selectors.Period(last.year, last.month)
+    before_last = last.replace(day=1) - datetime.timedelta(days=1)
+    assert selectors.default_period() == selectors.Period(before_last.year, before_last.month)
+    published = MonthPublication.objects.filter(is_published=True)
+    assert published.count() == len(
+        [m for m in expected_months() if m <= (before_last.year, before_last.month)]
+    )
+    # Every published month's reports are all approved.
+    for year, month in published.values_list("year", "month"):
+        assert not MonthlyProgress.objects.filter(year=year, month=month).exclude(status="approved").exists()
