@@ -519,9 +519,17 @@ def _show(value) -> str:
 
 
 @transaction.atomic
-def apply(result: EnterprisePreview, *, user, reason: str, confirm_erasures: bool = False) -> dict[str, int]:
+def apply(
+    result: EnterprisePreview,
+    *,
+    user,
+    reason: str,
+    confirm_erasures: bool = False,
+    confirm_warnings: bool = False,
+) -> dict[str, int]:
     """Write a preview with no errors: every row, or (on any failure) none; values it would clear,
     if any, only with ``confirm_erasures`` (blank cells never clear, so a list has none today).
+    ``confirm_warnings`` is the shared workflow's: an enterprise list has no figure checks.
 
     The shared workflow re-plans inside this transaction (``preview`` then ``apply``); the rows
     to update are locked here and refused if they changed after that preview."""

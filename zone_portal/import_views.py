@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from . import imports, jobs
 from .forms import BootstrapFormMixin
-from .importing import BadFile, erasures_not_confirmed
+from .importing import BadFile, erasures_not_confirmed, held_not_confirmed
 from .models import ImportRecord, Job
 from .roles import is_admin
 
@@ -148,6 +148,8 @@ def import_detail(request, pk: int):
             "updated": result.updated[:PREVIEW_ROWS_SHOWN] if result else [],
             "erasures": _erasures(record, result),
             "erasure_count": len(result.erasures) if result else record.erasure_count,
+            "held": _held(record, result),
+            "held_count": len(result.held) if result else record.held_count,
             "shown": PREVIEW_ROWS_SHOWN,
             "can_confirm": bool(
                 result
@@ -180,6 +182,14 @@ def _erasures(record: ImportRecord, result) -> list[dict]:
     ]
 
 
+def _held(record: ImportRecord, result) -> list[dict]:
+    """The figures the sanity checks hold back, with their warnings, as the page lists them (a
+    large import's from what its check kept)."""
+    if result is None:
+        return record.held if record.status != ImportRecord.Status.APPLIED else []
+    return [imports.held_item(row, change) for row, change in result.held[:PREVIEW_ROWS_SHOWN]]
+
+
 @login_required
 @require_POST
 def import_confirm(request, pk: int):
@@ -187,6 +197,8 @@ def import_confirm(request, pk: int):
     imports.ensure_can_import(request.user)
     # The box under the list of figures set to zero or cleared: without it, those are not written.
     confirm_erasures = request.POST.get("confirm_erasures") == "1"
+    # And the box under the figures to check: without it, those are not written.
+    confirm_warnings = request.POST.get("confirm_warnings") == "1"
     if (
         imports.runs_in_background(_data_rows(record))
         and record.user_id == request.user.pk
@@ -195,16 +207,21 @@ def import_confirm(request, pk: int):
         if record.erasure_count and not confirm_erasures:
             messages.error(request, erasures_not_confirmed(record.erasure_count))
             return redirect("import_detail", pk=record.pk)
+        if record.held_count and not confirm_warnings:
+            messages.error(request, held_not_confirmed(record.held_count))
+            return redirect("import_detail", pk=record.pk)
         job = jobs.active_job_for_import(record) or jobs.start(
             owner=request.user,
             kind=Job.Kind.IMPORT_APPLY,
             import_record=record,
-            parameters={"confirm_erasures": confirm_erasures},
+            parameters={"confirm_erasures": confirm_erasures, "confirm_warnings": confirm_warnings},
         )
         messages.info(request, _("The import is large: it is being applied in the background."))
         return redirect(job)
     try:
-        record, result = imports.confirm(record, user=request.user, confirm_erasures=confirm_erasures)
+        record, result = imports.confirm(
+            record, user=request.user, confirm_erasures=confirm_erasures, confirm_warnings=confirm_warnings
+        )
     except imports.PreviewChanged as error:
         messages.warning(request, error.messages[0])
     except (ValidationError, BadFile, PermissionDenied) as error:

@@ -484,13 +484,16 @@ def all_blank(values: Iterable[object]) -> bool:
 @dataclass
 class Change:
     """One field a row changes, old → new as the preview shows them. ``erases`` marks a figure
-    lowered to zero or a value cleared: the preview lists those apart and the user confirms them."""
+    lowered to zero or a value cleared; ``warnings`` are the named reasons an importer's sanity
+    checks hold a figure back (each ``{"code", "label", "message"}``). The preview lists both
+    apart and the user confirms them."""
 
     field: str
     old: str
     new: str
     label: str
     erases: bool = False
+    warnings: tuple[dict, ...] = ()
 
 
 def erases(old: object, new: object) -> bool:
@@ -524,6 +527,11 @@ class PreviewRows:
         """(row, change) for each figure the import would set to zero or value it would clear."""
         return [(row, change) for row in self.rows for change in row.changes if change.erases]
 
+    @property
+    def held(self) -> list[tuple]:
+        """(row, change) for each figure the sanity checks hold back until the user confirms it."""
+        return [(row, change) for row in self.rows for change in row.changes if change.warnings]
+
     def digest(self, seed: str, target_of: Callable, extra: Iterable[str] = ()) -> str:
         """A hash of what would change: data changed after the preview changes it, so the
         confirmation of a stale preview is caught."""
@@ -533,6 +541,9 @@ class PreviewRows:
             digest.update(f"{row.row}|{row.action}|{target.pk if target else ''}".encode())
             for change in row.changes:
                 digest.update(f"|{change.field}:{change.old}>{change.new}".encode())
+                # By code: the messages are in the language of whoever previewed.
+                for warning in change.warnings:
+                    digest.update(f"!{warning['code']}".encode())
         for issue in self.errors:
             digest.update(f"E{issue.row}{issue.column}{issue.message}".encode())
         for text in extra:
@@ -552,6 +563,20 @@ def ensure_erasures_confirmed(preview, confirmed: bool) -> None:
     and the user did not confirm those (the preview lists them apart, with a box to tick)."""
     if preview.erasures and not confirmed:
         raise ValidationError(erasures_not_confirmed(len(preview.erasures)), code="erasures")
+
+
+def held_not_confirmed(count: int) -> str:
+    return _(
+        "%(count)s figures need checking: tick the box under “Figures to check” to confirm them. "
+        "Nothing was imported."
+    ) % {"count": count}
+
+
+def ensure_held_confirmed(preview, confirmed: bool) -> None:
+    """ValidationError, and nothing written, when the sanity checks hold figures of a preview back
+    and the user did not confirm them (the preview lists them with their warnings and a box)."""
+    if preview.held and not confirmed:
+        raise ValidationError(held_not_confirmed(len(preview.held)), code="held")
 
 
 class RowPlanner:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
 
 from . import history
-from .importing import BadFile, check_file, ensure_erasures_confirmed
+from .importing import BadFile, check_file, ensure_erasures_confirmed, ensure_held_confirmed
 from .models import ImportRecord
 from .roles import Role, has_role
 
@@ -73,9 +73,24 @@ def _counts(record: ImportRecord, result) -> None:
         {"row": row.row, "name": row.name, "label": change.label, "old": change.old, "new": change.new}
         for row, change in erasures[:MAX_ERASURES_KEPT]
     ]
+    held = result.held
+    record.held_count = len(held)
+    record.held = [held_item(row, change) for row, change in held[:MAX_ERASURES_KEPT]]
     record.fingerprint = result.fingerprint()
     record.year = getattr(result, "year", None)
     record.month = getattr(result, "month", None)
+
+
+def held_item(row, change) -> dict:
+    """A figure held back for checking, as the preview page lists it."""
+    return {
+        "row": row.row,
+        "name": row.name,
+        "label": change.label,
+        "old": change.old,
+        "new": change.new,
+        "warnings": list(change.warnings),
+    }
 
 
 def max_bytes() -> int:
@@ -133,12 +148,20 @@ def save_preview(
 
 
 @transaction.atomic
-def confirm(record: ImportRecord, *, user, progress=None, confirm_erasures: bool = False):
+def confirm(
+    record: ImportRecord,
+    *,
+    user,
+    progress=None,
+    confirm_erasures: bool = False,
+    confirm_warnings: bool = False,
+):
     """Apply a previewed import: re-read its file, re-plan against today's data, write all or none.
 
     Figures it sets to zero or values it clears need ``confirm_erasures`` (the box the user ticks
-    under the preview's list of them); without it nothing is written. ``progress(step, done,
-    total)``, from a background job, hears when the writing begins."""
+    under the preview's list of them), figures the sanity checks hold back ``confirm_warnings``
+    (likewise); without them nothing is written. ``progress(step, done, total)``, from a
+    background job, hears when the writing begins."""
     record = ImportRecord.objects.select_for_update().get(pk=record.pk)
     if record.user_id != user.pk:
         raise ValidationError(_("Only the user who uploaded the file can confirm its import."))
@@ -152,10 +175,17 @@ def confirm(record: ImportRecord, *, user, progress=None, confirm_erasures: bool
         record.save()
         raise PreviewChanged(result)
     ensure_erasures_confirmed(result, confirm_erasures)
+    ensure_held_confirmed(result, confirm_warnings)
     if progress is not None:
         progress(_("Writing the rows (all or nothing)"), 0, 0)
     with history.recording(import_record=record):
-        module.apply(result, user=user, reason=record.change_reason, confirm_erasures=confirm_erasures)
+        module.apply(
+            result,
+            user=user,
+            reason=record.change_reason,
+            confirm_erasures=confirm_erasures,
+            confirm_warnings=confirm_warnings,
+        )
     record.status = ImportRecord.Status.APPLIED
     record.applied_at = timezone.now()
     record.save()
@@ -173,13 +203,18 @@ def record_import(
     month=None,
     apply: bool,
     confirm_erasures: bool = False,
+    confirm_warnings: bool = False,
 ):
     """Preview a file and, when asked and it has no errors, apply it at once (the command's way).
-    Figures it would set to zero or clear need ``confirm_erasures``; without it nothing is applied."""
+    Figures it would set to zero or clear need ``confirm_erasures``, figures the sanity checks hold
+    back ``confirm_warnings``; without them nothing is applied."""
     result = preview(kind, data, user=user, year=year, month=month)
-    if not apply or result.errors or (result.erasures and not confirm_erasures):
+    unconfirmed = (result.erasures and not confirm_erasures) or (result.held and not confirm_warnings)
+    if not apply or result.errors or unconfirmed:
         return None, result
     with transaction.atomic():
         record = save_preview(kind, data, file_name=file_name, user=user, result=result, origin=origin)
-        record, result = confirm(record, user=user, confirm_erasures=confirm_erasures)
+        record, result = confirm(
+            record, user=user, confirm_erasures=confirm_erasures, confirm_warnings=confirm_warnings
+        )
     return record, result

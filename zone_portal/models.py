@@ -230,6 +230,9 @@ class ImportRecord(models.Model):
     # Figures the import sets to zero or values it clears: listed apart, confirmed by the user.
     erasure_count = models.PositiveIntegerField(_("figures set to zero or cleared"), default=0)
     erasures = models.JSONField(_("figures set to zero or cleared"), default=list, blank=True)
+    # Figures the sanity checks hold back (projects.checks), with their warnings: confirmed likewise.
+    held_count = models.PositiveIntegerField(_("figures to check"), default=0)
+    held = models.JSONField(_("figures to check"), default=list, blank=True)
     fingerprint = models.CharField(_("preview fingerprint"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)

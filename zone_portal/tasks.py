@@ -158,6 +158,8 @@ def _import_apply(job: Job, progress: jobs.Progress) -> None:
             progress=progress,
             # Ticked by the owner on the preview page, under the figures set to zero or cleared.
             confirm_erasures=bool(job.parameters.get("confirm_erasures")),
+            # And under the figures the sanity checks held back.
+            confirm_warnings=bool(job.parameters.get("confirm_warnings")),
         )
     except imports.PreviewChanged as error:
         raise jobs.JobFailed(error.messages[0], _row_errors(error.preview)) from None

@@ -18,6 +18,11 @@ Rules decided here (the README repeats them):
   (approved; approved and submitted; every report), changes nothing.
 * A month with no report and a blank or zero figure and no text creates no report, so a ledger
   exported and imported back changes nothing.
+* A month's figure set or changed goes through the sanity checks every entry of a figure passes
+  (``projects.checks``), for all rows at once: one beyond ten times the project's total investment
+  is an error on its row; one with warnings (cumulative above the total investment, above the
+  year's plan, entered in 元?) is listed apart with its named warnings and written only when the
+  user confirms those figures (``apply(…, confirm_warnings=True)``); its history row says so.
 * A report whose figure the row sets or changes is submitted, or approved when the importing user
   is a reviewer or an administrator; staff cannot change a report that is waiting for review or
   approved. A report whose figure stays as it is keeps its status (the import approves, returns or
@@ -47,6 +52,7 @@ from zone_portal.importing import BadFile, BadValue, Issue, normalise
 from zone_portal.models import Department, Industry, Leader, Park
 from zone_portal.roles import Role, has_role
 
+from .. import checks
 from ..choices import Level, Nature, ProgressStatus, Stage
 from ..models import AnnualPlan, MonthlyProgress, Project, StageChange
 from ..permissions import can_create_project, can_edit_project, can_review
@@ -203,6 +209,7 @@ class RowPlan:
     report: dict | None = None
     report_obj: MonthlyProgress | None = None
     report_restated: bool = False  # its figure is set or changed: it takes the import's status
+    figure_warnings: list = field(default_factory=list)  # checks.FigureWarning the user confirms
     changes: list[importing.Change] = field(default_factory=list)
 
 
@@ -360,6 +367,7 @@ class _Planner(importing.RowPlanner):
                 continue
             seen[key] = row_number
             rows.append(plan)
+        self._check_figures(rows)
         self.errors.sort(key=lambda issue: issue.row)
         return LedgerPreview(
             year=self.year,
@@ -682,6 +690,39 @@ class _Planner(importing.RowPlanner):
         for key, value in wanted.items():
             plan.changes.append(_change(key, getattr(report, key) if report else None, value))
 
+    def _check_figures(self, rows: list[RowPlan]) -> None:
+        """The sanity checks of every figure the import sets or changes, in one call: a refusal is
+        an error on its row, warnings mark the figure's change for the user to confirm. A row that
+        also sets the total investment or the plan is checked against those."""
+        restated = [row for row in rows if row.report_restated]
+        verdicts = checks.check_figures(
+            [
+                checks.Proposed(
+                    row.project or Project(),
+                    self.year,
+                    self.month,
+                    row.report["completed_investment"],
+                    total=row.project_data.get("total_investment"),
+                    plan=row.plan,
+                )
+                for row in restated
+            ]
+        )
+        column = "month" if "month" in self.sheet.columns else "ytd"
+        for row, verdict in zip(restated, verdicts, strict=True):
+            amount = row.report["completed_investment"]
+            if verdict.refusal is not None:
+                for message in verdict.refusal.messages:
+                    self.error(row.row, column, amount, message)
+                continue
+            if not verdict.warnings:
+                continue
+            row.figure_warnings = verdict.warnings
+            change = next(c for c in row.changes if c.field == "completed_investment")
+            change.warnings = tuple(
+                {"code": str(w.code), "label": w.label, "message": w.message} for w in verdict.warnings
+            )
+
     def _month_figure(self, row: int, values: dict, pk, report) -> Decimal | None | bool:
         """The month's completed investment the row gives, None when it gives none, False after an
         error: 本月完成投资 when the file has that column, else 1—N月累计 less the earlier months."""
@@ -756,15 +797,24 @@ def _show(value) -> str:
 
 
 @transaction.atomic
-def apply(ledger: LedgerPreview, *, user, reason: str, confirm_erasures: bool = False) -> dict[str, int]:
+def apply(
+    ledger: LedgerPreview,
+    *,
+    user,
+    reason: str,
+    confirm_erasures: bool = False,
+    confirm_warnings: bool = False,
+) -> dict[str, int]:
     """Write a preview with no errors: every row, or (on any failure) none. Figures it lowers to
-    zero are written only with ``confirm_erasures`` (the user ticked them off in the preview).
+    zero are written only with ``confirm_erasures``, figures the sanity checks hold back only with
+    ``confirm_warnings`` (the user ticked them off in the preview).
 
     The caller re-plans inside this transaction (``preview`` then ``apply``) so what is
     written is checked against the data as it is now."""
     if ledger.errors:
         raise ValidationError(_("The file has rows with errors; nothing was imported."))
     importing.ensure_erasures_confirmed(ledger, confirm_erasures)
+    importing.ensure_held_confirmed(ledger, confirm_warnings)
     now = timezone.now()
     history = {"default_user": user, "default_change_reason": reason, "default_date": now}
     refs = _create_refs(ledger, user=user, history=history)
@@ -938,6 +988,10 @@ def _write_reports(ledger: LedgerPreview, history, *, user, now) -> None:
             report.version += 1
             report.updated_at = now
             (restated if row.report_restated else retexted).append(report)
+        if row.figure_warnings:
+            # The history row says the figure was confirmed; the import itself is its history_import.
+            confirmed = checks.confirmation_reason(row.figure_warnings)
+            report._change_reason = f"{confirmed}；{history['default_change_reason']}"[:100]
     bulk_create_with_history(new, MonthlyProgress, batch_size=1000, **history)
     texts = ["completed_investment", "physical_progress", "problems", "version", "updated_at"]
     bulk_update_with_history(restated, MonthlyProgress, [*texts, *status_fields], batch_size=1000, **history)
@@ -965,6 +1019,13 @@ def preview_text(result) -> list[str]:
             shown = {"row": row.row, "name": row.name, "label": change.label}
             shown.update(old=change.old, new=change.new)
             lines.append(_("Row %(row)s, %(name)s: %(label)s %(old)s → %(new)s") % shown)
+    held = result.held
+    if held:
+        lines.append(_("Figures to check: %(count)s") % {"count": len(held)})
+        for row, change in held:
+            shown = {"row": row.row, "name": row.name, "label": change.label, "new": change.new}
+            shown["warnings"] = "；".join(f"{w['label']}：{w['message']}" for w in change.warnings)
+            lines.append(_("Row %(row)s, %(name)s: %(label)s %(new)s: %(warnings)s") % shown)
     for issue in getattr(result, "warnings", []):
         lines.append(f"第{issue.row}行 提示：{issue.column}「{issue.value}」{issue.message}")
     for issue in result.errors:

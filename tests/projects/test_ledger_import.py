@@ -934,3 +934,124 @@ def test_a_published_months_figures_are_not_imported(reference):
         with pytest.raises(ValidationError):
             importer.apply(preview(buffer.getvalue(), reference.admin), user=reference.admin, reason="x")
     assert sorted(march.values_list("pk", "completed_investment", "status")) == before
+
+
+# --- The sanity checks of a month's figure (projects.checks) ------------------------------------
+# The registered project: 30,000 万元 in all, 6,000 planned for 2023, January 500 and February 700.
+
+CHECKED_HEADER = ["序号", "项目名称", "建设单位", "总投资", "年度计划投资", "本月完成投资"]
+
+
+def checked_file(*rows) -> bytes:
+    return simple_ledger(CHECKED_HEADER, list(rows))
+
+
+@pytest.mark.django_db
+def test_figures_the_checks_hold_back_are_listed_with_their_warnings_and_need_the_confirmation(
+    reference,
+):
+    data = checked_file(
+        # 500 + 700 + 5,000 = 6,200 for months 1–3: above the plan of 6,000.
+        [1, "益海特油项目", "益海嘉里", None, None, 5000],
+        # A new project of 1,000 in all reporting 1,200: above its total (it has no history).
+        [2, "瓶坯注塑项目", "周口瓶坯新材料有限公司", 1000, None, 1200],
+    )
+    result = preview(data, reference.admin)
+    assert result.errors == [] and result.erasures == []
+    held = [(row.name, c.label, c.new, [w["code"] for w in c.warnings]) for row, c in result.held]
+    assert held == [
+        ("益海特油项目", "本月完成投资", "5,000.00", ["above_plan"]),
+        ("瓶坯注塑项目", "本月完成投资", "1,200.00", ["above_total"]),
+    ]
+    assert result.held[0][1].warnings[0]["message"] == (
+        "2023年1–3月累计完成投资将达到 6,200.00 万元，超过本年度计划投资（6,000.00 万元）。"
+    )
+    lines = importer.preview_text(result)
+    assert "需核实的数值 2 项" in lines
+    assert (
+        "第4行 瓶坯注塑项目：本月完成投资 1,200.00：累计完成投资超过总投资："
+        "累计完成投资将达到 1,200.00 万元，超过项目总投资（1,000.00 万元）。"
+    ) in lines
+
+    with pytest.raises(ValidationError, match="需要核实"):
+        importer.apply(result, user=reference.admin, reason="Excel导入 #7（台账.xlsx）")
+    assert not MonthlyProgress.objects.filter(month=3).exists()
+    assert not Project.objects.filter(name="瓶坯注塑项目").exists()
+
+    importer.apply(result, user=reference.admin, reason="Excel导入 #7（台账.xlsx）", confirm_warnings=True)
+    reasons = dict(
+        MonthlyProgress.history.filter(month=3).values_list("project__name", "history_change_reason")
+    )
+    assert reasons == {
+        "益海特油项目": "经用户核实确认保存：超过本年度计划投资；Excel导入 #7（台账.xlsx）",
+        "瓶坯注塑项目": "经用户核实确认保存：累计完成投资超过总投资；Excel导入 #7（台账.xlsx）",
+    }
+
+
+@pytest.mark.django_db
+def test_a_plan_or_total_set_in_the_same_row_is_what_the_figure_is_checked_against(reference):
+    # The plan raised to 8,000 holds 6,200; the total lowered to 5,000 does not hold 500 + 700 + 5,000.
+    result = preview(checked_file([1, "益海特油项目", "益海嘉里", 5000, 8000, 5000]), reference.admin)
+    assert [[w["code"] for w in c.warnings] for _row, c in result.held] == [["above_total"]]
+
+
+@pytest.mark.django_db
+def test_the_issues_figure_is_an_error_on_its_row(reference):
+    result = preview(
+        checked_file([1, "益海特油项目", "益海嘉里", None, None, "99999999999"]), reference.admin
+    )
+    [issue] = result.errors
+    assert (issue.row, issue.column, issue.value) == (3, "本月完成投资", "99999999999.00")
+    assert issue.message == (
+        "单月完成投资 99,999,999,999.00 万元，超过项目总投资（30,000.00 万元）的十倍，不予保存："
+        "请核对数字及单位（万元）。"
+    )
+
+
+@pytest.mark.django_db
+def test_the_preview_page_lists_figures_to_check_and_confirming_needs_their_box(client, reference):
+    client.force_login(reference.admin)
+    client.post(
+        reverse("import_upload", args=["project_ledger"]),
+        {
+            "file": SimpleUploadedFile(
+                "超计划.xlsx", checked_file([1, "益海特油项目", "益海嘉里", None, None, 5000])
+            )
+        },
+    )
+    record = ImportRecord.objects.get()
+    assert record.held_count == 1
+    assert [(item["name"], item["new"], [w["code"] for w in item["warnings"]]) for item in record.held] == [
+        ("益海特油项目", "5,000.00", ["above_plan"])
+    ]
+    page = client.get(reverse("import_detail", args=[record.pk])).content.decode()
+    held = page.split('id="import-held"')[1]
+    assert "需核实的数值 1 项" in held and "超过本年度计划投资" in held and "6,200.00" in held
+    assert 'name="confirm_warnings"' in page
+
+    response = client.post(reverse("import_confirm", args=[record.pk]), follow=True)
+    assert "请在“需核实的数值”下勾选确认" in response.content.decode()
+    record.refresh_from_db()
+    assert record.status == "previewed" and not MonthlyProgress.objects.filter(month=3).exists()
+
+    client.post(reverse("import_confirm", args=[record.pk]), {"confirm_warnings": "1"})
+    record.refresh_from_db()
+    assert record.status == "applied"
+    report = MonthlyProgress.objects.get(month=3)
+    assert report.completed_investment == D("5000.00")
+    assert report.history.get().history_change_reason.startswith(
+        "经用户核实确认保存：超过本年度计划投资；Excel导入"
+    )
+
+
+@pytest.mark.django_db
+def test_the_command_writes_figures_to_check_only_when_told_to(reference, tmp_path, capsys):
+    path = tmp_path / "超计划.xlsx"
+    path.write_bytes(checked_file([1, "益海特油项目", "益海嘉里", None, None, 5000]))
+    with pytest.raises(CommandError, match="--confirm-warnings"):
+        call_command("import_ledger", str(path), "--user", "guanli")
+    assert "需核实的数值 1 项" in capsys.readouterr().out
+    assert not MonthlyProgress.objects.filter(month=3).exists() and not ImportRecord.objects.exists()
+
+    call_command("import_ledger", str(path), "--user", "guanli", "--confirm-warnings")
+    assert MonthlyProgress.objects.get(month=3).completed_investment == D("5000.00")

@@ -400,13 +400,58 @@ def test_a_large_import_that_sets_figures_to_zero_lists_them_and_needs_the_box(c
 
     client.post(reverse("import_confirm", args=[record.pk]), {"confirm_erasures": "1"})
     apply = Job.objects.get(kind=Job.Kind.IMPORT_APPLY)
-    assert apply.parameters == {"confirm_erasures": True}
+    assert apply.parameters == {"confirm_erasures": True, "confirm_warnings": False}
     run_worker()
 
     apply.refresh_from_db()
     record.refresh_from_db()
     report.refresh_from_db()
     assert (apply.status, record.status, str(report.completed_investment)) == ("done", "applied", "0.00")
+
+
+def test_a_large_import_lists_the_figures_to_check_and_needs_their_box(client):
+    """The background check keeps the figures the sanity checks hold back, with their warnings; the
+    page lists them, and the confirmation goes to the background job only with their box ticked."""
+    admin = UserFactory(username="guanli", roles=[Role.ADMIN])
+    client.force_login(admin)
+    # 1,000 in all: 1,500 in one month goes above it.
+    projects = [
+        ProjectFactory(name=f"后台核实项目{n}", enterprise=None, total_investment="1000") for n in range(8)
+    ]
+    book = openpyxl.Workbook()
+    book.active.append(["周口经济开发区2023年1—3月重点项目台账"])
+    book.active.append(["序号", "项目名称", "本月完成投资"])
+    for n, project in enumerate(projects):
+        book.active.append([n + 1, project.name, 1500 if n == 0 else None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = client.post(
+        reverse("import_upload", args=["project_ledger"]),
+        {"file": ContentFile(buffer.getvalue(), name="台账.xlsx")},
+    )
+    job_of(response)
+    run_worker()
+
+    record = ImportRecord.objects.get()
+    assert (record.status, record.updated_count, record.held_count) == ("previewed", 1, 1)
+    page = client.get(reverse("import_detail", args=[record.pk])).content.decode()
+    assert 'id="import-large"' in page and 'id="import-held"' in page
+    assert "后台核实项目0" in page and "累计完成投资超过总投资" in page and 'name="confirm_warnings"' in page
+
+    response = client.post(reverse("import_confirm", args=[record.pk]), follow=True)
+    assert "请在“需核实的数值”下勾选确认" in response.content.decode()
+    assert not Job.objects.filter(kind=Job.Kind.IMPORT_APPLY).exists()
+
+    client.post(reverse("import_confirm", args=[record.pk]), {"confirm_warnings": "1"})
+    apply = Job.objects.get(kind=Job.Kind.IMPORT_APPLY)
+    assert apply.parameters == {"confirm_erasures": False, "confirm_warnings": True}
+    run_worker()
+
+    apply.refresh_from_db()
+    record.refresh_from_db()
+    report = projects[0].monthly_progress.get()
+    assert (apply.status, record.status, str(report.completed_investment)) == ("done", "applied", "1500.00")
+    assert report.history.get().history_change_reason.startswith("经用户核实确认保存：累计完成投资超过总投资")
 
 
 def test_an_apply_job_without_the_confirmation_writes_no_zero(client):

@@ -1,5 +1,5 @@
 """python manage.py import_ledger FILE.xlsx --user USERNAME [--dry-run] [--year Y --month M]
-[--confirm-erasures]"""
+[--confirm-erasures] [--confirm-warnings]"""
 
 from pathlib import Path
 
@@ -30,9 +30,25 @@ class Command(BaseCommand):
             help="write the figures the preview lists as set to zero or cleared (without it, such a "
             "file is not imported)",
         )
+        parser.add_argument(
+            "--confirm-warnings",
+            action="store_true",
+            help="write the figures the preview lists as to check (cumulative above the total "
+            "investment, above the year's plan, entered in yuan?); without it, such a file is not "
+            "imported",
+        )
 
     def handle(
-        self, *args, file: Path, user: str, dry_run: bool, year, month, confirm_erasures: bool, **options
+        self,
+        *args,
+        file: Path,
+        user: str,
+        dry_run: bool,
+        year,
+        month,
+        confirm_erasures: bool,
+        confirm_warnings: bool,
+        **options,
     ):
         if (year is None) != (month is None):
             raise CommandError("give --year and --month together")
@@ -55,6 +71,7 @@ class Command(BaseCommand):
                 month=month,
                 apply=not dry_run,
                 confirm_erasures=confirm_erasures,
+                confirm_warnings=confirm_warnings,
             )
         except (BadFile, PermissionDenied, ValidationError) as error:
             raise CommandError(_message(error)) from None
@@ -65,12 +82,18 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write("试运行（--dry-run）：未写入任何数据。")
         elif record is None:
-            raise CommandError(
-                f"{len(ledger.erasures)} 项数值将被清零或清空：核对后加 --confirm-erasures 再导入；"
-                "未导入任何数据。"
-            )
+            raise CommandError(_unconfirmed(ledger, confirm_erasures))
         else:
             self.stdout.write(self.style.SUCCESS(f"已导入（导入记录 #{record.pk}）。"))
+
+
+def _unconfirmed(ledger, confirm_erasures: bool) -> str:
+    if ledger.erasures and not confirm_erasures:
+        return (
+            f"{len(ledger.erasures)} 项数值将被清零或清空：核对后加 --confirm-erasures 再导入；"
+            "未导入任何数据。"
+        )
+    return f"{len(ledger.held)} 项数值需要核实：核对后加 --confirm-warnings 再导入；未导入任何数据。"
 
 
 def _message(error) -> str:
