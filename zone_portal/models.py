@@ -247,8 +247,17 @@ class ImportRecord(models.Model):
 
     @property
     def change_reason(self) -> str:
-        """What the change history says of every row this import wrote."""
-        return f"Excel导入 #{self.pk}（{self.file_name}）"
+        """What the change history says of every row this import wrote: at most the 100 characters
+        the history's reason column holds (PostgreSQL refuses more), a long file name shortened."""
+        reason = f"Excel导入 #{self.pk}（{self.file_name}）"
+        if len(reason) <= CHANGE_REASON_MAX:
+            return reason
+        keep = CHANGE_REASON_MAX - len(f"Excel导入 #{self.pk}（…）")
+        return f"Excel导入 #{self.pk}（{self.file_name[:keep]}…）"
+
+
+# simple-history's history_change_reason is a CharField(max_length=100).
+CHANGE_REASON_MAX = 100
 
 
 class ApiToken(AbstractAuthToken):

@@ -1055,3 +1055,22 @@ def test_the_command_writes_figures_to_check_only_when_told_to(reference, tmp_pa
 
     call_command("import_ledger", str(path), "--user", "guanli", "--confirm-warnings")
     assert MonthlyProgress.objects.get(month=3).completed_investment == D("5000.00")
+
+
+@pytest.mark.django_db
+def test_a_file_with_a_long_name_imports_with_its_name_shortened_in_the_history(client, reference):
+    """The history's reason holds 100 characters; PostgreSQL refused a longer one and lost the import."""
+    client.force_login(reference.staff)
+    name = "周口经济开发区" + "重点项目建设台账" * 20 + ".xlsx"
+    client.post(
+        reverse("import_upload", args=["project_ledger"]),
+        {"file": SimpleUploadedFile(name, ledger(GOOD_ROWS))},
+    )
+    record = ImportRecord.objects.get()
+    response = client.post(reverse("import_confirm", args=[record.pk]), follow=True)
+    assert "已导入" in response.content.decode()
+    reason = (
+        Project.history.filter(history_import=record).values_list("history_change_reason", flat=True).first()
+    )
+    assert reason.startswith(f"Excel导入 #{record.pk}（周口经济开发区重点项目") and reason.endswith("…）")
+    assert len(reason) == 100
