@@ -32,6 +32,7 @@ from projects.filtersets import ProjectFilterSet
 from projects.models import ApprovalMilestone, BatchMembership, Project
 from projects.selectors import Period
 from zone_portal import caching
+from zone_portal.filtering import applied_filters
 from zone_portal.forms import BootstrapFormMixin
 from zone_portal.models import Cluster, Department, Industry, Leader, Park
 from zone_portal.roles import Role, has_role
@@ -84,6 +85,12 @@ class Selection:
     def review(self) -> selectors.MonthReview:
         """Whether the period is published (official) or still under review, and how far."""
         return selectors.month_review(self.period)
+
+    @cached_property
+    def applied_filters(self) -> list[tuple[str, str]]:
+        """The filters applied, in words: (label, value text), e.g. ("园区", "健康食品产业园"). The
+        printed page's title says them; the period and the unit's scope are said apart."""
+        return applied_filters(self.filterset)
 
 
 def select(user, params: QueryDict) -> Selection:

@@ -10,6 +10,18 @@
     });
   }
 
+  // Every category label shown (ECharts drops labels that would overlap, and a printed chart
+  // lost its axis): wrapped under its bar while there is room, else slanted and smaller.
+  function categoryLabels(width, count) {
+    const room = Math.floor((width - 64) / Math.max(count, 1));
+    if (room >= 44) return { interval: 0, rotate: 0, overflow: "break", width: room - 6, fontSize: 12 };
+    return { interval: 0, rotate: 45, overflow: "truncate", width: 140, fontSize: 10 };
+  }
+
+  function fitCategories(chart, count) {
+    return () => chart.setOption({ xAxis: { axisLabel: categoryLabels(chart.getWidth(), count) } });
+  }
+
   function trend(element, data) {
     const chart = echarts.init(element, null, { renderer: "svg" });
     chart.setOption({
@@ -27,7 +39,7 @@
       ],
     });
     linkTo(chart, data.trend.urls);
-    return chart;
+    return { chart, fit: fitCategories(chart, data.trend.months.length) };
   }
 
   function funnel(element, data) {
@@ -36,13 +48,13 @@
       animation: false,
       color: palette,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      grid: { left: 110, right: 24, top: 8, bottom: 24 },
+      grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
-      yAxis: { type: "category", inverse: true, data: data.funnel.names },
+      yAxis: { type: "category", inverse: true, data: data.funnel.names, axisLabel: { interval: 0 } },
       series: [{ name: data.labels.projects, type: "bar", data: data.funnel.counts, label: { show: true, position: "right" } }],
     });
     linkTo(chart, data.funnel.urls);
-    return chart;
+    return { chart, fit: () => {} };
   }
 
   function split(element, data) {
@@ -53,8 +65,9 @@
       color: palette,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => (v === null ? "—" : `${v}%`) },
       grid: { left: 8, right: 24, top: 24, bottom: 8, containLabel: true },
-      xAxis: { type: "category", data: figures.names, axisLabel: { interval: 0, overflow: "truncate", width: 80 } },
-      yAxis: { type: "value", axisLabel: { formatter: "{value}%" } },
+      xAxis: { type: "category", data: figures.names },
+      // Up to the schedule at least, so its dashed line shows when every bar is below it.
+      yAxis: { type: "value", axisLabel: { formatter: "{value}%" }, max: (extent) => Math.ceil(Math.max(extent.max, Number(data.schedule_pct) || 0) / 20) * 20 },
       series: [{
         name: data.labels.rate,
         type: "bar",
@@ -69,7 +82,7 @@
       }],
     });
     linkTo(chart, figures.urls);
-    return chart;
+    return { chart, fit: fitCategories(chart, figures.names.length) };
   }
 
   const kinds = { trend, funnel, split };
@@ -82,10 +95,15 @@
     document.querySelectorAll("[data-dashboard-chart]").forEach((element) => {
       charts.push(kinds[element.dataset.dashboardChart](element, data));
     });
-    window.addEventListener("resize", () => charts.forEach((chart) => chart.resize()));
-    // Redraw at paper width before printing, and back after.
-    window.addEventListener("beforeprint", () => charts.forEach((chart) => chart.resize()));
-    window.addEventListener("afterprint", () => charts.forEach((chart) => chart.resize()));
+    const redraw = () => charts.forEach(({ chart, fit }) => { chart.resize(); fit(); });
+    charts.forEach(({ fit }) => fit());
+    window.addEventListener("resize", redraw);
+    // Printing: html.printing gives the charts their paper size (portal.css) before the browser
+    // copies the page for print (Firefox), and Chromium's print layout redraws them once more at
+    // the paper's own width when the print media query starts to match.
+    window.addEventListener("beforeprint", () => { document.documentElement.classList.add("printing"); redraw(); });
+    window.addEventListener("afterprint", () => { document.documentElement.classList.remove("printing"); redraw(); });
+    window.matchMedia("print").addEventListener("change", redraw);
     document.querySelectorAll("[data-action=print]").forEach((button) => {
       button.addEventListener("click", () => window.print());
     });
