@@ -23,6 +23,7 @@ from projects.forms import apply_service_errors
 from projects.models import Project
 from zone_portal import jobs
 from zone_portal.job_views import excel_download
+from zone_portal.lookups import lookup_response, lookup_view, search, search_term
 from zone_portal.models import Job
 
 from . import excel, kpis, permissions, selectors, services
@@ -71,6 +72,15 @@ def enterprise_list(request):
         "enterprises/enterprise_list.html",
         {"filterset": filterset, "page": page, "query": _query_without_page(request)},
     )
+
+
+@lookup_view
+def enterprise_lookup(request):
+    """Enterprises for a picker, by name, short name or unified social credit code (the list's
+    search), for whoever may read the enterprise list."""
+    permissions.ensure_can_read_enterprises(request.user)
+    rows = Enterprise.objects.only("pk", "name")
+    return lookup_response(search(rows, search_term(request), ["name", "short_name", "credit_code"]))
 
 
 @login_required

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from zone_portal import jobs
 from zone_portal.excel import Workbook
 from zone_portal.job_views import excel_download
+from zone_portal.lookups import id_param, lookup_response, lookup_view, search, search_term
 from zone_portal.models import Job
 from zone_portal.views import export_refused
 
@@ -54,6 +55,7 @@ from .permissions import (
     ensure_can_edit,
     ensure_can_read,
     ensure_can_review,
+    readable_projects,
 )
 from .selectors import Period
 
@@ -150,6 +152,18 @@ def project_list(request):
             "months": range(1, 13),
         },
     )
+
+
+@lookup_view
+def project_lookup(request):
+    """Projects for a picker, by name or code, among those the user may read; ``enterprise``: that
+    enterprise's only (a problem's project belongs to its enterprise)."""
+    ensure_can_read(request.user)
+    rows = readable_projects(request.user).only("pk", "name")
+    enterprise = id_param(request, "enterprise")
+    if enterprise is not None:
+        rows = rows.filter(enterprise_id=enterprise)
+    return lookup_response(search(rows, search_term(request), ["name", "code"]))
 
 
 def project_ledger_export(user, query) -> jobs.Export:

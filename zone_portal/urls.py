@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import history_views, import_views, job_views, token_views, views
+from enterprises import views as enterprise_views
+from projects import views as project_views
+
+from . import history_views, import_views, job_views, lookups, token_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +29,10 @@ urlpatterns = [
     path("jobs/<int:pk>/", job_views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/status/", job_views.job_status, name="job_status"),
     path("jobs/<int:pk>/download/", job_views.job_download, name="job_download"),
+    # The searchable pickers' options (zone_portal.lookups).
+    path("lookup/enterprises/", enterprise_views.enterprise_lookup, name="lookup_enterprises"),
+    path("lookup/projects/", project_views.project_lookup, name="lookup_projects"),
+    path("lookup/users/", lookups.user_lookup, name="lookup_users"),
     path("projects/", include("projects.urls")),
     path("", include("enterprises.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
