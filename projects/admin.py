@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -9,7 +10,7 @@ from zone_portal.admin import CachedChoicesMixin, ReadOnlyAdmin, money_column
 from zone_portal.admin_history import HistoryAdmin
 from zone_portal.formatting import money, percent
 
-from . import figures, selectors, services
+from . import checks, figures, selectors, services
 from .choices import BatchRole
 from .models import (
     AnnualPlan,
@@ -23,6 +24,7 @@ from .models import (
     StageChange,
 )
 from .permissions import can_edit_project, editable_projects
+from .services import ensure_month_open
 
 
 class ProjectScopeMixin:
@@ -81,8 +83,63 @@ class ReviewFieldsMixin:
         return readonly
 
 
+class MonthlyProgressAdminForm(forms.ModelForm):
+    """The admin's report form holds a figure to the same checks as the pages, the API and the
+    import (``projects.checks``), and refuses a published month's reports (月报发布)."""
+
+    confirm_warnings = forms.BooleanField(
+        label=_("I have checked the figure; save it"),
+        required=False,
+        help_text=_("Tick to keep a figure the checks hold back."),
+    )
+
+    class Meta:
+        model = MonthlyProgress
+        fields = [
+            "project",
+            "year",
+            "month",
+            "completed_investment",
+            "physical_progress",
+            "problems",
+            "status",
+            "submitted_by",
+            "submitted_at",
+            "reviewed_by",
+            "reviewed_at",
+            "review_comment",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        project, year, month = (
+            cleaned.get("project") or getattr(self.instance, "project", None),
+            cleaned.get("year") or self.instance.year,
+            cleaned.get("month") or self.instance.month,
+        )
+        if not (project and year and month):
+            return cleaned
+        try:
+            ensure_month_open(year, month)
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
+        amount = cleaned.get("completed_investment")
+        if "completed_investment" not in self.changed_data or amount is None:
+            return cleaned
+        verdict = checks.check_figure(project=project, year=year, month=month, amount=amount)
+        if verdict.refusal is not None:
+            self.add_error("completed_investment", verdict.refusal.messages)
+        elif verdict.warnings and not cleaned.get("confirm_warnings"):
+            self.add_error("completed_investment", [w.message for w in verdict.warnings])
+            self.add_error("confirm_warnings", _("Tick the box if the figure is right."))
+        elif verdict.warnings:
+            self.instance._change_reason = checks.confirmation_reason(verdict.warnings)
+        return cleaned
+
+
 class MonthlyProgressInline(ReviewFieldsMixin, ProjectInline):
     model = MonthlyProgress
+    form = MonthlyProgressAdminForm  # an inline row is held to the same checks
     fields = [
         "year",
         "month",
@@ -92,6 +149,7 @@ class MonthlyProgressInline(ReviewFieldsMixin, ProjectInline):
         "status",
         "submitted_by",
         "reviewed_by",
+        "confirm_warnings",
     ]
     readonly_fields = ["submitted_by", "reviewed_by"]
     related = ["project", "submitted_by", "reviewed_by"]
@@ -347,6 +405,7 @@ class AnnualPlanAdmin(ProjectScopeMixin, HistoryAdmin):
 
 @admin.register(MonthlyProgress)
 class MonthlyProgressAdmin(ProjectScopeMixin, ReviewFieldsMixin, HistoryAdmin):
+    form = MonthlyProgressAdminForm
     review_fields = ["status", "review_comment", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at"]
     list_display = [
         "project",

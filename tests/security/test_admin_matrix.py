@@ -19,12 +19,13 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from enterprises.choices import TicketStatus
 from enterprises.models import Enterprise, ProblemTicket, Visit
 from projects.choices import PlanCategory, ProgressStatus
-from projects.models import AnnualPlan, MonthlyProgress, Project
+from projects.models import AnnualPlan, MonthlyProgress, MonthPublication, Project
 from projects.services import comment_add
 from tests.api.conftest import ROLES
 from tests.api.test_tickets_api import build
@@ -105,6 +106,7 @@ POLICY = {
     "projects.BatchMembership": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
     "projects.ProjectComment": may(view=EVERYONE, delete=ADMIN),  # written on the project page
     "projects.StageChange": may(view=EVERYONE),  # written by the stage-change service only
+    "projects.MonthPublication": may(view=EVERYONE),  # published and reopened on its page only
     # Enterprises: the office keeps the records, administrators delete.
     "enterprises.Enterprise": may(view=EVERYONE, add=OFFICE, edit=OFFICE, delete=ADMIN),
     "enterprises.EnterpriseYearlyFigure": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
@@ -158,6 +160,9 @@ def objects_of_u1(people, units) -> dict:
         "projects.BatchMembership": BatchMembershipFactory(project=project),
         "projects.ProjectComment": comment_add(project=project, user=people["leader"], text="加快进度"),
         "projects.StageChange": StageChangeFactory(project=project),
+        "projects.MonthPublication": MonthPublication.objects.create(
+            year=2022, month=12, published_by=people["admin"], published_at=timezone.now()
+        ),
         "enterprises.Enterprise": EnterpriseFactory(name="周口益海粮油有限公司"),
         "enterprises.EnterpriseYearlyFigure": EnterpriseYearlyFigureFactory(),
         "enterprises.Honour": HonourFactory(name="高新技术企业"),

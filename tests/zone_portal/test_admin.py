@@ -9,10 +9,11 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from enterprises import services
 from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
-from projects.models import Project, ProjectComment, StageChange
+from projects.models import MonthPublication, Project, ProjectComment, StageChange
 from tests.factories import (
     AnnualPlanFactory,
     ApprovalMilestoneFactory,
@@ -59,6 +60,12 @@ def build_world(size: int):
         StageChangeFactory(project=project, to_stage=project.stage)
         AnnualPlanFactory(project=project)
         MonthlyProgressFactory(project=project, submitted_by=reviewer, reviewed_by=reviewer)
+        MonthPublication.objects.create(  # one month more each time
+            year=2001 + MonthPublication.objects.count(),
+            month=12,
+            published_by=reviewer,
+            published_at=timezone.now(),
+        )
         ApprovalMilestoneFactory(project=project, department=DepartmentFactory())
         BatchMembershipFactory(project=project)
         ProjectComment.objects.create(project=project, author=reviewer, text="加快进度", by_leader=True)
@@ -368,3 +375,31 @@ def test_reporters_read_monthly_progress_inline_and_write_it_on_the_pages(client
     assert 'name="total_investment"' in page  # the project itself is theirs to edit
     assert "monthly_progress-0-completed_investment" not in page
     assert "100.00" in page
+
+
+def test_the_admin_holds_a_report_figure_to_the_same_checks(client, db):
+    """30,000 万元 project: 99,999,999,999 is refused; 40,000 (above the total) is held until confirmed."""
+    staff = UserFactory(is_staff=True, roles=[Role.STAFF])
+    report = MonthlyProgressFactory(
+        status=ProgressStatus.DRAFT,
+        project__staff_in_charge=staff,
+        project__total_investment=Decimal("30000.00"),
+        completed_investment=Decimal("100.00"),
+    )
+    client.force_login(staff)
+    url = reverse("admin:projects_monthlyprogress_change", args=[report.pk])
+    data = form_data(client.get(url).content.decode(), "monthlyprogress_form")
+
+    data.update(completed_investment="99999999999.00")
+    assert client.post(url, data).status_code == 200
+    data.update(completed_investment="40000.00")
+    held = client.post(url, data)
+    assert held.status_code == 200 and "30,000.00" in held.content.decode()
+    report.refresh_from_db()
+    assert report.completed_investment == Decimal("100.00")
+
+    data.update(confirm_warnings="on")
+    assert client.post(url, data).status_code == 302
+    report.refresh_from_db()
+    assert report.completed_investment == Decimal("40000.00")
+    assert "核实" in report.history.first().history_change_reason
