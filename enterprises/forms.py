@@ -6,8 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from projects.forms import DATE_INPUT, VersionedForm
 from projects.models import Project
-from zone_portal.forms import BootstrapFormMixin
+from zone_portal.forms import BootstrapFormMixin, RemoteSelect, RemoteSelectMultiple
 from zone_portal.models import Department, User
+from zone_portal.selectors import ANY_ROLE, people, person_label
 
 from .choices import ClosureGrade, Satisfaction
 from .models import Enterprise, ProblemTicket, Visit
@@ -53,12 +54,18 @@ class TicketForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = ProblemTicket
         fields = TICKET_FIELDS
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "enterprise": RemoteSelect("lookup_enterprises"),
+            "project": RemoteSelect("lookup_projects"),
+        }
 
     def __init__(self, *args, can_assign=False, visit=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["enterprise"].queryset = Enterprise.objects.only("pk", "name")
         self.fields["project"].queryset = Project.objects.only("pk", "name")
+        # The project picker offers the chosen enterprise's projects.
+        self.fields["project"].widget.depends_on(enterprise=self["enterprise"].auto_id)
         if visit is not None:
             # A visit's problem belongs to the visited enterprise and came from the visit.
             self.fields["enterprise"].disabled = True
@@ -87,13 +94,17 @@ class TicketEditForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = ProblemTicket
         fields = ["project", "source", *PROBLEM_FIELDS, "responsible_leader"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "project": RemoteSelect("lookup_projects"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         projects = Project.objects.only("pk", "name")
         if self.instance.enterprise_id:
             projects = projects.filter(enterprise_id=self.instance.enterprise_id)
+            self.fields["project"].widget.params = {"enterprise": self.instance.enterprise_id}
         self.fields["project"].queryset = projects
         self.fields["version"].initial = self.instance.version
 
@@ -125,13 +136,17 @@ class VisitForm(BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = Visit
         fields = ["enterprise", "visited_on", "visitors", "unit", "notes"]
-        widgets = {"visited_on": DATE_INPUT, "notes": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "visited_on": DATE_INPUT,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "enterprise": RemoteSelect("lookup_enterprises"),
+            "visitors": RemoteSelectMultiple("lookup_users", params={"role": ANY_ROLE}, label=person_label),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["enterprise"].queryset = Enterprise.objects.only("pk", "name")
-        people = User.objects.filter(is_active=True, groups__isnull=False)
-        self.fields["visitors"].queryset = people.distinct()
+        self.fields["visitors"].queryset = people(role=ANY_ROLE)
         self.fields["unit"].queryset = _active_units()
 
     def clean_visited_on(self):

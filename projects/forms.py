@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zone_portal.forms import BootstrapFormMixin
-from zone_portal.models import User
-from zone_portal.roles import GROUP_NAMES, Role
+from zone_portal.forms import BootstrapFormMixin, RemoteSelect
+from zone_portal.roles import Role
+from zone_portal.selectors import people, person_label
 
 from .choices import Stage
 from .models import ApprovalMilestone, MonthlyProgress, Project
@@ -61,13 +61,13 @@ class ProjectForm(BootstrapFormMixin, forms.ModelForm):
             "planned_completion": DATE_INPUT,
             "actual_start": DATE_INPUT,
             "actual_completion": DATE_INPUT,
+            "enterprise": RemoteSelect("lookup_enterprises"),
+            "staff_in_charge": RemoteSelect("lookup_users", params={"role": Role.STAFF}, label=person_label),
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["staff_in_charge"].queryset = User.objects.filter(
-            groups__name=GROUP_NAMES[Role.STAFF], is_active=True
-        ).distinct()
+        self.fields["staff_in_charge"].queryset = people(role=Role.STAFF)
         self.fields["enterprise"].queryset = self.fields["enterprise"].queryset.only("pk", "name")
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version

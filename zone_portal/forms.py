@@ -3,16 +3,23 @@
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.db.models import BLANK_CHOICE_DASH
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 
 class BootstrapFormMixin:
-    """Gives widgets Bootstrap's classes, and marks fields with errors as invalid."""
+    """Gives widgets Bootstrap's classes, and marks fields with errors as invalid. Pickers over a
+    table (model choice fields) become searchable selects, saying 请选择… where Django says ---------."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
+            if isinstance(field, forms.ModelChoiceField | forms.ModelMultipleChoiceField):
+                searchable(widget)
+            _replace_dashes(field)
             if isinstance(widget, forms.HiddenInput):
                 continue
             if isinstance(widget, forms.CheckboxInput):
@@ -42,28 +49,120 @@ class NewPasswordChangeForm(PasswordChangeForm):
         return cleaned
 
 
+def _chosen_objects(field, values: list) -> list:
+    """The objects ``values`` name, read through the field, so text that is no id ("abc") is simply
+    not shown: the form reports it as an invalid choice. One query for a multiple choice."""
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        try:
+            return list(field.to_python(values))
+        except ValidationError:
+            return [obj for value in values for obj in _chosen_objects(field, [value]) if value]
+    objects = []
+    for value in values:
+        try:
+            obj = field.to_python(value)
+        except ValidationError:
+            continue
+        if obj:
+            objects.append(obj)
+    return objects
+
+
 class ChosenOnlySelect(forms.Select):
     """A filter's select over a big table (a province's 100,000 enterprises or 50,000 projects):
     it renders only the empty choice and the chosen object, one query for that one, instead of
     every row. People find the object by the list's text search; drill-down links pass its id."""
+
+    label = None  # how the chosen object reads, when not as the field says (RemoteSelect)
 
     def optgroups(self, name, value, attrs=None):
         iterator = self.choices
         chosen = [v for v in value if v]
         field = getattr(iterator, "field", None)
         if field is not None:
-            objects = []
-            for chosen_value in chosen:
-                # Through the field, so text that is no id ("abc") is simply not shown: the form
-                # reports it as an invalid choice.
-                try:
-                    objects.append(field.to_python(chosen_value))
-                except ValidationError:
-                    pass
-            self.choices = [("", field.empty_label or "")] + [
-                (field.prepare_value(obj), field.label_from_instance(obj)) for obj in objects if obj
+            empty = [] if field.empty_label is None else [("", field.empty_label)]
+            label = self.label or field.label_from_instance
+            self.choices = empty + [
+                (field.prepare_value(obj), label(obj)) for obj in _chosen_objects(field, chosen)
             ]
         try:
             return super().optgroups(name, value, attrs)
         finally:
             self.choices = iterator
+
+
+# --- Searchable selects (static/js/selects.js turns them into Tom Select) ---------------------------
+
+# Django's empty choice, "---------", reads as a placeholder in the portal's pickers.
+PICK_PLACEHOLDER = _("Choose…")
+SEARCH_PLACEHOLDER = _("Type to search…")
+
+
+def searchable(widget: forms.Widget, placeholder=None) -> forms.Widget:
+    """Mark a select for selects.js: a box to type in, and remove buttons instead of Ctrl-click on
+    a multiple select. ``placeholder`` is shown while nothing is chosen (a single select's empty
+    choice says it already)."""
+    if isinstance(widget, forms.Select | forms.SelectMultiple):
+        widget.attrs.setdefault("data-select", "")
+        if placeholder is not None:
+            widget.attrs.setdefault("data-placeholder", placeholder)
+    return widget
+
+
+def make_selects_searchable(form: forms.Form, placeholder=None) -> None:
+    """Every select of ``form`` searchable (a filter form: multiple selects say ``placeholder``
+    while nothing is chosen)."""
+    for field in form.fields.values():
+        widget = field.widget
+        searchable(widget, placeholder if isinstance(widget, forms.SelectMultiple) else None)
+
+
+def _replace_dashes(field: forms.Field) -> None:
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label == BLANK_CHOICE_DASH[0][1]:
+            remote = isinstance(field.widget, RemoteSelect)
+            field.empty_label = SEARCH_PLACEHOLDER if remote else PICK_PLACEHOLDER
+    elif isinstance(field, forms.ChoiceField):
+        choices = list(field.choices)
+        if choices and tuple(choices[0]) == BLANK_CHOICE_DASH[0]:
+            field.choices = [("", PICK_PLACEHOLDER), *choices[1:]]
+
+
+class RemoteSelect(ChosenOnlySelect):
+    """A picker over a big table (enterprises, projects, people): the page renders only the chosen
+    option(s) and selects.js loads the others from the JSON lookup ``url_name`` (zone_portal.lookups)
+    as the user types. ``params`` go with every lookup (``{"role": "staff"}``); ``depends_on`` maps a
+    lookup parameter to another field of the form whose value it takes (``{"enterprise":
+    "id_enterprise"}``, set by the form, which knows the ids), the select waiting until that has one.
+    ``label``: how a chosen object reads, as the lookup writes it (zone_portal.selectors.person_label)."""
+
+    def __init__(self, url_name: str, *, params: dict | None = None, label=None, attrs=None):
+        super().__init__({"data-select": "", **(attrs or {})})
+        self.url_name = url_name
+        self.params = params or {}
+        self.label = label
+
+    def depends_on(self, **fields: str) -> None:
+        self.attrs["data-remote-with"] = " ".join(f"{param}={id_}" for param, id_ in fields.items())
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        url = reverse(self.url_name)
+        if self.params:
+            url += "?" + urlencode(self.params)
+        context["widget"]["attrs"]["data-remote"] = url
+        return context
+
+
+class RemoteSelectMultiple(RemoteSelect):
+    allow_multiple_selected = True
+
+    def __init__(self, url_name: str, *, params: dict | None = None, label=None, attrs=None):
+        attrs = {"data-placeholder": SEARCH_PLACEHOLDER, **(attrs or {})}
+        super().__init__(url_name, params=params, label=label, attrs=attrs)
+
+    def value_from_datadict(self, data, files, name):
+        return forms.SelectMultiple.value_from_datadict(self, data, files, name)
+
+    def value_omitted_from_data(self, data, files, name):
+        return False  # as SelectMultiple: a browser sends nothing for no choice

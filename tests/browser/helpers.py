@@ -9,3 +9,13 @@ def log_in(page, base, username):
     page.fill("#id_password", PASSWORD)
     page.click("form button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+def pick(page, select, typed, option_text):
+    """Choose in a searchable select (Tom Select, static/js/selects.js): type into its box, click the
+    option that shows up. ``select``: the id of the <select> it replaces."""
+    page.click(f"#{select}-ts-control")
+    page.keyboard.type(typed)
+    option = page.locator(f"#{select}-ts-dropdown .option", has_text=option_text)
+    option.wait_for()
+    option.click()

@@ -5,6 +5,7 @@ from django.utils import translation
 
 from enterprises.choices import EventKind, ProblemCategory, ProblemSource, TicketStatus
 from enterprises.models import ProblemTicket, Visit
+from tests.browser.helpers import pick
 from tests.factories import DepartmentFactory, EnterpriseFactory, UserFactory
 from zone_portal.roles import Role, sync_role_groups
 
@@ -76,7 +77,7 @@ def test_visit_problem_assigned_answered_closed_reopened(world, live_server, bro
     # 1. Staff record a visit with two problems; a half-filled row stops the whole save.
     staff = log_in(browser, base, "zhang")
     staff.goto(f"{base}/visits/new/")
-    staff.select_option("#visit-form [name=enterprise]", str(enterprise.pk))
+    pick(staff, "id_enterprise", "益海", enterprise.name)
     staff.fill("[name=problems-0-title]", "新厂区供电线路未接通")
     staff.select_option("[name=problems-0-category]", ProblemCategory.UTILITIES)
     staff.fill("[name=problems-0-description]", "二期车间已建成，10千伏专线尚未接入。")

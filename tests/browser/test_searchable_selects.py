@@ -1,0 +1,66 @@
+"""Searchable selects in a real browser (Tom Select, static/js/selects.js): an enterprise found by
+typing part of its name and saved on a visit. Screenshots at 1366 and 375 px go to test-artifacts/."""
+
+import pytest
+from playwright.sync_api import expect
+
+from enterprises.models import Visit
+from tests.browser.helpers import log_in
+from tests.factories import DepartmentFactory, EnterpriseFactory, ParkFactory, ProjectFactory, UserFactory
+from zone_portal.roles import Role, sync_role_groups
+
+WIDTHS = [1366, 375]
+
+
+@pytest.fixture
+def zone(transactional_db):
+    sync_role_groups()  # a transactional test's flush empties the groups migrate made
+    office = DepartmentFactory(name="企业服务中心")
+    UserFactory(username="zhang", display_name="张浩然", department=office, roles=[Role.STAFF])
+    for i in range(30):
+        EnterpriseFactory(name=f"周口园区企业{i:02d}有限公司")
+    oil = EnterpriseFactory(name="益海嘉里（周口）粮油工业有限公司", short_name="益海嘉里")
+    food, medicine, logistics = (
+        ParkFactory(name="周口数字经济双创孵化园健康食品产业园"),
+        ParkFactory(name="生物医药产业园"),
+        ParkFactory(name="现代物流园"),
+    )
+    ProjectFactory(name="特种油脂精炼项目", park=food, enterprise=oil)
+    ProjectFactory(name="生物疫苗研发中心项目", park=medicine)
+    ProjectFactory(name="冷链物流仓储项目", park=logistics)
+    return {"oil": oil, "food": food, "medicine": medicine}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_enterprise_typed_in_and_picked_is_saved_on_the_visit(
+    zone, live_server, browser, artifacts, width
+):
+    base = live_server.url
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, base, "zhang")
+
+    page.goto(f"{base}/visits/new/")
+    # The page names no enterprise but the placeholder: they come from the lookup as one types.
+    assert page.locator("#id_enterprise option").all_inner_texts() == ["输入名称搜索…"]
+    page.click("#id_enterprise-ts-control")
+    page.keyboard.type("益海")
+    found = page.locator("#id_enterprise-ts-dropdown .option")
+    expect(found).to_have_text(["益海嘉里（周口）粮油工业有限公司"])
+    page.screenshot(path=artifacts / f"visit-form-search-{width}.png", full_page=True)
+    found.first.click()
+    assert page.locator("#id_enterprise-ts-dropdown").is_hidden()
+    assert page.locator("#id_enterprise").input_value() == str(zone["oil"].pk)
+    # The visitor chosen for the user shows as an item with its remove button, not a Ctrl-click list.
+    assert page.locator("#id_visitors + .ts-wrapper .item", has_text="张浩然").is_visible()
+    page.screenshot(path=artifacts / f"visit-form-picked-{width}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    with page.expect_navigation():
+        page.click("#visit-form button[type=submit]")
+    page.wait_for_selector(".alert-success")
+    visit = Visit.objects.get()
+    assert visit.enterprise == zone["oil"]
+    assert page.url == f"{base}/visits/{visit.pk}/"
+    assert [user.username for user in visit.visitors.all()] == ["zhang"]
+    context.close()
