@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from projects.filtersets import YES_NO, FilterForm, OrderingFilter
+from projects.filtersets import FilterForm, OrderingFilter, YesNoFilter
 from zone_portal.forms import ChosenOnlySelect
 from zone_portal.models import Department, Industry, Leader, Park
 
@@ -17,10 +17,6 @@ from .models import Enterprise, ProblemTicket
 from .selectors import my_tickets_q
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def _yes(value):
-    return value == "true"
 
 
 class TicketFilterSet(django_filters.FilterSet):
@@ -52,10 +48,8 @@ class TicketFilterSet(django_filters.FilterSet):
     )
     source = django_filters.ChoiceFilter(label=_("source"), choices=ProblemSource.choices)
     fence = django_filters.ChoiceFilter(label=_("inside or outside the fence"), choices=Fence.choices)
-    is_major = django_filters.TypedChoiceFilter(label=_("major or complex"), choices=YES_NO, coerce=_yes)
-    overdue = django_filters.TypedChoiceFilter(
-        label=_("overdue"), choices=YES_NO, coerce=_yes, method="filter_overdue"
-    )
+    is_major = YesNoFilter(label=_("major or complex"))
+    overdue = YesNoFilter(label=_("overdue"), method="filter_overdue")
     satisfaction = django_filters.ChoiceFilter(label=_("satisfaction"), choices=Satisfaction.choices)
     collected_from = django_filters.DateFilter(
         label=_("collected from"), field_name="collected_at", lookup_expr="date__gte", widget=DATE_INPUT
@@ -130,19 +124,15 @@ class EnterpriseFilterSet(django_filters.FilterSet):
     )
     park = django_filters.ModelChoiceFilter(label=_("park"), queryset=Park.objects.all())
     industry = django_filters.ModelChoiceFilter(label=_("industry"), queryset=Industry.objects.all())
-    is_above_scale = django_filters.TypedChoiceFilter(
-        label=_("above-scale industrial enterprise"), choices=YES_NO, coerce=_yes
-    )
-    on_white_list = django_filters.TypedChoiceFilter(label=_("white list"), choices=YES_NO, coerce=_yes)
+    is_above_scale = YesNoFilter(label=_("above-scale industrial enterprise"))
+    on_white_list = YesNoFilter(label=_("white list"))
     liaison_unit = django_filters.ModelChoiceFilter(
         label=_("liaison unit"), queryset=Department.objects.all()
     )
     liaison_leader = django_filters.ModelChoiceFilter(
         label=_("liaison leader"), queryset=Leader.objects.all()
     )
-    open_problems = django_filters.TypedChoiceFilter(
-        label=_("with open problems"), choices=YES_NO, coerce=_yes, method="filter_open"
-    )
+    open_problems = YesNoFilter(label=_("with open problems"), method="filter_open")
 
     class Meta:
         model = Enterprise

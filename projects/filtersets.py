@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from zone_portal.forms import BootstrapFormMixin, ChosenOnlySelect
+from zone_portal.forms import ANY_CHOICE_LABEL, BootstrapFormMixin, ChosenOnlySelect
 from zone_portal.models import Cluster, Department, Industry, Leader, Park, User
 from zone_portal.roles import GROUP_NAMES, Role
 
@@ -56,9 +56,37 @@ class FilterForm(BootstrapFormMixin, forms.Form):
 YES_NO = [("true", _("Yes")), ("false", _("No"))]
 
 
+def _yes(value: str) -> bool:
+    return value == "true"
+
+
+class YesNoField(forms.TypedChoiceField):
+    """Yes or no, after a first choice 全部 whose empty value is no filter. Without it a browser
+    sends the first option of a select nobody touched, and every search also filtered on 是."""
+
+    def __init__(self, *, choices=(), **kwargs):
+        super().__init__(choices=[("", ANY_CHOICE_LABEL), *choices], **kwargs)
+
+
+class YesNoFilter(django_filters.TypedChoiceFilter):
+    """A yes/no filter: ``true`` or ``false`` (as the API takes them), empty or absent for every row.
+    The declared choices stay YES_NO, so the API schema lists just those two."""
+
+    field_class = YesNoField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", YES_NO)
+        kwargs.setdefault("coerce", _yes)
+        super().__init__(*args, **kwargs)
+
+
 class OrderingFilter(django_filters.OrderingFilter):
     """django-filter's, with labels that stay lazy: its own "(descending)" labels are fixed in whatever
     language was active when the module was imported."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("empty_label", _("Default order"))
+        super().__init__(*args, **kwargs)
 
     def build_choices(self, fields, labels):
         ascending = [(param, labels.get(field, pretty_name(param))) for field, param in fields.items()]
@@ -105,9 +133,7 @@ class ProjectFilterSet(django_filters.FilterSet):
     batch_role = django_filters.ChoiceFilter(
         label=_("role in the batch"), choices=BatchRole.choices, method="filter_batch_role"
     )
-    on_white_list = django_filters.TypedChoiceFilter(
-        label=_("white list"), choices=YES_NO, coerce=lambda value: value == "true"
-    )
+    on_white_list = YesNoFilter(label=_("white list"))
     responsible_leader = django_filters.ModelChoiceFilter(
         label=_("responsible leader"), queryset=Leader.objects.all(), null_label=_("no leader")
     )
@@ -118,30 +144,15 @@ class ProjectFilterSet(django_filters.FilterSet):
         label=_("staff member in charge"),
         queryset=User.objects.filter(groups__name=GROUP_NAMES[Role.STAFF]).distinct(),
     )
-    on_plan = django_filters.TypedChoiceFilter(
-        label=_("in the year's plan"),
-        choices=YES_NO,
-        coerce=lambda value: value == "true",
-        method="filter_on_plan",
-    )
-    reported = django_filters.TypedChoiceFilter(
-        label=_("reported for the month"),
-        choices=YES_NO,
-        coerce=lambda value: value == "true",
-        field_name="has_month_report",
-    )
+    on_plan = YesNoFilter(label=_("in the year's plan"), method="filter_on_plan")
+    reported = YesNoFilter(label=_("reported for the month"), field_name="has_month_report")
     started = django_filters.DateFromToRangeFilter(
         label=_("construction started between"), field_name="actual_start", method="filter_started"
     )
     into_production = django_filters.DateFromToRangeFilter(
         label=_("went into production between"), method="filter_into_production"
     )
-    lagging = django_filters.TypedChoiceFilter(
-        label=_("behind schedule"),
-        choices=YES_NO,
-        coerce=lambda value: value == "true",
-        field_name="is_lagging",
-    )
+    lagging = YesNoFilter(label=_("behind schedule"), field_name="is_lagging")
     ordering = OrderingFilter(
         label=_("sort by"),
         fields=[
@@ -219,9 +230,7 @@ class MilestoneFilterSet(django_filters.FilterSet):
 
     kind = django_filters.MultipleChoiceFilter(label=_("procedure"), choices=MilestoneKind.choices)
     status = django_filters.MultipleChoiceFilter(label=_("status"), choices=MilestoneStatus.choices)
-    overdue = django_filters.TypedChoiceFilter(
-        label=_("overdue"), choices=YES_NO, coerce=lambda value: value == "true", method="filter_overdue"
-    )
+    overdue = YesNoFilter(label=_("overdue"), method="filter_overdue")
 
     class Meta:
         model = ApprovalMilestone

@@ -8,6 +8,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+# The first choice of every filter's select: its empty value means "no filter", so a form sent
+# untouched selects every row (django-filter's selects get it from FILTERS_EMPTY_CHOICE_LABEL).
+ANY_CHOICE_LABEL = _("All")
+
 
 class BootstrapFormMixin:
     """Gives widgets Bootstrap's classes, and marks fields with errors as invalid. Pickers over a

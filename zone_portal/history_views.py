@@ -23,7 +23,7 @@ from django.views.decorators.http import require_safe
 
 from . import changelog
 from .excel import Column, Workbook
-from .forms import BootstrapFormMixin
+from .forms import ANY_CHOICE_LABEL, BootstrapFormMixin
 from .history import Origin
 from .job_views import excel_download
 from .jobs import Export, ExportRefused
@@ -128,11 +128,14 @@ def ticket_history(request, pk):
 
 class ChangeLogFilter(BootstrapFormMixin, forms.Form):
     user = forms.ModelChoiceField(
-        label=gettext_lazy("User"), queryset=get_user_model().objects.order_by("username"), required=False
+        label=gettext_lazy("User"),
+        queryset=get_user_model().objects.order_by("username"),
+        required=False,
+        empty_label=ANY_CHOICE_LABEL,
     )
     model = forms.ChoiceField(label=gettext_lazy("Kind of record"), required=False)
     origin = forms.ChoiceField(
-        label=gettext_lazy("Made via"), choices=[("", "---------"), *Origin.choices], required=False
+        label=gettext_lazy("Made via"), choices=[("", ANY_CHOICE_LABEL), *Origin.choices], required=False
     )
     date_from = forms.DateField(
         label=gettext_lazy("From"), required=False, widget=forms.DateInput({"type": "date"})
@@ -148,7 +151,7 @@ class ChangeLogFilter(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [("", "---------"), *changelog.model_choices()]
+        self.fields["model"].choices = [("", ANY_CHOICE_LABEL), *changelog.model_choices()]
 
     def clean(self):
         cleaned = super().clean()

@@ -333,6 +333,10 @@ PROBLEM_DEADLINES = {"assign": 1, "report": 3, "resolve": 7, "major_months": 1, 
 # "calendar" days, or Chinese "working" days (holidays and make-up days from chinese-calendar).
 PROBLEM_DAY_COUNTING = os.environ.get("PROBLEM_DAY_COUNTING", "calendar")
 
+# django-filter: the first choice of a filter's select, whose empty value applies no filter
+# (zone_portal.forms.ANY_CHOICE_LABEL, the same words, for the other filter forms).
+FILTERS_EMPTY_CHOICE_LABEL = _("All")
+
 # The API (/api/): session login for the browser, tokens (knox, stored hashed) for scripts.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
