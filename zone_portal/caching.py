@@ -3,9 +3,9 @@
 The cache is Django's (Redis when REDIS_URL is set, so every app server shares it; local memory
 otherwise). A cached figure's key carries the data version: the newest change-history id of the
 tables the figures read. Every write to those tables records history (the test suite checks that
-after every test, ``history_is_complete``), so an approval, a returned report, an edited plan or a
-moved project changes the version and the next request computes afresh: nothing is invalidated by
-hand, and a write path cannot forget to.
+after every test, ``history_is_complete``), so an approval, a returned report, an edited plan, a
+moved project or a project put in a batch changes the version and the next request computes afresh:
+nothing is invalidated by hand, and a write path cannot forget to.
 
 One query reads the version. FIGURES_CACHE_SECONDS bounds how long a figure can outlive a race
 that the version cannot see: a transaction that took an older history id and commits after a
@@ -25,11 +25,13 @@ KEY_PREFIX = "figures"
 
 
 def _history_tables() -> list[str]:
-    from projects.models import AnnualPlan, MonthlyProgress, Project
+    from projects.models import AnnualPlan, Batch, BatchMembership, MonthlyProgress, Project
     from zone_portal.models import Industry
 
-    # Industry: the cluster grouping reads an industry's cluster.
-    return [model.history.model._meta.db_table for model in (Project, AnnualPlan, MonthlyProgress, Industry)]
+    # Industry: the cluster grouping reads an industry's cluster. Batch and BatchMembership: the
+    # 三个一批 filters (?batch=, ?batch_role=) select projects by their memberships.
+    models = (Project, AnnualPlan, MonthlyProgress, Industry, Batch, BatchMembership)
+    return [model.history.model._meta.db_table for model in models]
 
 
 def data_version(using: str = DEFAULT_DB_ALIAS) -> str:

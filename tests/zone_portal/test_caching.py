@@ -6,10 +6,18 @@ import pytest
 from django.test import override_settings
 
 from projects import figures, services
-from projects.choices import ProgressStatus
+from projects.choices import BatchRole, ProgressStatus
+from projects.filtersets import ProjectFilterSet
 from projects.models import MonthlyProgress, Project
-from tests.factories import AnnualPlanFactory, ProjectFactory, UserFactory
+from tests.factories import (
+    AnnualPlanFactory,
+    BatchFactory,
+    BatchMembershipFactory,
+    ProjectFactory,
+    UserFactory,
+)
 from tests.projects.test_figures import march_world  # noqa: F401  (the fixture)
+from zone_portal.dashboard import DashboardFilterSet
 from zone_portal.roles import Role
 
 
@@ -70,3 +78,41 @@ def test_groupings_add_up_to_the_headline(march_world, by):  # noqa: F811
         assert sum(g.project_count for g in groups) == result.headline.project_count == 5
         assert sum(g.completed_investment for g in groups) == result.headline.completed_investment
         assert sum(g.planned_investment for g in groups) == result.headline.planned_investment
+
+
+def test_a_batch_filtered_figure_follows_the_batch_at_once(march_world):  # noqa: F811
+    """The 三个一批 filters read the memberships: a project put in, moved or taken out of a batch
+    shows on the next request, not when the cache expires."""
+    admin = UserFactory(roles=[Role.ADMIN])
+    batch = BatchFactory()
+    in_a = BatchMembershipFactory(batch=batch, project=march_world["A"], role=BatchRole.START)
+
+    def batch_rollup(**query):
+        filterset = DashboardFilterSet({"batch": batch.pk, **query}, queryset=Project.objects.all())
+        assert filterset.is_valid(), filterset.errors
+        return figures.rollup(filterset.qs, year=2023, month=3)
+
+    assert (batch_rollup().project_count, batch_rollup().completed_investment) == (1, D("300.00"))
+
+    services.membership_create(
+        user=admin, data={"batch": batch, "project": march_world["C"], "role": BatchRole.START}
+    )
+    after_joining = batch_rollup()
+    assert after_joining.project_count == 2
+    assert after_joining.completed_investment == D("700.00")  # A 300 + C 400
+
+    services.membership_delete(membership=in_a, user=admin)
+    after_leaving = batch_rollup()
+    assert (after_leaving.project_count, after_leaving.completed_investment) == (1, D("400.00"))
+
+
+def test_a_batch_role_filtered_figure_follows_a_role_change_at_once(march_world):  # noqa: F811
+    admin = UserFactory(roles=[Role.ADMIN])
+    membership = BatchMembershipFactory(project=march_world["A"], role=BatchRole.START)
+    starting = ProjectFilterSet({"batch_role": BatchRole.START}, queryset=Project.objects.all())
+    assert figures.rollup(starting.qs, year=2023, month=3).project_count == 1
+
+    services.membership_update(membership=membership, user=admin, role=BatchRole.PRODUCE)
+
+    starting = ProjectFilterSet({"batch_role": BatchRole.START}, queryset=Project.objects.all())
+    assert figures.rollup(starting.qs, year=2023, month=3).project_count == 0
