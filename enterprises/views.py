@@ -22,6 +22,7 @@ from projects import selectors as project_selectors
 from projects.forms import apply_service_errors
 from projects.models import Project
 from zone_portal import jobs
+from zone_portal.filtering import filter_chips
 from zone_portal.job_views import excel_download
 from zone_portal.lookups import lookup_response, lookup_view, search, search_term
 from zone_portal.models import Job
@@ -70,7 +71,12 @@ def enterprise_list(request):
     return render(
         request,
         "enterprises/enterprise_list.html",
-        {"filterset": filterset, "page": page, "query": _query_without_page(request)},
+        {
+            "filterset": filterset,
+            "chips": filter_chips(filterset, request.GET, request.path),
+            "page": page,
+            "query": _query_without_page(request),
+        },
     )
 
 
@@ -205,6 +211,7 @@ def ticket_list(request):
         "enterprises/ticket_list.html",
         {
             "filterset": filterset,
+            "chips": filter_chips(filterset, request.GET, request.path),
             "page": page,
             "figures": figures,
             "query": _query_without_page(request),

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from zone_portal import jobs
 from zone_portal.excel import Workbook
+from zone_portal.filtering import filter_chips
 from zone_portal.job_views import excel_download
 from zone_portal.lookups import id_param, lookup_response, lookup_view, search, search_term
 from zone_portal.models import Job
@@ -141,6 +142,7 @@ def project_list(request):
         "projects/project_list.html",
         {
             "filterset": filterset,
+            "chips": filter_chips(filterset, request.GET, request.path),
             "page": page,
             "period": period,
             "review": selectors.month_review(period),
@@ -244,6 +246,8 @@ def milestone_list(request):
         "projects/milestone_list.html",
         {
             "filterset": selection.filterset,
+            "chips": filter_chips(selection.project_filter, request.GET, request.path)
+            + filter_chips(selection.filterset, request.GET, request.path),
             "project_errors": selection.project_filter.errors,
             "page": page,
             "completion": figures.milestone_completion(milestones),

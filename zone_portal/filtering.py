@@ -1,13 +1,16 @@
 """Filters in words: what a FilterSet applies, as a reader of a printed page (or a chip above a list)
-reads it, e.g. ``[("园区", "健康食品产业园、现代物流园"), ("项目级别", "省重点")]``."""
+reads it, e.g. ``[("园区", "健康食品产业园、现代物流园"), ("项目级别", "省重点")]``; and as chips,
+"园区：健康食品产业园 ×", one per value, each linking to the page without that value."""
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -28,6 +31,85 @@ def applied_filters(filterset, *, exclude: tuple[str, ...] = ()) -> list[tuple[s
         if text:
             words.append((str(form.fields[name].label), text))
     return words
+
+
+@dataclass(frozen=True)
+class Chip:
+    name: str  # the filter's parameter
+    label: str  # 园区
+    value: str  # 健康食品产业园
+    url: str  # this page without this value, from its first page
+
+
+def filter_chips(filterset, query: QueryDict, path: str) -> list[Chip]:
+    """A chip for each value of each filter of the bound ``filterset`` that narrows its rows, in the
+    form's order: one per value of a multiple choice (two parks, two chips), one for a from–to range.
+    ``query`` is the page's query string, ``path`` its address. Nothing when the filters have errors
+    (the page shows the errors and applies none). No query but the chosen objects', already read."""
+    if not filterset.is_bound or not filterset.is_valid():
+        return []
+    form = filterset.form
+    chips = []
+    for name, filter_ in filterset.filters.items():
+        if isinstance(filter_, django_filters.OrderingFilter):
+            continue
+        field, cleaned = form.fields[name], form.cleaned_data.get(name)
+        label = str(field.label)
+        params = _params(field.widget, name)
+        sent = [(param, value) for param in params for value in query.getlist(param) if value.strip()]
+        if not sent:
+            continue
+        if len(params) > 1 or not _multiple(field):
+            text = _value_text(field, form[name].value(), cleaned)
+            if text:
+                chips.append(Chip(name, label, text, _without(query, path, [(p, None) for p in params])))
+            continue
+        objects = _objects_by_value(field, cleaned)
+        for param, value in sent:
+            item = objects.get(value.strip(), value) if objects is not None else value
+            text = _value_text(field, [value], [item])
+            if text:
+                chips.append(Chip(name, label, text, _without(query, path, [(param, value)])))
+    return chips
+
+
+def _params(widget, name: str) -> list[str]:
+    """The query parameters a field reads: a range's two (started_after, started_before) or its name."""
+    if isinstance(widget, django_filters.widgets.SuffixedMultiWidget):
+        return [widget.suffixed(name, suffix) for suffix in widget.suffixes]
+    if isinstance(widget, forms.MultiWidget):
+        return [f"{name}{suffix}" for suffix in widget.widgets_names]
+    return [name]
+
+
+def _multiple(field) -> bool:
+    return isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField)
+
+
+def _objects_by_value(field, cleaned) -> dict | None:
+    """A multiple model choice's chosen objects by the value that named them (and "null" by itself);
+    None for a field of plain choices."""
+    if not hasattr(field, "queryset"):
+        return None
+    objects = {}
+    for item in cleaned or []:
+        key = item if isinstance(item, str) else field.prepare_value(item)
+        objects[str(key)] = item
+    return objects
+
+
+def _without(query: QueryDict, path: str, removed: list[tuple[str, str | None]]) -> str:
+    """``path`` with ``query`` less ``removed`` (a value of a parameter, or all of it for None), and
+    no page number: fewer filters, more rows, from the first page."""
+    rest = query.copy()
+    rest.pop("page", None)
+    for param, value in removed:
+        if value is None:
+            rest.pop(param, None)
+        else:
+            rest.setlist(param, [item for item in rest.getlist(param) if item != value])
+    encoded = rest.urlencode()
+    return f"{path}?{encoded}" if encoded else path
 
 
 def _value_text(field, raw, value) -> str:

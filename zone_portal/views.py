@@ -23,6 +23,7 @@ from projects.excel.bulletin import bulletin_workbook
 from projects.permissions import can_review, editable_projects
 from zone_portal import dashboard as dashboard_figures
 from zone_portal.excel import period_label
+from zone_portal.filtering import filter_chips
 from zone_portal.forms import NewPasswordChangeForm
 from zone_portal.roles import Role, has_role
 from zone_portal.routers import read_from_replica
@@ -100,6 +101,7 @@ def dashboard(request):
         {
             "d": board,
             "s": selection,
+            "chips": filter_chips(selection.filterset, request.GET, request.path),
             "charts": dashboard_figures.chart_data(board),
             "months": range(1, 13),
             "section": "dashboard",
