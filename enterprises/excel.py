@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db.models import Model, QuerySet
 from django.utils import timezone, translation
 
-from zone_portal.excel import Column, Sheet, Workbook
+from zone_portal.excel import A4_PORTRAIT, Column, Sheet, Workbook
 
 from . import kpis
 from .kpis import ProblemFigures
@@ -26,6 +26,7 @@ from .kpis import ProblemFigures
 LANGUAGE = "zh-hans"
 CHUNK_SIZE = 2000
 SEQ = "seq"
+KEY_COLUMNS = 4  # 序号, 编号, 企业名称, 问题描述
 DUE_GROUP = "“13710”办理时限"
 WEEK = "week"
 MONTH = "month"
@@ -53,10 +54,11 @@ def ledger_columns() -> list[Column]:
         Column(SEQ, "序号", "center", 6),
         Column("number", "编号", "center", 8, value=attrgetter("pk")),
         Column("enterprise", "企业名称", "wrap", 24, value=lambda t: t.enterprise.name),
+        # With the three before it, the key columns a printed page over several across repeats.
+        Column("problem", "问题描述", "wrap", 40, value=_problem_text),
         Column("park", "所属园区", "wrap", 16, value=lambda t: _name(t.enterprise.park)),
         Column("source", "问题来源", "center", 9, value=lambda t: t.get_source_display()),
         Column("category", "问题类别", "center", 10, value=lambda t: t.get_category_display()),
-        Column("problem", "问题描述", "wrap", 40, value=_problem_text),
         Column("fence", "围墙内/外", "center", 9, value=lambda t: t.get_fence_display()),
         Column("level", "层级", "center", 7, value=lambda t: t.get_level_display()),
         Column("is_major", "是否重大复杂", "center", 8, value=attrgetter("is_major")),
@@ -92,8 +94,8 @@ def ticket_ledger_workbook(
     """
     book = Workbook()
     with book, translation.override(LANGUAGE):
-        sheet = book.add_sheet("问题台账")
         columns = ledger_columns()
+        sheet = book.add_sheet("问题台账", columns=columns, key_columns=KEY_COLUMNS)
         sheet.title(
             f"{settings.ZONE_NAME} 万人助万企问题台账",
             left=title_period,
@@ -268,6 +270,7 @@ def _split_sheet(
     ranked_rows: bool,
 ) -> None:
     columns = summary_columns(label_header, ranked=ranked_rows)
+    sheet.columns, sheet.paper = columns, A4_PORTRAIT
     as_of = f"办结、评价、超期状态截至 {today:%Y-%m-%d}"
     sheet.title(title, left=period_text, right=as_of, width=len(columns))
     sheet.header(columns)
@@ -298,7 +301,7 @@ def _split_sheet(
     else:
         # No rows to sum over: the figures themselves.
         sheet.data_row(total, values={"label": "合计", **totals, **extra}, fmt_kind="total")
-    sheet.finish(landscape=False, a3=False, freeze_cols=2)
+    sheet.finish(freeze_cols=2)
 
 
 def ticket_summary_workbook(

@@ -7,11 +7,19 @@ top to bottom, and merged header cells are registered without writing out of ord
 
 Text always goes through ``write_string``, never ``write``: a project called ``=HYPERLINK(…)``
 stays text in Excel (no formula injection), and a number stays a number.
+
+Printing: every sheet prints legibly on its paper from Excel and LibreOffice. Text wraps in its
+column and each row is written as tall as its longest text needs (neither application grows a
+written row by itself: LibreOffice draws the lines over the next rows). A sheet is printed at a
+fixed scale, never below ``MIN_PRINT_SCALE`` percent: a sheet too wide for one page at that scale
+goes over several pages across, cut between columns, with its key columns (序号, name …) and its
+header rows repeated on each; see ``print_layout``.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 import re
 import tempfile
 import unicodedata
@@ -45,6 +53,29 @@ COUNT_FORMAT = "#,##0"
 DATE_FORMAT = "yyyy-mm-dd"
 
 KINDS = ("text", "wrap", "money", "rate", "count", "date", "center")
+
+# Printing (see the module's docstring).
+MIN_PRINT_SCALE = 70  # percent: smaller type is unreadable on paper
+LINE_HEIGHT = 13.5  # points a line of 10-point 宋体 takes in a row
+ROW_PADDING = 3  # points above and below a row's lines
+MAX_ROW_HEIGHT = 409  # points, Excel's limit
+MARGIN_SIDE = 0.4  # inches, left and right
+MARGIN_TOP = 0.6  # inches, top and bottom
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A paper size as a sheet is printed on it: Excel's paper code, its width across in millimetres
+    (the long side in landscape) and its orientation."""
+
+    code: int
+    across_mm: float
+    landscape: bool
+
+
+A3_LANDSCAPE = Paper(8, 420, True)
+A4_LANDSCAPE = Paper(9, 297, True)
+A4_PORTRAIT = Paper(9, 210, False)
 
 
 _NEEDS_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
@@ -103,6 +134,74 @@ def display_width(text: str) -> int:
     """Columns a text takes in Excel: Chinese (wide) characters count two."""
     # Ambiguous-width characters (—, ×, ①) are wide in Chinese fonts too.
     return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in str(text))
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a text wraps to in a column ``width`` characters wide, a little generously (each
+    paragraph of its own, a wide character two columns, a column of padding). GB 18030 counts a
+    Chinese character two bytes and a Latin one one, as ``display_width`` does, at C speed: this
+    runs for every long text of a 50,000-row ledger."""
+    usable = max(width - 1, 1)
+    if "\n" not in text:
+        return max(1, math.ceil(len(text.encode("gb18030")) / usable))
+    return sum(max(1, math.ceil(len(line.encode("gb18030")) / usable)) for line in text.split("\n"))
+
+
+def row_height(lines: int) -> float:
+    return min(lines * LINE_HEIGHT + ROW_PADDING, MAX_ROW_HEIGHT)
+
+
+def column_mm(width: float) -> float:
+    """A column's printed width at 100 %: Excel's pixels for ``width`` characters of its default font
+    (Calibri 11: 7 pixels a character and 5 of padding), at 96 pixels an inch."""
+    pixels = int(width * 7 + 0.5) + 5 if width >= 1 else int(width * 12 + 0.5)
+    return pixels * 25.4 / 96
+
+
+@dataclass(frozen=True)
+class PrintLayout:
+    """How a sheet prints across: at ``scale`` percent, each page holding the columns
+    ``pages[i]`` (first, last), after the key columns repeated on every page but the first."""
+
+    scale: int
+    pages: tuple[tuple[int, int], ...]
+
+
+def print_layout(
+    widths: Sequence[float],
+    *,
+    paper: Paper,
+    key_columns: int = 0,
+    groups: Sequence[str | None] = (),
+) -> PrintLayout:
+    """The fewest pages across at no less than ``MIN_PRINT_SCALE`` percent, and the largest scale
+    that keeps to them (at most 100 %). Pages are cut between columns, where Excel and LibreOffice
+    are told to (manual breaks), not inside a group of columns under one upper header (``groups``,
+    one per column) unless the group alone is wider than a page; with leeway for LibreOffice, whose
+    columns come out a few percent wider than Excel's."""
+    printable = (paper.across_mm - 2 * MARGIN_SIDE * 25.4) * 0.93
+    widths_mm = [column_mm(width) for width in widths]
+    key_mm = sum(widths_mm[:key_columns])
+    groups = list(groups) or [None] * len(widths_mm)
+    # A page may start at a column that does not continue its left neighbour's group.
+    starts = [i == 0 or groups[i] is None or groups[i] != groups[i - 1] for i in range(len(widths_mm))]
+
+    def pages_at(scale: int) -> tuple[tuple[int, int], ...]:
+        room = printable * 100 / scale
+        pages, first, used, index = [], 0, 0.0, 0
+        while index < len(widths_mm):
+            if index > first and index >= key_columns and used + widths_mm[index] > room:
+                cut = next((i for i in range(index, first, -1) if starts[i] and i >= key_columns), index)
+                pages.append((first, cut - 1))
+                first, used, index = cut, key_mm, cut
+            used += widths_mm[index]
+            index += 1
+        pages.append((first, len(widths_mm) - 1))
+        return tuple(pages)
+
+    fewest = len(pages_at(MIN_PRINT_SCALE))
+    scale = next(s for s in range(100, MIN_PRINT_SCALE - 1, -1) if len(pages_at(s)) == fewest)
+    return PrintLayout(scale=scale, pages=pages_at(scale))
 
 
 @dataclass(frozen=True)
@@ -174,10 +273,11 @@ class Workbook:
     def _formats(self) -> dict[str, Any]:
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
         add = self.book.add_format
+        # Every text wraps: a text wider than its column is never cut off by the next cell.
         plain = {
-            "text": add(base),
+            "text": add({**base, "text_wrap": True}),
             "wrap": add({**base, "text_wrap": True}),
-            "center": add({**base, "align": "center"}),
+            "center": add({**base, "align": "center", "text_wrap": True}),
             "money": add({**base, "num_format": MONEY_FORMAT}),
             "rate": add({**base, "num_format": RATE_FORMAT}),
             "count": add({**base, "num_format": COUNT_FORMAT}),
@@ -185,9 +285,9 @@ class Workbook:
         }
         bold = {**base, "bold": True, "bg_color": "#F2F2F2"}
         totals = {
-            "text": add(bold),
+            "text": add({**bold, "text_wrap": True}),
             "wrap": add({**bold, "text_wrap": True}),
-            "center": add({**bold, "align": "center"}),
+            "center": add({**bold, "align": "center", "text_wrap": True}),
             "money": add({**bold, "num_format": MONEY_FORMAT}),
             "rate": add({**bold, "num_format": RATE_FORMAT}),
             "count": add({**bold, "num_format": COUNT_FORMAT}),
@@ -212,14 +312,25 @@ class Workbook:
                     "bg_color": "#DDEBF7",
                 }
             ),
-            "red": add({**base, "font_color": "#C00000", "bold": True, "align": "center"}),
-            "yellow": add({**base, "bg_color": "#FFEB9C", "align": "center"}),
+            "red": add({**base, "font_color": "#C00000", "bold": True, "align": "center", "text_wrap": True}),
+            "yellow": add({**base, "bg_color": "#FFEB9C", "align": "center", "text_wrap": True}),
         }
 
-    def add_sheet(self, name: str) -> Sheet:
+    def add_sheet(
+        self,
+        name: str,
+        *,
+        columns: Sequence[Column] = (),
+        paper: Paper = A3_LANDSCAPE,
+        key_columns: int = 0,
+    ) -> Sheet:
+        """A sheet printed on ``paper``; when it takes several pages across, its first
+        ``key_columns`` are repeated on each. Give ``columns`` when a title comes before the header,
+        so the title is centred on the first page rather than across all of them."""
         # Excel sheet names: at most 31 characters, none of []:*?/\
         clean = "".join(" " if ch in "[]:*?/\\" else ch for ch in name)[:31]
-        return Sheet(self, self.book.add_worksheet(clean, worksheet_class=LedgerWorksheet))
+        ws = self.book.add_worksheet(clean, worksheet_class=LedgerWorksheet)
+        return Sheet(self, ws, columns=list(columns), paper=paper, key_columns=key_columns)
 
     def close(self) -> None:
         if not self._closed:
@@ -255,10 +366,48 @@ class Sheet:
     columns: list[Column] = field(default_factory=list)
     first_data_row: int | None = None
     header_rows: tuple[int, int] | None = None
+    paper: Paper = A3_LANDSCAPE
+    key_columns: int = 0
+    _widths: list[float] = field(default_factory=list)  # set by header()
+    # Widths a total row's figures need (column index → characters), applied by finish().
+    _number_widths: dict[int, int] = field(default_factory=dict)
 
     @property
     def formats(self):
         return self.workbook.formats
+
+    def widths(self) -> list[float]:
+        """The columns' widths in characters, as header() sets them."""
+        return [column.width or max(display_width(column.header) + 2, 8) for column in self.columns]
+
+    def layout(self) -> PrintLayout:
+        return print_layout(
+            self.widths(),
+            paper=self.paper,
+            key_columns=self.key_columns,
+            groups=[column.group for column in self.columns],
+        )
+
+    def span_last(self, width: int) -> int:
+        """The last column of a title or note line over ``width`` columns: within the first page
+        when the sheet prints over several pages across, so it is centred where it is read."""
+        if not self.columns:
+            return width - 1
+        return min(width - 1, self.layout().pages[0][1])
+
+    def text_height(self, values: Sequence[tuple[Any, float]]) -> float | None:
+        """The height a row needs for its (value, column width) pairs, or None when one line will do."""
+        lines = 1
+        for value, width in values:
+            if type(value) is str and ("\n" in value or len(value) * 2 > width - 1):
+                lines = max(lines, text_lines(value, width))
+        return row_height(lines) if lines > 1 else None
+
+    def fit_row(self, row: int, values: Sequence[Any]) -> None:
+        """Make ``row`` as tall as its texts (``values`` in column order) need when they wrap."""
+        height = self.text_height(list(zip(values, self._widths, strict=False)))
+        if height is not None:
+            self.ws.set_row(row, height)
 
     def col_index(self, key: str) -> int:
         for index, column in enumerate(self.columns):
@@ -314,7 +463,7 @@ class Sheet:
 
     def title(self, text: str, *, left: str = "", right: str = "", width: int | None = None) -> None:
         """A merged title row, then a row with the reporting period (left) and the unit (right)."""
-        last = (width or len(self.columns) or 8) - 1
+        last = self.span_last(width or len(self.columns) or 8)
         self.ws.set_row(self.row, 30)
         self.merged(self.row, 0, self.row, last, text, self.formats["title"])
         self.row += 1
@@ -337,13 +486,15 @@ class Sheet:
         two_rows = any(c.group for c in self.columns)
         top = self.row
         fmt = self.formats["header"]
-        for index, column in enumerate(self.columns):
-            width = column.width or max(display_width(column.header) + 2, 8)
+        self._widths = self.widths()
+        for index, width in enumerate(self._widths):
             self.ws.set_column(index, index, width)
+        headers = [(column.header, width) for column, width in zip(self.columns, self._widths, strict=True)]
+        header_height = max(32, self.text_height(headers) or 0)
         if not two_rows:
             for index, column in enumerate(self.columns):
                 self.cell(top, index, column.header, fmt)
-            self.ws.set_row(top, 32)
+            self.ws.set_row(top, header_height)
             self.row = top + 1
         else:
             cells: dict[tuple[int, int], str] = {}
@@ -368,7 +519,7 @@ class Sheet:
                     self._register_merge(top, index, top + 1, index)
                     index += 1
             self.ws.set_row(top, 24)
-            self.ws.set_row(top + 1, 32)
+            self.ws.set_row(top + 1, header_height)
             for r, c in sorted(cells):
                 self.cell(r, c, cells[r, c], fmt)
             self.row = top + 2
@@ -390,6 +541,7 @@ class Sheet:
         formats = self.formats[fmt_kind]
         row = self.row
         cell = self.cell
+        lines = 1
         for index, column in enumerate(self.columns):
             if values and column.key in values:
                 value = values[column.key]
@@ -398,6 +550,10 @@ class Sheet:
             else:
                 value = None
             cell(row, index, value, formats[column.kind])
+            if type(value) is str and ("\n" in value or len(value) * 2 > self._widths[index] - 1):
+                lines = max(lines, text_lines(value, self._widths[index]))
+        if lines > 1:
+            self.ws.set_row(row, row_height(lines))
         self.row += 1
         counter = _row_counter.get()
         if counter is not None:
@@ -433,7 +589,12 @@ class Sheet:
         marker = self.col_index(marker_key)
         marker_range = _abs_col_range(marker, first, last)
         extra = extra or {}
+        self.fit_row(self.row, [label if column.key == label_key else None for column in self.columns])
         for index, column in enumerate(self.columns):
+            if column.total == "sum" and column.kind == "money":
+                # A sum outgrows the rows' figures: "#,##0.00" with a digit to spare.
+                digits = len(f"{_number(cached.get(column.key)):,.2f}") + 3
+                self._number_widths[index] = max(self._number_widths.get(index, 0), digits)
             fmt = formats[column.kind]
             if column.key == label_key:
                 self.cell(self.row, index, label, fmt)
@@ -458,17 +619,31 @@ class Sheet:
         self.row += 1
         return self.row - 1
 
-    def finish(self, *, landscape: bool = True, a3: bool = True, freeze_cols: int = 0) -> None:
-        """Frozen header, print set-up: A3 landscape, fit to width, header rows on every page."""
+    def finish(self, *, freeze_cols: int = 0) -> None:
+        """Frozen header, and the print set-up (``print_layout``): the sheet's paper, a scale no
+        smaller than MIN_PRINT_SCALE, pages across cut between columns with the key columns and
+        the header rows on each, page numbers."""
         ws = self.ws
+        for index, width in self._number_widths.items():
+            if width > self._widths[index]:
+                self.columns[index].width = width
+                ws.set_column(index, index, width)
         if self.header_rows:
             ws.freeze_panes(self.header_rows[1] + 1, freeze_cols)
             ws.repeat_rows(0, self.header_rows[1])
-        if landscape:
+        if self.paper.landscape:
             ws.set_landscape()
-        ws.set_paper(8 if a3 else 9)  # 8 = A3, 9 = A4
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        else:
+            ws.set_portrait()
+        ws.set_paper(self.paper.code)
+        layout = self.layout()
+        ws.set_print_scale(layout.scale)
+        if len(layout.pages) > 1:
+            ws.set_v_pagebreaks([first for first, _ in layout.pages[1:]])
+            if self.key_columns:
+                ws.repeat_columns(0, self.key_columns - 1)
+            ws.print_across()  # a page's rows, then the same rows' other columns
+        ws.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_TOP)
         ws.set_footer("&C第 &P 页，共 &N 页")
 
 

@@ -216,7 +216,7 @@ def _export_columns() -> list[Column]:
         Column(
             "when",
             _("Time"),
-            width=17,
+            width=20,  # 2024-03-05 14:30:00 on one line
             value=lambda r: timezone.localtime(r[0].when).strftime("%Y-%m-%d %H:%M:%S"),
         ),
         Column("user", _("User"), width=12, value=lambda r: str(r[0].user or "")),

@@ -109,7 +109,7 @@ def _figure_values(role: str, members: int, rates: dict[str, figures.RateFigure]
 
 def _rates_sheet(book: Workbook, memberships: QuerySet, context: dict) -> None:
     columns = _rate_columns()
-    sheet = book.add_sheet("分批次完成情况")
+    sheet = book.add_sheet("分批次完成情况", columns=columns, key_columns=2)
     heading(sheet, width=len(columns), right="单位：个", **context)
     sheet.header(columns)
     # One row per batch, newest first, with a group of columns per role.
@@ -155,7 +155,7 @@ def _members_sheet(book: Workbook, memberships: QuerySet, context: dict) -> None
         Column("at_capacity", "是否达产（投产一批）", "center", width=10),
         Column("total_investment", "总投资（万元）", "money", width=14),
     ]
-    sheet = book.add_sheet("项目清单")
+    sheet = book.add_sheet("项目清单", columns=columns, key_columns=4)
     heading(sheet, width=len(columns), right="", **context)
     sheet.header(columns)
     role_rank = Case(

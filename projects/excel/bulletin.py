@@ -9,7 +9,6 @@ the month. Text is Chinese whatever the user's language: it is the official form
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from django.conf import settings
@@ -19,7 +18,7 @@ from django.utils import timezone, translation
 from projects import figures
 from projects.choices import Level
 from zone_portal import dashboard
-from zone_portal.excel import Column, Sheet, Workbook, display_width, period_label
+from zone_portal.excel import Column, Sheet, Workbook, period_label
 
 from .ledger import ytd_header
 
@@ -27,7 +26,6 @@ OFFICIAL_LANGUAGE = "zh-hans"
 FLAGS = {"red": "红旗", "yellow": "黄旗"}
 COLOURS = {"red": "红", "yellow": "黄", "green": "绿"}
 UNIT = "单位：万元"
-LINE_HEIGHT = 13.5  # points per line of 10-point 宋体
 
 
 # --- Layout shared by the project reports --------------------------------------------------
@@ -41,8 +39,10 @@ def heading(sheet: Sheet, *, title: str, left: str, right: str, note: str, width
         formats["note"] = sheet.workbook.book.add_format(
             {"font_name": "宋体", "font_size": 9, "valign": "vcenter", "text_wrap": True}
         )
-    sheet.ws.set_row(sheet.row, 30)
-    sheet.merged(sheet.row, 0, sheet.row, width - 1, note, formats["note"])
+    last = sheet.span_last(width)
+    spanned = sum(sheet.widths()[: last + 1]) if sheet.columns else 8 * width
+    sheet.ws.set_row(sheet.row, max(30, sheet.text_height([(note, spanned)]) or 0))
+    sheet.merged(sheet.row, 0, sheet.row, last, note, formats["note"])
     sheet.row += 1
 
 
@@ -51,17 +51,7 @@ def styled_row(sheet: Sheet, values: dict[str, Any], styles: dict[str, Any] | No
     (a red flag in red). Written left to right on the current row, as constant memory wants."""
     styles = styles or {}
     plain = sheet.formats["plain"]
-    lines = max(
-        (
-            math.ceil(display_width(values[c.key]) / max((c.width or 8) - 1, 1))
-            for c in sheet.columns
-            if c.kind == "wrap" and isinstance(values.get(c.key), str)
-        ),
-        default=1,
-    )
-    if lines > 1:
-        # Neither Excel nor LibreOffice grows a written row for wrapped text by itself.
-        sheet.ws.set_row(sheet.row, LINE_HEIGHT * lines + 2)
+    sheet.fit_row(sheet.row, [values.get(column.key) for column in sheet.columns])
     for index, column in enumerate(sheet.columns):
         sheet.cell(sheet.row, index, values.get(column.key), styles.get(column.key) or plain[column.kind])
     sheet.row += 1
@@ -193,7 +183,7 @@ def _ranking(rows: list[dashboard.SplitRow]) -> dict[object, figures.Ranked]:
 def _group_sheet(book, name, label, rows, headline, context, *, ranked: bool = False) -> None:
     period_month = headline.month
     columns = _group_columns(label, period_month, ranked=ranked)
-    sheet = book.add_sheet(name)
+    sheet = book.add_sheet(name, columns=columns, key_columns=2)
     heading(sheet, width=len(columns), **context)
     sheet.header(columns)
     ranking = _ranking(rows) if ranked else {}
@@ -285,7 +275,7 @@ def _lagging_sheet(book, selection, context) -> None:
         Column("leader", "责任领导", "wrap", width=14),
         Column("unit", "责任单位", "wrap", width=14),
     ]
-    sheet = book.add_sheet("滞后项目")
+    sheet = book.add_sheet("滞后项目", columns=columns, key_columns=2)
     heading(
         sheet,
         width=len(columns),
@@ -341,7 +331,7 @@ def _unreported_sheet(book, selection, context) -> None:
         Column("staff", "项目专员", "wrap", width=12),
         Column("leader", "责任领导", "wrap", width=14),
     ]
-    sheet = book.add_sheet("未报送项目")
+    sheet = book.add_sheet("未报送项目", columns=columns, key_columns=2)
     heading(
         sheet,
         width=len(columns),

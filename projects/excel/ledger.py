@@ -103,7 +103,8 @@ def ledger_columns(period: Period) -> list[Column]:
     money, rate = "money", "rate"
     return [
         Column(SEQ, "序号", "center", 6),
-        Column("code", "项目编码", "text", 12, value=_get("code")),
+        # Wide enough for a national code (2019-411600-65-03-002137) in two lines at its hyphens.
+        Column("code", "项目编码", "text", 14, value=_get("code")),
         Column(NAME, "项目名称", "wrap", 28, value=_get("name")),
         Column("enterprise", "建设单位", "wrap", 24, value=_get("enterprise__name")),
         Column("nature", "建设性质", "center", 8, value=_label_of("nature", Nature.choices)),
@@ -238,8 +239,7 @@ def write_ledger(
     if grouping not in GROUPINGS:
         raise ValueError(f"unknown grouping {grouping}")
     columns = ledger_columns(period)
-    sheet = book.add_sheet("重点项目台账")
-    sheet.columns = columns
+    sheet = book.add_sheet("重点项目台账", columns=columns, key_columns=3)
     status = "含已报送未审核数据" if include_submitted else "已审核数据"
     sheet.title(
         f"{settings.ZONE_NAME}重点项目建设台账",

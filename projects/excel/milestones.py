@@ -103,7 +103,7 @@ def _matrix(milestones: QuerySet, projects: QuerySet) -> Workbook:
     book.book.set_properties(
         {"title": title, "company": settings.ZONE_NAME, "created": timezone.now().replace(tzinfo=None)}
     )
-    sheet = book.add_sheet("审批手续")
+    sheet = book.add_sheet("审批手续", columns=columns, key_columns=2)
     heading(
         sheet,
         width=len(columns),

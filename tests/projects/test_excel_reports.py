@@ -39,7 +39,7 @@ from django.test.utils import CaptureQueriesContext
 
 from projects.choices import BatchRole, Level, MilestoneKind, MilestoneStatus, ProgressStatus, Stage
 from projects.models import AnnualPlan, ApprovalMilestone, BatchMembership, MonthlyProgress, Project
-from tests.excel_helpers import convert_to_pdf, read_formulas, read_workbook, table, workbook_bytes
+from tests.excel_helpers import read_formulas, read_workbook, table, workbook_bytes
 from tests.factories import (
     AnnualPlanFactory,
     ApprovalMilestoneFactory,
@@ -754,12 +754,3 @@ def test_export_queries_do_not_grow_with_rows(zone, leader_client, django_assert
             assert len(table(book["滞后项目"])) == 3 + 50 + 1
     assert many == few
 
-
-# --- LibreOffice opens them --------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_libreoffice_converts_each_workbook_to_pdf(permits, leader_client, tmp_path):
-    for name, url in zip(("bulletin", "batches", "milestones"), EXPORTS, strict=True):
-        pdf = convert_to_pdf(download(leader_client, url), tmp_path, name=name)
-        assert pdf.stat().st_size > 1000
