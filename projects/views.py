@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from zone_portal import jobs
 from zone_portal.excel import Workbook
-from zone_portal.filtering import filter_chips
+from zone_portal.filtering import applied_filters, filter_chips
 from zone_portal.job_views import excel_download
 from zone_portal.lookups import id_param, lookup_response, lookup_view, search, search_term
 from zone_portal.models import Job
@@ -143,6 +143,7 @@ def project_list(request):
         {
             "filterset": filterset,
             "chips": filter_chips(filterset, request.GET, request.path),
+            "applied_filters": applied_filters(filterset),
             "page": page,
             "period": period,
             "review": selectors.month_review(period),

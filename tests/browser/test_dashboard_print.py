@@ -141,4 +141,16 @@ def test_the_printed_dashboard_has_every_row_and_says_what_it_shows(world, live_
     assert between(text, "筛选条件：", "打印日期") == "项目级别：省重点；园区：健康食品产业园"
     section = between(text, "按园区完成率", "按产业集群完成率")
     assert "健康食品产业园" in section and "现代物流园" not in section
+
+    # The project list the dashboard links to prints with the same title, and every column.
+    page.goto(f"{base}/projects/?year=2025&month=10&level=provincial&park={park.pk}")
+    text = pdf_text(page.pdf(path=str(artifacts / "project-list-print.pdf"), format="A4"), tmp_path)
+    assert between(text, settings.ZONE_NAME, "筛选条件") == "项目2025年1–10月（已发布）仅含已审核月报"
+    assert between(text, "筛选条件：", "打印日期") == "项目级别：省重点；园区：健康食品产业园"
+    table = text[text.index("打印测试项目00") - 60 :]
+    # Every column (责任领导/单位 wraps, and reading order takes its halves apart).
+    columns = ["级别", "园区", "项目阶段", "总投资", "年度计划", "1–10月累计完成", "完成率", "责任领"]
+    assert all(column in text for column in columns)
+    # 打印测试项目00 and 21: provincial, in the first park; their units print (a desktop-only column).
+    assert "打印测试项目21" in table and "经济发展局" in table and "财政金融局" in table
     context.close()
