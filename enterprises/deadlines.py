@@ -61,6 +61,24 @@ def add_days(start: datetime.date, days: int, *, mode: str | None = None) -> dat
     return day
 
 
+def days_between(start: datetime.date, end: datetime.date, *, mode: str | None = None) -> int:
+    """How many days ``end`` is after ``start`` (negative when before), counted as ``add_days`` counts.
+
+    With working days it is the number of working days in (start, end]: from a Friday to the next
+    Monday is 1, so ``add_days(start, days_between(start, end)) == end`` whenever ``end`` is a
+    working day, as every due date counted by ``add_days`` is.
+    """
+    if (mode or counting()) == CALENDAR:
+        return (end - start).days
+    sign, low, high = (1, start, end) if end >= start else (-1, end, start)
+    days, day = 0, low
+    while day < high:
+        day += datetime.timedelta(days=1)
+        if is_working_day(day):
+            days += 1
+    return sign * days
+
+
 def add_months(start: datetime.date, months: int, *, mode: str | None = None) -> datetime.date:
     """The same day ``months`` months later (the month's last day if shorter).
 
@@ -158,16 +176,28 @@ def overdue_q(today: datetime.date, prefix: str = ""):
 
 @dataclass(frozen=True)
 class ClockLine:
-    """One step of the clock as the ticket page shows it."""
+    """One step of the clock as the ticket page shows it.
+
+    ``days`` is counted as the due dates are (calendar or working days, ``days_between``): for a
+    step still waiting, the days left until its last day (0: due today); for one overdue, the days
+    past it; for one done late, how many days late. Only a step due today has 0 days left; any
+    other count is at least 1, even when only days off lie between.
+    """
 
     step: str
     due: datetime.date | None
     done_at: datetime.datetime | None
     state: str  # "done", "late" (done after its day), "overdue", "waiting" or "" (not started)
+    days: int | None = None
+
+
+def _days_late(due: datetime.date, day: datetime.date) -> int:
+    return max(1, days_between(due, day))
 
 
 def clock_lines(ticket, today: datetime.date) -> list[ClockLine]:
-    """Every "13710" step with its last day, when it was done and whether on time."""
+    """Every "13710" step with its last day, when it was done and whether on time, in the order
+    of their last days (steps not started yet, without one, last)."""
     unfinished = {step for step, _due in _unfinished(ticket)}
     lines = []
     for step, due, done_at in (
@@ -176,12 +206,46 @@ def clock_lines(ticket, today: datetime.date) -> list[ClockLine]:
         (Step.RESOLVE, ticket.resolve_due, ticket.resolved_at),
         (Step.REVIEW, ticket.review_due, ticket.closed_at),
     ):
+        days = None
         if step in unfinished:
-            state = "overdue" if due is not None and due < today else "waiting"
             done_at = None
+            if due is not None and due < today:
+                state, days = "overdue", _days_late(due, today)
+            else:
+                state = "waiting"
+                if due is not None:
+                    days = 0 if due == today else max(1, days_between(today, due))
         elif done_at is not None:
-            state = "late" if due is not None and timezone.localdate(done_at) > due else "done"
+            done_on = timezone.localdate(done_at)
+            if due is not None and done_on > due:
+                state, days = "late", _days_late(due, done_on)
+            else:
+                state = "done"
         else:
             state = ""
-        lines.append(ClockLine(step=step, due=due, done_at=done_at, state=state))
-    return lines
+        lines.append(ClockLine(step=step, due=due, done_at=done_at, state=state, days=days))
+    # sorted() is stable: steps due the same day keep the order they are taken in.
+    return sorted(lines, key=lambda line: (line.due is None, line.due or datetime.date.min))
+
+
+@dataclass(frozen=True)
+class Legend:
+    """The clock's rules in one line: the day counts and how days are counted."""
+
+    assign: int
+    report: int
+    resolve: int
+    major_months: int
+    review: int
+    working_days: bool
+
+
+def legend() -> Legend:
+    return Legend(
+        assign=day_count("assign"),
+        report=day_count("report"),
+        resolve=day_count("resolve"),
+        major_months=day_count("major_months"),
+        review=day_count("review"),
+        working_days=counting() == WORKING,
+    )

@@ -21,12 +21,37 @@ def _active_units():
 
 
 def _handlers():
-    return User.objects.filter(is_active=True, department__isnull=False).select_related("department")
+    return (
+        User.objects.filter(is_active=True, department__isnull=False)
+        .select_related("department")
+        .order_by("department__name", "username")
+    )
+
+
+class HandlerSelect(forms.Select):
+    """The handlers with their unit on each option (``data-unit``): handler_picker.js offers only the
+    chosen unit's people. Without script every handler is listed and the service refuses a handler
+    of another unit with a message."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-unit"] = str(instance.department_id)
+        return option
 
 
 class HandlerChoiceField(forms.ModelChoiceField):
+    widget = HandlerSelect
+
     def label_from_instance(self, obj):
         return f"{obj}（{obj.department}）"
+
+
+def _pick_handlers_of_unit(form) -> None:
+    """The handler select follows the unit select of the same form (static/js/handler_picker.js)."""
+    form.fields["handler"].widget.attrs["data-unit-from"] = form["unit"].auto_id
+    form.fields["handler"].help_text = _("A person of the chosen unit; left empty, the unit decides.")
 
 
 # --- Problems -------------------------------------------------------------------------
@@ -186,6 +211,7 @@ class AssignForm(ActionForm):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = _active_units()
         self.fields["handler"].queryset = _handlers()
+        _pick_handlers_of_unit(self)
         if self.ticket is not None:
             self.fields["is_major"].initial = self.ticket.is_major
 
@@ -199,6 +225,7 @@ class ReassignForm(ActionForm):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = _active_units()
         self.fields["handler"].queryset = _handlers()
+        _pick_handlers_of_unit(self)
 
 
 class TextForm(ActionForm):

@@ -371,7 +371,11 @@ def _hand_to(locked: ProblemTicket, unit, handler) -> list[str]:
     if unit is None:
         raise ValidationError({"unit": _("Choose the responsible unit.")})
     if handler is not None and handler.department_id != unit.pk:
-        raise ValidationError({"handler": _("The handler must belong to the responsible unit.")})
+        message = _(
+            "%(handler)s is not a person of %(unit)s: choose a handler of that unit, or none and the "
+            "unit decides."
+        ) % {"handler": handler, "unit": unit}
+        raise ValidationError({"handler": ValidationError(message, code="handler_unit")})
     locked.unit, locked.handler = unit, handler
     return ["unit", "handler"]
 

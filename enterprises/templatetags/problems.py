@@ -36,6 +36,12 @@ def clock_lines(ticket):
     return deadlines.clock_lines(ticket, timezone.localdate())
 
 
+@register.simple_tag
+def clock_legend():
+    """The day counts and the way days are counted, for the clock's one-line legend."""
+    return deadlines.legend()
+
+
 DRILL_FILTERS = {"level": "level", "category": "category", "unit": "unit", "park": "park"}
 DRILL_MEASURES = {
     "collected": {},

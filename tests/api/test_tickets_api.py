@@ -776,9 +776,14 @@ def test_step_messages_name_the_field(api_as, people, units):
     )
     assert (reply.status_code, reply.json()) == (400, {"text": ["请填写已采取的措施和办理进展。"]})
     assert (no_unit.status_code, list(no_unit.json())) == (400, ["unit"])
+    # The handler is named with the unit, so a caller sees what to correct.
     assert (wrong_handler.status_code, wrong_handler.json()) == (
         400,
-        {"handler": ["经办人必须是责任单位的人员。"]},
+        {
+            "handler": [
+                f"{people['unit_out']}不是{units.U1}的人员：请选择该单位的经办人，或者留空，由该单位确定经办人。"
+            ]
+        },
     )
     # Not a major problem: no plan with its own date.
     assert plan.status_code == 400

@@ -403,3 +403,102 @@ class TestOverdueAgreement:
         matched = TicketEvent.objects.filter(deadlines.overdue_q(D(2026, 3, 4), prefix="ticket__"))
 
         assert {event.ticket_id for event in matched} == {late.pk}
+
+
+# --- The clock as the ticket page shows it: days left, overdue, late -----------------------------
+
+
+def lines_of(ticket, today):
+    """(step, due, state, days) of each clock line, in the order shown."""
+    return [(line.step, line.due, line.state, line.days) for line in deadlines.clock_lines(ticket, today)]
+
+
+class TestClockDays:
+    @pytest.fixture
+    def late_assigned(self, staff, office, unit):
+        # Collected Mon Mar 2: assign by Mar 3, report by Mar 5, resolve by Mar 9. Assigned Mar 4.
+        ticket = make_ticket(user=staff, collected_at=at(2026, 3, 2, 10))
+        services.ticket_assign(ticket=ticket, user=office, unit=unit, at=at(2026, 3, 4, 9))
+        return ProblemTicket.objects.get(pk=ticket.pk)
+
+    def test_calendar_days_left_overdue_and_late(self, late_assigned):
+        # On Mar 6: assigned 1 day late (Mar 4 − Mar 3), the report 1 day overdue (Mar 6 − Mar 5),
+        # 3 days left to resolve (Mar 9 − Mar 6); the review has no day until a resolution.
+        assert lines_of(late_assigned, D(2026, 3, 6)) == [
+            (Step.ASSIGN, D(2026, 3, 3), "late", 1),
+            (Step.REPORT, D(2026, 3, 5), "overdue", 1),
+            (Step.RESOLVE, D(2026, 3, 9), "waiting", 3),
+            (Step.REVIEW, None, "", None),
+        ]
+
+    def test_the_last_day_is_due_today_and_the_day_after_is_overdue(self, late_assigned):
+        assert lines_of(late_assigned, D(2026, 3, 9))[2] == (Step.RESOLVE, D(2026, 3, 9), "waiting", 0)
+        assert lines_of(late_assigned, D(2026, 3, 10))[2] == (Step.RESOLVE, D(2026, 3, 9), "overdue", 1)
+        # Report due Mar 5, still not sent on Mar 10: 5 days overdue.
+        assert lines_of(late_assigned, D(2026, 3, 10))[1] == (Step.REPORT, D(2026, 3, 5), "overdue", 5)
+
+    def test_steps_done_on_time_and_the_review_once_resolved(self, late_assigned, handler):
+        services.ticket_reply(ticket=late_assigned, user=handler, text="已对接", at=at(2026, 3, 5, 16))
+        services.ticket_resolve(
+            ticket=late_assigned, user=handler, resolution="已办结", at=at(2026, 3, 6, 11)
+        )
+        ticket = ProblemTicket.objects.get(pk=late_assigned.pk)
+
+        # Review within 1 day of the resolution (Mar 6): due Mar 7, 1 day left on Mar 6, and shown
+        # before the resolution's own last day (Mar 9).
+        assert lines_of(ticket, D(2026, 3, 6)) == [
+            (Step.ASSIGN, D(2026, 3, 3), "late", 1),
+            (Step.REPORT, D(2026, 3, 5), "done", None),
+            (Step.REVIEW, D(2026, 3, 7), "waiting", 1),
+            (Step.RESOLVE, D(2026, 3, 9), "done", None),
+        ]
+
+    def test_lines_come_in_the_order_of_their_last_days(self, staff, office, unit, handler):
+        # A major problem (a month to resolve) resolved early: its review (Mar 4) is due before
+        # the resolution's month (Apr 2) and comes before it.
+        ticket = make_ticket(user=staff, collected_at=at(2026, 3, 2, 10), is_major=True)
+        services.ticket_assign(ticket=ticket, user=office, unit=unit, at=at(2026, 3, 2, 11))
+        services.ticket_resolve(ticket=ticket, user=handler, resolution="已办结", at=at(2026, 3, 3, 9))
+        ticket = ProblemTicket.objects.get(pk=ticket.pk)
+
+        assert [(step, due) for step, due, _state, _days in lines_of(ticket, D(2026, 3, 3))] == [
+            (Step.ASSIGN, D(2026, 3, 3)),
+            (Step.REVIEW, D(2026, 3, 4)),
+            (Step.REPORT, D(2026, 3, 5)),
+            (Step.RESOLVE, D(2026, 4, 2)),
+        ]
+
+    def test_working_days_are_counted_as_the_due_dates_are(self, settings, staff, office, unit):
+        settings.PROBLEM_DAY_COUNTING = "working"
+        # Collected Fri Sep 25 evening: assign by Mon Sep 28, report by Sep 30, resolve by Oct 12
+        # (TestWorkingDays). Assigned Thu Oct 8, after the National Day holidays.
+        ticket = make_ticket(user=staff, collected_at=at(2026, 9, 25, 19, 30))
+        services.ticket_assign(ticket=ticket, user=office, unit=unit, at=at(2026, 10, 8, 9))
+        ticket = ProblemTicket.objects.get(pk=ticket.pk)
+
+        # On Fri Oct 9. Assigned late by Sep 29, 30, Oct 8: 3 working days (10 calendar days).
+        # The report overdue by Oct 8, 9: 2 (9 calendar days). To resolve: Sat Oct 10 (a
+        # make-up working day) and Mon Oct 12: 2 left (3 calendar days).
+        assert lines_of(ticket, D(2026, 10, 9)) == [
+            (Step.ASSIGN, D(2026, 9, 28), "late", 3),
+            (Step.REPORT, D(2026, 9, 30), "overdue", 2),
+            (Step.RESOLVE, D(2026, 10, 12), "waiting", 2),
+            (Step.REVIEW, None, "", None),
+        ]
+        # On Sun Oct 4, in the holidays: overdue since Sep 30 with no working day between, 1 day.
+        assert lines_of(ticket, D(2026, 10, 4))[1] == (Step.REPORT, D(2026, 9, 30), "overdue", 1)
+
+    def test_days_between_counts_like_add_days(self, settings):
+        settings.PROBLEM_DAY_COUNTING = "working"
+        # Fri Sep 25 → Mon Sep 28: 1 working day; back again: −1; over the holidays to Oct 8: 4.
+        assert deadlines.days_between(D(2026, 9, 25), D(2026, 9, 28)) == 1
+        assert deadlines.days_between(D(2026, 9, 28), D(2026, 9, 25)) == -1
+        assert deadlines.days_between(D(2026, 9, 25), D(2026, 10, 8)) == 4
+        assert deadlines.days_between(D(2026, 9, 25), D(2026, 9, 25)) == 0
+        assert deadlines.days_between(D(2026, 9, 25), D(2026, 10, 8), mode="calendar") == 13
+
+    def test_the_legend_says_the_counts_and_how_days_are_counted(self, settings):
+        settings.PROBLEM_DEADLINES = {"assign": 1, "report": 3, "resolve": 7, "major_months": 1, "review": 1}
+        assert deadlines.legend() == deadlines.Legend(1, 3, 7, 1, 1, working_days=False)
+        settings.PROBLEM_DAY_COUNTING = "working"
+        assert deadlines.legend().working_days is True

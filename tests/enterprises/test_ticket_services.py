@@ -22,7 +22,7 @@ from enterprises.choices import (
 )
 from enterprises.models import ProblemTicket, TicketAttachment, TicketEvent, Visit
 from projects.services import StaleVersion
-from tests.factories import SHANGHAI, EnterpriseFactory, UserFactory, at, make_ticket
+from tests.factories import SHANGHAI, DepartmentFactory, EnterpriseFactory, UserFactory, at, make_ticket
 from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -303,6 +303,22 @@ class TestRefusals:
     def test_assign_needs_a_unit(self, ticket, office):
         error = refused(ticket, ValidationError, services.ticket_assign, user=office, unit=None)
         assert "unit" in error.message_dict
+
+    def test_a_handler_of_another_unit_is_refused_in_chinese(self, ticket, office, unit, other_handler):
+        # other_handler (用户N of 区住建局) is not of 区自然资源局: refused on assigning and on reassigning.
+        expected = (
+            f"{other_handler}不是区自然资源局的人员：请选择该单位的经办人，或者留空，由该单位确定经办人。"
+        )
+        error = refused(
+            ticket, ValidationError, services.ticket_assign, user=office, unit=unit, handler=other_handler
+        )
+        assert error.message_dict == {"handler": [expected]}
+
+        services.ticket_assign(ticket=ticket, user=office, unit=DepartmentFactory(name="区发改委"))
+        error = refused(
+            ticket, ValidationError, services.ticket_reassign, user=office, unit=unit, handler=other_handler
+        )
+        assert error.message_dict == {"handler": [expected]}
 
     def test_assigning_twice(self, assigned, office, other_unit):
         error = refused(assigned, ValidationError, services.ticket_assign, user=office, unit=other_unit)

@@ -640,3 +640,88 @@ def test_my_problems(client, users, ticket, unit_a):
     assert mine(users["staff"]) == {ticket.pk}
     assert mine(colleague) == {theirs.pk, liaised.pk}
     assert mine(users["unit_a"]) == {ticket.pk}
+
+
+# --- The "13710" clock on the ticket page, and the handler picker ----------------------------------
+
+
+def clock_line(page_html: str, step: str) -> str:
+    """The text of one step's line of the clock, tags removed."""
+    line = re.search(rf'<li [^>]*data-step="{step}"[^>]*>(.*?)</li>', page_html, re.S)
+    assert line, f"no {step} line on the clock"
+    return " ".join(re.sub(r"<[^>]+>", " ", line.group(1)).split())
+
+
+def test_the_clock_says_how_many_days_are_left_or_overdue(client, users, settings):
+    settings.PROBLEM_DAY_COUNTING = "calendar"
+    today = timezone.localdate()
+    # Collected two days ago and not assigned: assign was due yesterday (1 day overdue), resolve is
+    # due in 7 − 2 = 5 days.
+    collected = timezone.now() - datetime.timedelta(days=2)
+    made = make_ticket(user=users["staff"], collected_at=collected, title="园区道路未通")
+
+    page = as_user(client, users["office"]).get(reverse("enterprises:ticket_detail", args=[made.pk]))
+    html_text = page.content.decode()
+
+    yesterday, in_five = today - datetime.timedelta(days=1), today + datetime.timedelta(days=5)
+    assert clock_line(html_text, "assign") == f"交办责任单位 截止 {yesterday:%Y-%m-%d} 已超期 1 天"
+    assert clock_line(html_text, "resolve") == f"办结 截止 {in_five:%Y-%m-%d} 剩余 5 天"
+    # The legend says the counts and that they are calendar days, with Chinese punctuation.
+    legend = re.search(r'id="clock-legend">(.*?)</div>', html_text, re.S).group(1)
+    assert legend == (
+        "“13710”：1 天内交办，3 天内首次反馈，7 天内办结（重大复杂问题 1 个月内），"
+        "办结后 1 天内审核销号；按自然日计算，自问题收集当日起算。"
+    )
+
+
+def test_the_clock_shows_a_step_done_late_and_one_due_today(client, users, unit_a):
+    today = timezone.localdate()
+    # Collected three days ago, assigned just now: 2 days late (assign was due the day after
+    # collection). The first report is due today.
+    made = make_ticket(user=users["staff"], collected_at=timezone.now() - datetime.timedelta(days=3))
+    services.ticket_assign(ticket=made, user=users["office"], unit=unit_a)
+
+    page = as_user(client, users["office"]).get(reverse("enterprises:ticket_detail", args=[made.pk]))
+    html_text = page.content.decode()
+
+    assert "已完成（逾期 2 天）" in clock_line(html_text, "assign")
+    assert clock_line(html_text, "report") == f"首次反馈进展 截止 {today:%Y-%m-%d} 今日到期"
+
+
+def test_the_legend_says_working_days_when_they_are_counted(client, users, ticket, settings):
+    settings.PROBLEM_DAY_COUNTING = "working"
+
+    page = as_user(client, users["office"]).get(reverse("enterprises:ticket_detail", args=[ticket.pk]))
+
+    assert "按工作日计算" in re.search(r'id="clock-legend">(.*?)</div>', page.content.decode()).group(1)
+
+
+def test_the_handler_picker_offers_each_handler_with_its_unit(client, users, unit_a, unit_b):
+    made = make_ticket(user=users["staff"])
+
+    page = as_user(client, users["office"]).get(reverse("enterprises:ticket_detail", args=[made.pk]))
+    html_text = page.content.decode()
+
+    select = re.search(r'<select name="assign-handler"[^>]*>.*?</select>', html_text, re.S).group(0)
+    assert 'data-unit-from="id_assign-unit"' in select
+    assert re.search(rf'<option value="{users["unit_a"].pk}" data-unit="{unit_a.pk}"', select)
+    assert re.search(rf'<option value="{users["unit_b"].pk}" data-unit="{unit_b.pk}"', select)
+    # The script that makes the options follow the unit is a file: the CSP forbids inline scripts.
+    assert re.search(r'<script src="[^"]*/js/handler_picker\.js"></script>', html_text)
+    assert "<script>" not in html_text
+
+
+def test_a_handler_of_another_unit_is_refused_without_script(client, users, unit_a, unit_b):
+    made = make_ticket(user=users["staff"])
+    before = snapshot(made)
+
+    as_user(client, users["office"])
+    response = post_action(client, made, "assign", unit=str(unit_a.pk), handler=str(users["unit_b"].pk))
+
+    assert response.status_code == 400
+    form = re.search(r'id="form-assign".*?</form>', response.content.decode(), re.S).group(0)
+    assert (
+        f"{users['unit_b']}不是区自然资源局的人员：请选择该单位的经办人，或者留空，由该单位确定经办人。"
+        in html.unescape(form)
+    )
+    assert snapshot(made) == before
