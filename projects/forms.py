@@ -200,7 +200,9 @@ class CommentForm(BootstrapFormMixin, forms.Form):
 class PhotoForm(BootstrapFormMixin, forms.Form):
     image = forms.FileField(
         label=_("photo"),
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+        # No ``capture``: it would force the camera, and a photo taken earlier could not be picked;
+        # with ``accept`` alone, phones offer the camera or the photo library.
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
     )
     caption = forms.CharField(label=_("caption"), max_length=200, required=False)
 

@@ -13,13 +13,14 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from zone_portal.roles import Role, has_role, is_admin, roles_of
 
-from .models import MonthlyProgress, Project
+from .choices import ProgressStatus
+from .models import MonthlyProgress, MonthPublication, Project
 
 
 def can_read_projects(user) -> bool:
@@ -79,12 +80,60 @@ def ensure_can_read(user) -> None:
         raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
 
 
+def _edit_refusal(project: Project) -> PermissionDenied:
+    return PermissionDenied(
+        _("You may not change “%(project)s”: it is not in your charge or your unit's.")
+        % {"project": project.name}
+    )
+
+
 def ensure_can_edit(user, project: Project) -> None:
     if not can_edit_project(user, project):
-        raise PermissionDenied(
-            _("You may not change “%(project)s”: it is not in your charge or your unit's.")
-            % {"project": project.name}
+        raise _edit_refusal(project)
+
+
+def report_locked_message(report: MonthlyProgress) -> str:
+    if report.status == ProgressStatus.APPROVED:
+        return _("The report for %(year)s-%(month)02d is approved and locked; a reviewer must reopen it.") % {
+            "year": report.year,
+            "month": report.month,
+        }
+    return _("The report for %(year)s-%(month)02d is waiting for review and cannot be changed now.") % {
+        "year": report.year,
+        "month": report.month,
+    }
+
+
+def published_month_refusal(year: int, month: int) -> ValidationError | None:
+    """A published month's reports are locked (its figures are the official ones): the refusal of a
+    change to one, or None while the month is open."""
+    if not MonthPublication.objects.filter(year=year, month=month, is_published=True).exists():
+        return None
+    return ValidationError(
+        _(
+            "The figures for %(year)s-%(month)02d are published and locked; a reviewer must reopen "
+            "the month before a report can change."
         )
+        % {"year": year, "month": month},
+        code="published",
+    )
+
+
+def photo_refusal(user, report: MonthlyProgress) -> Exception | None:
+    """Why ``user`` may not add or remove photos of ``report`` now, as the error the photo services
+    raise; None when they may. The report page offers 添加照片 and 删除 only when this is None.
+
+    Photos change with the report: by whoever may change its project, until the report is approved
+    or its month published (a report waiting for review may still get its photos)."""
+    if not can_edit_project(user, report.project):
+        return _edit_refusal(report.project)
+    if report.status == ProgressStatus.APPROVED:
+        return ValidationError(report_locked_message(report), code="locked")
+    return published_month_refusal(report.year, report.month)
+
+
+def can_change_photos(user, report: MonthlyProgress | None) -> bool:
+    return report is not None and photo_refusal(user, report) is None
 
 
 def ensure_can_create(user) -> None:

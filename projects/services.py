@@ -41,6 +41,9 @@ from .permissions import (
     ensure_can_read,
     ensure_can_review,
     is_leader,
+    photo_refusal,
+    published_month_refusal,
+    report_locked_message,
 )
 from .selectors import Period, month_review
 
@@ -271,7 +274,7 @@ def progress_save(
     else:
         report = lock_current(MonthlyProgress, existing.pk, expected_version)
         if not report.is_editable:
-            raise ValidationError(_locked_message(report), code="locked")
+            raise ValidationError(report_locked_message(report), code="locked")
     changed = [name for name, value in data.items() if getattr(report, name) != value]
     for name in changed:
         setattr(report, name, data[name])
@@ -326,18 +329,6 @@ def _hold_back(verdict: checks.Verdict, confirmed: bool) -> str:
     if not confirmed:
         raise NeedsConfirmation(verdict.warnings)
     return checks.confirmation_reason(verdict.warnings)
-
-
-def _locked_message(report: MonthlyProgress) -> str:
-    if report.status == ProgressStatus.APPROVED:
-        return _("The report for %(year)s-%(month)02d is approved and locked; a reviewer must reopen it.") % {
-            "year": report.year,
-            "month": report.month,
-        }
-    return _("The report for %(year)s-%(month)02d is waiting for review and cannot be changed now.") % {
-        "year": report.year,
-        "month": report.month,
-    }
 
 
 @dataclass
@@ -423,7 +414,7 @@ def progress_submit(*, report: MonthlyProgress, user, expected_version: int | No
     ensure_month_open(report.year, report.month)
     locked = lock_current(MonthlyProgress, report.pk, expected_version)
     if not locked.is_editable:
-        raise ValidationError(_locked_message(locked), code="locked")
+        raise ValidationError(report_locked_message(locked), code="locked")
     locked.status = ProgressStatus.SUBMITTED
     locked.submitted_by = user
     locked.submitted_at = timezone.now()
@@ -432,6 +423,11 @@ def progress_submit(*, report: MonthlyProgress, user, expected_version: int | No
     locked.save(update_fields=["status", "submitted_by", "submitted_at", "version", "updated_at"])
     copy_state(locked, report)
     return report
+
+
+def _reason(action, reason: str) -> str:
+    """A history row's reason: what was done and why (Chinese punctuation in Chinese)."""
+    return _("%(action)s: %(reason)s") % {"action": action, "reason": reason}
 
 
 def _review(report, user, *, allowed_from, to_status, reason, reason_required, verb, expected_version):
@@ -456,7 +452,7 @@ def _review(report, user, *, allowed_from, to_status, reason, reason_required, v
     locked.reviewed_at = timezone.now()
     locked.review_comment = reason
     locked.version += 1
-    _stamp(locked, user, reason=f"{verb}: {reason}" if reason else str(verb))
+    _stamp(locked, user, reason=_reason(verb, reason) if reason else str(verb))
     locked.save(
         update_fields=["status", "reviewed_by", "reviewed_at", "review_comment", "version", "updated_at"]
     )
@@ -535,15 +531,9 @@ def progress_review_many(*, reports, user, approve: bool, reason: str = "") -> i
 
 def ensure_month_open(year: int, month: int) -> None:
     """Refuse any change to a published month's reports: its figures are the official ones."""
-    if MonthPublication.objects.filter(year=year, month=month, is_published=True).exists():
-        raise ValidationError(
-            _(
-                "The figures for %(year)s-%(month)02d are published and locked; a reviewer must reopen "
-                "the month before a report can change."
-            )
-            % {"year": year, "month": month},
-            code="published",
-        )
+    refusal = published_month_refusal(year, month)
+    if refusal is not None:
+        raise refusal
 
 
 @transaction.atomic
@@ -616,7 +606,7 @@ def month_reopen(
     locked.reopened_at = timezone.now()
     locked.reopen_reason = reason
     locked.version += 1
-    _stamp(locked, user, reason=f"{_('reopened')}: {reason}")
+    _stamp(locked, user, reason=_reason(_("reopened"), reason))
     locked.save(
         update_fields=["is_published", "reopened_by", "reopened_at", "reopen_reason", "version", "updated_at"]
     )
@@ -655,6 +645,12 @@ def _read_image(upload) -> tuple[Image.Image, str]:
     return image, PHOTO_FORMATS[image.format]
 
 
+def _ensure_can_change_photos(user, report: MonthlyProgress) -> None:
+    refusal = photo_refusal(user, report)
+    if refusal is not None:
+        raise refusal
+
+
 @transaction.atomic
 def photo_add(
     *, report: MonthlyProgress, user, upload, caption: str = "", expected_version: int | None = None
@@ -662,8 +658,7 @@ def photo_add(
     """Attach a photo to a report; the type is read from the content, never from the name."""
     ensure_can_edit(user, report.project)
     current = lock_current(MonthlyProgress, report.pk, expected_version)
-    if current.status == ProgressStatus.APPROVED:
-        raise ValidationError(_locked_message(current), code="locked")
+    _ensure_can_change_photos(user, current)
     image, extension = _read_image(upload)
     thumb = ImageOps.exif_transpose(image).convert("RGB")
     thumb.thumbnail(THUMBNAIL_SIZE)
@@ -680,9 +675,8 @@ def photo_add(
 
 @transaction.atomic
 def photo_delete(*, photo: ProgressPhoto, user) -> None:
-    ensure_can_edit(user, photo.report.project)
-    if photo.report.status == ProgressStatus.APPROVED:
-        raise ValidationError(_locked_message(photo.report), code="locked")
+    """Remove a photo and, once that is committed, its files."""
+    _ensure_can_change_photos(user, lock_current(MonthlyProgress, photo.report_id, None))
     _stamp(photo, user)
     files = [photo.image, photo.thumbnail]
     photo.delete()

@@ -47,6 +47,7 @@ from .forms import (
 )
 from .models import ApprovalMilestone, MonthlyProgress, MonthPublication, ProgressPhoto, Project
 from .permissions import (
+    can_change_photos,
     can_create_project,
     can_edit_project,
     can_publish_months,
@@ -450,6 +451,7 @@ def progress_entry(request, pk, year, month):
             "photo_form": PhotoForm(),
             "editable": editable,
             "can_edit_project": can_edit_project(request.user, project),
+            "can_change_photos": can_change_photos(request.user, report),
             "can_review": can_review(request.user),
             "review_form": ReviewForm(),
             "period": Period(year, month),

@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from PIL import Image
 
-from projects import services
+from projects import permissions, services
 from projects.choices import FigureCheck, ProgressStatus
-from projects.models import MonthlyProgress, ProgressPhoto
+from projects.models import MonthlyProgress, MonthPublication, ProgressPhoto
 from tests.factories import (
     AnnualPlanFactory,
     DepartmentFactory,
@@ -281,6 +281,67 @@ def test_no_photos_on_an_approved_report(project, staff, media):
     with pytest.raises(ValidationError):
         services.photo_add(report=report, user=staff, upload=image_upload())
     assert not ProgressPhoto.objects.exists()
+
+
+def photo_on(report, staff):
+    """A photo of ``report``, whatever its status (the row only: the files are not needed here)."""
+    photo = report.photos.create(
+        image="progress/site.jpg", thumbnail="progress/site-t.jpg", uploaded_by=staff
+    )
+    return ProgressPhoto.objects.select_related("report__project").get(pk=photo.pk)
+
+
+@pytest.mark.parametrize(
+    ("status", "allowed"),
+    [
+        (ProgressStatus.DRAFT, True),
+        (ProgressStatus.RETURNED, True),
+        (ProgressStatus.SUBMITTED, True),  # photos may still come while the figure waits for review
+        (ProgressStatus.APPROVED, False),
+    ],
+)
+def test_deleting_a_photo_as_the_permission_says(project, staff, media, status, allowed):
+    photo = photo_on(MonthlyProgressFactory(project=project, year=2023, month=3, status=status), staff)
+
+    assert permissions.can_change_photos(staff, photo.report) is allowed
+    if allowed:
+        services.photo_delete(photo=photo, user=staff)
+        assert not ProgressPhoto.objects.exists()
+    else:
+        with pytest.raises(ValidationError) as refused:
+            services.photo_delete(photo=photo, user=staff)
+        assert refused.value.code == "locked"
+        assert refused.value.message == "2023-03 月报已审核并锁定，需由审核员重新打开后才能修改。"
+        assert ProgressPhoto.objects.filter(pk=photo.pk).exists()
+
+
+def test_photos_of_a_published_month_are_locked_even_on_a_draft(project, staff, media):
+    photo = photo_on(
+        MonthlyProgressFactory(project=project, year=2023, month=3, status=ProgressStatus.DRAFT), staff
+    )
+    MonthPublication.objects.create(year=2023, month=3, is_published=True)
+
+    assert permissions.can_change_photos(staff, photo.report) is False
+    with pytest.raises(ValidationError) as refused:
+        services.photo_delete(photo=photo, user=staff)
+    assert refused.value.code == "published"
+    with pytest.raises(ValidationError):
+        services.photo_add(report=photo.report, user=staff, upload=image_upload())
+    assert ProgressPhoto.objects.count() == 1
+
+
+def test_only_who_may_change_the_project_changes_its_photos(project, staff, reviewer, media):
+    photo = photo_on(
+        MonthlyProgressFactory(project=project, year=2023, month=3, status=ProgressStatus.DRAFT), staff
+    )
+    outsider = UserFactory(username="li", roles=[Role.STAFF])
+
+    for user in (outsider, reviewer):
+        assert permissions.can_change_photos(user, photo.report) is False
+        with pytest.raises(PermissionDenied):
+            services.photo_delete(photo=photo, user=user)
+    assert ProgressPhoto.objects.filter(pk=photo.pk).exists()
+    assert permissions.can_change_photos(staff, None) is False  # no report yet: nothing to attach to
 
 
 def test_review_and_photos_refuse_a_report_changed_since_it_was_read(project, staff, reviewer, tmp_path):

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ from PIL import Image
 
 from projects import selectors, services
 from projects.choices import BatchRole, Level, MilestoneStatus, ProgressStatus, Stage
-from projects.models import ApprovalMilestone, MonthlyProgress, Project
+from projects.models import ApprovalMilestone, MonthlyProgress, MonthPublication, ProgressPhoto, Project
 from tests.factories import (
     AnnualPlanFactory,
     ApprovalMilestoneFactory,
@@ -667,6 +668,72 @@ def test_text_file_posing_as_a_photo_is_refused_on_the_page(client, project, sta
     response = client.post(reverse("projects:photo_upload", args=[report.pk]), {"image": fake}, follow=True)
     assert "JPEG" in response.content.decode()
     assert not report.photos.exists()
+
+
+def progress_page(client, user, report):
+    login(client, user)
+    url = reverse("projects:progress", args=[report.project_id, report.year, report.month])
+    return client.get(url).content.decode()
+
+
+def test_the_photo_input_offers_the_camera_or_a_saved_photo(client, project, staff):
+    report = MonthlyProgressFactory(project=project, year=2023, month=3, status=ProgressStatus.DRAFT)
+
+    page = progress_page(client, staff, report)
+
+    photo_input = re.search(r'<input type="file" name="image"[^>]*>', page).group(0)
+    # accept="image/*" without capture: phones offer the camera or the photo library.
+    assert 'accept="image/*"' in photo_input
+    assert "capture" not in photo_input
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "published", "offered"),
+    [
+        ("staff", ProgressStatus.DRAFT, False, True),
+        ("staff", ProgressStatus.SUBMITTED, False, True),
+        ("staff", ProgressStatus.APPROVED, False, False),  # photo_delete refuses: locked
+        ("staff", ProgressStatus.DRAFT, True, False),  # the month is published
+        ("other_staff", ProgressStatus.DRAFT, False, False),  # not in their charge
+        ("leader", ProgressStatus.DRAFT, False, False),
+    ],
+)
+def test_remove_is_offered_only_where_deleting_is_allowed(
+    client, project, staff, other_staff, leader, tmp_path, settings, who, status, published, offered
+):
+    settings.MEDIA_ROOT = tmp_path
+    report = MonthlyProgressFactory(project=project, year=2023, month=3, status=status)
+    photo = report.photos.create(image="progress/site.jpg", thumbnail="progress/site-t.jpg", caption="厂房")
+    if published:
+        MonthPublication.objects.create(year=2023, month=3, is_published=True)
+    user = {"staff": staff, "other_staff": other_staff, "leader": leader}[who]
+
+    page = progress_page(client, user, report)
+
+    assert (reverse("projects:photo_delete", args=[photo.pk]) in page) is offered
+    assert ('id="photo-form"' in page) is offered
+    # Where it is not offered, posting anyway is refused and the photo stays.
+    login(client, user).post(reverse("projects:photo_delete", args=[photo.pk]))
+    assert ProgressPhoto.objects.filter(pk=photo.pk).exists() is not offered
+
+
+def test_the_grid_says_its_total_before_the_month_counts_approved_figures_only(client, staff):
+    project = ProjectFactory(name="甲项目", staff_in_charge=staff)
+    AnnualPlanFactory(project=project, year=2023, planned_investment=Decimal("1200.00"))
+    MonthlyProgressFactory(project=project, year=2023, month=1, completed_investment=Decimal("100.00"))
+    MonthlyProgressFactory(
+        project=project,
+        year=2023,
+        month=2,
+        completed_investment=Decimal("50.00"),
+        status=ProgressStatus.SUBMITTED,
+    )
+    login(client, staff)
+
+    page = client.get(f"{reverse('projects:grid')}?year=2023&month=3").content.decode()
+
+    # January's approved 100.00; February's 50.00 still waits for review and is not counted.
+    assert "本月之前累计（仅已审核） 100.00" in " ".join(page.split())
 
 
 # --- Log in, in Chinese ---------------------------------------------------------------
