@@ -4,7 +4,7 @@ from projects.permissions import can_create_project, can_publish_months, can_rev
 from zone_portal.dashboard import UNIT_SCOPED_ROLES, ZONE_WIDE_ROLES
 from zone_portal.history_views import can_read_change_log
 from zone_portal.import_views import can_import
-from zone_portal.roles import ROLE_LABELS, has_role, is_admin, roles_of
+from zone_portal.roles import ROLE_LABELS, has_role, roles_of, uses_admin_site
 
 
 def portal(request):
@@ -24,7 +24,7 @@ def portal(request):
             "months": can_publish_months(user),
             "imports": can_import(user),
             "change_log": can_read_change_log(user),
-            "admin": is_admin(user) or user.is_staff,
+            "admin": uses_admin_site(user),
             "dashboard": has_role(user, *ZONE_WIDE_ROLES)
             or (has_role(user, *UNIT_SCOPED_ROLES) and user.department_id),
         },

@@ -74,6 +74,18 @@ def is_admin(user) -> bool:
     return has_role(user, Role.ADMIN)
 
 
+# The roles that keep records in Django admin: administrators (users, reference data, batches),
+# project staff (annual plans, which have no page) and the 万人助万企 office (the enterprise
+# records). Leaders, reviewers and units only read there what the pages show them already.
+ADMIN_SITE_ROLES = (Role.ADMIN, Role.STAFF, Role.SUPERVISOR)
+
+
+def uses_admin_site(user) -> bool:
+    """Whether the menu offers 管理后台: a role that keeps records there, and an account the admin
+    lets in (``is_staff``)."""
+    return user.is_staff and has_role(user, *ADMIN_SITE_ROLES)
+
+
 def baseline_permissions() -> dict[str, Q]:
     """The model permissions each role needs in Django admin, as filters on Permission."""
     zone = Q(content_type__app_label__in=ZONE_APPS)

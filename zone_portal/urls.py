@@ -14,7 +14,7 @@ urlpatterns = [
     path("dashboard/export/", views.dashboard_export, name="dashboard_export"),
     path("api/", include(("zone_portal.api.urls", "api"))),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/tokens/", token_views.token_list, name="api_tokens"),

@@ -3,6 +3,7 @@ change and the health check."""
 
 import logging
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
@@ -161,6 +162,17 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+class LogoutView(auth_views.LogoutView):
+    """Logging out ends on the log-in page, which says so (已退出)."""
+
+    def post(self, request, *args, **kwargs):
+        signed_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if signed_in:
+            messages.success(request, _("You have logged out."))
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

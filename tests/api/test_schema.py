@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import yaml
@@ -62,6 +63,16 @@ def test_the_schema_describes_every_resource_its_errors_and_the_token(generated)
         project["total_investment"]["type"] == "string" and project["total_investment"]["format"] == "decimal"
     )
     assert schema["components"]["schemas"]["Stage"]["enum"] == list(range(1, 10))
+
+
+def test_signed_out_the_docs_pages_send_the_browser_to_log_in(client, db, api_as):
+    for page in ("/api/docs/", "/api/redoc/", "/api/docs/?script="):
+        response = client.get(page)
+        assert response.status_code == 302, page
+        assert response["Location"] == "/accounts/login/?next=" + quote(page, safe="/"), page
+    # API clients keep the API's answers: the schema is a 401, and a token opens the docs.
+    assert client.get("/api/schema/").status_code == 401
+    assert api_as("leader").get("/api/docs/").status_code == 200
 
 
 def test_the_schema_and_docs_are_for_signed_in_users(client, db, api_as):

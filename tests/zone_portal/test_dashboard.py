@@ -232,6 +232,25 @@ def test_headline_figures_for_march(zone, leader_client):
     assert "−4.30" not in headline  # "behind" already says which way
 
 
+def test_the_headline_and_the_project_list_name_the_months_they_add_up(zone, leader_client):
+    def text(html):
+        return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+    march = leader_client.get("/dashboard/")
+    february = leader_client.get("/dashboard/?year=2024&month=2")
+
+    assert "1–3月累计完成投资（亿元）" in text(section(march, "headline"))
+    assert "1–2月累计完成投资（亿元）" in text(section(february, "headline"))
+    assert "N月" not in march.content.decode()
+    listed = leader_client.get("/projects/?year=2024&month=2").content.decode()
+    column = text(re.search(r"<thead.*?</thead>", listed, re.S).group(0))
+    summary = text(re.search(r'<dt[^>]*>([^<]*)</dt><dd[^>]*id="sum-completed"', listed).group(1))
+    assert "1–2月累计完成" in column and summary == "1–2月累计完成"
+    # The funnel's sentence, in Chinese punctuation.
+    lifecycle = re.search(r'id="lifecycle">(.*?)</p>', march.content.decode(), re.S).group(1)
+    assert text(lifecycle).replace(" ", "") == "2024年1–3月：新开工项目1个，新投产项目1个。"
+
+
 def test_default_period_is_the_latest_month_with_approved_figures(zone, leader_client):
     # April has only a submitted report, so March is the default.
     response = leader_client.get("/dashboard/")

@@ -3,7 +3,7 @@
 from csp.constants import SELF
 from csp.decorators import csp_update
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from enterprises.api.views import ROUTES as ENTERPRISE_ROUTES
@@ -12,6 +12,7 @@ from projects.api.views import ROUTES as PROJECT_ROUTES
 from projects.api.views import PhotoFileView
 
 from . import history, reference, tokens
+from .docs import RedocView, SwaggerView
 from .views import DashboardSummaryView
 
 REFERENCE_ROUTES = [
@@ -40,11 +41,11 @@ for prefix, viewset, basename in [*REFERENCE_ROUTES, *PROJECT_ROUTES, *ENTERPRIS
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SwaggerView.as_view(url_name="api:schema"), name="docs"),
     # ReDoc builds its search index in a worker started from a blob: allowed on this page only.
     path(
         "redoc/",
-        csp_update({"worker-src": [SELF, "blob:"]})(SpectacularRedocView.as_view(url_name="api:schema")),
+        csp_update({"worker-src": [SELF, "blob:"]})(RedocView.as_view(url_name="api:schema")),
         name="redoc",
     ),
     path("dashboard/summary/", DashboardSummaryView.as_view(), name="dashboard-summary"),
