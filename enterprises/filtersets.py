@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from projects.filtersets import FilterForm, OrderingFilter, YesNoFilter
-from zone_portal.forms import ChosenOnlySelect
+from zone_portal.forms import RemoteSelect
 from zone_portal.models import Department, Industry, Leader, Park
 
 from .choices import Fence, ProblemCategory, ProblemLevel, ProblemSource, Satisfaction, TicketStatus
@@ -41,7 +41,9 @@ class TicketFilterSet(django_filters.FilterSet):
         label=_("park"), field_name="enterprise__park", queryset=Park.objects.all(), null_label=_("no park")
     )
     enterprise = django_filters.ModelChoiceFilter(
-        label=_("enterprise"), queryset=Enterprise.objects.only("pk", "name"), widget=ChosenOnlySelect
+        label=_("enterprise"),
+        queryset=Enterprise.objects.only("pk", "name"),
+        widget=RemoteSelect("lookup_enterprises"),
     )
     responsible_leader = django_filters.ModelChoiceFilter(
         label=_("responsible leader"), queryset=Leader.objects.all()

@@ -10,9 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from zone_portal.forms import ANY_CHOICE_LABEL, BootstrapFormMixin, ChosenOnlySelect
-from zone_portal.models import Cluster, Department, Industry, Leader, Park, User
-from zone_portal.roles import GROUP_NAMES, Role
+from zone_portal.forms import (
+    ANY_CHOICE_LABEL,
+    BootstrapFormMixin,
+    ChosenOnlySelect,
+    RemoteSelect,
+    make_selects_searchable,
+)
+from zone_portal.models import Cluster, Department, Industry, Leader, Park
+from zone_portal.roles import Role
+from zone_portal.selectors import people, person_label
 
 from . import figures
 from .choices import (
@@ -46,11 +53,14 @@ def _refuse_huge_ids(clean):
 
 
 class FilterForm(BootstrapFormMixin, forms.Form):
+    """Every filter's form: searchable selects, a multiple one saying 全部 while nothing is chosen."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):
                 field.clean = _refuse_huge_ids(field.clean)
+        make_selects_searchable(self, ANY_CHOICE_LABEL)
 
 
 YES_NO = [("true", _("Yes")), ("false", _("No"))]
@@ -140,9 +150,11 @@ class ProjectFilterSet(django_filters.FilterSet):
     responsible_unit = django_filters.ModelChoiceFilter(
         label=_("responsible unit"), queryset=Department.objects.all(), null_label=_("no unit")
     )
+    # Former staff too: their projects keep them until reassigned.
     staff_in_charge = django_filters.ModelChoiceFilter(
         label=_("staff member in charge"),
-        queryset=User.objects.filter(groups__name=GROUP_NAMES[Role.STAFF]).distinct(),
+        queryset=people(role=Role.STAFF, active_only=False),
+        widget=RemoteSelect("lookup_users", params={"role": Role.STAFF, "inactive": "1"}, label=person_label),
     )
     on_plan = YesNoFilter(label=_("in the year's plan"), method="filter_on_plan")
     reported = YesNoFilter(label=_("reported for the month"), field_name="has_month_report")

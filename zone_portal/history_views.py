@@ -10,7 +10,6 @@ import datetime
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -23,12 +22,13 @@ from django.views.decorators.http import require_safe
 
 from . import changelog
 from .excel import Column, Workbook
-from .forms import ANY_CHOICE_LABEL, BootstrapFormMixin
+from .forms import ANY_CHOICE_LABEL, BootstrapFormMixin, RemoteSelect, make_selects_searchable
 from .history import Origin
 from .job_views import excel_download
 from .jobs import Export, ExportRefused
 from .models import Job
 from .roles import Role, has_role
+from .selectors import people, person_label
 from .views import export_refused
 
 PAGE_SIZE = 50
@@ -129,7 +129,8 @@ def ticket_history(request, pk):
 class ChangeLogFilter(BootstrapFormMixin, forms.Form):
     user = forms.ModelChoiceField(
         label=gettext_lazy("User"),
-        queryset=get_user_model().objects.order_by("username"),
+        queryset=people(active_only=False),
+        widget=RemoteSelect("lookup_users", params={"inactive": "1"}, label=person_label),
         required=False,
         empty_label=ANY_CHOICE_LABEL,
     )
@@ -152,6 +153,7 @@ class ChangeLogFilter(BootstrapFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = [("", ANY_CHOICE_LABEL), *changelog.model_choices()]
+        make_selects_searchable(self)
 
     def clean(self):
         cleaned = super().clean()

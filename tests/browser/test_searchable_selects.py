@@ -1,5 +1,6 @@
 """Searchable selects in a real browser (Tom Select, static/js/selects.js): an enterprise found by
-typing part of its name and saved on a visit. Screenshots at 1366 and 375 px go to test-artifacts/."""
+typing part of its name and saved on a visit; two parks picked without Ctrl, shown as chips above
+the project list, one chip removed. Screenshots at 1366 and 375 px go to test-artifacts/."""
 
 import pytest
 from playwright.sync_api import expect
@@ -63,4 +64,43 @@ def test_an_enterprise_typed_in_and_picked_is_saved_on_the_visit(
     assert visit.enterprise == zone["oil"]
     assert page.url == f"{base}/visits/{visit.pk}/"
     assert [user.username for user in visit.visitors.all()] == ["zhang"]
+    context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_two_parks_picked_without_ctrl_show_as_chips_and_one_is_removed(
+    zone, live_server, browser, artifacts, width
+):
+    base = live_server.url
+    food, medicine = zone["food"], zone["medicine"]
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, base, "zhang")
+
+    page.goto(f"{base}/projects/")
+    page.click("#project-filters [data-bs-target='#more-filters']")
+    page.wait_for_selector("#more-filters.show")
+    page.click("#id_park-ts-control")
+    page.locator("#id_park-ts-dropdown .option", has_text=food.name).click()
+    page.locator("#id_park-ts-dropdown .option", has_text=medicine.name).click()
+    # Both chosen, each whole (a long park name is not cut off) with its remove button.
+    items = page.locator("#id_park + .ts-wrapper .item")
+    assert [text.replace("×", "").strip() for text in items.all_inner_texts()] == [food.name, medicine.name]
+    page.screenshot(path=artifacts / f"project-filters-parks-{width}.png", full_page=True)
+    page.keyboard.press("Escape")
+
+    with page.expect_navigation():
+        page.click("#project-filters button[type=submit]")
+    chips = page.locator("#filter-chips .filter-chip")
+    assert chips.all_inner_texts() == [f"园区：{food.name}×", f"园区：{medicine.name}×"]
+    names = page.locator(".project-table tbody a.fw-medium").all_inner_texts()
+    assert sorted(names) == ["特种油脂精炼项目", "生物疫苗研发中心项目"]
+    page.screenshot(path=artifacts / f"project-list-chips-{width}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    with page.expect_navigation():
+        chips.filter(has_text=food.name).locator(".filter-chip-remove").click()
+    assert page.locator("#filter-chips .filter-chip").all_inner_texts() == [f"园区：{medicine.name}×"]
+    assert page.locator(".project-table tbody a.fw-medium").all_inner_texts() == ["生物疫苗研发中心项目"]
+    assert f"park={medicine.pk}" in page.url and f"park={food.pk}" not in page.url
     context.close()
