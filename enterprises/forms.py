@@ -28,29 +28,22 @@ def _handlers():
     )
 
 
-class HandlerSelect(forms.Select):
-    """The handlers with their unit on each option (``data-unit``): handler_picker.js offers only the
-    chosen unit's people. Without script every handler is listed and the service refuses a handler
-    of another unit with a message."""
-
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
-        option = super().create_option(name, value, label, selected, index, subindex, attrs)
-        instance = getattr(value, "instance", None)
-        if instance is not None:
-            option["attrs"]["data-unit"] = str(instance.department_id)
-        return option
-
-
 class HandlerChoiceField(forms.ModelChoiceField):
-    widget = HandlerSelect
+    """A handler, picked among the chosen unit's people: the page renders only the chosen one and
+    selects.js asks the people lookup for the unit's (``?unit=``) as one types, so no page lists
+    every unit's people. The service refuses a handler of another unit with a message."""
+
+    def __init__(self, **kwargs):
+        super().__init__(widget=RemoteSelect("lookup_users", label=person_label), **kwargs)
 
     def label_from_instance(self, obj):
-        return f"{obj}（{obj.department}）"
+        return person_label(obj)
 
 
 def _pick_handlers_of_unit(form) -> None:
-    """The handler select follows the unit select of the same form (static/js/handler_picker.js)."""
-    form.fields["handler"].widget.attrs["data-unit-from"] = form["unit"].auto_id
+    """The handler select follows the unit select of the same form: disabled until a unit is chosen,
+    emptied when another is."""
+    form.fields["handler"].widget.depends_on(unit=form["unit"].auto_id)
     form.fields["handler"].help_text = _("A person of the chosen unit; left empty, the unit decides.")
 
 

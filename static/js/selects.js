@@ -72,8 +72,7 @@
   }
 
   function setUp(select) {
-    // A handler select that handler_picker.js narrows to a unit's people keeps its own script.
-    if (select.tomselect || select.dataset.unitFrom) return;
+    if (select.tomselect) return;
     const words = document.body.dataset;
     const multiple = select.multiple;
     const clearable = !multiple && !select.required && Array.from(select.options).some((o) => o.value === "");

@@ -7,7 +7,14 @@ from playwright.sync_api import expect
 
 from enterprises.models import Visit
 from tests.browser.helpers import log_in
-from tests.factories import DepartmentFactory, EnterpriseFactory, ParkFactory, ProjectFactory, UserFactory
+from tests.factories import (
+    DepartmentFactory,
+    EnterpriseFactory,
+    ParkFactory,
+    ProjectFactory,
+    UserFactory,
+    make_ticket,
+)
 from zone_portal.roles import Role, sync_role_groups
 
 WIDTHS = [1366, 375]
@@ -103,4 +110,36 @@ def test_two_parks_picked_without_ctrl_show_as_chips_and_one_is_removed(
     assert page.locator("#filter-chips .filter-chip").all_inner_texts() == [f"园区：{medicine.name}×"]
     assert page.locator(".project-table tbody a.fw-medium").all_inner_texts() == ["生物疫苗研发中心项目"]
     assert f"park={medicine.pk}" in page.url and f"park={food.pk}" not in page.url
+    context.close()
+
+
+def test_the_handler_picker_offers_the_chosen_units_people(zone, live_server, browser, artifacts):
+    base = live_server.url
+    power = DepartmentFactory(name="供电公司")
+    water = DepartmentFactory(name="自来水公司")
+    wang = UserFactory(username="wang", display_name="王建军", department=power, roles=[Role.UNIT])
+    UserFactory(username="wangshui", display_name="王水生", department=water, roles=[Role.UNIT])
+    UserFactory(username="li", display_name="李督办", roles=[Role.SUPERVISOR])
+    ticket = make_ticket(user=UserFactory(username="zhang"), enterprise=zone["oil"], title="专线未接通")
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, base, "li")
+
+    page.goto(f"{base}/problems/{ticket.pk}/")
+    page.click("button[data-action=assign]")
+    page.wait_for_selector("#form-assign", state="visible")
+    assert page.locator("#id_assign-handler").is_disabled()  # no unit yet
+    page.click("#id_assign-unit-ts-control")
+    page.locator("#id_assign-unit-ts-dropdown .option", has_text="供电公司").click()
+    page.click("#id_assign-handler-ts-control")
+    page.keyboard.type("王")
+    found = page.locator("#id_assign-handler-ts-dropdown .option")
+    expect(found).to_have_text(["王建军（供电公司）"])  # not 王水生, of another unit
+    page.screenshot(path=artifacts / "assign-handler-1366.png", full_page=True)
+    found.first.click()
+    with page.expect_navigation():
+        page.locator("#form-assign button[name=go]").click()
+    page.wait_for_selector(".alert-success")
+    ticket.refresh_from_db()
+    assert (ticket.unit, ticket.handler) == (power, wang)
     context.close()

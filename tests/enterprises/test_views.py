@@ -696,19 +696,25 @@ def test_the_legend_says_working_days_when_they_are_counted(client, users, ticke
     assert "按工作日计算" in re.search(r'id="clock-legend">(.*?)</div>', page.content.decode()).group(1)
 
 
-def test_the_handler_picker_offers_each_handler_with_its_unit(client, users, unit_a, unit_b):
+def test_the_handler_picker_asks_for_the_chosen_units_people(client, users, unit_a, unit_b):
+    """The page lists no unit's people: the handler select follows the unit select and asks the
+    people lookup for that unit's (zone_portal.lookups) as one types."""
     made = make_ticket(user=users["staff"])
 
     page = as_user(client, users["office"]).get(reverse("enterprises:ticket_detail", args=[made.pk]))
     html_text = page.content.decode()
 
     select = re.search(r'<select name="assign-handler"[^>]*>.*?</select>', html_text, re.S).group(0)
-    assert 'data-unit-from="id_assign-unit"' in select
-    assert re.search(rf'<option value="{users["unit_a"].pk}" data-unit="{unit_a.pk}"', select)
-    assert re.search(rf'<option value="{users["unit_b"].pk}" data-unit="{unit_b.pk}"', select)
-    # The script that makes the options follow the unit is a file: the CSP forbids inline scripts.
-    assert re.search(r'<script src="[^"]*/js/handler_picker\.js"></script>', html_text)
+    assert 'data-remote="/lookup/users/"' in select
+    assert 'data-remote-with="unit=id_assign-unit"' in select
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", select) == ["输入名称搜索…"]
+    assert str(users["unit_a"]) not in select and str(users["unit_b"]) not in select
+    # The script that makes it follow the unit is a file: the CSP forbids inline scripts.
+    assert re.search(r'<script src="[^"]*/js/selects\.js"></script>', html_text)
     assert "<script>" not in html_text
+
+    people = client.get(f"/lookup/users/?q=&unit={unit_a.pk}").json()
+    assert [person["value"] for person in people] == [users["unit_a"].pk]
 
 
 def test_a_handler_of_another_unit_is_refused_without_script(client, users, unit_a, unit_b):
