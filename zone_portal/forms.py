@@ -57,10 +57,11 @@ def _chosen_objects(field, values: list) -> list:
     """The objects ``values`` name, read through the field, so text that is no id ("abc") is simply
     not shown: the form reports it as an invalid choice. One query for a multiple choice."""
     if isinstance(field, forms.ModelMultipleChoiceField):
-        try:
-            return list(field.to_python(values))
-        except ValidationError:
-            return [obj for value in values for obj in _chosen_objects(field, [value]) if value]
+        # Only what the field's queryset holds: a value it does not offer (another unit's person,
+        # text that is no id) is left out here, and the form reports it as an invalid choice.
+        key = field.to_field_name or "pk"
+        ids = [str(v) for v in values if str(v).strip().isdigit() and int(v) <= 2**63 - 1]
+        return list(field.queryset.filter(**{f"{key}__in": ids})) if ids else []
     objects = []
     for value in values:
         try:

@@ -487,7 +487,7 @@ def test_bad_parameters_get_400_not_500(zone, leader_client, url):
 
 def test_bad_filters_are_named(zone, leader_client):
     html = leader_client.get("/dashboard/export/?report=bulletin&month=13&park=999999").content.decode()
-    assert "month:" in html and "park:" in html
+    assert "month：" in html and "park：" in html
 
 
 def test_a_formula_in_a_name_stays_text(zone, leader_client):
@@ -753,4 +753,3 @@ def test_export_queries_do_not_grow_with_rows(zone, leader_client, django_assert
         if "bulletin" in url:
             assert len(table(book["滞后项目"])) == 3 + 50 + 1
     assert many == few
-

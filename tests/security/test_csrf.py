@@ -26,7 +26,14 @@ from enterprises.models import ProblemTicket, TicketEvent, Visit
 from projects import selectors
 from projects import services as project_services
 from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
-from projects.models import ApprovalMilestone, MonthlyProgress, ProgressPhoto, Project, ProjectComment
+from projects.models import (
+    ApprovalMilestone,
+    MonthlyProgress,
+    MonthPublication,
+    ProgressPhoto,
+    Project,
+    ProjectComment,
+)
 from tests.factories import (
     AnnualPlanFactory,
     ApprovalMilestoneFactory,
@@ -289,6 +296,15 @@ FORMS = [
         form_id="review-form",
         fill=_set(report=lambda w: str(w.queued.pk), approve="1"),
         done=lambda w, client: MonthlyProgress.objects.get(pk=w.queued.pk).status == ProgressStatus.APPROVED,
+    ),
+    Form(
+        "projects:months",
+        page=lambda w: reverse("projects:months") + "?year=2020",
+        action=lambda w: reverse("projects:months"),
+        form_id="publish-12",
+        done=lambda w, client: MonthPublication.objects.filter(
+            year=2020, month=12, is_published=True
+        ).exists(),
     ),
     Form(
         "projects:progress_review",

@@ -305,6 +305,14 @@ NOT_PAGES = {
     "enterprises:ticket_action",
     # A job's progress as JSON; static/js/jobs.js puts it in the page as text (textContent).
     "job_status",
+    # JSON read by scripts that set text, never HTML: the menu's counts, the pickers' options
+    # (Tom Select escapes option text).
+    "badges",
+    "lookup_enterprises",
+    "lookup_projects",
+    "lookup_users",
+    # Months, counts and the publishing reviewer's name (test_publishing renders it).
+    "projects:months",
     # Downloads of the uploaded file itself (served as an attachment, nosniff).
     "job_download",
     "projects:photo_file",
