@@ -702,4 +702,3 @@ def test_queries_do_not_grow_with_the_number_of_problems(
             b"".join(response.streaming_content)
     rows = ledger_rows(download(client, office, LEDGER))
     assert len(rows) == 40
-
