@@ -47,8 +47,14 @@ def generate(*, projects: int, year: int = 2023, month: int = 9, seed: int = 1, 
     )
     levels, natures = list(Level.values), list(Nature.values)
     stages = [Stage.STARTED, Stage.UNDER_CONSTRUCTION, Stage.IN_PRODUCTION, Stage.SIGNED, Stage.LANDED]
-    rows = []
+    rows, planned = [], []
     for i in range(projects):
+        # A year's plan is a part of the whole: the total is 3 to 12 years of it, so a year of
+        # reports plus the months a run adds stay below the total (as in a real registry; above
+        # it the figure checks would ask the user to confirm, and the load test would count a
+        # save refused).
+        plan = Decimal(rng.randrange(500, 50000))
+        planned.append(plan)
         rows.append(
             Project(
                 name=f"{prefix}项目{i}",
@@ -59,7 +65,7 @@ def generate(*, projects: int, year: int = 2023, month: int = 9, seed: int = 1, 
                 park=rng.choice(parks),
                 industry=industry,
                 construction_content="建设标准化厂房及配套设施，购置生产线设备，形成年产能规模。",
-                total_investment=Decimal(rng.randrange(1000, 500000)),
+                total_investment=(plan * rng.randint(3, 12)).quantize(Decimal("1")),
                 planned_start=datetime.date(year, rng.randint(1, 12), 1),
                 stage=rng.choice(stages),
                 responsible_leader=rng.choice(leaders),
@@ -68,8 +74,7 @@ def generate(*, projects: int, year: int = 2023, month: int = 9, seed: int = 1, 
         )
     created = Project.objects.bulk_create(rows, batch_size=BATCH)
     plans, reports = [], []
-    for project in created:
-        plan = Decimal(rng.randrange(500, 50000))
+    for project, plan in zip(created, planned, strict=True):
         plans.append(AnnualPlan(project=project, year=year, planned_investment=plan))
         for m in range(1, month + 1):
             reports.append(
