@@ -12,8 +12,8 @@ from .roles import is_admin
 admin.site.site_header = _("Zone Portal administration")
 admin.site.site_title = _("Zone Portal")
 admin.site.index_title = _("Registry administration")
-# The staff pages are not built yet; "View site" would only lead back here.
-admin.site.site_url = None
+# "View site" (查看站点) in the admin's header leads back to the portal.
+admin.site.site_url = "/"
 # Login lockouts (axes): "access attempts" (delete a row to unlock) and the log of logins stay; the
 # failure log is switched off (AXES_ENABLE_ACCESS_FAILURE_LOG), so its page would always be empty.
 admin.site.unregister(AccessFailureLog)

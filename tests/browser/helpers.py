@@ -1,16 +1,25 @@
 """What the browser tests share."""
 
+from pathlib import Path
 from urllib.parse import unquote
 
 PASSWORD = "test-pass-123"  # the factories' password
 
 
-def log_in(page, base, username):
+def log_in(page, base, username, password=PASSWORD):
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", password)
     page.click("form button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+_LAYOUT_CHECK = (Path(__file__).parent / "layout_check.js").read_text()
+
+
+def layout_problems(page, unfold=False) -> list[str]:
+    """What is wrong with the page's layout at its window's width; [] when nothing is."""
+    return page.evaluate(_LAYOUT_CHECK, unfold)
 
 
 def pick(page, select, typed, option_text):
@@ -29,3 +38,21 @@ def pick(page, select, typed, option_text):
     option = page.locator(f"#{select}-ts-dropdown .option", has_text=option_text)
     option.wait_for()
     option.click()
+
+
+def act(page, action, fields):
+    """Open an action's form on the ticket page, fill it by field name, submit, expect success.
+    A select's value is an option's value, or a dict of select_option's arguments (``label=…``)."""
+    page.click(f"button[data-action={action}]")
+    form = page.locator(f"#form-{action}")
+    form.wait_for(state="visible")
+    for name, value in fields.items():
+        field = form.locator(f"[name={action}-{name}]")
+        if field.evaluate("element => element.tagName") == "SELECT":
+            options = value if isinstance(value, dict) else {"value": value}
+            field.select_option(**options, force=True)  # a searchable select keeps its <select>
+        else:
+            field.fill(value)
+    with page.expect_navigation():  # the page may still show the last action's success message
+        form.locator("button[name=go]").click()
+    page.wait_for_selector(".alert-success")

@@ -5,7 +5,7 @@ from django.utils import translation
 
 from enterprises.choices import EventKind, ProblemCategory, ProblemSource, TicketStatus
 from enterprises.models import ProblemTicket, Visit
-from tests.browser.helpers import pick
+from tests.browser.helpers import act, pick
 from tests.factories import DepartmentFactory, EnterpriseFactory, UserFactory
 from zone_portal.roles import Role, sync_role_groups
 
@@ -44,22 +44,6 @@ def label(choice) -> str:
     """A choice's label as the zh-hans pages show it, whatever the catalogue says today."""
     with translation.override("zh-hans"):
         return str(choice.label)
-
-
-def act(page, action, fields):
-    """Open an action's form on the ticket page, fill it by field name, submit, expect success."""
-    page.click(f"button[data-action={action}]")
-    form = page.locator(f"#form-{action}")
-    form.wait_for(state="visible")
-    for name, value in fields.items():
-        field = form.locator(f"[name={action}-{name}]")
-        if field.evaluate("element => element.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
-    with page.expect_navigation():  # the page may still show the last action's success message
-        form.locator("button[name=go]").click()
-    page.wait_for_selector(".alert-success")
 
 
 def kinds(ticket):
