@@ -430,7 +430,23 @@ def _reason(action, reason: str) -> str:
     return _("%(action)s: %(reason)s") % {"action": action, "reason": reason}
 
 
-def _review(report, user, *, allowed_from, to_status, reason, reason_required, verb, expected_version):
+def _ensure_not_own_report(report: MonthlyProgress, user) -> None:
+    """Four eyes on every official figure: whoever submitted a report may not approve it, even when
+    they hold both roles (settings.PROGRESS_APPROVER_NOT_SUBMITTER, on by default)."""
+    if settings.PROGRESS_APPROVER_NOT_SUBMITTER and report.submitted_by_id == user.pk:
+        raise ValidationError(
+            _(
+                "You submitted the report of %(project)s for %(year)s-%(month)02d yourself: a report "
+                "is approved by a reviewer other than the person who submitted it."
+            )
+            % {"project": report.project, "year": report.year, "month": report.month},
+            code="own_report",
+        )
+
+
+def _review(
+    report, user, *, allowed_from, to_status, reason, reason_required, verb, expected_version, approving=False
+):
     ensure_can_review(user)
     ensure_month_open(report.year, report.month)
     locked = lock_current(MonthlyProgress, report.pk, expected_version)
@@ -444,6 +460,8 @@ def _review(report, user, *, allowed_from, to_status, reason, reason_required, v
             },
             code="status",
         )
+    if approving:
+        _ensure_not_own_report(locked, user)
     reason = (reason or "").strip()
     if reason_required and not reason:
         raise ValidationError({"review_comment": _("Give the reason, so the reporter knows what to fix.")})
@@ -474,6 +492,7 @@ def progress_approve(
         reason_required=False,
         verb=_("approved"),
         expected_version=expected_version,
+        approving=True,
     )
 
 

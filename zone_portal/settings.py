@@ -325,10 +325,21 @@ FIGURES_CACHE_SECONDS = int(os.environ.get("FIGURES_CACHE_SECONDS", "300"))
 MONTHLY_REPORT_DUE_DAY = int(os.environ.get("MONTHLY_REPORT_DUE_DAY", "5"))
 if not 1 <= MONTHLY_REPORT_DUE_DAY <= 28:
     raise ImproperlyConfigured("MONTHLY_REPORT_DUE_DAY must be a day from 1 to 28.")
+# Four eyes on the official figures: a report is approved by someone other than its submitter, even
+# when one person holds both the staff and the reviewer role. 0 only where a single person does both.
+PROGRESS_APPROVER_NOT_SUBMITTER = env_bool("PROGRESS_APPROVER_NOT_SUBMITTER", True)
 
 # Excel: the most rows one synchronous download writes, and the largest workbook an import reads.
 EXCEL_EXPORT_MAX_ROWS = int(os.environ.get("EXCEL_EXPORT_MAX_ROWS", "100000"))
 MAX_IMPORT_BYTES = int(os.environ.get("MAX_IMPORT_MB", "10")) * 1_048_576
+# What an imported workbook may hold, counted from its real content as a stream before any reader
+# sizes a grid (zone_portal/importing.py): the last row and column holding a value, the rows ×
+# columns a sheet spans, the texts it shares, and its parts' bytes once unzipped. Beyond them the
+# file is refused with the reason; a 5 KB file can declare a sheet of 17 billion cells.
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))
+IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "256"))
+IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "3000000"))
+IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_MB", "256")) * 1_048_576
 
 # The "13710" clock of problem tickets (see enterprises/deadlines.py): days to
 # assign, to report first progress, to resolve, months for a major problem, and
