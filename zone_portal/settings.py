@@ -211,7 +211,11 @@ LOGGING = {
 AUTH_USER_MODEL = "zone_portal.User"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    # The display name too: people pick their own name, in pinyin or in characters.
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["username", "display_name", "first_name", "last_name", "email"]},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -226,6 +230,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+    # Last: what the rules above let through can still be guessable ("unit2unit2x1").
+    {"NAME": "zone_portal.validators.StrengthValidator", "OPTIONS": {"min_score": 3}},
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
