@@ -12,11 +12,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from . import jobs
 from .excel import too_many_rows
@@ -48,12 +49,15 @@ def excel_download(
 
 
 def _job_for(request, pk: int) -> Job:
+    # A job whose worker died is failed here too, so its page says so even with no worker left.
+    jobs.fail_stale(pk=pk)
     return jobs.with_live_progress(get_object_or_404(jobs.visible_jobs(request.user), pk=pk))
 
 
 @login_required
 @require_safe
 def job_list(request):
+    jobs.fail_stale()
     page = Paginator(jobs.visible_jobs(request.user).order_by("-created_at", "-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -66,7 +70,25 @@ def job_list(request):
 @require_safe
 def job_detail(request, pk: int):
     job = _job_for(request, pk)
-    return render(request, "jobs/job_detail.html", {"job": job, "expires_at": jobs.expires_at(job)})
+    return render(
+        request,
+        "jobs/job_detail.html",
+        {"job": job, "expires_at": jobs.expires_at(job), "can_rerun": jobs.can_rerun(job, request.user)},
+    )
+
+
+@login_required
+@require_POST
+def job_rerun(request, pk: int):
+    """Run a failed job again (its owner, or an administrator): a new job, whose page opens."""
+    job = get_object_or_404(jobs.visible_jobs(request.user), pk=pk)
+    try:
+        again = jobs.rerun(job=job, user=request.user)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+        return redirect(job)
+    messages.info(request, _("The job was started again."))
+    return redirect(again)
 
 
 @login_required

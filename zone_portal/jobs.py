@@ -9,25 +9,35 @@ Progress is written outside the work's own transaction: an import's changes are 
 very end, and rolled back with the rest on failure. So every report goes to the cache, which any
 process reads when the cache is shared (Redis), and to the job's row only when no transaction is
 open; the page reads the row and, while the job runs, the cache's newer copy.
+
+A running job heartbeats (``Heartbeat``, from a thread with its own database connection, so an
+import's open transaction does not hide it); one silent for JOB_STALE_SECONDS lost its worker and
+is failed (``fail_stale``), and its owner can run it again (``rerun``). The task worker heartbeats
+too: ``worker_last_heartbeat()`` says when one was last alive.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, connection, connections, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import Job
+from .models import Job, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +139,7 @@ def claim(job_id: int) -> Job | None:
     """Mark a queued job as running; None if it is gone or was already taken (a task run twice)."""
     now = timezone.now()
     taken = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING, started_at=now
+        status=Job.Status.RUNNING, started_at=now, heartbeat_at=now
     )
     if not taken:
         return None
@@ -203,15 +213,193 @@ def finish(job: Job, *, file=None, name: str = "") -> None:
     cache.delete(_progress_key(job.pk))
 
 
-def fail(job: Job, message: str, details: Iterable[str] = ()) -> None:
-    """The work stopped; ``message`` (in the owner's language, no traceback) says why."""
+def fail(job: Job, message: str, details: Iterable[str] = (), *, keep_source: bool = False) -> None:
+    """The work stopped; ``message`` (in the owner's language, no traceback) says why.
+    ``keep_source``: keep an import's upload, so the job can be run again as it was (``rerun``)."""
     job.status = Job.Status.FAILED
     job.finished_at = timezone.now()
     job.error = message
     job.details = list(details)[:MAX_DETAILS]
-    _delete_file(job.source)
+    if not keep_source:
+        _delete_file(job.source)
     job.save(update_fields=["status", "finished_at", "error", "details", "source"])
     cache.delete(_progress_key(job.pk))
+
+
+def connection_lost() -> bool:
+    """After a database error: True if this thread's connection is gone (the server restarted, or
+    an administrator ended it), and then it is closed so the next query connects again."""
+    wrapper = connection
+    if wrapper.connection is None:
+        return True
+    if wrapper.in_atomic_block or wrapper.is_usable():
+        return False
+    wrapper.close()
+    return True
+
+
+# --- Heartbeats ---------------------------------------------------------------------------------------
+
+
+def worker_name() -> str:
+    """This process, as its heartbeat row names it."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def beat(job_id: int | None = None, *, worker: str | None = None, now: datetime | None = None) -> None:
+    """Record that this process (and ``job_id``, if it is still running) is alive."""
+    now = now or timezone.now()
+    if job_id is not None:
+        Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(heartbeat_at=now)
+    WorkerHeartbeat.objects.update_or_create(worker=worker or worker_name(), defaults={"beat_at": now})
+
+
+class Heartbeat:
+    """``with Heartbeat(job_id):`` beats every JOB_HEARTBEAT_SECONDS from a thread of its own while
+    the block runs: the work may hold the main thread (and its transaction) for minutes. With
+    ``sweep=True`` (the task worker's) it also fails the stale jobs of workers that died. A failed
+    beat (the database away) is logged and tried again at the next one."""
+
+    def __init__(self, job_id: int | None = None, *, sweep: bool = False, interval: float | None = None):
+        self.job_id = job_id
+        self.sweep = sweep
+        self.interval = settings.JOB_HEARTBEAT_SECONDS if interval is None else interval
+        self.worker = worker_name()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="job-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                try:
+                    beat(self.job_id, worker=self.worker)
+                    if self.sweep:
+                        fail_stale()
+                except DatabaseError as error:
+                    logger.warning("Heartbeat not written (%s); trying again", error)
+                    connections.close_all()  # this thread's: the next beat connects afresh
+                if self._stop.wait(self.interval):
+                    return
+        finally:
+            connections.close_all()
+
+
+def worker_last_heartbeat() -> datetime | None:
+    """When a task worker was last alive: an aware datetime, or None if none has ever been seen.
+
+    For /healthz. Every ``manage.py task_worker`` process writes a heartbeat (``WorkerHeartbeat``)
+    every JOB_HEARTBEAT_SECONDS, idle or busy (from a thread, so a long job does not silence it);
+    any process running a job writes one while the job runs. Under TASKS_BACKEND=rq the RQ workers'
+    own heartbeats in Redis count too. A worker is alive when this is newer than a few
+    JOB_HEARTBEAT_SECONDS (``worker_alive()`` uses three). One database query (and a Redis read
+    under RQ); the database's or Redis's error is raised when they cannot be reached."""
+    latest = WorkerHeartbeat.objects.order_by("-beat_at").values_list("beat_at", flat=True).first()
+    if getattr(settings, "TASKS_BACKEND", "") == "rq":
+        import django_rq
+        from rq import Worker
+
+        for worker in Worker.all(connection=django_rq.get_connection("default")):
+            seen = worker.last_heartbeat
+            if seen is None:
+                continue
+            if timezone.is_naive(seen):
+                seen = seen.replace(tzinfo=UTC)  # RQ keeps UTC
+            latest = seen if latest is None else max(latest, seen)
+    return latest
+
+
+def worker_alive(now: datetime | None = None) -> bool:
+    """True if a task worker heartbeat is newer than three JOB_HEARTBEAT_SECONDS."""
+    seen = worker_last_heartbeat()
+    limit = timedelta(seconds=3 * settings.JOB_HEARTBEAT_SECONDS)
+    return seen is not None and (now or timezone.now()) - seen <= limit
+
+
+def fail_stale(*, pk: int | None = None, now: datetime | None = None) -> int:
+    """Fail the running jobs (or job ``pk``) with no heartbeat for JOB_STALE_SECONDS: their worker
+    died (killed, out of memory, the machine restarted). The upload is kept, so ``rerun`` can
+    start it again. How many were failed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
+    stale = Job.objects.filter(status=Job.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    if pk is not None:
+        stale = stale.filter(pk=pk)
+    count = 0
+    for job in stale.only("pk", "language", "heartbeat_at"):
+        with translation.override(job.language):
+            message = _(
+                "The background worker stopped while running this job: no sign of it for %(seconds)s "
+                "seconds. The job did not finish; an import is written all or nothing, so none of it "
+                "was. Run it again."
+            ) % {"seconds": int(settings.JOB_STALE_SECONDS)}
+        # Only if no heartbeat came in meanwhile: the worker may have been slow, not dead.
+        count += Job.objects.filter(
+            pk=job.pk, status=Job.Status.RUNNING, heartbeat_at=job.heartbeat_at
+        ).update(status=Job.Status.FAILED, finished_at=now, error=message, details=[], step="")
+        cache.delete(_progress_key(job.pk))
+    if count:
+        logger.warning("Failed %s job(s) whose worker stopped", count)
+    return count
+
+
+# --- Running again ------------------------------------------------------------------------------------
+
+
+def can_rerun(job: Job, user) -> bool:
+    """A failed job may be run again by its owner or an administrator."""
+    from .roles import is_admin
+
+    return job.status == Job.Status.FAILED and (job.owner_id == user.pk or is_admin(user))
+
+
+@transaction.atomic
+def rerun(*, job: Job, user) -> Job:
+    """Start a failed job again as a new job for its owner: the same work, parameters and upload
+    (the new job owns the upload from then on). The owner's permissions are checked again when it
+    runs."""
+    from .roles import is_admin
+
+    if job.owner_id != user.pk and not is_admin(user):
+        raise PermissionDenied
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if job.status != Job.Status.FAILED:
+        raise ValidationError(_("Only a failed job can be run again."))
+    source = b""
+    if job.kind == Job.Kind.IMPORT_CHECK:
+        try:
+            with job.source.open("rb") as handle:
+                source = handle.read()
+        except (ValueError, OSError):
+            raise ValidationError(
+                _("The uploaded file of this job is no longer kept: upload it again on the import page.")
+            ) from None
+    if job.kind == Job.Kind.IMPORT_APPLY:
+        if job.import_record is None:
+            raise ValidationError(_("The import this job was to apply no longer exists."))
+        if active_job_for_import(job.import_record):
+            raise ValidationError(_("Another job is already applying this import."))
+    with translation.override(job.language):
+        again = start(
+            owner=job.owner,
+            kind=job.kind,
+            parameters=job.parameters,
+            import_record=job.import_record,
+            source=source,
+        )
+    if job.source:
+        _delete_file(job.source)
+        job.save(update_fields=["source"])
+    return again
 
 
 # --- Reading -----------------------------------------------------------------------------------------

@@ -334,6 +334,9 @@ class Job(models.Model):
     task_id = models.CharField(_("task id"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    # Written every JOB_HEARTBEAT_SECONDS while the job runs (zone_portal.jobs.Heartbeat); a running
+    # job silent for JOB_STALE_SECONDS lost its worker and is failed (zone_portal.jobs.fail_stale).
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
@@ -372,3 +375,20 @@ class Job(models.Model):
         if not self.progress_total:
             return None
         return min(100, self.progress_done * 100 // self.progress_total)
+
+
+class WorkerHeartbeat(models.Model):
+    """When a task worker process was last alive: each worker (``manage.py task_worker``, and any
+    process running a job) writes its row every JOB_HEARTBEAT_SECONDS;
+    ``zone_portal.jobs.worker_last_heartbeat()`` reads the newest for /healthz."""
+
+    worker = models.CharField(_("worker process"), max_length=100, unique=True)
+    beat_at = models.DateTimeField(_("last heartbeat"))
+
+    class Meta:
+        ordering = ["-beat_at"]
+        verbose_name = _("task worker heartbeat")
+        verbose_name_plural = _("task worker heartbeats")
+
+    def __str__(self):
+        return f"{self.worker} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

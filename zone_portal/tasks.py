@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError
 from django.http import QueryDict
 from django.utils import translation
 from django.utils.module_loading import import_string
@@ -35,40 +36,50 @@ EXPORTERS = {
 
 
 def run(job_id: int, work: Callable[[Job, jobs.Progress], None]) -> None:
-    """Run ``work`` for a queued job and record its end; a job already taken is left alone."""
+    """Run ``work`` for a queued job and record its end; a job already taken is left alone.
+
+    The job heartbeats while it runs. If the database connection is lost mid-job, the job fails
+    saying so (on a new connection; its upload kept, so it can be run again) and the error goes on
+    to the worker, which reconnects and carries on (``manage.py task_worker``)."""
     job = jobs.claim(job_id)
     if job is None:
         logger.warning("Job %s is not waiting in the queue; not run again", job_id)
         return
-    with translation.override(job.language):
-        try:
-            if not job.owner.is_active:
-                raise PermissionDenied(_("The account that started this job is no longer active."))
-            work(job, jobs.Progress(job))
-        except jobs.JobFailed as error:
-            jobs.fail(job, error.message, error.details)
-        except jobs.ExportRefused as error:
-            details = [
-                f"{field}: {'；'.join(map(str, messages))}" for field, messages in error.errors.items()
-            ]
-            jobs.fail(job, error.message, details)
-        except PermissionDenied as error:
-            jobs.fail(job, str(error) or _("You are not allowed to do this."))
-        except BadFile as error:
-            jobs.fail(job, str(error))
-        except ValidationError as error:
-            jobs.fail(job, "；".join(error.messages))
-        except Exception:
-            logger.exception("Job %s failed", job_id)
-            jobs.fail(
-                job,
-                _(
-                    "The job stopped because of an unexpected error; an import changed nothing. "
-                    "Try again; if it happens again, tell the administrator (job %(id)s)."
-                )
-                % {"id": job.pk},
+    with translation.override(job.language), jobs.Heartbeat(job.pk):
+        _run_claimed(job, work)
+
+
+def _run_claimed(job: Job, work: Callable[[Job, jobs.Progress], None]) -> None:
+    try:
+        if not job.owner.is_active:
+            raise PermissionDenied(_("The account that started this job is no longer active."))
+        work(job, jobs.Progress(job))
+    except jobs.JobFailed as error:
+        jobs.fail(job, error.message, error.details)
+    except jobs.ExportRefused as error:
+        details = [f"{field}: {'；'.join(map(str, messages))}" for field, messages in error.errors.items()]
+        jobs.fail(job, error.message, details)
+    except PermissionDenied as error:
+        jobs.fail(job, str(error) or _("You are not allowed to do this."))
+    except BadFile as error:
+        jobs.fail(job, str(error))
+    except ValidationError as error:
+        jobs.fail(job, "；".join(error.messages))
+    except Exception as error:
+        lost = isinstance(error, DatabaseError) and jobs.connection_lost()
+        logger.exception("Job %s failed%s", job.pk, " (database connection lost)" if lost else "")
+        if lost:
+            message = _(
+                "The job stopped because the connection to the database was lost; an import "
+                "changed nothing. Run it again."
             )
-            raise
+        else:
+            message = _(
+                "The job stopped because of an unexpected error; an import changed nothing. "
+                "Try again; if it happens again, tell the administrator (job %(id)s)."
+            ) % {"id": job.pk}
+        jobs.fail(job, message, keep_source=lost)
+        raise
 
 
 # --- Exports -----------------------------------------------------------------------------------------

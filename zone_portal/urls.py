@@ -29,6 +29,7 @@ urlpatterns = [
     path("jobs/<int:pk>/", job_views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/status/", job_views.job_status, name="job_status"),
     path("jobs/<int:pk>/download/", job_views.job_download, name="job_download"),
+    path("jobs/<int:pk>/rerun/", job_views.job_rerun, name="job_rerun"),
     # The searchable pickers' options (zone_portal.lookups).
     path("lookup/enterprises/", enterprise_views.enterprise_lookup, name="lookup_enterprises"),
     path("lookup/projects/", project_views.project_lookup, name="lookup_projects"),
@@ -42,3 +43,5 @@ urlpatterns = [
 
 # Unknown addresses under /api/ answer in JSON like the API's own 404s; pages keep the 404 page.
 handler404 = "zone_portal.views.not_found"
+# A database that cannot be reached answers 503 (the page, or JSON under /api/); other errors 500.
+handler500 = "zone_portal.resilience.server_error"
