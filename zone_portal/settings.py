@@ -74,8 +74,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Outside every middleware that reads the database, so it can run a read again whole.
-    "zone_portal.resilience.RetryReadMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "zone_portal.middleware.ChineseFirstLocaleMiddleware",
@@ -117,9 +115,6 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
-        # A kept connection is tested before a request reuses it: one the database dropped meanwhile
-        # (a restart, a fail-over) is replaced instead of failing the request (zone_portal.resilience).
-        conn_health_checks=True,
     )
 }
 # The rollup index's INCLUDE columns (projects.MonthlyProgress) serve PostgreSQL, the production
@@ -134,8 +129,7 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 def cache_settings(environ) -> tuple[dict, str]:
     """CACHES and SESSION_ENGINE. With REDIS_URL the cache (API throttles, shared by every worker and
     server) and the sessions live in Redis; sessions are "cached_db", written through to the
-    database too, so a Redis restart or flush logs no one out, and while Redis cannot be reached
-    the portal works without it (zone_portal.cache_backends). Without it each process has its own
+    database too, so a Redis restart or flush logs no one out. Without it each process has its own
     memory cache (development and tests) and sessions stay in the database."""
     url = environ.get("REDIS_URL", "")
     if not url:
@@ -143,8 +137,7 @@ def cache_settings(environ) -> tuple[dict, str]:
             "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
         }, "django.contrib.sessions.backends.db"
     redis = {
-        # Django's RedisCache, whose errors are misses: without Redis the portal works uncached.
-        "BACKEND": "zone_portal.cache_backends.ForgivingRedisCache",
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": url,
         # Several portals (or a staging copy) may share one Redis.
         "KEY_PREFIX": environ.get("CACHE_KEY_PREFIX", "zone_portal"),
@@ -161,10 +154,7 @@ def replica_database(environ, conn_max_age: int) -> dict | None:
     if not url:
         return None
     # Tests create no database for it: it reads the default one's test database.
-    return {
-        **dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True),
-        "TEST": {"MIRROR": "default"},
-    }
+    return {**dj_database_url.parse(url, conn_max_age=conn_max_age), "TEST": {"MIRROR": "default"}}
 
 
 def media_storage(environ) -> dict:
@@ -230,8 +220,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "zone_portal.validators.LettersAndDigitsValidator"},
-    # Last: what the rules above let through can still be guessable ("unit2unit2x1").
-    {"NAME": "zone_portal.validators.StrengthValidator", "OPTIONS": {"min_score": 3}},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -242,6 +230,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+    # Last: what the rules above let through can still be guessable ("unit2unit2x1").
+    {"NAME": "zone_portal.validators.StrengthValidator", "OPTIONS": {"min_score": 3}},
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
@@ -333,10 +323,6 @@ ZONE_NAME = os.environ.get("ZONE_NAME", "周口经济开发区")
 # Shown in the admin header; the zone's own name comes from the environment.
 ADMIN_SITE_HEADER = _("Zone Portal")
 MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_MB", "10")) * 1_048_576
-# Photos: the most pixels one may have, read from its header before it is decoded (a 500 KB PNG
-# can hold 13000 × 13000 pixels, 2 GB once decoded), and the longest side it is stored at.
-IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", str(50_000_000)))
-PHOTO_MAX_SIDE = int(os.environ.get("PHOTO_MAX_SIDE", "2560"))
 MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_MB", "20")) * 1_048_576
 # How long a dashboard figure may be served from the cache (zone_portal/caching.py); it is recomputed
 # sooner, as soon as a project, plan or report changes. 0 turns the cache off.
