@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside every middleware that reads the database, so it can run a read again whole.
+    "zone_portal.resilience.RetryReadMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "zone_portal.middleware.ChineseFirstLocaleMiddleware",
@@ -115,6 +117,9 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        # A kept connection is tested before a request reuses it: one the database dropped meanwhile
+        # (a restart, a fail-over) is replaced instead of failing the request (zone_portal.resilience).
+        conn_health_checks=True,
     )
 }
 # The rollup index's INCLUDE columns (projects.MonthlyProgress) serve PostgreSQL, the production
@@ -129,7 +134,8 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"]
 def cache_settings(environ) -> tuple[dict, str]:
     """CACHES and SESSION_ENGINE. With REDIS_URL the cache (API throttles, shared by every worker and
     server) and the sessions live in Redis; sessions are "cached_db", written through to the
-    database too, so a Redis restart or flush logs no one out. Without it each process has its own
+    database too, so a Redis restart or flush logs no one out, and while Redis cannot be reached
+    the portal works without it (zone_portal.cache_backends). Without it each process has its own
     memory cache (development and tests) and sessions stay in the database."""
     url = environ.get("REDIS_URL", "")
     if not url:
@@ -137,7 +143,8 @@ def cache_settings(environ) -> tuple[dict, str]:
             "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
         }, "django.contrib.sessions.backends.db"
     redis = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's RedisCache, whose errors are misses: without Redis the portal works uncached.
+        "BACKEND": "zone_portal.cache_backends.ForgivingRedisCache",
         "LOCATION": url,
         # Several portals (or a staging copy) may share one Redis.
         "KEY_PREFIX": environ.get("CACHE_KEY_PREFIX", "zone_portal"),
@@ -154,7 +161,10 @@ def replica_database(environ, conn_max_age: int) -> dict | None:
     if not url:
         return None
     # Tests create no database for it: it reads the default one's test database.
-    return {**dj_database_url.parse(url, conn_max_age=conn_max_age), "TEST": {"MIRROR": "default"}}
+    return {
+        **dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True),
+        "TEST": {"MIRROR": "default"},
+    }
 
 
 def media_storage(environ) -> dict:

@@ -72,7 +72,7 @@ def test_redis_url_puts_the_cache_and_sessions_in_redis():
     caches, engine = cache_settings({"REDIS_URL": "redis://cache.internal:6379/2", "CACHE_KEY_PREFIX": "zk"})
 
     default = caches["default"]
-    assert default["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert default["BACKEND"] == "zone_portal.cache_backends.ForgivingRedisCache"
     assert (default["LOCATION"], default["KEY_PREFIX"], default["TIMEOUT"]) == (
         "redis://cache.internal:6379/2",
         "zk",

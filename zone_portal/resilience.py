@@ -1,0 +1,101 @@
+"""Riding out a lost database connection (docs/deploy.md, "Health check and outages").
+
+A connection PostgreSQL dropped between requests (a restart, a fail-over, ``pg_terminate_backend``)
+is found by ``CONN_HEALTH_CHECKS`` before the request uses it and replaced. One dropped while a
+request runs fails that request's query; then:
+
+* a GET or HEAD is run once more on a new connection (``RetryReadMiddleware``): reads are safe to
+  repeat, and nothing has been sent to the client yet. Writes are never repeated: a POST whose
+  connection broke may or may not have committed, and only the user can tell whether to send it
+  again;
+* what still cannot be served answers 503 (``server_error``), the portal's own page or the API's
+  JSON, so the user and the load balancer know to try again shortly, rather than a 500 that says the
+  portal is broken.
+"""
+
+import logging
+import sys
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views import defaults
+
+logger = logging.getLogger(__name__)
+
+# Errors that mean "the database could not be reached or dropped the connection", as opposed to a
+# query the database refused (ProgrammingError, IntegrityError, DataError: bugs or bad input).
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+SAFE_TO_REPEAT = {"GET", "HEAD"}
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    return isinstance(exc, UNAVAILABLE_ERRORS)
+
+
+def close_broken_connections() -> bool:
+    """Close every connection this thread holds that an error left unusable; True if any was."""
+    closed = False
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is None or not connection.errors_occurred:
+            continue
+        # Django's own between-requests check: tests the connection, closes it if it is dead.
+        connection.close_if_unusable_or_obsolete()
+        closed = closed or connection.connection is None
+    return closed
+
+
+class RetryReadMiddleware:
+    """Runs a GET or HEAD once more when a lost database connection failed it (see the module)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.method in SAFE_TO_REPEAT
+            and getattr(response, "database_unavailable", False)
+            and close_broken_connections()
+        ):
+            logger.warning(
+                "%s %s lost its database connection; trying once more", request.method, request.path
+            )
+            response = self.get_response(request)
+        return response
+
+
+def server_error(request, template_name="500.html"):
+    """handler500: 503 when the database was unreachable, Django's 500 page for anything else.
+
+    Rendered without the request's context processors, which would read the database again."""
+    exc = sys.exc_info()[1]
+    if not database_unavailable(exc):
+        return defaults.server_error(request, template_name)
+    language = getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE
+    with translation.override(language):
+        if request.path.startswith("/api/") or request.path == "/healthz":
+            response = JsonResponse(
+                {
+                    "detail": _(
+                        "The service is briefly unavailable: the database did not answer. "
+                        "Try again in a few seconds."
+                    ),
+                    "code": "unavailable",
+                },
+                status=503,
+            )
+        else:
+            try:
+                body = loader.get_template("503.html").render({"zone_name": settings.ZONE_NAME})
+            except Exception:  # the page must answer even if its template cannot be rendered
+                logger.exception("The 503 page could not be rendered")
+                body = "<h1>503 Service Unavailable</h1>"
+            response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.database_unavailable = True
+    return response
