@@ -28,8 +28,8 @@ setup: $(INSTALLED)
 run: setup
 	@echo "Zone Portal: http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/; log in with a demo user above; Ctrl-C stops)"
 	@if [ "$${TASKS_BACKEND:-database}" = database ]; then \
-		echo "Background worker: manage.py db_worker (stops with the server)"; \
-		$(PY) manage.py db_worker --no-reload & worker=$$!; \
+		echo "Background worker: manage.py task_worker (stops with the server)"; \
+		$(PY) manage.py task_worker & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	fi; \
 	$(PY) manage.py runserver $(HOST):$(PORT)

@@ -10,9 +10,9 @@ made on first use. It serves plain HTTP on loopback, so DJANGO_BEHIND_HTTPS defa
 redirect to HTTPS, no secure-only cookies; behind nginx with TLS set DJANGO_BEHIND_HTTPS=1 and
 TRUSTED_PROXY_COUNT=1.
 
-If gunicorn or the worker stops, the other is stopped too and the launcher exits with 1 (systemd, if
-it runs this, starts it all again). SIGTERM stops gracefully: requests in flight and the task being
-run are finished first.
+supervisord (deploy/supervisord.conf) runs gunicorn and the task worker and restarts whichever stops;
+the launcher exits (1) only if supervisord itself does. SIGTERM or Ctrl-C stops gracefully: requests
+in flight and the task being run are finished first.
 
 Benchmarks start the same stack from Python:
 
@@ -29,6 +29,8 @@ import hashlib
 import json
 import os
 import secrets
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,12 +38,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET_KEY_FILE = ROOT / ".secret_key"
-GUNICORN_CONFIG = ROOT / "zone_portal" / "gunicorn.conf.py"
+SUPERVISOR_CONFIG = ROOT / "deploy" / "supervisord.conf"
 # In STATIC_ROOT: what the last collectstatic collected.
 STATIC_FINGERPRINT = ".collected-fingerprint"
 START_TIMEOUT = 60
@@ -136,8 +138,8 @@ def worker_command() -> tuple[list[str] | None, str]:
     if backend.startswith("django_tasks_db"):
         if "db_worker" not in commands:
             return None, "the database tasks backend is configured but django_tasks_db is not installed"
-        # The worker takes every queue.
-        return ["db_worker", "--queue-name", "*"], "db_worker"
+        # db_worker made to survive the database blinking, with a heartbeat; it takes every queue.
+        return ["task_worker"], "task_worker"
     if not backend:
         return None, "no background tasks are configured (settings.TASKS)"
     return None, f"the tasks backend {backend} needs no worker"
@@ -176,34 +178,77 @@ def run_prepare(env: dict, *, migrate: bool) -> dict:
         return json.loads(Path(report.name).read_text())
 
 
-# --- Running: gunicorn and the worker, together -------------------------------------------
+# --- Running: supervisord with gunicorn and the worker ---------------------------------------
 
 
 @dataclass
 class Stack:
-    """gunicorn and the task worker (when there is one), started by ``start()``."""
+    """supervisord running gunicorn and the task worker (deploy/supervisord.conf), from ``start()``."""
 
     url: str
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    supervisor: subprocess.Popen
+    run_dir: Path
     worker_note: str = ""
     collected_static: bool = False
+    has_worker: bool = False
+
+    @property
+    def processes(self) -> dict[str, subprocess.Popen]:
+        return {"supervisord": self.supervisor}
 
     def stopped(self) -> str | None:
-        """The name of a process that has exited, if any."""
-        return next((name for name, process in self.processes.items() if process.poll() is not None), None)
+        """ "supervisord" if it has exited (it restarts gunicorn and the worker itself)."""
+        return "supervisord" if self.supervisor.poll() is not None else None
+
+    def rpc(self):
+        """supervisord's XML-RPC interface, over its unix socket (what supervisorctl uses)."""
+        import xmlrpc.client
+
+        from supervisor.xmlrpc import SupervisorTransport
+
+        transport = SupervisorTransport(None, None, f"unix://{self.run_dir / 'supervisor.sock'}")
+        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport)
+
+    def program(self, name: str) -> dict:
+        """supervisord's state of ``gunicorn`` or ``worker``: ``statename``, ``pid`` …"""
+        return self.rpc().supervisor.getProcessInfo(name)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        """SIGTERM to each (gunicorn and db_worker stop gracefully), SIGKILL after ``timeout``."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.terminate()
-        deadline = time.monotonic() + timeout
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        """SIGTERM to supervisord, which stops gunicorn and the worker gracefully; SIGKILL to all
+        of them after ``timeout``."""
+        if self.supervisor.poll() is None:
+            self.supervisor.terminate()
+        try:
+            self.supervisor.wait(timeout=timeout + 60)  # supervisord's own stopwaitsecs come first
+        except subprocess.TimeoutExpired:
+            os.killpg(self.supervisor.pid, signal.SIGKILL)
+            self.supervisor.wait()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def supervisor_env(
+    env: dict,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    worker: list[str] | None,
+    log: Path | None,
+    run_dir: Path,
+) -> dict:
+    """``env`` with the ZP_ settings deploy/supervisord.conf reads."""
+    worker_log = log.with_name(f"{log.stem}-worker{log.suffix}") if log is not None else None
+    return {
+        **env,
+        "ZP_RUN_DIR": str(run_dir),
+        "ZP_PYTHON": sys.executable,
+        "ZP_BIND": f"{host}:{port}",
+        "ZP_WEB_WORKERS": str(workers),
+        "ZP_WEB_LOG": str(log) if log is not None else "/dev/stdout",
+        "ZP_WORKER_ARGS": shlex.join(worker or ["help"]),
+        "ZP_WORKER_LOG": str(worker_log) if worker_log is not None else "/dev/stdout",
+        "ZP_WORKER_AUTOSTART": "true" if worker else "false",
+    }
 
 
 def start(
@@ -215,43 +260,38 @@ def start(
     host: str = "127.0.0.1",
     migrate: bool = True,
 ) -> Stack:
-    """Migrate, collect static files if they changed, start gunicorn on ``host:port`` with
-    ``workers`` processes and the task worker, and return once /healthz answers 200.
+    """Migrate, collect static files if they changed, start supervisord with gunicorn on
+    ``host:port`` (``workers`` processes) and the task worker, and return once /healthz answers 200.
 
     ``env`` is the whole environment of the stack (``production_env()`` makes one). ``log``: the
     file gunicorn's log (with the application's output) and the worker's go to, ``<log>`` and
-    ``<log stem>-worker<suffix>``; None leaves them on this process's output."""
+    ``<log stem>-worker<suffix>``; None leaves them on this process's output. supervisord's own log
+    and socket are in a temporary folder, removed by ``stop()``."""
     prepared = run_prepare(env, migrate=migrate)
+    run_dir = Path(tempfile.mkdtemp(prefix="zp-supervisor-"))
+    supervisor = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "supervisor.supervisord",
+            "--nodaemon",
+            f"--configuration={SUPERVISOR_CONFIG}",
+        ],
+        cwd=ROOT,
+        env=supervisor_env(
+            env, host=host, port=port, workers=workers, worker=prepared["worker"], log=log, run_dir=run_dir
+        ),
+        start_new_session=True,  # its own process group: stop() can kill what is left of it
+    )
     stack = Stack(
         url=f"http://{host}:{port}",
+        supervisor=supervisor,
+        run_dir=run_dir,
         worker_note=prepared["worker_note"],
         collected_static=prepared["collected"],
+        has_worker=bool(prepared["worker"]),
     )
-    gunicorn = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        f"--config={GUNICORN_CONFIG}",
-        f"--bind={host}:{port}",
-        f"--workers={workers}",
-    ]
-    if log is not None:
-        gunicorn += [f"--error-logfile={log}", "--capture-output"]
     try:
-        stack.processes["gunicorn"] = subprocess.Popen(gunicorn, cwd=ROOT, env=env)
-        if prepared["worker"]:
-            worker_log = None
-            if log is not None:
-                worker_log = open(log.with_name(f"{log.stem}-worker{log.suffix}"), "ab")
-            stack.processes["worker"] = subprocess.Popen(
-                [sys.executable, "manage.py", *prepared["worker"]],
-                cwd=ROOT,
-                env=env,
-                stdout=worker_log,
-                stderr=subprocess.STDOUT if worker_log else None,
-            )
-            if worker_log:
-                worker_log.close()  # the child has its own copy
         wait_until_healthy(stack, env, log)
     except BaseException:
         stack.stop()
@@ -269,7 +309,8 @@ def wait_until_healthy(stack: Stack, env: dict, log: Path | None) -> None:
         dead = stack.stopped()
         if dead:
             raise RuntimeError(
-                f"{dead} stopped ({stack.processes[dead].returncode}) while starting{tail(log)}"
+                f"{dead} stopped ({stack.processes[dead].returncode}) while starting"
+                f"{tail(stack.run_dir / 'supervisord.log')}{tail(log)}"
             )
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
@@ -313,16 +354,15 @@ def serve(args: argparse.Namespace) -> int:
     stack = None
     try:
         stack = start(env, args.port, args.workers, host=args.host, migrate=not args.no_migrate)
-        worker = stack.worker_note if "worker" in stack.processes else f"no task worker: {stack.worker_note}"
+        worker = stack.worker_note if stack.has_worker else f"no task worker: {stack.worker_note}"
         print(
-            f"serve-prod: {stack.url}/ ({args.workers} gunicorn workers; {worker}); Ctrl-C stops", flush=True
+            f"serve-prod: {stack.url}/ ({args.workers} gunicorn workers; {worker}; supervisord restarts "
+            f"either if it stops, its log in {stack.run_dir}); Ctrl-C stops",
+            flush=True,
         )
-        while not (dead := stack.stopped()):
+        while not stack.stopped():
             time.sleep(0.5)
-        print(
-            f"serve-prod: {dead} stopped ({stack.processes[dead].returncode}); stopping the rest",
-            file=sys.stderr,
-        )
+        print(f"serve-prod: supervisord stopped ({stack.supervisor.returncode})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0

@@ -374,10 +374,15 @@ def test_static_files_are_collected_again_only_when_one_changed(settings, tmp_pa
     assert (tmp_path / "collected" / hashed).read_text() == "body { color: #456; }"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(first: int = 8600, last: int = 8639) -> int:
+    for port in range(first, last + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {first}–{last}")
 
 
 def children(pid: int) -> list[int]:
@@ -404,12 +409,13 @@ def alive(pid: int) -> bool:
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the production stack runs on PostgreSQL")
 def test_serve_prod_runs_the_stack_and_sigterm_stops_all_of_it(django_db_blocker):
     """`make serve-prod` as a process: it answers on loopback over plain HTTP with the production
-    settings, runs gunicorn and the task worker, and a SIGTERM stops every process with exit 0."""
+    settings, runs gunicorn and the task worker under supervisord, and a SIGTERM stops every process
+    with exit 0."""
     redis_or_skip()
     from bench.load.run import create_database, database_url, drop_database
 
     config = connection.settings_dict
-    name = f"zp_serveprod_{os.getpid()}"
+    name = f"zp_h2_serveprod_{os.getpid()}"
     port = free_port()
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE", "REDIS", "PYTEST"))
@@ -417,7 +423,7 @@ def test_serve_prod_runs_the_stack_and_sigterm_stops_all_of_it(django_db_blocker
     env.update(
         DATABASE_URL=database_url(config, name),
         REDIS_URL=REDIS_TEST_URL,
-        CACHE_KEY_PREFIX=f"zp_serveprod_{os.getpid()}",
+        CACHE_KEY_PREFIX=f"zp_h2_serveprod_{os.getpid()}",
         SECRET_KEY="s" * 60,
         MEDIA_ROOT=str(Path("/tmp") / name),
     )
@@ -441,20 +447,22 @@ def test_serve_prod_runs_the_stack_and_sigterm_stops_all_of_it(django_db_blocker
                 break
         assert f"http://127.0.0.1:{port}/" in lines[-1], "".join(lines)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as health:
-            assert json.loads(health.read()) == {"status": "ok"}
+            assert json.loads(health.read())["status"] == "ok"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=10) as login:
             cookie = login.headers["Set-Cookie"]
             assert login.status == 200 and "csrftoken=" in cookie and "Secure" not in cookie
             assert "Strict-Transport-Security" not in login.headers
-        processes = children(launcher.pid)
-        assert len(processes) == 2  # gunicorn's master and the task worker
+        (supervisord,) = children(launcher.pid)
+        processes = children(supervisord)
+        assert len(processes) == 2  # gunicorn's master and the task worker, under supervisord
         gunicorn_workers = [pid for pid in processes for pid in children(pid)]
+        assert len(gunicorn_workers) == 1
 
         launcher.send_signal(signal.SIGTERM)
         output = launcher.communicate(timeout=60)[0]
 
         assert launcher.returncode == 0, output
-        assert not [pid for pid in processes + gunicorn_workers if alive(pid)]
+        assert not [pid for pid in [supervisord, *processes, *gunicorn_workers] if alive(pid)]
     finally:
         if launcher.poll() is None:
             launcher.kill()
@@ -462,5 +470,5 @@ def test_serve_prod_runs_the_stack_and_sigterm_stops_all_of_it(django_db_blocker
         with django_db_blocker.unblock():
             drop_database(config, name)
         client = redis.Redis.from_url(REDIS_TEST_URL)
-        for key in client.scan_iter(match=f"zp_serveprod_{os.getpid()}:*"):
+        for key in client.scan_iter(match=f"zp_h2_serveprod_{os.getpid()}:*"):
             client.delete(key)
