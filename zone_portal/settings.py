@@ -230,6 +230,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "zone_portal.validators.LettersAndDigitsValidator"},
+    # Last: what the rules above let through can still be guessable ("unit2unit2x1").
+    {"NAME": "zone_portal.validators.StrengthValidator", "OPTIONS": {"min_score": 3}},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -240,8 +242,6 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-    # Last: what the rules above let through can still be guessable ("unit2unit2x1").
-    {"NAME": "zone_portal.validators.StrengthValidator", "OPTIONS": {"min_score": 3}},
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
