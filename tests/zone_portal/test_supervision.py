@@ -12,6 +12,7 @@ page.
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -45,6 +46,8 @@ REDIS_URL = "redis://127.0.0.1:6379/12"
 PASSWORD = "Zq8#supervised-stack-77"
 BACK_WITHIN = 20  # seconds for the site to answer again, or a job to finish
 LOST_CONNECTION_ZH = "与数据库的连接中断"
+STALE_ZH = "后台任务进程在运行本任务时停止了"
+STALE_SECONDS = 5  # the stack's JOB_STALE_SECONDS: a job with no heartbeat for 5 s lost its worker
 
 
 def free_port(first: int = 8640, last: int = 8699) -> int:
@@ -196,6 +199,7 @@ def stack(django_db_blocker, tmp_path_factory):
             "MEDIA_ROOT": str(log.parent / "media"),
             "EXCEL_SYNC_EXPORT_ROWS": "0",  # every export is a background job
             "JOB_HEARTBEAT_SECONDS": "1",
+            "JOB_STALE_SECONDS": str(STALE_SECONDS),
             "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
         },
         base=env,
@@ -273,23 +277,24 @@ def test_the_task_worker_reconnects_when_the_database_ends_its_connections(stack
     assert stack.pid("worker") == worker  # carried on: not a crash that supervisord made up for
 
 
-def test_a_job_whose_connection_is_ended_mid_way_fails_saying_so_and_runs_again(stack):
+@contextlib.contextmanager
+def job_waiting_mid_way(stack: Stack):
+    """A job the task worker has taken and that waits on its query: yields its id and the pid of
+    the worker's waiting database connection; the lock it waits on is released on leaving.
+
+    The worker is held while the job is queued, so that it takes the job only once the history
+    tables the export reads are locked."""
     worker = stack.pid("worker")
-    # The worker is held while the job is queued, so that it takes the job only once the history
-    # tables the export reads are locked: the job then waits mid-way, on its query.
     os.kill(worker, signal.SIGSTOP)
+    lock = None
     try:
         job = stack.browser.export_job()
         lock = psycopg2.connect(**stack.database)
-        cursor = lock.cursor()
-        tables = [
-            row[0]
-            for row in stack.sql("SELECT tablename FROM pg_tables WHERE tablename LIKE '%%historical%%'")
-        ]
-        cursor.execute("LOCK TABLE " + ", ".join(f'"{t}"' for t in tables) + " IN ACCESS EXCLUSIVE MODE")
-    finally:
+        tables = stack.sql("SELECT tablename FROM pg_tables WHERE tablename LIKE '%%historical%%'")
+        lock.cursor().execute(
+            "LOCK TABLE " + ", ".join(f'"{row[0]}"' for row in tables) + " IN ACCESS EXCLUSIVE MODE"
+        )
         os.kill(worker, signal.SIGCONT)
-    try:
         waiting = until(
             lambda: stack.sql(
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = %s "
@@ -299,16 +304,50 @@ def test_a_job_whose_connection_is_ended_mid_way_fails_saying_so_and_runs_again(
             "the job waiting on the lock",
         )
         assert stack.browser.job(job)["status"] == "running"
-
-        stack.sql("SELECT pg_terminate_backend(%s)", (waiting[0][0],))
+        yield job, waiting[0][0]
     finally:
-        lock.rollback()
-        lock.close()
+        os.kill(worker, signal.SIGCONT)
+        if lock is not None:
+            lock.rollback()
+            lock.close()
+
+
+def run_again(stack: Stack, job: int) -> dict:
+    """Its owner presses 重新运行 on the failed job's page; the new job, finished."""
+    status, headers, _body = stack.browser.request(f"/jobs/{job}/rerun/", {})
+    assert status == 302
+    again = int(re.search(r"/jobs/(\d+)/$", headers["Location"]).group(1))
+    assert again != job
+    return stack.browser.job_finished(again)
+
+
+def test_a_job_whose_connection_is_ended_mid_way_fails_saying_so_and_runs_again(stack):
+    worker = stack.pid("worker")
+
+    with job_waiting_mid_way(stack) as (job, connection_pid):
+        stack.sql("SELECT pg_terminate_backend(%s)", (connection_pid,))
 
     failed = stack.browser.job_finished(job)
     assert failed["status"] == "failed" and failed["error"].startswith(LOST_CONNECTION_ZH)
     assert stack.pid("worker") == worker  # the worker itself carried on
-    status, headers, _body = stack.browser.request(f"/jobs/{job}/rerun/", {})
-    assert status == 302
-    again = int(re.search(r"/jobs/(\d+)/$", headers["Location"]).group(1))
-    assert again != job and stack.browser.job_finished(again)["status"] == "done"
+    assert run_again(stack, job)["status"] == "done"
+
+
+def test_a_job_whose_worker_is_killed_is_failed_once_its_heartbeat_stops_and_runs_again(stack):
+    worker = stack.pid("worker")
+
+    with job_waiting_mid_way(stack) as (job, _connection_pid):
+        os.kill(worker, signal.SIGKILL)
+        started = time.monotonic()
+
+    # No page is open: the restarted worker's sweep fails it, JOB_STALE_SECONDS after its last beat.
+    failed = until(
+        lambda: stack.sql(
+            "SELECT status, error FROM zone_portal_job WHERE id = %s AND status = 'failed'", (job,)
+        ),
+        "the job failed by the sweep",
+    )[0]
+    assert time.monotonic() - started >= STALE_SECONDS - 1.5  # not before its heartbeat had stopped
+    assert failed[1].startswith(STALE_ZH)
+    assert stack.browser.job(job)["error"] == failed[1]
+    assert run_again(stack, job)["status"] == "done"
