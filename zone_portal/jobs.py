@@ -302,7 +302,7 @@ def worker_last_heartbeat() -> datetime | None:
     JOB_HEARTBEAT_SECONDS (``worker_alive()`` uses three). One database query (and a Redis read
     under RQ); the database's or Redis's error is raised when they cannot be reached."""
     latest = WorkerHeartbeat.objects.order_by("-beat_at").values_list("beat_at", flat=True).first()
-    if getattr(settings, "TASKS_BACKEND", "") == "rq":
+    if getattr(settings, "TASKS", {}).get("default", {}).get("BACKEND", "").startswith("django_tasks_rq"):
         import django_rq
         from rq import Worker
 

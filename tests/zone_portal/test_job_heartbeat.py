@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import ProjectFactory, UserFactory
-from tests.zone_portal.test_jobs import run_worker
+from tests.redis_helpers import redis_or_skip
+from tests.zone_portal.test_jobs import REDIS_URL, run_worker
 from zone_portal import jobs
 from zone_portal.models import Job, WorkerHeartbeat
 from zone_portal.roles import Role
@@ -187,3 +188,25 @@ def test_a_stale_import_check_is_run_again_with_its_upload(client):
     assert not job.source  # the new job owns the upload now
     with pytest.raises(ValidationError, match="已不再保留"):
         jobs.rerun(job=Job.objects.get(pk=job.pk), user=owner)  # only once: and it is still failed
+
+
+def test_under_rq_the_rq_workers_own_heartbeats_count(settings):
+    connection = redis_or_skip(REDIS_URL, "the RQ backend is not tested")
+    connection.flushdb()  # db 15 is the RQ tests' own
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    settings.RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60}}
+    import django_rq
+    from rq import Worker
+
+    jobs.beat(worker="db-worker:1", now=timezone.now() - datetime.timedelta(hours=1))
+    worker = Worker([django_rq.get_queue("default")], connection=connection)
+    try:
+        worker.register_birth()  # what `manage.py rqworker` does first, and then every few seconds
+        seen = jobs.worker_last_heartbeat()
+
+        assert seen.tzinfo is not None
+        assert abs((seen - timezone.now()).total_seconds()) < 5  # the RQ worker's, not the old row
+        assert jobs.worker_alive()
+    finally:
+        worker.register_death()
+        connection.flushdb()
