@@ -4,11 +4,17 @@ the forced password change."""
 import ipaddress
 import time
 
+from axes.backends import AxesStandaloneBackend
+from axes.exceptions import AxesBackendPermissionDenied
+from axes.models import AccessAttempt
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.core import checks
+from django.db.models import Exists, OuterRef, Sum
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 PASSWORD_CHANGE_REQUIRED = _("Choose a new password first: open “Change password” on the portal.")
@@ -44,6 +50,53 @@ def client_ip(request) -> str | None:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+def unknown_user_failures(ip_address: str | None) -> int:
+    """Failed logins from this address, within the cool-off, under user names no account has."""
+    if not ip_address:
+        return 0
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    accounts = get_user_model().objects.filter(username=OuterRef("username"))
+    attempts = AccessAttempt.objects.filter(ip_address=ip_address, attempt_time__gte=since).filter(
+        ~Exists(accounts)
+    )
+    return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+
+
+class LoginLockoutBackend(AxesStandaloneBackend):
+    """axes' check before any password is, plus a throttle on addresses that guess user names.
+
+    axes locks a user name at one address (AXES_LOCKOUT_PARAMETERS): five failures from five
+    addresses lock no one out, and nobody can lock a colleague out from afar. An address whose
+    failures under unknown names reach LOGIN_UNKNOWN_USER_LIMIT is refused every login for the
+    cool-off: it is guessing names. All of them, known names too, so the refusal cannot tell which
+    names exist."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        super().authenticate(request, username=username, password=password, **kwargs)
+        if (
+            unknown_user_failures(getattr(request, "axes_ip_address", None))
+            >= settings.LOGIN_UNKNOWN_USER_LIMIT
+        ):
+            request.axes_locked_out = True  # axes' middleware answers with lockout_response
+            raise AxesBackendPermissionDenied("This address is throttled for guessing user names.")
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_proxy_count(app_configs, **kwargs):
+    """Behind the HTTPS proxy with no proxy counted, every login comes from the proxy's address."""
+    if getattr(settings, "BEHIND_HTTPS", False) and settings.TRUSTED_PROXY_COUNT == 0:
+        return [
+            checks.Warning(
+                "TRUSTED_PROXY_COUNT is 0 behind the HTTPS proxy: every caller has the proxy's address, "
+                "so one address guessing user names throttles every login, and API throttles count "
+                "all callers together.",
+                hint="Set TRUSTED_PROXY_COUNT=1 when nginx, which sets X-Forwarded-For, is the only way in.",
+                id="zone_portal.W001",
+            )
+        ]
+    return []
 
 
 def lockout_response(request, original_response=None, credentials=None):

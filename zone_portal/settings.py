@@ -280,17 +280,29 @@ if BEHIND_HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-    # Only a request to the browsers' preload list acts on this flag; 0 leaves it out.
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    # Both off by default: they reach beyond the portal's own host name. includeSubDomains makes
+    # browsers refuse plain HTTP on every subdomain of the portal's name for a year; preload, once
+    # the domain is submitted to the browsers' list, does so before any first visit and takes
+    # months to undo. Turn them on (docs/deploy.md, "HTTPS and HSTS") only when every subdomain
+    # serves HTTPS and whoever runs the domain agrees.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # check --deploy warns while they are off: off is the decision above, not an oversight.
+    SILENCED_SYSTEM_CHECKS += [
+        *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+        *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    ]
 # A load balancer probes the health check over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Proxies in front of the portal that append to X-Forwarded-For: login lockouts and API
-# throttles count the address the outermost one saw (zone_portal.security.client_ip).
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1" if PRODUCTION else "0"))
+# throttles count the address the outermost one saw (zone_portal.security.client_ip). 0 by
+# default, production too: with no proxy counted a forged X-Forwarded-For is ignored, whereas
+# counting one that is not there would believe whatever a caller reaching gunicorn directly wrote.
+# Behind nginx (docs/deploy.md), which is then the only way in, set 1.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 # No inline scripts anywhere (static/js holds them all). Styles need 'unsafe-inline', as
 # tests/browser/test_csp.py shows: ECharts writes its tooltips as HTML with style attributes, Swagger
@@ -309,16 +321,19 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Failed logins (the log-in page and the admin's) are counted per user name and per address;
-# at the limit both are locked for the cool-off. A correct login clears its user's and address's
-# count, so colleagues behind one address are not locked out by each other's typos.
+# Failed logins (the log-in page and the admin's) are counted per user name and address together:
+# at the limit that name is locked at that address for the cool-off, so failures from elsewhere
+# cannot lock a user out. An address failing under user names no account has is refused every
+# login once it reaches LOGIN_UNKNOWN_USER_LIMIT (zone_portal.security.LoginLockoutBackend). A
+# correct login clears its name's count at its address.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # first: a locked-out login is refused before any check
+    "zone_portal.security.LoginLockoutBackend",  # first: a locked-out login is refused before any check
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_UNKNOWN_USER_LIMIT = int(os.environ.get("LOGIN_UNKNOWN_USER_LIMIT", "10"))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "zone_portal.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "zone_portal.security.client_ip"

@@ -154,6 +154,15 @@ def test_refuses_without_debug_unless_forced(demo, settings):
     assert "0 rows created, 0 updated" in load_demo("--force")
 
 
+def test_refuses_under_production_settings_even_forced(demo, settings):
+    counts = row_counts()
+    settings.PRODUCTION = True
+    for flags in [(), ("--force",)]:
+        with pytest.raises(CommandError, match="createsuperuser"):
+            load_demo(*flags)
+    assert row_counts() == counts
+
+
 def test_prints_login_url_users_and_counts(demo):
     assert "http://127.0.0.1:8000/" in demo
     for user in demo_data.USERS:

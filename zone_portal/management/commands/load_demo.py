@@ -149,7 +149,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force",
             action="store_true",
-            help="Load even when DEBUG is off. The demo users have published passwords.",
+            help="Load even when DEBUG is off, on a demo server. The demo users have published "
+            "passwords: never under DJANGO_ENV=production, which this option does not override.",
         )
         parser.add_argument(
             "--force-password-change",
@@ -160,6 +161,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, force=False, force_password_change=False, **options):
+        if settings.PRODUCTION:
+            # Whatever the flag: a production install must never carry accounts whose passwords
+            # are in the README.
+            raise CommandError(
+                "load_demo refuses to run under production settings (DJANGO_ENV=production), with "
+                "or without --force: its users have published passwords. Create the administrator "
+                "with `manage.py createsuperuser`."
+            )
         if not settings.DEBUG and not force:
             raise CommandError(
                 "load_demo refuses to run with DEBUG off: it creates users with published "
