@@ -25,6 +25,8 @@ Benchmarks start the same stack from Python:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import hashlib
 import json
 import os
@@ -38,6 +40,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import xmlrpc.client
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +51,7 @@ SUPERVISOR_CONFIG = ROOT / "deploy" / "supervisord.conf"
 STATIC_FINGERPRINT = ".collected-fingerprint"
 START_TIMEOUT = 60
 STOP_TIMEOUT = 30
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 DEFAULTS = {
     "DJANGO_ENV": "production",
@@ -202,8 +206,6 @@ class Stack:
 
     def rpc(self):
         """supervisord's XML-RPC interface, over its unix socket (what supervisorctl uses)."""
-        import xmlrpc.client
-
         from supervisor.xmlrpc import SupervisorTransport
 
         transport = SupervisorTransport(None, None, f"unix://{self.run_dir / 'supervisor.sock'}")
@@ -215,15 +217,33 @@ class Stack:
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """SIGTERM to supervisord, which stops gunicorn and the worker gracefully; SIGKILL to all
-        of them after ``timeout``."""
+        of them if that takes too long."""
+        # supervisord runs each program in a process group of its own: killing supervisord alone
+        # would leave them running.
+        groups = []
+        try:
+            groups = [info["pid"] for info in self.rpc().supervisor.getAllProcessInfo() if info["pid"]]
+        except (OSError, xmlrpc.client.Error):
+            pass  # supervisord is gone already, or not answering: its own group is all we know
         if self.supervisor.poll() is None:
             self.supervisor.terminate()
         try:
             self.supervisor.wait(timeout=timeout + 60)  # supervisord's own stopwaitsecs come first
         except subprocess.TimeoutExpired:
-            os.killpg(self.supervisor.pid, signal.SIGKILL)
+            for group in [self.supervisor.pid, *groups]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(group, signal.SIGKILL)
             self.supervisor.wait()
         shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _stop_with_parent() -> None:
+    """In supervisord's process before it starts (Linux): SIGTERM when the process that started it
+    dies, so a launcher or benchmark killed with SIGKILL leaves no stack running behind it."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def supervisor_env(
@@ -282,6 +302,7 @@ def start(
             env, host=host, port=port, workers=workers, worker=prepared["worker"], log=log, run_dir=run_dir
         ),
         start_new_session=True,  # its own process group: stop() can kill what is left of it
+        preexec_fn=_stop_with_parent,
     )
     stack = Stack(
         url=f"http://{host}:{port}",

@@ -405,6 +405,30 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def test_supervisord_stops_when_what_started_it_is_killed():
+    """A launcher or benchmark killed outright (SIGKILL, no clean-up) takes supervisord with it, and
+    supervisord its programs: nothing is left serving on the port."""
+    code = (
+        "import subprocess, sys\n"
+        "from deploy.serve_prod import _stop_with_parent\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],"
+        " preexec_fn=_stop_with_parent, start_new_session=True)\n"
+        "print(child.pid, flush=True)\n"
+        "child.wait()\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    assert alive(child)
+
+    parent.kill()
+    parent.wait()
+
+    deadline = time.monotonic() + 10
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the production stack runs on PostgreSQL")
 def test_serve_prod_runs_the_stack_and_sigterm_stops_all_of_it(django_db_blocker):
