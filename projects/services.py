@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -639,7 +638,14 @@ PHOTO_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif"}
 THUMBNAIL_SIZE = (480, 360)
 
 
+def _not_a_photo() -> ValidationError:
+    return ValidationError({"image": _("This file is not a photo (JPEG, PNG, WebP or GIF).")})
+
+
 def _read_image(upload) -> tuple[Image.Image, str]:
+    """The photo decoded at no more than PHOTO_MAX_SIDE, and the extension of its format. Its
+    pixels are counted from its header before anything is decoded: a 500 KB PNG can hold
+    13000 × 13000 pixels, 2 GB once decoded (Pillow itself only warns below 179 megapixels)."""
     if upload.size > settings.MAX_PHOTO_BYTES:
         raise ValidationError(
             {
@@ -652,16 +658,46 @@ def _read_image(upload) -> tuple[Image.Image, str]:
         )
     try:
         upload.seek(0)
-        with Image.open(upload) as probe:
-            probe.verify()
-        upload.seek(0)
-        image = Image.open(upload)
+        image = Image.open(upload, formats=list(PHOTO_FORMATS))
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise _not_a_photo() from None
+    width, height = image.size
+    if width * height > settings.IMAGE_MAX_PIXELS:
+        image.close()
+        raise ValidationError(
+            {
+                "image": _(
+                    "The photo is %(width)s × %(height)s pixels, more than the %(limit)s megapixels "
+                    "accepted: make it smaller and try again."
+                )
+                % {"width": width, "height": height, "limit": f"{settings.IMAGE_MAX_PIXELS / 1_000_000:g}"}
+            }
+        )
+    side = settings.PHOTO_MAX_SIDE
+    try:
+        if image.format == "JPEG":
+            image.draft("RGB", (side, side))  # a JPEG decodes straight at 1/2, 1/4 or 1/8 of its size
         image.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError({"image": _("This file is not a photo (JPEG, PNG, WebP or GIF).")}) from None
-    if image.format not in PHOTO_FORMATS:
-        raise ValidationError({"image": _("This file is not a photo (JPEG, PNG, WebP or GIF).")})
+        raise _not_a_photo() from None
     return image, PHOTO_FORMATS[image.format]
+
+
+def _stored_photo(image: Image.Image) -> tuple[bytes, Image.Image]:
+    """The photo as it is kept: turned upright by its EXIF orientation, no side above PHOTO_MAX_SIDE,
+    encoded afresh in its own format (so nothing but the picture is kept: no EXIF with the place it
+    was taken, nothing appended after the image), and the upright image for its thumbnail."""
+    kind = image.format
+    upright = ImageOps.exif_transpose(image)
+    side = settings.PHOTO_MAX_SIDE
+    if max(upright.size) > side:
+        upright.thumbnail((side, side), Image.Resampling.LANCZOS)
+    if kind == "JPEG" and upright.mode not in ("RGB", "L"):
+        upright = upright.convert("RGB")
+    options = {"JPEG": {"quality": 85, "optimize": True}, "WEBP": {"quality": 85}}.get(kind, {})
+    buffer = io.BytesIO()
+    upright.save(buffer, kind, **options)
+    return buffer.getvalue(), upright
 
 
 def _ensure_can_change_photos(user, report: MonthlyProgress) -> None:
@@ -674,18 +710,19 @@ def _ensure_can_change_photos(user, report: MonthlyProgress) -> None:
 def photo_add(
     *, report: MonthlyProgress, user, upload, caption: str = "", expected_version: int | None = None
 ) -> ProgressPhoto:
-    """Attach a photo to a report; the type is read from the content, never from the name."""
+    """Attach a photo to a report; the type is read from the content, never from the name. The
+    photo is kept upright, at most PHOTO_MAX_SIDE pixels on its longer side, encoded afresh."""
     ensure_can_edit(user, report.project)
     current = lock_current(MonthlyProgress, report.pk, expected_version)
     _ensure_can_change_photos(user, current)
     image, extension = _read_image(upload)
-    thumb = ImageOps.exif_transpose(image).convert("RGB")
+    stored, upright = _stored_photo(image)
+    thumb = upright.convert("RGB")
     thumb.thumbnail(THUMBNAIL_SIZE)
     buffer = io.BytesIO()
     thumb.save(buffer, "JPEG", quality=82)
-    upload.seek(0)
     photo = ProgressPhoto(report=report, caption=caption.strip(), uploaded_by=user)
-    photo.image.save(f"photo{extension}", File(upload), save=False)
+    photo.image.save(f"photo{extension}", ContentFile(stored), save=False)
     photo.thumbnail.save("thumb.jpg", ContentFile(buffer.getvalue()), save=False)
     _stamp(photo, user)
     photo.save()

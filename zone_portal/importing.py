@@ -7,9 +7,13 @@ turns a sheet into header → column and rows of raw values; each importer (proj
 enterprise list) says which headers it knows and what a row means.
 
 Files are checked before any parser sees them: size, the zip signature (an encrypted or old
-.xls workbook is an OLE file, not a zip), the zip's uncompressed size and ratio (a zip bomb),
-and DTDs in the XML parts (entity expansion). python-calamine (Rust, no entity expansion)
-then reads the values, five to ten times faster than openpyxl's read-only mode.
+.xls workbook is an OLE file, not a zip), what each zip part really unpacks to (a zip bomb,
+whether its headers are honest or lie), and DTDs anywhere in the XML parts (entity expansion).
+Then every sheet's XML is read as a stream (expat, no DTD) to count what it really holds: a
+reader sizes its grid by the cells' extent, so a 5 KB file with values in A1 and XFD1048576
+would ask for half a terabyte. Only within the limits in settings (IMPORT_MAX_ROWS, _COLUMNS,
+_CELLS, _UNPACKED_BYTES) does python-calamine (Rust, no entity expansion) read the values,
+five to ten times faster than openpyxl's read-only mode, one row at a time.
 """
 
 from __future__ import annotations
@@ -19,11 +23,15 @@ import hashlib
 import io
 import posixpath
 import re
+import struct
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import chain, islice
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException, ElementTree
 from django.conf import settings
@@ -32,7 +40,6 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
 
 HEADER_SCAN_ROWS = 20
-MAX_UNCOMPRESSED = 400 * 1_048_576  # what a 10 MB xlsx can honestly hold, with room
 MAX_RATIO = 200  # xlsx XML compresses 10–30×; a bomb compresses thousands of times
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -92,43 +99,121 @@ def check_file(data: bytes, name: str = "") -> None:
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
         raise BadFile(_("The workbook is damaged and cannot be read.")) from None
-    names = {info.filename for info in infos}
+    names = [info.filename for info in infos]
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/worksheets/") for n in names):
         raise BadFile(_("This is not an Excel workbook (.xlsx)."))
+    if len(set(names)) != len(names) or any(
+        info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1
+        for info in infos
+    ):
+        # Two parts of one name (readers may pick different ones), or packing Excel never uses.
+        raise BadFile(_("The workbook is damaged and cannot be read."))
+    # The sizes the zip declares first: an honest bomb is refused without unpacking a byte.
     total = 0
     for info in infos:
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
-        if total > MAX_UNCOMPRESSED or (info.file_size > 10 * 1_048_576 and ratio > MAX_RATIO):
-            raise BadFile(
-                _("The workbook unpacks to far more data than it should (a zip bomb?); it was not read.")
-            )
+        if total > settings.IMPORT_MAX_UNPACKED_BYTES or (
+            info.file_size > 10 * 1_048_576 and ratio > MAX_RATIO
+        ):
+            raise BadFile(_bomb_message())
+    # Then what the parts really unpack to, since a zip's headers can lie.
+    _check_unpacked(data, infos)
+
+
+def _bomb_message() -> str:
+    return _("The workbook unpacks to far more data than it should (a zip bomb?); it was not read.")
+
+
+def _damaged() -> BadFile:
+    return BadFile(_("The workbook is damaged and cannot be read."))
+
+
+def _declarations() -> BadFile:
+    return BadFile(_("The workbook contains XML declarations Excel never writes; it was not read."))
+
+
+UNPACK_CHUNK = 1_048_576
+# A DTD is where entity expansion and external entities live; Excel never writes one. Looked for in
+# the whole of each part (an attacker puts it after a long comment), in UTF-8 and UTF-16.
+DECLARATIONS = tuple(
+    word.encode(encoding)
+    for word in ("<!DOCTYPE", "<!ENTITY")
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
+OVERLAP = max(len(word) for word in DECLARATIONS)
+
+
+def _check_unpacked(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
+    """Unpack every part as a stream, as the readers will, and count what comes out: a part that
+    unpacks to more than its header says, or parts beyond IMPORT_MAX_UNPACKED_BYTES together, are a
+    bomb; less is a damaged file; a DTD anywhere in an XML part is refused. Memory stays at one chunk
+    and time is bounded by the limit, whatever the headers claim."""
+    budget = settings.IMPORT_MAX_UNPACKED_BYTES
     for info in infos:
-        if info.filename.endswith((".xml", ".rels")) and info.file_size:
-            with archive.open(info) as part:
-                head = part.read(4096)
-            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                raise BadFile(
-                    _("The workbook contains XML declarations Excel never writes; it was not read.")
-                )
+        start = _data_offset(data, info)
+        raw = memoryview(data)[start : start + info.compress_size]
+        if len(raw) != info.compress_size:
+            raise _damaged()
+        scan = not info.filename.startswith("xl/media/")  # pictures may embed an SVG with a DOCTYPE
+        size, tail = 0, b""
+        for chunk in _unpacked_chunks(raw, info.compress_type):
+            size += len(chunk)
+            budget -= len(chunk)
+            if size > info.file_size or budget < 0:
+                raise BadFile(_bomb_message())
+            if scan:
+                window = tail + chunk
+                if any(word in window for word in DECLARATIONS):
+                    raise _declarations()
+                tail = window[-OVERLAP:]
+        if size != info.file_size:
+            raise _damaged()
 
 
-def _formula_cells_without_values(data: bytes, sheet_index: int) -> set[tuple[int, int]]:
-    """Cells (0-based row, col) holding a formula but no calculated value: a reader sees them empty.
+def _data_offset(data: bytes, info: zipfile.ZipInfo) -> int:
+    """Where a part's packed bytes begin: after its local header, found as zip readers find it."""
+    header = data[info.header_offset : info.header_offset + zipfile.sizeFileHeader]
+    if len(header) != zipfile.sizeFileHeader:
+        raise _damaged()
+    fields = struct.unpack(zipfile.structFileHeader, header)
+    if fields[zipfile._FH_SIGNATURE] != zipfile.stringFileHeader:
+        raise _damaged()
+    return (
+        info.header_offset
+        + zipfile.sizeFileHeader
+        + fields[zipfile._FH_FILENAME_LENGTH]
+        + fields[zipfile._FH_EXTRA_FIELD_LENGTH]
+    )
 
-    The sheet's part is found through the workbook's relationships (a worksheet may be stored
-    under any name), and read as a stream: memory and time stay linear in the sheet's size."""
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    path = _worksheet_path(archive, sheet_index)
-    if path is None:
-        return set()
-    found = set()
+
+def _unpacked_chunks(raw: memoryview, method: int):
+    if method == zipfile.ZIP_STORED:
+        for offset in range(0, len(raw), UNPACK_CHUNK):
+            yield raw[offset : offset + UNPACK_CHUNK].tobytes()
+        return
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    offset = 0
     try:
-        with archive.open(path) as part:
-            found = _scan_formula_cells(part)
-    except (ElementTree.ParseError, DefusedXmlException, zipfile.BadZipFile, OSError, ValueError):
-        raise BadFile(_("The workbook is damaged and cannot be read.")) from None
-    return found
+        while not inflater.eof:
+            if inflater.unconsumed_tail:
+                packed = inflater.unconsumed_tail
+            elif offset < len(raw):
+                packed = raw[offset : offset + UNPACK_CHUNK].tobytes()
+                offset += UNPACK_CHUNK
+            else:
+                break
+            chunk = inflater.decompress(packed, UNPACK_CHUNK)
+            if chunk:
+                yield chunk
+    except zlib.error:
+        raise _damaged() from None
+
+
+# --- Streaming the XML parts ------------------------------------------------------------------
+
+MAX_XML_DEPTH = 64  # Excel's sheets nest six deep; nesting is where recursive readers fall over
+EXCEL_MAX_TEXT = 32_767  # the most characters Excel puts in a cell
 
 
 def _local(tag: str) -> str:
@@ -136,76 +221,286 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _worksheet_path(archive: zipfile.ZipFile, sheet_index: int) -> str | None:
-    """The zip path of the workbook's ``sheet_index``-th sheet (in the order workbook.xml lists them,
-    the order readers number sheets in), from xl/workbook.xml and its relationships."""
+def _stream(part):
+    """(event, element) for each start and end in an XML part, read as a stream: no DTD, nesting
+    bounded, and each element dropped from its parent once its end is handled, so memory stays flat
+    whatever the part's shape (read an element's text and attributes, never its children)."""
+    stack = []
+    try:
+        for event, element in ElementTree.iterparse(part, events=("start", "end"), forbid_dtd=True):
+            if event == "start":
+                stack.append(element)
+                if len(stack) > MAX_XML_DEPTH:
+                    raise _damaged()
+                yield event, element
+            else:
+                yield event, element
+                stack.pop()
+                if stack:
+                    stack[-1].remove(element)
+    except DefusedXmlException:
+        raise _declarations() from None
+    except (ElementTree.ParseError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _damaged() from None
+
+
+def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Each sheet's name → its part's path in the zip, in the order workbook.xml lists them (the order
+    readers number sheets in), through the workbook's relationships: a worksheet may be stored under
+    any name."""
     names = set(archive.namelist())
     if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
-        return None
-    rel_id = None
-    index = 0
+        return {}
+    sheets = []
     with archive.open("xl/workbook.xml") as part:
-        for _event, element in ElementTree.iterparse(part, events=("end",)):
-            if _local(element.tag) == "sheet":
-                if index == sheet_index:
-                    rel_id = next(
-                        (v for k, v in element.attrib.items() if k.startswith("{") and _local(k) == "id"),
-                        None,
-                    )
-                    break
-                index += 1
-                element.clear()
-    if rel_id is None:
-        return None
-    target = None
+        for event, element in _stream(part):
+            if event == "end" and _local(element.tag) == "sheet":
+                rel_id = next(
+                    (v for k, v in element.attrib.items() if k.startswith("{") and _local(k) == "id"), None
+                )
+                sheets.append((element.get("name") or "", rel_id))
+    targets = {}
     with archive.open("xl/_rels/workbook.xml.rels") as part:
-        for _event, element in ElementTree.iterparse(part, events=("end",)):
-            if _local(element.tag) == "Relationship" and element.get("Id") == rel_id:
-                target = element.get("Target")
-                break
-    if not target:
-        return None
-    # Targets are relative to xl/, or absolute within the package ("/xl/worksheets/…").
-    path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-    return path if path in names else None
-
-
-def _scan_formula_cells(part) -> set[tuple[int, int]]:
-    found = set()
-    sheet_data = None
-    row_number = 0  # 1-based, as the sheet numbers rows
-    col_number = 0
-    for event, element in ElementTree.iterparse(part, events=("start", "end")):
-        name = _local(element.tag)
-        if event == "start":
-            if name == "sheetData":
-                sheet_data = element
-            elif name == "row":
-                row_number = int(element.get("r") or row_number + 1)
-                col_number = 0
-            elif name == "c":
-                reference = element.get("r")
-                col_number = _column_number(reference) if reference else col_number + 1
+        for event, element in _stream(part):
+            if event == "end" and _local(element.tag) == "Relationship":
+                targets[element.get("Id")] = element.get("Target") or ""
+    paths = {}
+    for sheet_name, rel_id in sheets:
+        target = targets.get(rel_id)
+        if not target:
             continue
-        if name == "c":
-            formula = value = None
-            for child in element:
-                child_name = _local(child.tag)
-                if child_name == "f":
-                    formula = child
-                elif child_name == "v":
-                    value = child
-            if formula is not None and (value is None or not value.text):
-                found.add((row_number - 1, col_number - 1))
-        elif name == "row" and sheet_data is not None:
-            sheet_data.clear()  # rows already read are dropped: memory stays flat
-    return found
+        # Targets are relative to xl/, or absolute within the package ("/xl/worksheets/…").
+        path = (
+            target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        )
+        if path in names:
+            paths[sheet_name] = path
+    return paths
+
+
+@dataclass
+class SheetScan:
+    """What a sheet really holds, counted from its XML: the last row and column with a value (what a
+    reader sizes its grid by) and the cells holding a formula without a calculated value."""
+
+    rows: int = 0
+    columns: int = 0
+    formula_cells: set[tuple[int, int]] = field(default_factory=set)
+
+
+def scan_sheet(part) -> SheetScan:
+    """Read a sheet's XML as a stream, linear in its size, and refuse it as soon as it reaches beyond
+    IMPORT_MAX_ROWS, IMPORT_MAX_COLUMNS or IMPORT_MAX_CELLS (rows × columns, what a reader allocates),
+    or holds a text longer than Excel allows. Its declared dimension is never looked at."""
+    max_rows, max_columns = settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_COLUMNS
+    max_cells = settings.IMPORT_MAX_CELLS
+    scan = SheetScan()
+    # Elements read, values or not: bounds the time spent on millions of empty formatted cells.
+    budget = 4 * max_cells + max_rows
+    row_number = col_number = 0  # 1-based, as the sheet numbers them
+    has_value = has_formula = in_text = False
+    text_length = 0
+
+    def start(name, attributes):
+        nonlocal budget, row_number, col_number, has_value, has_formula, in_text, text_length
+        budget -= 1
+        if budget < 0:
+            raise _too_many_cells()
+        local = name.rpartition(":")[2]
+        if local == "c":
+            reference = attributes.get("r")
+            col_number = _column_number(reference) if reference else col_number + 1
+            has_value = has_formula = False
+            text_length = 0
+        elif local == "v" or local == "t":
+            in_text = True
+            has_value = has_value or local == "t"
+        elif local == "f":
+            has_formula = True
+        elif local == "row":
+            row_number = _number(attributes.get("r"), row_number + 1)
+            col_number = 0
+
+    def text(data):
+        nonlocal has_value, text_length
+        if in_text:
+            has_value = True
+            text_length += len(data)
+
+    def end(name):
+        nonlocal in_text
+        local = name.rpartition(":")[2]
+        if local == "v" or local == "t":
+            in_text = False
+        elif local == "c":
+            if text_length > EXCEL_MAX_TEXT:
+                raise _text_too_long()
+            if not has_value:
+                if has_formula:
+                    scan.formula_cells.add((row_number - 1, col_number - 1))
+                return
+            if row_number > scan.rows:
+                scan.rows = row_number
+                if row_number > max_rows:
+                    raise BadFile(
+                        _(
+                            "A sheet has values down to row %(row)s; an import reads at most %(limit)s "
+                            "rows: split the file and try again."
+                        )
+                        % {"row": row_number, "limit": max_rows}
+                    )
+            if col_number > scan.columns:
+                scan.columns = col_number
+                if col_number > max_columns:
+                    raise BadFile(
+                        _(
+                            "A sheet has values as far right as column %(column)s; an import reads at "
+                            "most %(limit)s columns."
+                        )
+                        % {"column": column_letters(col_number), "limit": max_columns}
+                    )
+            if scan.rows * scan.columns > max_cells:
+                raise _too_many_cells()
+
+    _parse(part, start, end, text)
+    return scan
+
+
+def _parse(part, start, end, text) -> None:
+    """Feed an XML part, as a stream, to expat's callbacks (far faster than building elements):
+    a DTD, and so any entity, is refused before it is read, and nesting is bounded."""
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    depth = 0
+
+    def refuse(*args):
+        raise _declarations()
+
+    def opened(name, attributes):
+        nonlocal depth
+        depth += 1
+        if depth > MAX_XML_DEPTH:
+            raise _damaged()
+        start(name, attributes)
+
+    def closed(name):
+        nonlocal depth
+        depth -= 1
+        end(name)
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    parser.StartElementHandler = opened
+    parser.EndElementHandler = closed
+    parser.CharacterDataHandler = text
+    try:
+        while chunk := part.read(UNPACK_CHUNK):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except (expat.ExpatError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _damaged() from None
+
+
+def _too_many_cells() -> BadFile:
+    return BadFile(
+        _(
+            "A sheet spans more than %(limit)s cells (rows × columns); an import reads no more: delete "
+            "what lies outside the table, or split the file, and try again."
+        )
+        % {"limit": settings.IMPORT_MAX_CELLS}
+    )
+
+
+def _text_too_long() -> BadFile:
+    return BadFile(
+        _("A cell holds more than %(limit)s characters, more than Excel allows; the workbook was not read.")
+        % {"limit": EXCEL_MAX_TEXT}
+    )
+
+
+def _number(text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    if not text.isdigit() or len(text) > 9:
+        raise _damaged()
+    return int(text)
+
+
+def check_shared_strings(archive: zipfile.ZipFile) -> None:
+    """A reader keeps every shared text in memory: at most IMPORT_MAX_CELLS of them, each no longer
+    than Excel allows, counted as a stream."""
+    limit = settings.IMPORT_MAX_CELLS
+    count = length = 0
+    in_text = False
+
+    def start(name, attributes):
+        nonlocal in_text, count, length
+        local = name.rpartition(":")[2]
+        if local == "t":
+            in_text = True
+        elif local == "si":
+            count += 1
+            length = 0
+            if count > limit:
+                raise BadFile(
+                    _("The workbook holds more than %(limit)s different texts; an import reads no more.")
+                    % {"limit": limit}
+                )
+
+    def text(data):
+        nonlocal length
+        if in_text:
+            length += len(data)
+            if length > EXCEL_MAX_TEXT:
+                raise _text_too_long()
+
+    def end(name):
+        nonlocal in_text
+        if name.rpartition(":")[2] == "t":
+            in_text = False
+
+    for path in archive.namelist():
+        if path.lower().endswith("sharedstrings.xml"):
+            with archive.open(path) as part:
+                _parse(part, start, end, text)
+
+
+_last_scan: tuple[bytes, dict] | None = None
+
+
+def scan_workbook(data: bytes) -> dict[str, SheetScan]:
+    """Each sheet's name → what it holds, for a file check_file accepted; BadFile beyond the limits.
+    The last workbook's answer is kept: an upload is counted (row_count), then read."""
+    global _last_scan
+    digest = hashlib.sha256(data).digest()
+    last = _last_scan
+    if last is not None and last[0] == digest:
+        return last[1]
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    check_shared_strings(archive)
+    scans = {}
+    for sheet_name, path in _sheet_paths(archive).items():
+        with archive.open(path) as part:
+            scans[sheet_name] = scan_sheet(part)
+    _last_scan = (digest, scans)
+    return scans
+
+
+def column_letters(number: int) -> str:
+    """The letters of a 1-based column (16384 → XFD)."""
+    letters = ""
+    while number > 0:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 def _column_number(reference: str) -> int:
     """The 1-based column of a cell reference (B7 → 2)."""
     col = 0
-    for char in reference:
+    for char in reference[:8]:
         if not char.isalpha():
             break
         col = col * 26 + ord(char.upper()) - 64
@@ -233,6 +528,8 @@ def read_sheet(
     cells are merged."""
     anchors = (anchor,) if isinstance(anchor, str) else tuple(anchor)
     check_file(data)
+    # Counted before the reader opens a sheet: it sizes its grid by the cells' extent.
+    scans = scan_workbook(data)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (CalamineError, ValueError, OSError) as error:
@@ -241,21 +538,42 @@ def read_sheet(
             raise BadFile(
                 _("The workbook is protected by a password: save it without one and try again.")
             ) from None
-        raise BadFile(_("The workbook is damaged and cannot be read.")) from None
-    for index in range(len(book.sheet_names)):
+        raise _damaged() from None
+    for sheet_name in book.sheet_names:
+        scan = scans.get(sheet_name)
+        if scan is None:
+            continue  # not a worksheet part we counted: never handed to the reader
         try:
-            values = book.get_sheet_by_index(index).to_python(skip_empty_area=False)
+            rows = _rows(book.get_sheet_by_name(sheet_name))
+            head = list(islice(rows, HEADER_SCAN_ROWS + 1))
         except (CalamineError, ValueError, OSError):
-            raise BadFile(_("The workbook is damaged and cannot be read.")) from None
-        header_at = _find_anchor(values, anchors)
+            raise _damaged() from None
+        header_at = _find_anchor(head, anchors)
         if header_at is None:
             continue
-        sheet = _read_table(values, header_at, match_header, known_ignored)
-        sheet.formula_cells = _formula_cells_without_values(data, index)
+        try:
+            sheet = _read_table(chain(head, rows), header_at, match_header, known_ignored)
+        except (CalamineError, ValueError, OSError):
+            raise _damaged() from None
+        sheet.formula_cells = scan.formula_cells
         return sheet
     raise BadFile(
         _("No sheet has a header row with “%(anchor)s”: is this the right file?") % {"anchor": anchors[0]}
     )
+
+
+def _rows(sheet) -> Iterator[list]:
+    """A sheet's rows from A1, one at a time (the reader leaves out the empty columns on the left)."""
+    start = sheet.start
+    pad = [""] * start[1] if start else []
+    for row in sheet.iter_rows():
+        yield pad + row if pad else row
+
+
+def workbook_rows(data: bytes) -> int:
+    """The rows of the workbook's longest sheet, counted from its XML: BadFile if refused."""
+    check_file(data)
+    return max((scan.rows for scan in scan_workbook(data).values()), default=0)
 
 
 def _find_anchor(values: list[list], anchors: tuple[str, ...]) -> int | None:
@@ -274,9 +592,12 @@ def _looks_numeric(text: str) -> bool:
     return bool(re.fullmatch(r"[\d,.\s%-]+", normalise(text)))
 
 
-def _read_table(values, header_at, match_header, known_ignored) -> Sheet:
-    top = values[header_at]
-    below = values[header_at + 1] if header_at + 1 < len(values) else []
+def _read_table(rows: Iterator[list], header_at, match_header, known_ignored) -> Sheet:
+    above = list(islice(rows, header_at))
+    top = next(rows, [])
+    below = next(rows, None)
+    has_below = below is not None
+    below = below or []
     two_level = _is_header_like(below) and any(
         top[i] in ("", None) or normalise(top[i]) != normalise(below[i])
         for i in range(min(len(top), len(below)))
@@ -312,16 +633,20 @@ def _read_table(values, header_at, match_header, known_ignored) -> Sheet:
             headers[key] = written
         elif not key and not any(known_ignored(c) for c in candidates):
             unknown.append(written)
-    first_data = header_at + (2 if two_level else 1)
-    title_text = " ".join(
-        normalise(cell) for row in values[:header_at] for cell in row if cell not in ("", None)
+    title_text = " ".join(normalise(cell) for row in above for cell in row if cell not in ("", None))
+    records = []
+    first_data = header_at + 2  # Excel's number of the row below the header
+    if has_below and not two_level:
+        records.append((first_data, _record(below, columns)))
+    for number, row in enumerate(rows, start=header_at + 3):
+        records.append((number, _record(row, columns)))
+    return Sheet(
+        title_text=title_text, headers=headers, rows=records, unknown_headers=unknown, columns=columns
     )
-    rows = []
-    for index in range(first_data, len(values)):
-        row = values[index]
-        record = {key: (row[col] if col < len(row) else "") for key, col in columns.items()}
-        rows.append((index + 1, record))
-    return Sheet(title_text=title_text, headers=headers, rows=rows, unknown_headers=unknown, columns=columns)
+
+
+def _record(row: list, columns: dict[str, int]) -> dict[str, object]:
+    return {key: (row[col] if col < len(row) else "") for key, col in columns.items()}
 
 
 # --- Values -------------------------------------------------------------------

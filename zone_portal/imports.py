@@ -8,7 +8,6 @@ file that was previewed, checked again against the data as it is at that moment.
 from __future__ import annotations
 
 import importlib
-import io
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,10 +15,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from python_calamine import CalamineError, CalamineWorkbook
 
 from . import history
-from .importing import BadFile, check_file, ensure_erasures_confirmed, ensure_held_confirmed
+from .importing import BadFile, ensure_erasures_confirmed, ensure_held_confirmed, workbook_rows
 from .models import ImportRecord
 from .roles import Role, has_role
 
@@ -105,15 +103,10 @@ def too_big_message(size: int) -> str:
 
 
 def row_count(data: bytes) -> int:
-    """The rows of the workbook's longest sheet, headers included: read before any checking, to
-    decide whether the import runs in the background (IMPORT_SYNC_ROWS). BadFile if unreadable."""
-    check_file(data)
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return max((book.get_sheet_by_index(i).total_height for i in range(len(book.sheet_names))), default=0)
-    except (CalamineError, ValueError, OSError):
-        # read_sheet says why in the user's words (a password, a damaged file).
-        return 0
+    """The rows of the workbook's longest sheet, headers included: counted from the sheets' XML as a
+    stream before any checking, to decide whether the import runs in the background
+    (IMPORT_SYNC_ROWS). BadFile if unreadable or beyond the import limits."""
+    return workbook_rows(data)
 
 
 def runs_in_background(rows: int) -> bool:

@@ -348,6 +348,10 @@ ZONE_NAME = os.environ.get("ZONE_NAME", "周口经济开发区")
 # Shown in the admin header; the zone's own name comes from the environment.
 ADMIN_SITE_HEADER = _("Zone Portal")
 MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_MB", "10")) * 1_048_576
+# Photos: the most pixels one may have, read from its header before it is decoded (a 500 KB PNG
+# can hold 13000 × 13000 pixels, 2 GB once decoded), and the longest side it is stored at.
+IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", str(50_000_000)))
+PHOTO_MAX_SIDE = int(os.environ.get("PHOTO_MAX_SIDE", "2560"))
 MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_MB", "20")) * 1_048_576
 # How long a dashboard figure may be served from the cache (zone_portal/caching.py); it is recomputed
 # sooner, as soon as a project, plan or report changes. 0 turns the cache off.

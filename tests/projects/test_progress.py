@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.utils import translation
 from PIL import Image
 
 from projects import permissions, services
@@ -19,6 +20,7 @@ from tests.factories import (
     ProjectFactory,
     UserFactory,
 )
+from tests.security import hostile
 from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -274,6 +276,51 @@ def test_a_photo_over_the_size_limit_is_refused(project, staff, media):
     with pytest.raises(ValidationError):
         services.photo_add(report=report, user=staff, upload=image_upload())
     assert not ProgressPhoto.objects.exists()
+
+
+def test_a_photo_with_too_many_pixels_is_refused_before_it_is_decoded(project, staff, media, settings):
+    """13000 × 13000 pixels in a 20 KB PNG (2 GB once decoded as RGB) is refused from its header."""
+    settings.IMAGE_MAX_PIXELS = 50_000_000
+    report = save(project, staff, "100.00")
+    upload = SimpleUploadedFile("site.png", hostile.png(13_000, 13_000), content_type="image/png")
+    assert upload.size < 50_000
+    with pytest.raises(ValidationError) as refused, translation.override("zh-hans"):
+        with pytest.warns(Image.DecompressionBombWarning):  # Pillow only warns, below 179 megapixels
+            services.photo_add(report=report, user=staff, upload=upload)
+    assert refused.value.message_dict["image"] == [
+        "照片为 13000 × 13000 像素，超过了 50 百万像素的上限：请缩小后重试。"
+    ]
+    assert not ProgressPhoto.objects.exists()
+    assert not any(media.rglob("*.*"))
+
+
+def test_a_photo_is_stored_upright_downscaled_and_without_its_exif(project, staff, media, settings):
+    """Orientation 6 (the camera held turned right): 300 × 200 as stored by the camera, shown
+    200 × 300 with the red left half on top. Kept at most 150 px on its longer side: 100 × 150."""
+    settings.PHOTO_MAX_SIDE = 150
+    report = save(project, staff, "100.00")
+    upload = SimpleUploadedFile(
+        "site.jpg", hostile.jpeg((300, 200), orientation=6), content_type="image/jpeg"
+    )
+
+    photo = services.photo_add(report=report, user=staff, upload=upload)
+
+    with Image.open(photo.image.path) as stored:
+        assert stored.format == "JPEG" and stored.size == (100, 150)
+        assert 0x0112 not in stored.getexif() and 0x8825 not in stored.getexif()
+        red, green, blue = stored.convert("RGB").getpixel((50, 20))
+        assert red > 150 and green < 120 and blue < 120  # the red half is on top
+        assert stored.convert("RGB").getpixel((50, 130)) > (230, 230, 230)
+    with Image.open(photo.thumbnail.path) as thumb:
+        assert thumb.size == (100, 150)
+
+
+def test_a_small_photo_keeps_its_size_and_format(project, staff, media):
+    report = save(project, staff, "100.00")
+    photo = services.photo_add(report=report, user=staff, upload=image_upload("site.png", (120, 80), "PNG"))
+    assert photo.image.name.endswith(".png")
+    with Image.open(photo.image.path) as stored:
+        assert stored.format == "PNG" and stored.size == (120, 80)
 
 
 def test_no_photos_on_an_approved_report(project, staff, media):
