@@ -418,7 +418,8 @@ def attachment_response(attachment: TicketAttachment) -> FileResponse:
         handle, content_type=attachment.content_type, as_attachment=True, filename=attachment.name
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
+    # Kept by the browser only, and checked again before reuse (a reader may lose access).
+    response["Cache-Control"] = "private, no-cache"
     return response
 
 

@@ -692,7 +692,9 @@ def photo_response(photo: ProgressPhoto, kind: str) -> FileResponse:
     except FileNotFoundError:
         raise Http404 from None
     response = FileResponse(handle, content_type=_content_type(field.name))
-    response["Cache-Control"] = "private, max-age=3600"
+    # Browsers may keep it but must ask again before reuse: a photo deleted, or a reader who lost
+    # access, is not served from a stale copy.
+    response["Cache-Control"] = "private, no-cache"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

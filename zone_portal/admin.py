@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .admin_history import HistoryAdmin
 from .formatting import money
+from .forms import SetPasswordByAdminForm
 from .models import ApiToken, Cluster, Department, ImportRecord, Industry, Job, Leader, Park, User
 from .roles import is_admin
 
@@ -79,6 +80,7 @@ class UserAdmin(HistoryAdmin, BaseUserAdmin):
     ]
     list_filter = ["is_staff", "is_superuser", "is_active", "must_change_password", "groups", "department"]
     list_select_related = ["department"]
+    change_password_form = SetPasswordByAdminForm
     search_fields = ["username", "display_name", "first_name", "last_name", "email", "phone"]
     autocomplete_fields = ["department"]
     fieldsets = [

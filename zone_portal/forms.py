@@ -1,12 +1,15 @@
 """Form helpers shared by every app's pages."""
 
 from django import forms
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import BLANK_CHOICE_DASH
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+
+from zone_portal.services import tokens_revoke_all
 
 # The first choice of every filter's select: its empty value means "no filter", so a form sent
 # untouched selects every row (django-filter's selects get it from FILTERS_EMPTY_CHOICE_LABEL).
@@ -42,8 +45,21 @@ class BootstrapFormMixin:
                 widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
 
 
-class NewPasswordChangeForm(PasswordChangeForm):
-    """Django's password change, refusing to "change" to the password already in use."""
+class RevokeTokensOnSaveMixin:
+    """Setting a password revokes the user's API tokens in the same transaction: whoever held the
+    old password (or a token made with it) keeps no way in."""
+
+    @transaction.atomic
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            tokens_revoke_all(user=user)
+        return user
+
+
+class NewPasswordChangeForm(RevokeTokensOnSaveMixin, PasswordChangeForm):
+    """Django's password change (the user's own, and the forced one), refusing to "change" to the
+    password already in use."""
 
     def clean(self):
         cleaned = super().clean()
@@ -51,6 +67,10 @@ class NewPasswordChangeForm(PasswordChangeForm):
         if new and self.user.check_password(new):
             self.add_error("new_password1", _("Choose a password different from the current one."))
         return cleaned
+
+
+class SetPasswordByAdminForm(RevokeTokensOnSaveMixin, AdminPasswordChangeForm):
+    """The admin's "change password" of a user."""
 
 
 def _chosen_objects(field, values: list) -> list:

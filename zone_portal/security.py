@@ -143,6 +143,23 @@ class SessionRefreshMiddleware:
         return response
 
 
+class PrivateCacheMiddleware:
+    """What a signed-in user is sent is theirs: no shared cache may keep it, and the browser asks
+    again before showing a kept copy (so the back button after logging out shows nothing stale).
+    A response that set its own Cache-Control keeps it (no-store on the token page, never_cache)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # request.user: the session's user, or the token's (DRF sets it on the request it wraps).
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-cache"
+        return response
+
+
 class PasswordChangeRequiredMiddleware:
     """A user marked "must change password" sees only the password change page until they do.
 

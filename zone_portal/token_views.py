@@ -64,11 +64,14 @@ def token_list(request):
         return redirect("api_tokens")
     new = request.session.pop(SECRET_KEY_IN_SESSION, None)
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created", "token_key")
-    return render(
+    response = render(
         request,
         "zone_portal/api_tokens.html",
         {"form": form, "tokens": tokens, "new": new, "section": "tokens"},
     )
+    # It may show a new secret: not even the browser's history may keep a copy.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -79,4 +79,5 @@ class TokenViewSet(
         )
         data = NewTokenSerializer(instance).data
         data["token"] = secret
-        return Response(data, status=status.HTTP_201_CREATED)
+        # The secret is in this answer only: no cache may keep it.
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
