@@ -26,27 +26,33 @@ from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
-# Errors that mean "the database could not be reached or dropped the connection", as opposed to a
-# query the database refused (ProgrammingError, IntegrityError, DataError: bugs or bad input).
-UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
 SAFE_TO_REPEAT = {"GET", "HEAD"}
 
 
 def database_unavailable(exc: BaseException | None) -> bool:
-    return isinstance(exc, UNAVAILABLE_ERRORS)
-
-
-def close_broken_connections() -> bool:
-    """Close every connection this thread holds that an error left unusable; True if any was."""
-    closed = False
+    """Whether ``exc`` means "the database could not be reached or dropped the connection", as
+    opposed to a query it refused (ProgrammingError, IntegrityError, DataError: bugs or bad input).
+    Django wraps the driver's errors in its own, except a few it lets through unwrapped (closing a
+    chunked query's cursor on a dead connection raises psycopg2's own OperationalError)."""
+    kinds = [OperationalError, InterfaceError]
     for connection in connections.all(initialized_only=True):
-        if connection.connection is None or not connection.errors_occurred:
-            continue
-        # Django's own between-requests check: tests the connection, closes it if it is dead.
-        connection.close_if_unusable_or_obsolete()
-        closed = closed or connection.connection is None
-    return closed
+        kinds += [connection.Database.OperationalError, connection.Database.InterfaceError]
+    return isinstance(exc, tuple(kinds))
+
+
+def close_lost_connections() -> bool:
+    """Close every connection of this thread that no longer works; True if one was lost (closed now,
+    or already closed by Django's own error handling) — a failure a new connection can fix, unlike
+    a query the database cancelled on a connection that still answers."""
+    lost = False
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is None:
+            lost = True
+        elif not connection.is_usable():
+            connection.close()
+            lost = True
+    return lost
 
 
 class RetryReadMiddleware:
@@ -60,7 +66,7 @@ class RetryReadMiddleware:
         if (
             request.method in SAFE_TO_REPEAT
             and getattr(response, "database_unavailable", False)
-            and close_broken_connections()
+            and close_lost_connections()
         ):
             logger.warning(
                 "%s %s lost its database connection; trying once more", request.method, request.path
@@ -73,8 +79,7 @@ def server_error(request, template_name="500.html"):
     """handler500: 503 when the database was unreachable, Django's 500 page for anything else.
 
     Rendered without the request's context processors, which would read the database again."""
-    exc = sys.exc_info()[1]
-    if not database_unavailable(exc):
+    if not database_unavailable(sys.exc_info()[1]):
         return defaults.server_error(request, template_name)
     language = getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE
     with translation.override(language):

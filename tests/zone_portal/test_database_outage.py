@@ -21,7 +21,9 @@ from django.test import Client
 
 from projects.models import ApprovalMilestone
 from tests.factories import ProjectFactory, UserFactory
+from zone_portal.resilience import database_unavailable
 from zone_portal.roles import Role
+from zone_portal.settings import replica_database
 
 RETRIED = "trying once more"
 
@@ -134,6 +136,23 @@ def test_other_errors_stay_500(signed_in):
     with connection.execute_wrapper(wrapper):
         response = signed_in.get("/projects/")
     assert response.status_code == 500
+
+
+def test_the_drivers_own_connection_errors_count_as_unavailable_too(db):
+    """Django lets a few of the driver's errors through unwrapped: closing a chunked query's cursor on
+    a dead connection raised psycopg2's own OperationalError under gunicorn (a 500 before this)."""
+    with connection.cursor():
+        pass
+    assert database_unavailable(connection.Database.OperationalError("server closed the connection"))
+    assert database_unavailable(connection.Database.InterfaceError("connection already closed"))
+    assert not database_unavailable(connection.Database.ProgrammingError("syntax error"))
+    assert not database_unavailable(ZeroDivisionError())
+
+
+def test_kept_connections_are_checked_before_reuse(settings):
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+    replica = replica_database({"DATABASE_REPLICA_URL": "postgres://reader@10.0.0.2:5432/zp"}, 60)
+    assert replica["CONN_HEALTH_CHECKS"] is True
 
 
 # --- Connections killed (PostgreSQL) ---------------------------------------------------------------
