@@ -264,6 +264,9 @@ def _sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
         for event, element in _stream(part):
             if event == "end" and _local(element.tag) == "Relationship":
                 targets[element.get("Id")] = element.get("Target") or ""
+    if len({sheet_name for sheet_name, _rel_id in sheets}) != len(sheets):
+        # Excel never repeats a sheet's name; a reader could open another part than the one counted.
+        raise _damaged()
     paths = {}
     for sheet_name, rel_id in sheets:
         target = targets.get(rel_id)

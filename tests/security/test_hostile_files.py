@@ -22,6 +22,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from enterprises import services as tickets
@@ -341,3 +342,22 @@ def test_a_zip_part_that_unpacks_to_more_than_its_header_says_is_a_bomb():
 def test_xml_declarations_anywhere_in_a_part_are_refused():
     with pytest.raises(importing.BadFile, match="XML 声明"):
         importing.check_file(hostile.xxe_after_comment())
+
+
+def test_two_sheets_of_one_name_are_refused_so_the_reader_opens_only_what_was_counted():
+    """The second 台账 points to a sheet of a million rows: a reader looking sheets up by name could
+    open it while the count looked at the first."""
+    parts = hostile.workbook_parts(hostile.sheet_xml(hostile.header_row()))
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        b"</sheets>", b'<sheet name="\xe5\x8f\xb0\xe8\xb4\xa6" sheetId="2" r:id="rId2"/></sheets>'
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        f'<Relationship Id="rId2" Type="{hostile.WORKSHEET}" Target="worksheets/sheet2.xml"/>'
+        "</Relationships>".encode(),
+    )
+    parts["xl/worksheets/sheet2.xml"] = hostile.sheet_xml(
+        hostile.header_row() + '<row r="1000000"><c r="CV1000000"><v>1</v></c></row>'
+    ).encode()
+    with pytest.raises(importing.BadFile, match="损坏"), translation.override("zh-hans"):
+        importing.read_sheet(hostile.zipped(parts), anchor="项目名称", match_header=lambda header: header)
