@@ -1,4 +1,4 @@
-"""Riding out a lost database connection (docs/deploy.md, "Health check and outages").
+"""Riding out a lost database connection (docs/deploy.md, "Health check").
 
 A connection PostgreSQL dropped between requests (a restart, a fail-over, ``pg_terminate_backend``)
 is found by ``CONN_HEALTH_CHECKS`` before the request uses it and replaced. One dropped while a
