@@ -294,18 +294,21 @@ class SheetScan:
 def scan_sheet(part) -> SheetScan:
     """Read a sheet's XML as a stream, linear in its size, and refuse it as soon as it reaches beyond
     IMPORT_MAX_ROWS, IMPORT_MAX_COLUMNS or IMPORT_MAX_CELLS (rows × columns, what a reader allocates),
-    or holds a text longer than Excel allows. Its declared dimension is never looked at."""
+    holds a text longer than Excel allows, or more merged ranges than four a row. Its declared
+    dimension is never looked at."""
     max_rows, max_columns = settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_COLUMNS
     max_cells = settings.IMPORT_MAX_CELLS
     scan = SheetScan()
     # Elements read, values or not: bounds the time spent on millions of empty formatted cells.
     budget = 4 * max_cells + max_rows
+    # A reader keeps every merged range (about 28 bytes each); a ledger merges a few cells a row.
+    max_merges, merges = 4 * max_rows, 0
     row_number = col_number = 0  # 1-based, as the sheet numbers them
     has_value = has_formula = in_text = False
     text_length = 0
 
     def start(name, attributes):
-        nonlocal budget, row_number, col_number, has_value, has_formula, in_text, text_length
+        nonlocal budget, row_number, col_number, has_value, has_formula, in_text, text_length, merges
         budget -= 1
         if budget < 0:
             raise _too_many_cells()
@@ -323,6 +326,16 @@ def scan_sheet(part) -> SheetScan:
         elif local == "row":
             row_number = _number(attributes.get("r"), row_number + 1)
             col_number = 0
+        elif local == "mergeCell":
+            merges += 1
+            if merges > max_merges:
+                raise BadFile(
+                    _(
+                        "A sheet has more than %(limit)s merged ranges; an import reads no more: "
+                        "unmerge the cells and try again."
+                    )
+                    % {"limit": max_merges}
+                )
 
     def text(data):
         nonlocal has_value, text_length

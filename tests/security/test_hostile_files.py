@@ -361,3 +361,22 @@ def test_two_sheets_of_one_name_are_refused_so_the_reader_opens_only_what_was_co
     ).encode()
     with pytest.raises(importing.BadFile, match="损坏"), translation.override("zh-hans"):
         importing.read_sheet(hostile.zipped(parts), anchor="项目名称", match_header=lambda header: header)
+
+
+def test_a_sheet_of_more_merged_ranges_than_four_a_row_is_refused(settings):
+    """A reader keeps every merged range: 4,001 of them against a limit of 1,000 rows."""
+    settings.IMPORT_MAX_ROWS = 1_000
+    merges = "".join(f'<mergeCell ref="A{n}:B{n}"/>' for n in range(2, 4_003))
+    sheet = hostile.sheet_xml(hostile.header_row()).replace(
+        "</sheetData>", f'</sheetData><mergeCells count="4001">{merges}</mergeCells>'
+    )
+    with pytest.raises(importing.BadFile) as refused, translation.override("zh-hans"):
+        importing.read_sheet(
+            hostile.zipped(hostile.workbook_parts(sheet)), anchor="项目名称", match_header=str
+        )
+    assert str(refused.value) == "工作表的合并区域超过 4000 个，一次导入最多读取这么多：请取消合并后重试。"
+    settings.IMPORT_MAX_ROWS = 1_001
+    sheet = importing.read_sheet(
+        hostile.zipped(hostile.workbook_parts(sheet)), anchor="项目名称", match_header=str
+    )
+    assert sheet.headers == {"序号": "序号", "项目名称": "项目名称", "企业名称": "企业名称"}
