@@ -312,8 +312,8 @@ def test_a_workbook_within_the_limits_reads_as_before_under_the_memory_limit(set
 
 
 def test_the_formula_check_is_linear_in_the_sheet():
-    """One formula then 20,000 formatted empty cells, and ten times as many: the time grows ten-fold
-    at most (a quadratic scan grows a hundred-fold), and the formula is found."""
+    """One formula then 20,000 formatted empty cells, and ten times as many: the time grows about
+    ten-fold (a quadratic scan grows a hundred-fold), and the formula is found."""
 
     def sheet(empty: int) -> bytes:
         cells = "".join(
@@ -326,11 +326,14 @@ def test_the_formula_check_is_linear_in_the_sheet():
     timings = []
     for empty in (20_000, 200_000):
         data = sheet(empty)
-        started = time.perf_counter()
-        scan = importing.scan_sheet(io.BytesIO(data))
-        timings.append(time.perf_counter() - started)
+        best = float("inf")
+        for _ in range(3):  # the best of three: another process may take the CPU for a while
+            started = time.perf_counter()
+            scan = importing.scan_sheet(io.BytesIO(data))
+            best = min(best, time.perf_counter() - started)
+        timings.append(best)
         assert scan.formula_cells == {(0, 1)} and (scan.rows, scan.columns) == (0, 0)
-    assert timings[1] < 20 * timings[0] + 0.05, timings
+    assert timings[1] < 30 * timings[0] + 0.05, timings
 
 
 def test_a_zip_part_that_unpacks_to_more_than_its_header_says_is_a_bomb():
