@@ -10,9 +10,11 @@ Each failure would otherwise cost the request a connection attempt, up to ``sock
 when the host does not answer at all; after one, this process skips Redis for ``RETRY_SECONDS`` and
 then tries it again.
 
-One consequence to know: a session changed while Redis was away (a logout, a password change) is
-changed in the database only; if the same Redis comes back with its old copy, that copy is served
-until it expires or the session is saved again.
+A session ended while Redis was away (a logout) is deleted from the database only; if the same
+Redis comes back with its old copy (a restart from its saved data, a network partition), that copy
+must not sign the user in again. So the process remembers the keys it could not delete and deletes
+them before its first use of Redis once it answers. Another process may read Redis first: a
+logout's copy can outlive the outage there until the process that ended it next uses the cache.
 """
 
 from __future__ import annotations
@@ -28,10 +30,22 @@ logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
 
-# Per process, shared by its threads (Django makes one cache object per thread): the servers' list
-# → the monotonic time until which Redis is not tried again.
+# Per process, shared by its threads (Django makes one cache object per thread), by the servers'
+# list: the monotonic time until which Redis is not tried again, and the keys whose deletion it
+# missed (a logout's session), deleted before anything else once it answers.
 _skip_until: dict[tuple[str, ...], float] = {}
+_missed_deletes: dict[tuple[str, ...], set] = {}
+MAX_MISSED_DELETES = 10_000
 _lock = threading.Lock()
+
+
+def _remember_deletes(servers: tuple[str, ...], name: str, args: tuple) -> None:
+    if name not in ("delete", "delete_many") or not args:
+        return
+    keys = [args[0]] if name == "delete" else list(args[0])
+    with _lock:
+        missed = _missed_deletes.setdefault(servers, set())
+        missed.update(keys[: max(0, MAX_MISSED_DELETES - len(missed))])
 
 
 def _forgiving(name: str, miss):
@@ -41,10 +55,19 @@ def _forgiving(name: str, miss):
     def call(self, *args, **kwargs):
         servers = tuple(self._servers)
         if time.monotonic() < _skip_until.get(servers, 0.0):
+            _remember_deletes(servers, name, args)
             return miss(*args)
         try:
+            if _missed_deletes.get(servers):
+                # Before anything is read: a session ended while Redis was away must not come back.
+                with _lock:
+                    missed = list(_missed_deletes.get(servers, ()))
+                RedisCacheClient.delete_many(self, missed)
+                with _lock:
+                    _missed_deletes.get(servers, set()).difference_update(missed)
             result = method(self, *args, **kwargs)
         except RedisError as error:
+            _remember_deletes(servers, name, args)
             with _lock:
                 first = servers not in _skip_until
                 _skip_until[servers] = time.monotonic() + RETRY_SECONDS

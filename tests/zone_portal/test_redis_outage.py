@@ -47,8 +47,10 @@ def closed(port: int) -> bool:
 def fresh_skip_window():
     """Each test starts with Redis not known to be down in this process."""
     cache_backends._skip_until.clear()
+    cache_backends._missed_deletes.clear()
     yield
     cache_backends._skip_until.clear()
+    cache_backends._missed_deletes.clear()
 
 
 def use_redis(settings, port: int, db: int = 13) -> None:
@@ -121,8 +123,9 @@ def test_healthz_says_redis_is_down(client, redis_unreachable):
 
 
 @pytest.fixture
-def own_redis():
-    """Start and stop a redis-server of this test's own, without persistence."""
+def own_redis(tmp_path):
+    """Start and stop a redis-server of this test's own; it saves its data only when told (SAVE),
+    and loads what it saved when started again."""
     binary = shutil.which("redis-server")
     if binary is None:
         if os.environ.get("CI_REQUIRE_REDIS") == "1":
@@ -194,6 +197,28 @@ def test_signed_in_users_ride_out_redis_going_away_and_coming_back(
     assert again.status_code == 200 and again.wsgi_request.user.username == "zhang"
     assert healthy.status_code == 200 and healthy.json()["checks"]["redis"] == {"status": "ok"}
     assert [key for key in server.keys() if b"sessions" in key]  # cached in Redis again
+
+
+def test_a_logout_while_redis_is_away_holds_when_redis_comes_back_with_the_session(
+    client, db, settings, own_redis, monkeypatch
+):
+    start, stop = own_redis
+    monkeypatch.setattr(cache_backends, "RETRY_SECONDS", 0.0)
+    use_redis(settings, OWN_REDIS_PORT, db=0)
+    UserFactory(username="zhang", roles=[Role.STAFF])
+    server = start()
+    client.post(reverse("login"), {"username": "zhang", "password": "test-pass-123"})
+    stolen = client.cookies["sessionid"].value
+    server.save()  # Redis keeps the signed-in session on disk
+    stop()
+
+    assert client.post(reverse("logout")).status_code == 302  # while Redis is away
+    start()  # back, with the session it saved
+    client.cookies["sessionid"] = stolen
+    response = client.get(reverse("home"))
+
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert not response.wsgi_request.user.is_authenticated
 
 
 # --- The task worker in /healthz -------------------------------------------------------------------------
