@@ -483,16 +483,17 @@ def check_shared_strings(archive: zipfile.ZipFile) -> None:
                 _parse(part, start, end, text)
 
 
-_last_scan: tuple[bytes, dict] | None = None
+_last_scan: tuple[tuple, dict] | None = None
 
 
 def scan_workbook(data: bytes) -> dict[str, SheetScan]:
     """Each sheet's name → what it holds, for a file check_file accepted; BadFile beyond the limits.
     The last workbook's answer is kept: an upload is counted (row_count), then read."""
     global _last_scan
-    digest = hashlib.sha256(data).digest()
+    limits = (settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_COLUMNS, settings.IMPORT_MAX_CELLS)
+    key = (hashlib.sha256(data).digest(), limits)
     last = _last_scan
-    if last is not None and last[0] == digest:
+    if last is not None and last[0] == key:
         return last[1]
     archive = zipfile.ZipFile(io.BytesIO(data))
     check_shared_strings(archive)
@@ -500,7 +501,7 @@ def scan_workbook(data: bytes) -> dict[str, SheetScan]:
     for sheet_name, path in _sheet_paths(archive).items():
         with archive.open(path) as part:
             scans[sheet_name] = scan_sheet(part)
-    _last_scan = (digest, scans)
+    _last_scan = (key, scans)
     return scans
 
 
