@@ -34,11 +34,16 @@ run: setup
 	fi; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# The suite on every core (pytest-xdist), by file; then, alone, the tests that load the whole machine
+# (marked serial: the load test, the production stack), whose timings mean nothing beside others.
+# Exit status 5 is "no test selected" (PYTEST_ARGS naming files without serial tests).
+PYTEST_WORKERS ?= auto
 test: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -p no:xdist -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # Backups (docs/backup.md): the database of DATABASE_URL (PostgreSQL or SQLite) and the uploaded
 # files, into backups/zone_portal-<date>-<time>/. KEEP=14 deletes all but the 14 newest.

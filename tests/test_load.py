@@ -29,6 +29,7 @@ REDIS_URL = os.environ.get("LOAD_REDIS_URL") or os.environ.get("REDIS_URL") or D
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 @pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="the issue asks for the load test on PostgreSQL; it runs in the PostgreSQL pass of .ci/run",

@@ -50,7 +50,7 @@ from tests.html_forms import form_data
 from zone_portal import imports
 from zone_portal.api.tokens import create_token
 from zone_portal.api.urls import router
-from zone_portal.models import ApiToken, Department, ImportRecord
+from zone_portal.models import ApiToken, Department, ImportRecord, Job
 
 PASSWORD = "test-pass-123"  # the factories' password
 OUR_APPS = ("zone_portal", "projects", "enterprises")
@@ -132,6 +132,9 @@ def w(db, superuser):
     assert not result.errors, result.errors
     world.record = imports.save_preview(
         ImportRecord.Kind.ENTERPRISES, data, file_name="名录.xlsx", user=world.admin, result=result
+    )
+    world.failed_job = Job.objects.create(
+        owner=world.admin, kind=Job.Kind.PROJECT_LEDGER_EXPORT, status=Job.Status.FAILED, error="断电"
     )
     return world
 
@@ -226,6 +229,13 @@ FORMS = [
         action=lambda w: reverse("import_confirm", args=[w.record.pk]),
         form_id="confirm-form",
         done=lambda w, client: ImportRecord.objects.get(pk=w.record.pk).status == ImportRecord.Status.APPLIED,
+    ),
+    Form(
+        "job_rerun",
+        page=lambda w: reverse("job_detail", args=[w.failed_job.pk]),
+        action=lambda w: reverse("job_rerun", args=[w.failed_job.pk]),
+        form_id="job-rerun",
+        done=lambda w, client: Job.objects.filter(owner=w.admin, status=Job.Status.QUEUED).exists(),
     ),
     Form(
         "projects:create",

@@ -298,6 +298,7 @@ NOT_PAGES = {
     # Posts, answered by a redirect to a page above (test_a_hostile_name_typed_into_a_form…).
     "import_confirm",
     "api_token_revoke",
+    "job_rerun",
     "projects:comment",
     "projects:progress_review",
     "projects:photo_upload",

@@ -423,6 +423,7 @@ def test_supervisord_stops_when_what_started_it_is_killed():
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the production stack runs on PostgreSQL")
 def test_serve_prod_runs_the_stack_and_sigterm_stops_all_of_it(django_db_blocker):
     """`make serve-prod` as a process: it answers on loopback over plain HTTP with the production

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from tests.factories import ProjectFactory, UserFactory
 from tests.redis_helpers import redis_or_skip
-from tests.zone_portal.test_jobs import REDIS_URL, run_worker
+from tests.zone_portal.test_jobs import run_worker
 from zone_portal import jobs
 from zone_portal.models import Job, WorkerHeartbeat
 from zone_portal.roles import Role
@@ -28,6 +28,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 NOW = datetime.datetime(2026, 12, 4, 10, 0, tzinfo=datetime.UTC)
 STALE_ZH = "后台任务进程在运行本任务时停止了"
+# A Redis database of this module's own: it empties it, and pytest-xdist may run test_jobs.py (db 15)
+# at the same time.
+REDIS_URL = "redis://127.0.0.1:6379/11"
 
 
 @pytest.fixture(autouse=True)
@@ -192,7 +195,7 @@ def test_a_stale_import_check_is_run_again_with_its_upload(client):
 
 def test_under_rq_the_rq_workers_own_heartbeats_count(settings):
     connection = redis_or_skip(REDIS_URL, "the RQ backend is not tested")
-    connection.flushdb()  # db 15 is the RQ tests' own
+    connection.flushdb()  # db 11 is this test's own
     settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     settings.RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60}}
     import django_rq

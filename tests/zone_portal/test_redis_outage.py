@@ -147,6 +147,8 @@ def own_redis(tmp_path):
                 "",
                 "--appendonly",
                 "no",
+                "--dir",  # where SAVE writes dump.rdb: not the checkout
+                str(tmp_path),
             ],
             stdout=subprocess.DEVNULL,
         )

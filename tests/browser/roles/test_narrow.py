@@ -32,6 +32,7 @@ NOT_PAGES = {
     "healthz": "plain text for the load balancer",
     "api_token_revoke": "POST only",
     "import_confirm": "POST only",
+    "job_rerun": "POST only; its form is on a failed job's page",
     "job_status": "JSON the job page polls",
     "job_download": "a download",
     "dashboard_export": "a download",
