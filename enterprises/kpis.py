@@ -32,6 +32,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, NullIf
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from zone_portal.models import Department, Park
@@ -173,13 +174,44 @@ def problem_kpis(
     today: datetime.date,
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
+    dimensions=tuple(DIMENSIONS),
 ) -> ProblemKpis:
-    """Every figure of the KPI panel for the problems collected in the period."""
+    """Every figure of the KPI panel for the problems collected in the period; the splits not in
+    ``dimensions`` are left empty."""
     tickets = in_period(tickets, date_from, date_to)
+
+    def by(dimension):
+        return split(tickets, dimension, today=today) if dimension in dimensions else []
+
     return ProblemKpis(
         total=totals(tickets, today=today),
-        by_level=split(tickets, "level", today=today),
-        by_category=split(tickets, "category", today=today),
-        by_unit=split(tickets, "unit", today=today),
-        by_park=split(tickets, "park", today=today),
+        by_level=by("level"),
+        by_category=by("category"),
+        by_unit=by("unit"),
+        by_park=by("park"),
+    )
+
+
+def cached_problem_kpis(
+    tickets: QuerySet,
+    *,
+    today: datetime.date,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    dimensions=tuple(DIMENSIONS),
+) -> ProblemKpis:
+    """``problem_kpis`` from the figures cache (zone_portal.caching) until a ticket, an enterprise
+    (its park), a unit or a park changes. A rating or reopening writes the ticket's own history
+    (its satisfaction and status), so the timeline's ratings are covered. Overdue is counted
+    against ``today`` and the labels are translated, so both are part of the key."""
+    from zone_portal import caching
+
+    from .models import Enterprise, ProblemTicket
+
+    in_scope = in_period(tickets, date_from, date_to)
+    return caching.cached_figures(
+        ("problem_kpis", caching.queryset_key(in_scope), today, get_language(), tuple(dimensions)),
+        lambda: problem_kpis(in_scope, today=today, dimensions=dimensions),
+        using=in_scope.db,
+        extra=(ProblemTicket, Enterprise, Department, Park),
     )

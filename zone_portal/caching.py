@@ -24,22 +24,24 @@ from django.db import DEFAULT_DB_ALIAS, connections
 KEY_PREFIX = "figures"
 
 
-def _history_tables() -> list[str]:
+def _history_tables(extra: tuple = ()) -> list[str]:
     from projects.models import AnnualPlan, Batch, BatchMembership, MonthlyProgress, Project
     from zone_portal.models import Industry
 
     # Industry: the cluster grouping reads an industry's cluster. Batch and BatchMembership: the
     # 三个一批 filters (?batch=, ?batch_role=) select projects by their memberships.
-    models = (Project, AnnualPlan, MonthlyProgress, Industry, Batch, BatchMembership)
+    models = (Project, AnnualPlan, MonthlyProgress, Industry, Batch, BatchMembership, *extra)
     return [model.history.model._meta.db_table for model in models]
 
 
-def data_version(using: str = DEFAULT_DB_ALIAS) -> str:
-    """The newest history id of each table the figures read, as one string, from the database the
-    figures are read from (a replica may lag the primary)."""
+def data_version(using: str = DEFAULT_DB_ALIAS, extra: tuple = ()) -> str:
+    """The newest history id of each table the figures read (the projects' tables and the
+    ``extra`` tracked models), as one string, from the database the figures are read from (a
+    replica may lag the primary)."""
     connection = connections[using]
     q = connection.ops.quote_name
-    columns = ", ".join(f"(SELECT MAX({q('history_id')}) FROM {q(table)})" for table in _history_tables())
+    tables = _history_tables(extra)
+    columns = ", ".join(f"(SELECT MAX({q('history_id')}) FROM {q(table)})" for table in tables)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns}")
         return "-".join(str(value or 0) for value in cursor.fetchone())
@@ -51,13 +53,15 @@ def queryset_key(queryset) -> tuple:
     return queryset.db, sql, tuple(map(str, params))
 
 
-def cached_figures(key: tuple, compute: Callable[[], object], *, using: str):
+def cached_figures(key: tuple, compute: Callable[[], object], *, using: str, extra: tuple = ()):
     """``compute()``'s result for ``key`` at the current data version of database ``using`` (the
-    one ``compute`` reads), from the cache when there."""
+    one ``compute`` reads), from the cache when there. ``extra``: the tracked models ``compute``
+    reads besides the projects' tables (milestones, problem tickets …), so their changes count."""
     timeout = settings.FIGURES_CACHE_SECONDS
     if not timeout:
         return compute()
-    digest = hashlib.sha256(repr((using, data_version(using), key)).encode()).hexdigest()
+    version = data_version(using, extra)
+    digest = hashlib.sha256(repr((using, version, key)).encode()).hexdigest()
     cache_key = f"{KEY_PREFIX}:{digest}"
     value = cache.get(cache_key)
     if value is None:

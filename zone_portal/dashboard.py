@@ -329,7 +329,13 @@ def _trend(selection: Selection, headline: figures.Rollup) -> list[dict]:
 
 
 def _lifecycle(selection: Selection, date_from, date_to) -> dict:
-    counts = figures.lifecycle_counts(selection.projects, date_from=date_from, date_to=date_to)
+    # The stage history it reads is written with the project's own (services.project_update), so
+    # the projects' data version covers it.
+    counts = caching.cached_figures(
+        ("lifecycle", caching.queryset_key(selection.projects), date_from, date_to),
+        lambda: figures.lifecycle_counts(selection.projects, date_from=date_from, date_to=date_to),
+        using=selection.projects.db,
+    )
     bounds = {"after": date_from.isoformat(), "before": date_to.isoformat()}
     return {
         "started": counts["started"],
@@ -427,15 +433,27 @@ def unreported_projects(selection: Selection):
 
 def _milestones(selection: Selection, today: datetime.date) -> dict:
     milestones = ApprovalMilestone.objects.filter(project__in=selection.projects.values("pk"))
-    by_kind = figures.milestone_completion_by(milestones, "kind")
     overdue = figures.overdue_milestones(milestones, today=today)
+    overdue = overdue.select_related("project", "department").order_by("planned_date", "pk")
+    # Overdue is counted against today, so today is part of the key.
+    overall, by_kind, overdue_ids, overdue_count = caching.cached_figures(
+        ("milestones", caching.queryset_key(milestones), today),
+        lambda: (
+            figures.milestone_completion(milestones),
+            figures.milestone_completion_by(milestones, "kind"),
+            list(overdue.values_list("pk", flat=True)[:LIST_LIMIT]),
+            overdue.count(),
+        ),
+        using=milestones.db,
+        extra=(ApprovalMilestone,),
+    )
 
     def url(**extra):
         return link(selection, "projects:milestone_list", **extra)
 
     applicable = [s for s in MilestoneStatus.values if s != MilestoneStatus.NOT_APPLICABLE]
     return {
-        "overall": figures.milestone_completion(milestones),
+        "overall": overall,
         "url": url(status=applicable),
         "done_url": url(status=MilestoneStatus.DONE),
         "by_kind": [
@@ -448,26 +466,23 @@ def _milestones(selection: Selection, today: datetime.date) -> dict:
             for kind, label in MilestoneKind.choices
             if kind in by_kind and by_kind[kind].total
         ],
-        "overdue": list(
-            overdue.select_related("project", "department").order_by("planned_date", "pk")[:LIST_LIMIT]
-        ),
-        "overdue_count": overdue.count(),
+        "overdue": list(overdue.filter(pk__in=overdue_ids)),
+        "overdue_count": overdue_count,
         "overdue_url": url(overdue="true"),
     }
 
 
 def _problems(user, date_from, date_to, today) -> dict:
-    tickets = kpis.in_period(readable_tickets(user), date_from, date_to)
-    by_level = kpis.split(tickets, "level", today=today)
-    by_unit = kpis.split(tickets, "unit", today=today)
+    problem_kpis = kpis.cached_problem_kpis(
+        readable_tickets(user),
+        today=today,
+        date_from=date_from,
+        date_to=date_to,
+        dimensions=("level", "unit"),
+    )
+    by_level, by_unit = problem_kpis.by_level, problem_kpis.by_unit
     return {
-        "kpis": kpis.ProblemKpis(
-            total=kpis.totals(tickets, today=today),
-            by_level=by_level,
-            by_category=[],
-            by_unit=by_unit,
-            by_park=[],
-        ),
+        "kpis": problem_kpis,
         # (title, dimension, rows) as the shared KPI panel lays them out
         "splits": [(_("By level"), "level", by_level), (_("By responsible unit"), "unit", by_unit)],
         "date_from": date_from,
