@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Value
@@ -132,6 +132,22 @@ def month_review(period: Period, *, publication: MonthPublication | None | bool 
     if publication is False:
         publication = publication_of(period)
     return MonthReview(year=period.year, month=period.month, publication=publication, **counts)
+
+
+def cached_month_review(period: Period) -> MonthReview:
+    """``month_review`` with its counts from the figures cache (zone_portal.caching) until a plan,
+    a report or a project changes: the dashboard and the project list show it on every view, and
+    on the province data it is their slowest query. Writes that decide by it (publishing) call
+    ``month_review``."""
+    from zone_portal import caching
+
+    counts = caching.cached_figures(
+        ("month_review", period.year, period.month),
+        lambda: asdict(month_review(period, publication=None)),
+        using=AnnualPlan.objects.db,
+    )
+    counts.pop("publication")
+    return MonthReview(**counts, publication=publication_of(period))
 
 
 def month_reviews(year: int) -> list[MonthReview]:

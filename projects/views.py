@@ -147,7 +147,7 @@ def project_list(request):
             "applied_filters": applied_filters(filterset),
             "page": page,
             "period": period,
-            "review": selectors.month_review(period),
+            "review": selectors.cached_month_review(period),
             "include_submitted": include_submitted,
             "schedule": figures.schedule_progress(period.month),
             "totals": totals,

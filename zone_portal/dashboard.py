@@ -84,7 +84,7 @@ class Selection:
     @cached_property
     def review(self) -> selectors.MonthReview:
         """Whether the period is published (official) or still under review, and how far."""
-        return selectors.month_review(self.period)
+        return selectors.cached_month_review(self.period)
 
     @cached_property
     def applied_filters(self) -> list[tuple[str, str]]:

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from enterprises.services import ticket_assign
 from projects.choices import MilestoneKind, MilestoneStatus, Stage
-from projects.services import milestone_update, project_change_stage
+from projects.selectors import Period, cached_month_review
+from projects.services import milestone_update, progress_approve, project_change_stage
 from tests.factories import UserFactory, at, make_ticket
 from tests.zone_portal.test_dashboard import by_id, leader_client, zone  # noqa: F401  (fixtures)
 from zone_portal.roles import Role
@@ -91,3 +92,16 @@ def test_a_ticket_assigned_shows_on_the_problem_figures_page_at_once(zone, leade
     ticket_assign(ticket=tickets[1], user=office, unit=zone.U2)
 
     assert _units(leader_client.get(url).context["kpis"]) == {zone.U2.pk: 1, None: 1}
+
+
+def test_an_approval_shows_in_the_months_review_at_once(zone):  # noqa: F811
+    march = Period(2024, 3)
+    before = cached_month_review(march)
+    # On the 2024 plan: P1 P2 P3 P5 P6; March: P1 P3 approved, P2 submitted, P5 P6 nothing.
+    assert (before.on_plan, before.approved, before.submitted, before.not_reported) == (5, 2, 1, 2)
+    submitted = zone.P2.monthly_progress.get(year=2024, month=3)
+
+    progress_approve(report=submitted, user=UserFactory(roles=[Role.REVIEWER]))
+
+    after = cached_month_review(march)
+    assert (after.approved, after.submitted, after.not_reported) == (3, 0, 2)
