@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,11 +64,17 @@ def my_tickets_q(user) -> Q:
 def enterprise_rows(enterprises: QuerySet, today: datetime.date | None = None) -> QuerySet:
     """Enterprises with their counts of open and overdue tickets and of visits."""
     today = today or timezone.localdate()
-    overdue = ProblemTicket.objects.filter(overdue_q(today), enterprise=OuterRef("pk"))
+    tickets = ProblemTicket.objects.filter(enterprise=OuterRef("pk")).order_by()
+
+    def counted(rows):
+        # A correlated count, not a join grouped over every enterprise: a page of the list sorted
+        # by name reads the first rows by the name index and counts only theirs.
+        return Coalesce(Subquery(rows.values("enterprise").annotate(n=Count("pk")).values("n")), 0)
+
     return enterprises.select_related("park", "industry", "liaison_leader", "liaison_unit").annotate(
-        open_problems=Count("problems", filter=Q(problems__status__in=OPEN_STATUSES), distinct=True),
-        problem_total=Count("problems", distinct=True),
-        has_overdue=Exists(overdue),
+        open_problems=counted(tickets.filter(status__in=OPEN_STATUSES)),
+        problem_total=counted(tickets),
+        has_overdue=Exists(tickets.filter(overdue_q(today))),
     )
 
 
