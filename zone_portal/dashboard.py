@@ -287,7 +287,11 @@ def build(user, selection: Selection) -> Dashboard:
         trend=_trend(selection, headline),
         funnel=[
             {"figure": f, "label": Stage(f.stage).label, "url": link(selection, stage=f.stage)}
-            for f in figures.stage_funnel(projects)
+            for f in caching.cached_figures(
+                ("funnel", caching.queryset_key(projects)),
+                lambda: figures.stage_funnel(projects),
+                using=projects.db,
+            )
         ],
         lifecycle=_lifecycle(selection, date_from, date_to),
         batches=_batches(selection),
@@ -359,7 +363,12 @@ def batch_memberships(selection: Selection):
 def _batches(selection: Selection) -> list[dict]:
     memberships = batch_memberships(selection)
     rows = []
-    for figure in figures.batch_rates_by_batch(memberships):
+    batch_figures = caching.cached_figures(
+        ("batches", caching.queryset_key(memberships)),
+        lambda: figures.batch_rates_by_batch(memberships),
+        using=memberships.db,
+    )
+    for figure in batch_figures:
         members = {"batch": figure.batch_id, "batch_role": figure.role}
         rates = []
         for name, rate in figure.rates.items():

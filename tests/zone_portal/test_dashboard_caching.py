@@ -2,6 +2,7 @@
 a change to a ticket, a procedure or a project's stage shows on the very next request."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -30,7 +31,7 @@ def test_a_second_view_reads_the_cached_panels(zone, leader_client):  # noqa: F8
     assert second < first
 
 
-def test_a_stage_change_shows_in_the_lifecycle_counts_at_once(zone, leader_client):  # noqa: F811
+def test_a_stage_change_shows_in_the_lifecycle_funnel_and_batches_at_once(zone, leader_client):  # noqa: F811
     assert by_id(leader_client.get("/dashboard/"))["production-count"] == "1"  # P3 on 15 March
 
     project_change_stage(
@@ -40,7 +41,15 @@ def test_a_stage_change_shows_in_the_lifecycle_counts_at_once(zone, leader_clien
         changed_on=datetime.date(2024, 3, 20),
     )
 
-    assert by_id(leader_client.get("/dashboard/"))["production-count"] == "2"  # P3 and now P5
+    response = leader_client.get("/dashboard/")
+    assert by_id(response)["production-count"] == "2"  # P3 and now P5
+    board = response.context["d"]
+    funnel = {f["figure"].stage: f["figure"].project_count for f in board.funnel}
+    assert (funnel[Stage.LANDED], funnel[Stage.IN_PRODUCTION]) == (0, 2)
+    start7 = next(
+        r["figure"] for r in board.batches if (r["figure"].batch_number, r["figure"].role) == (7, "start")
+    )
+    assert start7.rates["start_rate"].rate == Decimal("1.0000")  # P1, P2 and now P5 of three
 
 
 def test_a_procedure_done_shows_in_the_procedures_at_once(zone, leader_client):  # noqa: F811
