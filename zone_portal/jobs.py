@@ -24,6 +24,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -174,6 +175,18 @@ class Progress:
         write_progress(self.job)
 
 
+# SQLite (development and tests) locks whole tables, and its in-memory test database fails a write
+# at once ("database table is locked") while another connection writes the same table, where
+# PostgreSQL locks rows and waits. So on SQLite the heartbeat thread and the job's own writes to
+# the job row take turns; PostgreSQL needs no turn-taking, and a Python lock there could deadlock
+# against a row lock the job's transaction holds.
+_SQLITE_TURNS = threading.Lock()
+
+
+def _job_row_turn():
+    return _SQLITE_TURNS if connection.vendor == "sqlite" else nullcontext()
+
+
 def _progress_key(job_id: int) -> str:
     return f"job-progress:{job_id}"
 
@@ -182,7 +195,8 @@ def write_progress(job: Job) -> None:
     values = {"step": job.step, "progress_done": job.progress_done, "progress_total": job.progress_total}
     cache.set(_progress_key(job.pk), values, PROGRESS_CACHE_SECONDS)
     if not transaction.get_connection().in_atomic_block:
-        Job.objects.filter(pk=job.pk).update(**values)
+        with _job_row_turn():
+            Job.objects.filter(pk=job.pk).update(**values)
 
 
 def finish(job: Job, *, file=None, name: str = "") -> None:
@@ -198,18 +212,19 @@ def finish(job: Job, *, file=None, name: str = "") -> None:
     job.step = ""
     _delete_file(job.source)
     # The total too: work inside one transaction (an import, the generator) only reached the cache.
-    job.save(
-        update_fields=[
-            "result",
-            "result_name",
-            "status",
-            "finished_at",
-            "progress_done",
-            "progress_total",
-            "step",
-            "source",
-        ]
-    )
+    with _job_row_turn():
+        job.save(
+            update_fields=[
+                "result",
+                "result_name",
+                "status",
+                "finished_at",
+                "progress_done",
+                "progress_total",
+                "step",
+                "source",
+            ]
+        )
     cache.delete(_progress_key(job.pk))
 
 
@@ -222,7 +237,8 @@ def fail(job: Job, message: str, details: Iterable[str] = (), *, keep_source: bo
     job.details = list(details)[:MAX_DETAILS]
     if not keep_source:
         _delete_file(job.source)
-    job.save(update_fields=["status", "finished_at", "error", "details", "source"])
+    with _job_row_turn():
+        job.save(update_fields=["status", "finished_at", "error", "details", "source"])
     cache.delete(_progress_key(job.pk))
 
 
@@ -280,9 +296,10 @@ class Heartbeat:
         try:
             while True:
                 try:
-                    beat(self.job_id, worker=self.worker)
-                    if self.sweep:
-                        fail_stale()
+                    with _job_row_turn():
+                        beat(self.job_id, worker=self.worker)
+                        if self.sweep:
+                            fail_stale()
                 except DatabaseError as error:
                     logger.warning("Heartbeat not written (%s); trying again", error)
                     connections.close_all()  # this thread's: the next beat connects afresh
