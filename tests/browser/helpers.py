@@ -43,9 +43,14 @@ def pick(page, select, typed, option_text):
 def act(page, action, fields):
     """Open an action's form on the ticket page, fill it by field name, submit, expect success.
     A select's value is an option's value, or a dict of select_option's arguments (``label=…``)."""
+    # The buttons open their form through Bootstrap's collapse, which works once the script at the
+    # end of the page has run; the form is filled once it has finished opening.
+    page.wait_for_load_state("load")
     page.click(f"button[data-action={action}]")
     form = page.locator(f"#form-{action}")
     form.wait_for(state="visible")
+    opened = "id => document.getElementById(id).classList.contains('show')"
+    page.wait_for_function(opened, arg=f"action-{action}")
     for name, value in fields.items():
         field = form.locator(f"[name={action}-{name}]")
         if field.evaluate("element => element.tagName") == "SELECT":
