@@ -16,6 +16,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.test import override_settings
 from django.test.testcases import LiveServerThread, QuietWSGIRequestHandler
 from django.test.utils import setup_databases, teardown_databases
+from playwright.sync_api import expect
 from pytest_django.fixtures import _get_databases_for_setup
 from pytest_django.live_server_helper import LiveServer
 
@@ -23,6 +24,8 @@ from tests.browser.helpers import log_in
 from zone_portal import demo_data
 from zone_portal.roles import sync_role_groups
 
+# A step's page can take longer than expect()'s default 5 s on a machine running other tests too.
+expect.set_options(timeout=20_000)
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as tests/conftest.py sets per test
 PASSWORDS = {row["username"]: row["password"] for row in demo_data.USERS}
 DESKTOP = {"width": 1366, "height": 900}

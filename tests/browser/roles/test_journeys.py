@@ -24,6 +24,10 @@ from tests.browser.helpers import act, layout_problems, pick
 from tests.browser.roles.conftest import DESKTOP, PHONE
 from zone_portal.models import Park, User
 
+# Run alone after the parallel pass (make test): a whole first week in two windows per role, whose
+# steps wait on a live server that a second worker's tests would slow past its time-outs.
+pytestmark = pytest.mark.serial
+
 # A problem as staff write it down at the enterprise, with the address of the notice it is about:
 # an unbroken run of Latin characters that must wrap on a phone, not widen the page.
 NOTICE = (
@@ -84,13 +88,16 @@ def open_menu(page, link_text):
     """Follow a link of the main menu, opening it first where it is folded (a phone)."""
     unfold_menu(page)
     # The name may end with the link's badge (a count fetched after the page loads).
-    page.locator("#main-nav").get_by_role("link", name=re.compile("^" + re.escape(link_text))).first.click()
+    link = page.locator("#main-nav").get_by_role("link", name=re.compile("^" + re.escape(link_text))).first
+    with page.expect_navigation():
+        link.click()
 
 
 def open_user_menu(page, item_text):
     unfold_menu(page)
     page.click("#user-menu")
-    page.locator("#main-nav .dropdown-menu").get_by_text(item_text, exact=True).click()
+    with page.expect_navigation():  # a busy machine takes longer than expect()'s 5 s to draw a page
+        page.locator("#main-nav .dropdown-menu").get_by_text(item_text, exact=True).click()
 
 
 def a_photo() -> dict:

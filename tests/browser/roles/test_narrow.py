@@ -20,6 +20,10 @@ from tests.browser.helpers import layout_problems
 from tests.browser.roles.conftest import PHONE
 from zone_portal.models import ImportRecord, Job, Park, User
 
+# Run alone after the parallel pass (make test): a whole first week in two windows per role, whose
+# steps wait on a live server that a second worker's tests would slow past its time-outs.
+pytestmark = pytest.mark.serial
+
 TABS = 4  # pages loading at once: the server renders one while the browser lays out another
 ROLES = ["admin", "leader", "reviewer", "staff", "unit", "office"]
 
