@@ -18,7 +18,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ from django.db import connection
 
 from deploy import serve_prod
 from tests.redis_helpers import redis_or_skip
+from tests.zone_portal.test_deploy import free_port  # the stack tests of both files take ports 8600–8699
 
 pytestmark = [
     pytest.mark.slow,
@@ -49,17 +49,6 @@ BACK_WITHIN = 20  # seconds for the site to answer again, or a job to finish
 LOST_CONNECTION_ZH = "与数据库的连接中断"
 STALE_ZH = "后台任务进程在运行本任务时停止了"
 STALE_SECONDS = 5  # the stack's JOB_STALE_SECONDS: a job with no heartbeat for 5 s lost its worker
-
-
-def free_port(first: int = 8640, last: int = 8699) -> int:
-    for port in range(first, last + 1):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {first}–{last}")
 
 
 def until(condition, what: str, timeout: float = BACK_WITHIN, every: float = 0.2):
@@ -209,7 +198,7 @@ def stack(django_db_blocker, tmp_path_factory):
         create_database(config, name)
     running = None
     try:
-        running = serve_prod.start(env, port=free_port(), workers=2, log=log)
+        running = serve_prod.start(env, port=free_port(8640, 8699), workers=2, log=log)
         subprocess.run(
             [
                 sys.executable,
