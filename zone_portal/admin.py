@@ -85,7 +85,7 @@ class UserAdmin(HistoryAdmin, BaseUserAdmin):
     autocomplete_fields = ["department"]
     fieldsets = [
         *BaseUserAdmin.fieldsets,
-        (_("Zone profile"), {"fields": ["display_name", "department", "phone"]}),
+        (_("Zone profile"), {"fields": ["display_name", "department", "phone", "text_size"]}),
         (_("Password"), {"fields": ["must_change_password"]}),
     ]
     add_fieldsets = [

@@ -5,7 +5,7 @@ from django.urls import include, path
 from enterprises import views as enterprise_views
 from projects import views as project_views
 
-from . import history_views, import_views, job_views, lookups, token_views, views
+from . import account_views, history_views, import_views, job_views, lookups, token_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/display/", account_views.display_settings, name="display_settings"),
     path("accounts/tokens/", token_views.token_list, name="api_tokens"),
     path("accounts/tokens/<str:key>/revoke/", token_views.token_revoke, name="api_token_revoke"),
     path("changes/", history_views.change_log, name="change_log"),
