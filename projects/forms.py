@@ -158,19 +158,41 @@ class ProgressForm(VersionedForm):
 class GridRowForm(ProgressForm):
     """One project's line of the batch grid; a line left empty is skipped."""
 
+    # The grid's cells, in the order the arrow keys move through them (static/js/grid.js).
+    CELLS = ("completed_investment", "physical_progress", "problems")
+
     project = forms.IntegerField(widget=forms.HiddenInput)
+    # A text box, not type=number: the grid's arrow keys need the caret's position, which a number
+    # box does not give, and Up/Down would change the figure instead of moving to the next project.
     completed_investment = forms.DecimalField(
         label=_("this month (10k yuan)"),
         max_digits=14,
         decimal_places=2,
         min_value=0,
         required=False,
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     physical_progress = forms.CharField(
         label=_("physical progress"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     problems = forms.CharField(label=_("problems"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, project_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each cell is named by its project and its column, as a screen reader reads a table:
+        # "<project> 本月完成（万元）" (the ids are the grid template's).
+        for name in self.CELLS:
+            self.fields[name].widget.attrs.update(
+                {
+                    "aria-labelledby": f"grid-name-{project_id} grid-col-{name}",
+                    "data-grid-cell": name,
+                }
+            )
+
+    @property
+    def cells(self):
+        """The row's fields in the grid's column order."""
+        return [self[name] for name in self.CELLS]
 
     def is_blank(self) -> bool:
         data = self.cleaned_data

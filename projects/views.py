@@ -477,10 +477,11 @@ def progress_grid(request):
         prefix = f"p{project.pk}"
         locked = report is not None and not report.is_editable
         if request.method == "POST" and not locked:
-            form = GridRowForm(request.POST, prefix=prefix)
+            form = GridRowForm(request.POST, prefix=prefix, project_id=project.pk)
         else:
             form = GridRowForm(
                 prefix=prefix,
+                project_id=project.pk,
                 initial={
                     "project": project.pk,
                     "version": report.version if report else 0,  # 0: no report yet (see ProgressForm)
