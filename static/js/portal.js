@@ -32,3 +32,32 @@ document.addEventListener("DOMContentLoaded", () => {
     })
     .catch(() => {});
 });
+
+// Keyboard (issue 22): a part that opens in place (an action's form on the ticket page, more
+// filters, the phone's menu) takes the focus to its first field once open, and Escape inside it
+// closes it and gives the focus back to the button that opened it. Tom Select's Escape closes its
+// own list first (it stops the event).
+document.addEventListener("DOMContentLoaded", () => {
+  if (!window.bootstrap || !window.bootstrap.Collapse) return;
+  const togglesOf = (part) =>
+    Array.from(document.querySelectorAll("[data-bs-toggle=collapse]")).filter(
+      (toggle) => toggle.getAttribute("data-bs-target") === `#${part.id}`,
+    );
+  const FIELD = "input:not([type=hidden]), select, textarea, button, a[href]";
+  document.addEventListener("shown.bs.collapse", (event) => {
+    const part = event.target;
+    if (part.classList.contains("navbar-collapse") || !togglesOf(part).includes(document.activeElement)) return;
+    const first = Array.from(part.querySelectorAll(FIELD)).find(
+      (field) => !field.disabled && field.tabIndex >= 0 && field.getClientRects().length > 0,
+    );
+    if (first) first.focus();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || event.defaultPrevented) return;
+    const part = event.target.closest && event.target.closest(".collapse.show");
+    if (!part || !part.id) return;
+    const toggle = togglesOf(part).find((button) => button.getClientRects().length > 0);
+    window.bootstrap.Collapse.getOrCreateInstance(part, { toggle: false }).hide();
+    if (toggle) toggle.focus();
+  });
+});

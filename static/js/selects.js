@@ -91,6 +91,26 @@
     const needs = select.dataset.remote ? remote(select, settings) : [];
     const control = new window.TomSelect(select, settings);
     follow(control, needs);
+    speak(select, control);
+  }
+
+  // For screen readers (issue 22): Tom Select's box (role=combobox) carries the label, the <select>
+  // it replaces stays only for the form, out of the accessibility tree (else it is a second,
+  // unlabelled field); and what is chosen, shown as items beside the empty typing box, is read as
+  // the box's description.
+  function speak(select, control) {
+    select.setAttribute("aria-hidden", "true");
+    const chosen = document.createElement("span");
+    chosen.className = "visually-hidden";
+    chosen.id = `${control.inputId}-ts-chosen`;
+    control.wrapper.after(chosen);
+    const input = control.control_input;
+    input.setAttribute("aria-describedby", [input.getAttribute("aria-describedby"), chosen.id].filter(Boolean).join(" "));
+    const say = () => {
+      chosen.textContent = control.items.map((value) => control.options[value]?.text ?? value).join("、");
+    };
+    control.on("change", say);
+    say();
   }
 
   function escape(text) {
