@@ -21,6 +21,7 @@ from pytest_django.fixtures import _get_databases_for_setup
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.helpers import log_in
+from tests.browser.roles.pages import page_urls
 from zone_portal import demo_data
 from zone_portal.roles import sync_role_groups
 
@@ -111,3 +112,10 @@ def open_as(browser, demo_server):
     yield open_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="package")
+def pages(demo_world, demo_server):
+    """Every page the walks open (tests/browser/roles/pages.py), as URLs, read once the tests that
+    run before the walks (the journeys) have done their work."""
+    return page_urls()
