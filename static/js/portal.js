@@ -44,9 +44,16 @@ document.addEventListener("DOMContentLoaded", () => {
       (toggle) => toggle.getAttribute("data-bs-target") === `#${part.id}`,
     );
   const FIELD = "input:not([type=hidden]), select, textarea, button, a[href]";
+  // Only when opened from the keyboard (a click made by Enter or Space has no click count): a mouse
+  // user's next click may be on a searchable select, which a focus would already have opened.
+  let byKeyboard = false;
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("[data-bs-toggle=collapse]")) byKeyboard = event.detail === 0;
+  });
   document.addEventListener("shown.bs.collapse", (event) => {
     const part = event.target;
     if (part.classList.contains("navbar-collapse") || !togglesOf(part).includes(document.activeElement)) return;
+    if (!byKeyboard) return;
     const first = Array.from(part.querySelectorAll(FIELD)).find(
       (field) => !field.disabled && field.tabIndex >= 0 && field.getClientRects().length > 0,
     );
