@@ -9,12 +9,20 @@ test-artifacts/."""
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from projects import selectors
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress
 from tests.browser.helpers import PASSWORD
-from tests.factories import AnnualPlanFactory, DepartmentFactory, ProjectFactory, UserFactory
+from tests.factories import (
+    AnnualPlanFactory,
+    DepartmentFactory,
+    EnterpriseFactory,
+    ProjectFactory,
+    UserFactory,
+    make_ticket,
+)
 from zone_portal.roles import Role, sync_role_groups
 
 # What the focused element looks like: whether it (or the searchable select's frame around its
@@ -22,16 +30,17 @@ from zone_portal.roles import Role, sync_role_groups
 FOCUS = """() => {
   const element = document.activeElement;
   if (!element || element === document.body) return {problem: "nothing has the focus"};
-  const ringed = element.closest(".ts-control") || element;
+  // A searchable select's typing box may be moved aside once an item is chosen: its frame is seen.
+  const ringed = element.matches(".ts-control > input") ? element.closest(".ts-control") : element;
   const style = getComputedStyle(ringed);
-  const rect = element.getClientRects()[0] || element.getBoundingClientRect();  // a link's first line
+  const rect = ringed.getClientRects()[0] || ringed.getBoundingClientRect();  // a link's first line
   const x = rect.left + rect.width / 2, y = rect.top + rect.height / 2;
   const seen = document.elementFromPoint(x, y);
   const label =
     element.getAttribute("aria-labelledby") || element.name || element.id || element.textContent.trim();
   if (rect.width < 1 || rect.height < 1) return {label, problem: "has no size"};
   if (x < 0 || y < 0 || x > innerWidth || y > innerHeight) return {label, problem: "is off screen"};
-  if (!seen || !(element.contains(seen) || seen.contains(element) && seen.closest(".ts-control")))
+  if (!seen || !ringed.contains(seen))
     return {label, problem: "is covered by " + (seen ? seen.outerHTML.slice(0, 80) : "nothing")};
   if (style.outlineStyle === "none" || parseFloat(style.outlineWidth) < 2)
     return {label, problem: "has no visible outline"};
@@ -165,3 +174,62 @@ def test_a_month_logged_submitted_and_approved_with_the_keyboard_only(world, liv
         (first.pk, ProgressStatus.APPROVED, "yang"),
         (second.pk, ProgressStatus.APPROVED, "yang"),
     }
+
+
+def test_an_action_form_and_its_searchable_pickers_work_from_the_keyboard(
+    transactional_db, live_server, browser
+):
+    sync_role_groups()
+    power = DepartmentFactory(name="供电公司")
+    water = DepartmentFactory(name="自来水公司")
+    UserFactory(username="wangshui", display_name="王水生", department=water, roles=[Role.UNIT])
+    wang = UserFactory(username="wang", display_name="王建军", department=power, roles=[Role.UNIT])
+    UserFactory(username="li", roles=[Role.SUPERVISOR])
+    enterprise = EnterpriseFactory(name="益海嘉里（周口）粮油工业有限公司")
+    zhang = UserFactory(username="zhang", roles=[Role.STAFF])
+    ticket = make_ticket(user=zhang, enterprise=enterprise, title="专线未接通")
+    context = browser.new_context(**WINDOW)
+    page = context.new_page()
+    log_in(page, live_server.url, "li")
+    page.goto(f"{live_server.url}/problems/{ticket.pk}/")
+    page.wait_for_load_state("load")  # Bootstrap's collapse works once the page's scripts have run
+
+    # Enter on 交办 opens its form and takes the focus into it: its first field, the unit's picker,
+    # named by its label (and the required mark); Escape closes the form, the focus back on 交办.
+    tab_to(page, "button[data-action=assign]")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.closest('#form-assign') !== null")
+    assert focused(page) == "id_assign-unit-ts-label"
+    assert page.get_by_role("combobox", name="责任单位 *", exact=True).evaluate(
+        "e => e === document.activeElement"
+    )
+    page.keyboard.press("Escape")  # the open list first
+    page.keyboard.press("Escape")
+    page.wait_for_function("document.activeElement.dataset.action === 'assign'")
+    focused(page)
+    assert page.locator("#action-assign").is_hidden()
+
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.closest('#form-assign') !== null")
+    page.keyboard.type("供电")
+    page.locator("#id_assign-unit-ts-dropdown .option", has_text="供电公司").wait_for()
+    press(page, "Enter")
+    assert page.locator("#id_assign-unit").input_value() == str(power.pk)
+    # The chosen unit is read with the box, as its description.
+    described = (
+        "box => box.getAttribute('aria-describedby').split(' ').map(id => document.getElementById(id))"
+    )
+    assert page.locator("#id_assign-unit-ts-control").evaluate(
+        f"b => ({described})(b).map(e => e.textContent)"
+    ) == ["供电公司"]
+    tab_to(page, "#id_assign-handler-ts-control")  # enabled now that a unit is chosen
+    page.keyboard.type("王")
+    # Only the chosen unit's people are offered (王水生 of another unit is not).
+    expect(page.locator("#id_assign-handler-ts-dropdown .option")).to_have_text(["王建军（供电公司）"])
+    press(page, "Enter")
+    tab_to(page, "#form-assign button[name=go]")
+    press(page, "Enter", navigates=True)
+    assert page.locator(".alert-success").is_visible()
+    context.close()
+    ticket.refresh_from_db()
+    assert (ticket.unit, ticket.handler) == (power, wang)
