@@ -2,6 +2,18 @@
 // every bar and point links to the list behind it, as the tables beside the charts do.
 (() => {
   const palette = ["#0d6efd", "#6ea8fe", "#adb5bd", "#dc3545"];
+  // The chart's text grows with the page's (the browser's text size, 显示设置): ECharts sizes in px.
+  const scale = parseFloat(getComputedStyle(document.documentElement).fontSize) / 16 || 1;
+  const px = (size) => Math.round(size * scale);
+
+  // Screen readers (issue 22): ECharts' aria keeps the chart an image named by its title, in the
+  // page's language; the figures are the summary the page renders beside it (aria-describedby),
+  // and the table the link under the chart leads to.
+  function init(element) {
+    const locale = document.documentElement.lang.startsWith("zh") ? "ZH" : "EN";
+    return echarts.init(element, null, { renderer: "svg", locale });
+  }
+  const aria = (element) => ({ enabled: true, label: { description: element.getAttribute("aria-label") } });
 
   function linkTo(chart, urls) {
     chart.on("click", (params) => {
@@ -14,8 +26,8 @@
   // lost its axis): wrapped under its bar while there is room, else slanted and smaller.
   function categoryLabels(width, count) {
     const room = Math.floor((width - 64) / Math.max(count, 1));
-    if (room >= 44) return { interval: 0, rotate: 0, overflow: "break", width: room - 6, fontSize: 12 };
-    return { interval: 0, rotate: 45, overflow: "truncate", width: 140, fontSize: 10 };
+    if (room >= px(44)) return { interval: 0, rotate: 0, overflow: "break", width: room - 6, fontSize: px(12) };
+    return { interval: 0, rotate: 45, overflow: "truncate", width: px(140), fontSize: px(10) };
   }
 
   function fitCategories(chart, count) {
@@ -23,15 +35,17 @@
   }
 
   function trend(element, data) {
-    const chart = echarts.init(element, null, { renderer: "svg" });
+    const chart = init(element);
     chart.setOption({
       animation: false,
+      aria: aria(element),
+      textStyle: { fontSize: px(12) },
       color: palette,
       tooltip: { trigger: "axis" },
-      legend: { bottom: 0 },
-      grid: { left: 50, right: 16, top: 16, bottom: 72 },
+      legend: { type: "scroll", bottom: 0 },  // one line, whatever the text size
+      grid: { left: px(50), right: 16, top: 16, bottom: px(72) },
       xAxis: { type: "category", data: data.trend.months },
-      yAxis: { type: "value" },
+      yAxis: { type: "value", axisLabel: { fontSize: px(12) } },
       series: [
         { name: data.labels.cumulative, type: "line", data: data.trend.cumulative, symbolSize: 8 },
         { name: data.labels.monthly, type: "bar", data: data.trend.monthly },
@@ -43,14 +57,16 @@
   }
 
   function funnel(element, data) {
-    const chart = echarts.init(element, null, { renderer: "svg" });
+    const chart = init(element);
     chart.setOption({
       animation: false,
+      aria: aria(element),
+      textStyle: { fontSize: px(12) },
       color: palette,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
-      xAxis: { type: "value", minInterval: 1 },
-      yAxis: { type: "category", inverse: true, data: data.funnel.names, axisLabel: { interval: 0 } },
+      xAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: px(12) } },
+      yAxis: { type: "category", inverse: true, data: data.funnel.names, axisLabel: { interval: 0, fontSize: px(12) } },
       series: [{ name: data.labels.projects, type: "bar", data: data.funnel.counts, label: { show: true, position: "right" } }],
     });
     linkTo(chart, data.funnel.urls);
@@ -59,15 +75,17 @@
 
   function split(element, data) {
     const figures = data.splits[element.dataset.dimension];
-    const chart = echarts.init(element, null, { renderer: "svg" });
+    const chart = init(element);
     chart.setOption({
       animation: false,
+      aria: aria(element),
+      textStyle: { fontSize: px(12) },
       color: palette,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => (v === null ? "—" : `${v}%`) },
       grid: { left: 8, right: 24, top: 24, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: figures.names },
       // Up to the schedule at least, so its dashed line shows when every bar is below it.
-      yAxis: { type: "value", axisLabel: { formatter: "{value}%" }, max: (extent) => Math.ceil(Math.max(extent.max, Number(data.schedule_pct) || 0) / 20) * 20 },
+      yAxis: { type: "value", axisLabel: { formatter: "{value}%", fontSize: px(12) }, max: (extent) => Math.ceil(Math.max(extent.max, Number(data.schedule_pct) || 0) / 20) * 20 },
       series: [{
         name: data.labels.rate,
         type: "bar",

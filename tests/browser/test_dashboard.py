@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from projects.choices import Level
+from projects.models import Project
 from tests.browser.helpers import log_in
 from tests.factories import (
     AnnualPlanFactory,
@@ -76,4 +77,93 @@ def test_dashboard_draws_its_charts_and_a_card_leads_to_the_list(
     page.wait_for_url("**/projects/?*park=*")
     assert page.locator("#sum-count").inner_text() in {"1", "2"}
     assert problems == []
+    context.close()
+
+
+def test_each_chart_is_named_described_and_leads_to_its_table_by_keyboard(zone, live_server, browser):
+    """Issue 22: a screen reader hears each chart's title and figures (ECharts' aria on, a summary
+    beside it), and the keyboard reaches the chart's table, whose figures link where its bars do."""
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, base, "lingdao")
+    page.goto(f"{base}/dashboard/")
+    page.wait_for_selector("[data-dashboard-chart=split][data-dimension=level] svg")
+
+    def described(selector):
+        chart = page.locator(selector)
+        assert chart.get_attribute("role") == "img"
+        summary = page.locator(f"#{chart.get_attribute('aria-describedby')}")
+        aria = chart.evaluate("element => echarts.getInstanceByDom(element).getOption().aria")
+        assert aria["enabled"] is True
+        assert aria["label"]["description"] == chart.get_attribute("aria-label")  # ECharts' name = the title
+        return chart.get_attribute("aria-label"), summary.text_content()
+
+    # 2024 to March: 28000 planned, 6110 (0.61亿) completed in March; schedule 25% = 7000 (0.70亿).
+    name, summary = described("[data-dashboard-chart=trend]")
+    assert name == "逐月累计完成投资与时序进度"
+    assert "1月当月完成 0.00、累计 0.00" in summary
+    assert "3月当月完成 0.61、累计 0.61、时序进度 0.70" in summary
+    name, summary = described("[data-dashboard-chart=funnel]")
+    assert "建设 4 个" in summary and "谋划 0 个" in summary
+    # Provincial 4010 / 16000, municipal 1000 / 8000, zone 1100 / 4000.
+    name, summary = described("[data-dashboard-chart=split][data-dimension=level]")
+    assert "省重点 25.06%" in summary and "市重点 12.50%" in summary and "区重点 27.50%" in summary
+    assert "时序进度 25.00%" in summary
+    # 甲园区 4110 / 18000, 乙园区 1100 / 4000, 丙园区 900 / 6000.
+    name, summary = described("[data-dashboard-chart=split][data-dimension=park]")
+    assert "甲园区 22.83%" in summary and "乙园区 27.50%" in summary and "丙园区 15.00%" in summary
+
+    # Tab from the top of the page to the trend chart's table link; Enter shows the table and
+    # moves the focus into it, and its figures link where the chart's points do.
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('href')") == "#trend-table":
+            break
+    else:
+        raise AssertionError("the trend chart's table link is not reached by Tab")
+    assert page.locator("#trend-table").is_hidden()  # printed, shown on request
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.id === 'trend-table'")
+    assert page.locator("#trend-table").is_visible()
+    chart_urls = page.evaluate(
+        "JSON.parse(document.getElementById('dashboard-charts').textContent).trend.urls"
+    )
+    table_urls = page.locator("#trend-table tbody a").evaluate_all("links => links.map(a => a.href)")
+    assert [base + url if url.startswith("/") else url for url in chart_urls] == table_urls
+    page.keyboard.press("Tab")  # the way back to the chart, first in the table
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#trend"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the first month's figure: the drill-down of the chart's first point
+    page.wait_for_url(table_urls[0])
+
+    # The level chart's table: its planned figures link where the bars do.
+    page.goto(f"{base}/dashboard/")
+    page.locator("a[href='#split-level-table']").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.id === 'split-level-table'")
+    chart_urls = page.evaluate(
+        "JSON.parse(document.getElementById('dashboard-charts').textContent).splits.level.urls"
+    )
+    table_urls = page.locator("#split-level-table a.fig-planned").evaluate_all(
+        "links => links.map(a => a.href)"
+    )
+    assert sorted(base + url for url in chart_urls) == sorted(table_urls)
+
+    # The project page's chart: 项目0 planned 10000, completed 3110 in March.
+    project = Project.objects.get(name="项目0")
+    page.goto(f"{base}/projects/{project.pk}/?year=2024&month=3")
+    page.wait_for_selector("[data-chart] svg")
+    chart = page.locator("[data-chart]")
+    assert chart.get_attribute("role") == "img"
+    assert chart.evaluate("element => echarts.getInstanceByDom(element).getOption().aria.enabled")
+    summary = page.locator(f"#{chart.get_attribute('aria-describedby')}").text_content()
+    assert (
+        "2024年1–3月累计完成 3,110.00 万元，年度计划 10,000.00 万元，完成率 31.10%，时序进度 25.00%"
+        in summary
+    )
+    assert "3月 3,110.00（已审核）" in summary
+    page.locator("a[href='#progress-table']").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.activeElement.id === 'progress-table'")
     context.close()

@@ -202,6 +202,14 @@ FORMS = [
         ),
     ),
     Form(
+        "display_settings",
+        page=lambda w: reverse("display_settings"),
+        action=lambda w: reverse("display_settings"),
+        form_id="display-settings",
+        fill=_set(text_size="larger"),
+        done=lambda w, client: w.admin.__class__.objects.get(pk=w.admin.pk).text_size == "larger",
+    ),
+    Form(
         "api_tokens",
         page=lambda w: reverse("api_tokens"),
         action=lambda w: reverse("api_tokens"),

@@ -280,6 +280,7 @@ def staff_pages(w: World) -> list[tuple[str, list[str]]]:
         (reverse("job_list"), [f"{SCRIPT}失败"]),
         (reverse("job_detail", args=[w.job.pk]), [f"{SCRIPT}失败", f"{IMG}第3行"]),
         (reverse("password_change"), []),
+        (reverse("display_settings"), []),
         (reverse("change_log"), [w.project2.name, SCRIPT, f"{SVG}新内容", w.staff.display_name]),
         (reverse("projects:history", args=[w.project2.pk]), [SCRIPT, f"{SVG}新内容"]),
         (reverse("enterprises:history", args=[w.enterprise.pk]), [w.enterprise.name]),
