@@ -47,9 +47,13 @@ document.addEventListener("DOMContentLoaded", () => {
   // Only when opened from the keyboard (a click made by Enter or Space has no click count): a mouse
   // user's next click may be on a searchable select, which a focus would already have opened.
   let byKeyboard = false;
-  document.addEventListener("click", (event) => {
-    if (event.target.closest && event.target.closest("[data-bs-toggle=collapse]")) byKeyboard = event.detail === 0;
-  });
+  document.addEventListener(
+    "click",
+    (event) => {
+      if (event.target.closest && event.target.closest("[data-bs-toggle=collapse]")) byKeyboard = event.detail === 0;
+    },
+    true, // before Bootstrap's own handler, which may open the part at once
+  );
   document.addEventListener("shown.bs.collapse", (event) => {
     const part = event.target;
     if (part.classList.contains("navbar-collapse") || !togglesOf(part).includes(document.activeElement)) return;
