@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,18 +15,19 @@ from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from projects import selectors as project_selectors
 from projects.forms import apply_service_errors
 from projects.models import Project
-from zone_portal import jobs
+from zone_portal import caching, jobs
 from zone_portal.filtering import filter_chips
 from zone_portal.job_views import excel_download
 from zone_portal.lookups import lookup_response, lookup_view, search, search_term
-from zone_portal.models import Job
+from zone_portal.models import Cluster, Department, Job, Leader, Park
 
 from . import excel, kpis, permissions, selectors, services
 from .choices import OPEN_STATUSES, ProblemSource, TicketStatus
@@ -46,7 +48,7 @@ from .forms import (
     TicketForm,
     VisitForm,
 )
-from .models import Enterprise, ProblemTicket, TicketAttachment, Visit
+from .models import Enterprise, Honour, ProblemTicket, TicketAttachment, Visit
 
 PAGE_SIZE = 25
 ENTERPRISE_TICKETS_SHOWN = 100
@@ -61,20 +63,34 @@ def _query_without_page(request) -> str:
 # --- Enterprises -------------------------------------------------------------------------
 
 
+# What the enterprise list shows: the enterprises, their problems, and the names of their parks,
+# industries, clusters, units and leaders.
+LIST_TRACKED = (Enterprise, Honour, ProblemTicket, Department, Park, Cluster, Leader)
+
+
 @login_required
 def enterprise_list(request):
     permissions.ensure_can_read_enterprises(request.user)
     rows = selectors.enterprise_rows(Enterprise.objects.all())
     filterset = EnterpriseFilterSet(request.GET or None, queryset=rows)
     enterprises = (filterset.qs if filterset.is_bound else rows).order_by("name", "pk")
-    page = Paginator(enterprises, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Every reader of the list reads the same list: its body is cached whole until an enterprise,
+    # a ticket (the open and overdue counts, as of today) or a name it shows changes.
+    part = caching.Part(
+        key=("enterprise_list", sorted(request.GET.lists()), get_language(), timezone.localdate()),
+        using=enterprises.db,
+        extra=LIST_TRACKED,
+    )
     return render(
         request,
         "enterprises/enterprise_list.html",
         {
+            "part": part,
             "filterset": filterset,
-            "chips": filter_chips(filterset, request.GET, request.path),
-            "page": page,
+            "chips": functools.cache(lambda: filter_chips(filterset, request.GET, request.path)),
+            "page": SimpleLazyObject(
+                lambda: Paginator(enterprises, PAGE_SIZE).get_page(request.GET.get("page"))
+            ),
             "query": _query_without_page(request),
         },
     )

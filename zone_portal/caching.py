@@ -10,12 +10,26 @@ nothing is invalidated by hand, and a write path cannot forget to.
 One query reads the version. FIGURES_CACHE_SECONDS bounds how long a figure can outlive a race
 that the version cannot see: a transaction that took an older history id and commits after a
 newer one was read.
+
+A figure missing from the cache is computed by one request at a time (``FIGURES_COMPUTE_WAIT``):
+after a write, or with an empty cache, twenty leaders opening the dashboard at once would otherwise
+each compute the same seconds-long figures side by side on the same cores, and all wait for all.
+The others wait for the first one's result. The lock is an entry in the same cache (atomic ``add``
+in Redis; per process in local memory); while the cache cannot be reached no one waits.
+
+Whole rendered parts of pages (the dashboard's body) are cached the same way, through the
+``{% cached_part %}`` template tag and ``Part``: their key names everything the part's HTML depends
+on besides the data (the reader's scope, the query string, the language, the day).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,14 +38,17 @@ from django.db import DEFAULT_DB_ALIAS, connections
 KEY_PREFIX = "figures"
 
 
-def _history_tables(extra: tuple = ()) -> list[str]:
+@functools.lru_cache(maxsize=64)
+def _history_tables(extra: tuple = ()) -> tuple[str, ...]:
+    # Cached: simple_history's ``Model.history`` builds a manager class on every access (20 ms for
+    # the dashboard's fourteen tables, on every request).
     from projects.models import AnnualPlan, Batch, BatchMembership, MonthlyProgress, Project
     from zone_portal.models import Industry
 
     # Industry: the cluster grouping reads an industry's cluster. Batch and BatchMembership: the
     # 三个一批 filters (?batch=, ?batch_role=) select projects by their memberships.
     models = (Project, AnnualPlan, MonthlyProgress, Industry, Batch, BatchMembership, *extra)
-    return [model.history.model._meta.db_table for model in models]
+    return tuple(model.history.model._meta.db_table for model in models)
 
 
 def data_version(using: str = DEFAULT_DB_ALIAS, extra: tuple = ()) -> str:
@@ -65,6 +82,73 @@ def cached_figures(key: tuple, compute: Callable[[], object], *, using: str, ext
     cache_key = f"{KEY_PREFIX}:{digest}"
     value = cache.get(cache_key)
     if value is None:
+        value = _compute_once(cache_key, compute, timeout)
+    return value
+
+
+POLL_SECONDS = 0.05
+
+
+def _compute_once(cache_key: str, compute: Callable[[], object], timeout: int):
+    """``compute()``, stored under ``cache_key``, by one caller at a time: a caller that finds
+    another computing it waits for that result (up to FIGURES_COMPUTE_WAIT seconds, then computes
+    it itself: the first may have died)."""
+    lock_key = f"{cache_key}:computing"
+    wait = settings.FIGURES_COMPUTE_WAIT
+    if wait and not cache.add(lock_key, 1, wait):
+        deadline = time.monotonic() + wait
+        # No lock to be seen (the first one finished, or the cache is away): compute without waiting.
+        while cache.get(lock_key) is not None and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            value = cache.get(cache_key)
+            if value is not None:
+                return value
+        value = cache.get(cache_key)
+        if value is not None:
+            return value
+        lock_key = None
+    try:
         value = compute()
         cache.set(cache_key, value, timeout)
+    finally:
+        if wait and lock_key:
+            cache.delete(lock_key)
     return value
+
+
+@dataclass(frozen=True)
+class Part:
+    """A part of a page cached whole by ``{% cached_part %}``: ``key`` names all its HTML depends on
+    besides the data of the tracked ``extra`` models and the projects' tables, read from ``using``."""
+
+    key: tuple
+    using: str = DEFAULT_DB_ALIAS
+    extra: tuple = ()
+
+    def render(self, render: Callable[[], str]) -> str:
+        return cached_figures(
+            ("part", templates_version(), *self.key), render, using=self.using, extra=self.extra
+        )
+
+
+def templates_version() -> str:
+    """The portal's templates' newest change: a part rendered by the templates of the previous
+    release is not served by the next one (the cache, in Redis, outlives a deploy). Read once per
+    process, or on every render while DEBUG is on (templates edited under runserver)."""
+    if settings.DEBUG:
+        return _templates_version()
+    return _templates_version_once()
+
+
+def _templates_version() -> str:
+    from django.template import engines
+
+    newest = 0.0
+    for engine in engines.all():
+        for folder in getattr(engine, "dirs", ()):
+            for path in Path(folder).rglob("*.html"):
+                newest = max(newest, path.stat().st_mtime)
+    return str(newest)
+
+
+_templates_version_once = functools.cache(_templates_version)

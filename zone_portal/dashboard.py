@@ -21,15 +21,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from enterprises import kpis
+from enterprises.models import Enterprise, ProblemTicket
 from enterprises.permissions import readable_tickets
 from projects import figures, selectors
 from projects.choices import BatchRole, Level, MilestoneKind, MilestoneStatus, Stage
 from projects.filtersets import ProjectFilterSet
-from projects.models import ApprovalMilestone, BatchMembership, Project
+from projects.models import ApprovalMilestone, BatchMembership, MonthPublication, Project
 from projects.selectors import Period
 from zone_portal import caching
 from zone_portal.filtering import applied_filters
@@ -246,6 +247,11 @@ class Dashboard:
     rankings: dict[str, list[dict]]
     today: datetime.date
 
+    @cached_property
+    def charts(self) -> dict:
+        """What the charts draw (``chart_data``)."""
+        return chart_data(self)
+
 
 def summary(selection: Selection, dimensions=("level", "park")) -> tuple[figures.Rollup, dict[str, Split]]:
     """The headline and the splits by ``dimensions``, from one rollup query; by default the level
@@ -264,6 +270,41 @@ def summary(selection: Selection, dimensions=("level", "park")) -> tuple[figures
         for dimension, grouped, param, model in wanted
     }
     return rollups.headline, splits
+
+
+# What the dashboard's page shows besides the projects' own tables (zone_portal.caching): the
+# procedures, the month's publication, the problem tickets and their enterprises, and the names of
+# the units, parks, clusters and leaders its tables and filters show.
+PAGE_TRACKED = (
+    ApprovalMilestone,
+    MonthPublication,
+    ProblemTicket,
+    Enterprise,
+    Department,
+    Park,
+    Cluster,
+    Leader,
+)
+
+
+def page_part(user, selection: Selection, params: QueryDict) -> caching.Part:
+    """The dashboard page's body as one cached part: the same for every reader with the same scope
+    (the projects and the problem tickets they may read), asking the same thing on the same day in
+    the same language, until the data under it changes."""
+    tickets = readable_tickets(user)
+    return caching.Part(
+        key=(
+            "dashboard",
+            caching.queryset_key(selection.projects),
+            caching.queryset_key(tickets),
+            selection.period,
+            sorted(params.lists()),
+            get_language(),
+            timezone.localdate(),
+        ),
+        using=selection.projects.db,
+        extra=PAGE_TRACKED,
+    )
 
 
 def build(user, selection: Selection) -> Dashboard:

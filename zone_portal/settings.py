@@ -357,6 +357,8 @@ MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_MB", "20")) * 1_048_57
 # How long a dashboard figure may be served from the cache (zone_portal/caching.py); it is recomputed
 # sooner, as soon as a project, plan or report changes. 0 turns the cache off.
 FIGURES_CACHE_SECONDS = int(os.environ.get("FIGURES_CACHE_SECONDS", "300"))
+# How long a request waits for another one computing the same figures (zone_portal.caching); 0: never.
+FIGURES_COMPUTE_WAIT = int(os.environ.get("FIGURES_COMPUTE_WAIT", "20"))
 # A month's progress reports are due by this day of the following month (home page, reminders).
 MONTHLY_REPORT_DUE_DAY = int(os.environ.get("MONTHLY_REPORT_DUE_DAY", "5"))
 if not 1 <= MONTHLY_REPORT_DUE_DAY <= 28:

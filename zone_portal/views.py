@@ -1,6 +1,8 @@
 """Pages that belong to no single app: the signed-in user's home, the leaders' dashboard, the password
 change and the health check."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -8,6 +10,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -91,15 +94,16 @@ def dashboard(request):
     """The leaders' dashboard (zone_portal.dashboard has the rules and the figures), read from the
     replica when there is one: it only reads."""
     selection = dashboard_figures.select(request.user, request.GET)
-    board = dashboard_figures.build(request.user, selection)
+    # Built only when the page's body is not in the cache (the template's cached_part).
+    board = SimpleLazyObject(lambda: dashboard_figures.build(request.user, selection))
     return render(
         request,
         "zone_portal/dashboard.html",
         {
+            "part": dashboard_figures.page_part(request.user, selection, request.GET),
             "d": board,
             "s": selection,
-            "chips": filter_chips(selection.filterset, request.GET, request.path),
-            "charts": dashboard_figures.chart_data(board),
+            "chips": functools.cache(lambda: filter_chips(selection.filterset, request.GET, request.path)),
             "months": range(1, 13),
             "section": "dashboard",
         },

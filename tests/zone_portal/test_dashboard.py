@@ -378,7 +378,7 @@ def test_monthly_trend_against_the_straight_line(zone, leader_client):
         (2, D("2200.00"), D("4800.00"), D("5000.00")),
         (3, D("1410.00"), D("6210.00"), D("7500.00")),
     ]
-    charts = response.context["charts"]
+    charts = response.context["d"].charts
     assert charts["trend"]["cumulative"] == ["0.26", "0.48", "0.62"]
 
 

@@ -2,6 +2,7 @@
 
 from django import template
 from django.http import QueryDict
+from django.utils.safestring import mark_safe
 
 from projects import figures
 from zone_portal import formatting
@@ -58,3 +59,27 @@ def sort_mark(context, field):
 def points_size(value):
     """A gap's size without its sign, for text that says "behind" or "ahead" in words."""
     return formatting.points(None if value is None else abs(value)).lstrip("+")
+
+
+class CachedPartNode(template.Node):
+    def __init__(self, nodelist, part):
+        self.nodelist, self.part = nodelist, part
+
+    def render(self, context):
+        part = self.part.resolve(context)
+        if part is None:
+            return self.nodelist.render(context)
+        return mark_safe(part.render(lambda: str(self.nodelist.render(context))))  # noqa: S308 (rendered here)
+
+
+@register.tag
+def cached_part(parser, token):
+    """``{% cached_part part %}…{% endcached_part %}``: the enclosed HTML from the figures cache
+    while the data under it is unchanged (``zone_portal.caching.Part``, made by the view; None
+    renders it afresh)."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("{% cached_part %} takes one argument, a caching.Part")
+    nodelist = parser.parse(("endcached_part",))
+    parser.delete_first_token()
+    return CachedPartNode(nodelist, parser.compile_filter(bits[1]))
