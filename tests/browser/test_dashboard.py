@@ -7,7 +7,7 @@ import pytest
 
 from projects.choices import Level
 from projects.models import Project
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, wait_until
 from tests.factories import (
     AnnualPlanFactory,
     MonthlyProgressFactory,
@@ -124,7 +124,7 @@ def test_each_chart_is_named_described_and_leads_to_its_table_by_keyboard(zone, 
         raise AssertionError("the trend chart's table link is not reached by Tab")
     assert page.locator("#trend-table").is_hidden()  # printed, shown on request
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.id === 'trend-table'")
+    wait_until(page, "() => document.activeElement.id === 'trend-table'")
     assert page.locator("#trend-table").is_visible()
     chart_urls = page.evaluate(
         "JSON.parse(document.getElementById('dashboard-charts').textContent).trend.urls"
@@ -141,7 +141,7 @@ def test_each_chart_is_named_described_and_leads_to_its_table_by_keyboard(zone, 
     page.goto(f"{base}/dashboard/")
     page.locator("a[href='#split-level-table']").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.id === 'split-level-table'")
+    wait_until(page, "() => document.activeElement.id === 'split-level-table'")
     chart_urls = page.evaluate(
         "JSON.parse(document.getElementById('dashboard-charts').textContent).splits.level.urls"
     )
@@ -165,5 +165,5 @@ def test_each_chart_is_named_described_and_leads_to_its_table_by_keyboard(zone, 
     assert "3月 3,110.00（已审核）" in summary
     page.locator("a[href='#progress-table']").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.id === 'progress-table'")
+    wait_until(page, "() => document.activeElement.id === 'progress-table'")
     context.close()

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from projects import selectors
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress
-from tests.browser.helpers import PASSWORD
+from tests.browser.helpers import PASSWORD, wait_until
 from tests.factories import (
     AnnualPlanFactory,
     DepartmentFactory,
@@ -198,19 +198,21 @@ def test_an_action_form_and_its_searchable_pickers_work_from_the_keyboard(
     # named by its label (and the required mark); Escape closes the form, the focus back on 交办.
     tab_to(page, "button[data-action=assign]")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.closest('#form-assign') !== null")
+    wait_until(page, "() => document.activeElement.closest('#form-assign') !== null")
     assert focused(page) == "id_assign-unit-ts-label"
     assert page.get_by_role("combobox", name="责任单位 *", exact=True).evaluate(
         "e => e === document.activeElement"
     )
     page.keyboard.press("Escape")  # the open list first
     page.keyboard.press("Escape")
-    page.wait_for_function("document.activeElement.dataset.action === 'assign'")
+    wait_until(page, "() => document.activeElement.dataset.action === 'assign'")
     focused(page)
+    # Closed, and done closing: Bootstrap ignores a toggle while the part is still sliding shut.
+    wait_until(page, "() => !document.querySelector('#action-assign').matches('.show, .collapsing')")
     assert page.locator("#action-assign").is_hidden()
 
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.closest('#form-assign') !== null")
+    wait_until(page, "() => document.activeElement.closest('#form-assign') !== null")
     page.keyboard.type("供电")
     page.locator("#id_assign-unit-ts-dropdown .option", has_text="供电公司").wait_for()
     press(page, "Enter")

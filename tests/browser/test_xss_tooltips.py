@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, wait_until
 from tests.factories import (
     AnnualPlanFactory,
     DepartmentFactory,
@@ -68,7 +68,7 @@ def test_hovering_a_bar_shows_the_hostile_name_as_text(
     bars = chart.locator("svg path[fill='#0d6efd']")
     assert bars.count() == 2
     bars.nth(names.index(name)).hover()  # bars are drawn in the order of the axis' names
-    page.wait_for_function(f"({TOOLTIP_TEXT})(document.querySelector({selector!r})) !== null")
+    wait_until(page, f"() => ({TOOLTIP_TEXT})(document.querySelector({selector!r})) !== null")
     page.screenshot(path=str(artifacts / f"xss-tooltip-{dimension}.png"))
     assert chart.evaluate(TOOLTIP_TEXT).splitlines()[0] == name, "the tooltip does not show the name as text"
     assert chart.evaluate(f"(c) => ({TOOLTIP_ELEMENT})(c).querySelector('img')") is None
