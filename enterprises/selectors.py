@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zone_portal.models import Leader
 from zone_portal.roles import Role, has_role
 
 from . import permissions
@@ -53,9 +54,14 @@ def my_tickets_q(user) -> Q:
     if has_role(user, Role.UNIT) and user.department_id:
         condition |= Q(unit_id=user.department_id)
     if has_role(user, Role.STAFF, Role.SUPERVISOR, Role.ADMIN):
-        condition |= Q(created_by=user) | Q(enterprise__liaison_leader__user=user)
+        # By the user's leader ids (none or one), read first: ORed with a join or a subquery, the
+        # enterprises could only be read whole; ORed with a list, both indexes serve.
+        liaison = Q(liaison_leader__in=list(Leader.objects.filter(user=user).values_list("pk", flat=True)))
         if user.department_id:
-            condition |= Q(enterprise__liaison_unit_id=user.department_id)
+            liaison |= Q(liaison_unit_id=user.department_id)
+        # The enterprises as a subquery, not joins: ORed across a join, PostgreSQL joined every
+        # ticket of the status to all 100,000 enterprises of the province data (0.2–0.5 s a list).
+        condition |= Q(created_by=user) | Q(enterprise__in=Enterprise.objects.filter(liaison).values("pk"))
     if has_role(user, Role.LEADER):
         condition |= Q(responsible_leader__user=user)
     return condition

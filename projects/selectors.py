@@ -6,7 +6,19 @@ import datetime
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from . import figures
@@ -250,11 +262,22 @@ def reports_due(projects: QuerySet, *, period: Period) -> QuerySet:
 
 def reports_in(status: str, projects: QuerySet | None = None) -> QuerySet:
     reports = MonthlyProgress.objects.filter(status=status)
+    ordering = ["-year", "-month", "project__name"]
     if projects is not None:
         reports = reports.filter(project__in=projects)
+        # The newest first, sorted once found: ordered by the period index, PostgreSQL walked every
+        # report of the status in the zone for the few of one unit (1 s on the province data).
+        ordering = [(F("year") * 100 + F("month")).desc(), "project__name", "pk"]
     return reports.select_related("project", "project__enterprise", "submitted_by", "reviewed_by").order_by(
-        "-year", "-month", "project__name"
+        *ordering
     )
+
+
+def by_name_once_found(projects: QuerySet) -> QuerySet:
+    """``projects`` by name, sorted after they are found. For a few projects among many (a unit's
+    projects due a report) PostgreSQL otherwise walks the name index through every project of
+    the zone looking for them, and when there are none, to the end (0.4 s on the province data)."""
+    return projects.order_by(Concat("name", Value(""), output_field=CharField()), "pk")
 
 
 @dataclass

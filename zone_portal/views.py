@@ -51,9 +51,11 @@ def home(request):
         )
         due = selectors.reports_due(mine, period=month)
         context.update(
-            my_projects=selectors.project_rows(mine, period=period).order_by("name")[:HOME_LIST_LIMIT],
+            my_projects=selectors.by_name_once_found(selectors.project_rows(mine, period=period))[
+                :HOME_LIST_LIMIT
+            ],
             my_project_count=mine.count(),
-            due=due.select_related("enterprise").order_by("name")[:HOME_LIST_LIMIT],
+            due=selectors.by_name_once_found(due.select_related("enterprise"))[:HOME_LIST_LIMIT],
             due_count=due.count(),
             returned=selectors.reports_in(ProgressStatus.RETURNED, mine)[:HOME_LIST_LIMIT],
             drafts=selectors.reports_in(ProgressStatus.DRAFT, mine)[:HOME_LIST_LIMIT],

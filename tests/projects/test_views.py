@@ -621,8 +621,9 @@ def test_home_lists_reports_due_and_the_review_queue(
             project=ProjectFactory(name=f"阳光项目{index}", staff_in_charge=staff), year=period.year
         )  # sorted after 益
     login(client, staff)
-    # 14, and the list of resolved problems waiting for the enterprise's rating (its rows and count).
-    with django_assert_max_num_queries(16):
+    # 14, and the list of resolved problems waiting for the enterprise's rating (its rows and count),
+    # and the user's liaison-leader ids, read first for the problems' query (enterprises.selectors).
+    with django_assert_max_num_queries(17):
         html = client.get(reverse("home")).content.decode()
     due_section = html[html.index('id="reports-due"') : html.index('id="returned"')]
     assert "益海特油项目" in due_section and "已报项目" not in due_section
