@@ -7,6 +7,7 @@ from django.forms.utils import pretty_name
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import DateRangeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -61,6 +62,20 @@ class FilterForm(BootstrapFormMixin, forms.Form):
             if isinstance(field, forms.ModelChoiceField):
                 field.clean = _refuse_huge_ids(field.clean)
         make_selects_searchable(self, ANY_CHOICE_LABEL)
+        name_range_halves(self)
+
+
+def name_range_halves(form):
+    """A range's two boxes (a date range's 起 and 止) under its one label: the label names the first
+    box only, so each box is named by itself ("开工日期 起", "开工日期 止") for a screen reader. A date's
+    box is the browser's date picker (ISO dates, whatever the language), not a text box to type in."""
+    for field in form.fields.values():
+        halves = getattr(field.widget, "widgets", ())
+        if len(halves) == 2:
+            for half, end in zip(halves, (_("%(field)s, from"), _("%(field)s, to")), strict=True):
+                half.attrs["aria-label"] = end % {"field": field.label}
+                if isinstance(field, DateRangeField):
+                    half.input_type = "date"  # the box shows what was sent, ISO from a date box
 
 
 YES_NO = [("true", _("Yes")), ("false", _("No"))]

@@ -374,6 +374,17 @@ def test_single_choice_filters_open_on_all(world):
     }
 
 
+def test_each_box_of_a_date_range_is_named():
+    """The range's label points at its first box only: each box names itself (axe: label)."""
+    with translation.override("zh-hans"):
+        html = str(ProjectFilterSet(QueryDict()).form["started"])
+    names = re.findall(r'<input type="(\w+)" name="(started_\w+)"[^>]*aria-label="([^"]+)"', html)
+    expected = [("date", "started_after", "开工日期 起"), ("date", "started_before", "开工日期 止")]
+    assert names == expected, html
+    chosen = ProjectFilterSet(QueryDict("started_after=2026-03-01")).form
+    assert 'value="2026-03-01"' in str(chosen["started"])  # as the date box reads it back
+
+
 def test_the_api_takes_true_false_and_empty_as_before(client, world):
     client.force_login(world.users[Role.LEADER])
 

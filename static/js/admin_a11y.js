@@ -6,7 +6,10 @@
 // whenever the page changes, since inline rows, Select2 and the filter boxes are added by script.
 "use strict";
 (function () {
-  const text = (element) => (element ? element.textContent.replace(/\s+/g, " ").replace(/[:：]\s*$/, "").trim() : "");
+  const clean = (words) => words.replace(/\s+/g, " ").replace(/[:：?？]\s*$/, "").trim();
+  const text = (element) => (element ? clean(element.textContent) : "");
+  // An element's own words, without those of its children (a heading's help icon, a link).
+  const ownText = (element) => clean([...element.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE).map((node) => node.textContent).join(" "));
 
   function named(control) {
     return (control.labels && control.labels.length) || control.getAttribute("aria-label") || control.getAttribute("aria-labelledby");
@@ -20,10 +23,9 @@
     if (column) heading = table.querySelector(`thead th.column-${column.slice(6)}`);
     else if (cell.classList.contains("delete")) heading = table.querySelector("thead th:last-child");
     if (!heading) return "";
-    const headingText = [...heading.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE).map((node) => node.textContent).join(" ");
-    const label = text({ textContent: headingText });
+    const label = ownText(heading);
     const original = cell.parentElement.querySelector("td.original p");
-    const row = original ? [...original.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE).map((node) => node.textContent).join(" ").trim() : "";
+    const row = original ? ownText(original) : "";
     return row ? `${label} (${row})` : label;
   }
 

@@ -59,7 +59,7 @@ take() {
 
 rm -rf "$DEST/axe-core" "$DEST/bootstrap" "$DEST/bootstrap-icons" "$DEST/echarts" "$DEST/htmx" "$DEST/tom-select"
 
-# axe-core is for the browser tests (tests/browser/roles/test_axe.py injects it, same origin, so the
+# axe-core is for the browser tests (tests/browser/helpers.py, axe_start, injects it, same origin, so the
 # CSP allows it); no page loads it. Its bundled third-party licences come with it.
 take axe-core axe-core "" LICENSE LICENSE-3RD-PARTY.txt axe.min.js
 

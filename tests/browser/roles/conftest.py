@@ -21,7 +21,7 @@ from pytest_django.fixtures import _get_databases_for_setup
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.helpers import log_in
-from tests.browser.roles.pages import page_urls
+from tests.browser.roles.pages import PHONE, page_urls, walk_role
 from zone_portal import demo_data
 from zone_portal.roles import sync_role_groups
 
@@ -29,8 +29,6 @@ from zone_portal.roles import sync_role_groups
 expect.set_options(timeout=20_000)
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as tests/conftest.py sets per test
 PASSWORDS = {row["username"]: row["password"] for row in demo_data.USERS}
-DESKTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture(scope="package")
@@ -119,3 +117,26 @@ def pages(demo_world, demo_server):
     """Every page the walks open (tests/browser/roles/pages.py), as URLs, read once the tests that
     run before the walks (the journeys) have done their work."""
     return page_urls()
+
+
+@pytest.fixture(scope="package")
+def role_walk(browser, pages, demo_server):
+    """``role_walk(role)``: what the walk of every page as that role found (pages.walk_role), walked
+    once for the package: the phone-layout and the accessibility tests read the same walk."""
+    walks = {}
+
+    def walked(role):
+        if role not in walks:
+            context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+            try:
+                home = context.new_page()
+                log_in(home, demo_server, role, PASSWORDS[role])
+                links = "links => links.map(link => link.getAttribute('href').split('?')[0])"
+                menu = set(home.eval_on_selector_all("#main-nav a[href^='/']", links))
+                walks[role] = walk_role(context, demo_server, pages)
+                walks[role].menu = menu
+            finally:
+                context.close()
+        return walks[role]
+
+    return walked

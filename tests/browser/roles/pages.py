@@ -1,10 +1,17 @@
-"""The pages the walks of tests/browser/roles/ open as each role (the narrow-screen walk, the
-accessibility walk): the URL conf's, so a new page is walked (or has to be named below as not a
+"""The walk of every page as each role, and what it checks on each (test_narrow.py and test_wcag.py
+assert on it): the URL conf's pages, so a new page is walked (or has to be named below as not a
 page); the object pages are the demo world's. A page a role may not open (403, 404) is not one of
 its pages.
+
+Each page is loaded once per role, in a phone's window (375 px): axe-core checks it, its layout is
+measured (then with its folded parts unfolded), and the window widens to 1366 px for axe to check it
+again, unfolded parts included. (Measured after a return from 1366 px, the charts would not yet have
+shrunk back.) The pages load a few at a time in tabs, and the tabs
+run their checks at the same time: the walk of six roles is the slowest part of the browser tests.
 """
 
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
@@ -14,10 +21,18 @@ from enterprises.choices import TicketStatus
 from enterprises.models import ProblemTicket
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress
+from tests.browser.helpers import axe_result, axe_start, layout_problems
 from zone_portal.models import ImportRecord, Job, Park, User
 
 TABS = 4  # pages loading at once: the server renders one while the browser checks another
 ROLES = ["admin", "leader", "reviewer", "staff", "unit", "office"]
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 375, "height": 812}
+FAILING = {"serious", "critical"}  # axe's impacts that fail test_wcag.py; moderate, minor are listed
+# What axe skips. Swagger UI (the API documentation, drf-spectacular's bundle) fails colour contrast
+# in its method badges and nests buttons in its operation headers; it is a third party's page for
+# developers, not fixed here (issue 22 lists it as left). The page around it (language) is checked.
+AXE_EXCLUDED = ["#swagger-ui"]
 
 # Named routes that are not pages to look at, and why.
 NOT_PAGES = {
@@ -148,13 +163,6 @@ def _an_import_and_a_job(staff, report):
     return ImportRecord.objects.latest("pk"), Job.objects.latest("pk")
 
 
-def walk(context, base, urls):
-    """Open the URLs a few at a time, in tabs of the context; (url, status, tab) each, the tab showing
-    the page until the next is asked for."""
-    for batch in walk_batches(context, base, urls):
-        yield from batch
-
-
 def walk_batches(context, base, urls):
     """Open the URLs TABS at a time, in tabs of the context (the server renders one page while the
     browser lays out another); a list of (url, status, tab) for each batch, the tabs showing their
@@ -173,3 +181,60 @@ def walk_batches(context, base, urls):
                 status = 403  # the admin's login page: not this role's page
             opened.append((url, status, tab))
         yield opened
+
+
+@dataclass
+class RoleWalk:
+    """What the walk of one role found."""
+
+    menu: set = field(default_factory=set)  # the menu's links
+    walked: list = field(default_factory=list)  # the role's pages (200)
+    refused: list = field(default_factory=list)  # (url, status) neither 200 nor a 403/404 refusal
+    layout: list = field(default_factory=list)  # "url: problem" at 375 px
+    axe_failing: list = field(default_factory=list)  # serious and critical violations, described
+    axe_other: list = field(default_factory=list)  # moderate and minor ones, one line each
+
+
+def walk_role(context, base, urls) -> RoleWalk:
+    """Every page in tabs of the context (a phone's, logged in), checked as the module says."""
+    found = RoleWalk()
+    for batch in walk_batches(context, base, urls):
+        opened = []
+        for url, status, tab in batch:
+            if status == 200:
+                opened.append((url, tab))
+                found.walked.append(url)
+            elif status not in (403, 404):
+                found.refused.append((url, status))
+        axe_check(opened, found, PHONE)
+        for url, tab in opened:
+            found.layout += [f"{url}: {problem}" for problem in layout_problems(tab, unfold=True)]
+        axe_check(opened, found, DESKTOP)
+        for _url, tab in opened:
+            tab.set_viewport_size(PHONE)  # for the next page
+    return found
+
+
+def axe_check(pages, found, viewport):
+    """axe with the window at the viewport's size, in each of the (label, tab) at once."""
+    for _label, tab in pages:
+        if tab.viewport_size != viewport:
+            tab.set_viewport_size(viewport)
+        axe_start(tab, exclude=AXE_EXCLUDED)
+    for label, tab in pages:
+        where = f"{label} at {viewport['width']} px"
+        for violation in axe_result(tab):
+            if violation["impact"] in FAILING:
+                found.axe_failing.append(describe(where, violation))
+            else:
+                count = len(violation["nodes"])
+                found.axe_other.append(f"{where}: {violation['impact']} {violation['id']} ({count})")
+
+
+def describe(where, violation, most=8):
+    """An axe violation for a test's message: the page and width, the rule, its help text, and each
+    element's selector and (shortened) HTML."""
+    nodes = violation["nodes"]
+    elements = "".join(f"\n    {node['target']}\n      {node['html']}" for node in nodes[:most])
+    more = f"\n    … and {len(nodes) - most} more" if len(nodes) > most else ""
+    return f"{where}: {violation['impact']} {violation['id']}: {violation['help']}{elements}{more}"

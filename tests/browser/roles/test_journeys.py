@@ -21,7 +21,7 @@ from python_calamine import CalamineWorkbook
 from enterprises.choices import Fence, ProblemCategory, TicketStatus
 from projects.choices import ProgressStatus
 from tests.browser.helpers import act, layout_problems, pick
-from tests.browser.roles.conftest import DESKTOP, PHONE
+from tests.browser.roles.pages import DESKTOP, PHONE
 from zone_portal.models import Park, User
 
 # Run alone after the parallel pass (make test): a whole first week in two windows per role, whose
