@@ -1,5 +1,6 @@
 // What a narrow screen gets wrong (tests/browser/helpers.py, layout_problems): the page wider than
-// the window (it scrolls sideways), or a button whose label breaks over two lines (筛/选).
+// the window (it scrolls sideways), a button whose label breaks over two lines (筛/选), or a short
+// label broken one character a line (未/填/报).
 // Measured once the fonts are in, since the icon font changes a button's width; the elements that
 // stick out are named, outermost first. ``unfold``: then open what the page keeps folded (filter
 // panels, action forms, <details>) and measure again.
@@ -24,6 +25,23 @@ async unfold => {
       const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.5;
       const content = button.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
       if (content > line * 1.5) problems.push(`button on ${Math.round(content / line)} lines: ${name(button)} "${text(button)}"`);
+    }
+    // A short label (a badge, a table's or the grid's column header) squeezed to one character a
+    // line (未/填/报), which 200 % text does to a narrow column.
+    for (const label of document.querySelectorAll(".badge, th, [role=columnheader]")) {
+      const words = label.textContent.replace(/\s+/g, "");
+      if (!shown(label) || words.length < 3 || words.length > 12) continue;
+      // The lines its words take (a cell is as tall as its row): the tops of its text's boxes.
+      const tops = new Set();
+      const texts = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+      for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+        if (!node.textContent.trim()) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        for (const box of range.getClientRects()) if (box.width > 0) tops.add(Math.round(box.top));
+      }
+      const lines = tops.size;
+      if (lines >= words.length) problems.push(`one character a line: ${name(label)} "${text(label)}"`);
     }
     return problems;
   };

@@ -7,8 +7,12 @@ Bootstrap's rem follow), through the DevTools protocol, so the page's CSS is not
 are the ones each role opens most, not every page: the whole walk at 375 px is test_narrow's.
 """
 
+import base64
+import io
+
 import pytest
 from django.urls import reverse
+from PIL import Image
 
 from enterprises.models import ProblemTicket
 from projects.models import Project
@@ -50,20 +54,43 @@ def larger_browser_text(page, percent):
     )
 
 
-def walk(page, base, urls, root_font_size):
-    """Open each URL in the page; the layout problems found, by URL."""
+def screenshot(page, path, most=6):
+    """The page's first ``most`` screens, one under the other, to look at. Each as the window shows
+    it: Playwright's screenshots, and DevTools' beyond the window, reset the browser's text size."""
+    session = page.context.new_cdp_session(page)
+    height = page.viewport_size["height"]
+    screens = []
+    for top in range(0, min(page.evaluate("document.documentElement.scrollHeight"), most * height), height):
+        page.evaluate("top => window.scrollTo(0, top)", top)
+        shot = session.send("Page.captureScreenshot", {"format": "png"})
+        screens.append(Image.open(io.BytesIO(base64.b64decode(shot["data"]))))
+    session.detach()
+    page.evaluate("window.scrollTo(0, 0)")
+    whole = Image.new("RGB", (screens[0].width, sum(screen.height for screen in screens)), "white")
+    for index, screen in enumerate(screens):
+        whole.paste(screen, (0, index * screens[0].height))
+    whole.save(path)
+
+
+def walk(page, base, urls, root_font_size, shots=None):
+    """Open each URL in the page; the layout problems found, by URL. ``shots``: a path prefix for a
+    full-page screenshot of each, to look at (test-artifacts/)."""
     problems = []
-    for url in urls:
+    for number, url in enumerate(urls):
         response = page.goto(base + url)
         assert response.status == 200, f"{url}: {response.status}"
         # The text size took: Bootstrap's rem follow the root's font size.
         assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == root_font_size, url
         problems += [f"{url}: {problem}" for problem in layout_problems(page, unfold=True)]
+        if shots:
+            screenshot(page, f"{shots}-{number}.png")
     return problems
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_main_pages_at_200_percent_browser_text(viewport, demo_world, demo_server, open_as, browser):
+def test_main_pages_at_200_percent_browser_text(
+    viewport, demo_world, demo_server, open_as, browser, artifacts
+):
     problems = []
     for role, urls in main_pages().items():
         if role:
@@ -74,13 +101,14 @@ def test_main_pages_at_200_percent_browser_text(viewport, demo_world, demo_serve
             page = context.new_page()
             page.goto(demo_server + urls[0])
         larger_browser_text(page, 200)
-        problems += walk(page, demo_server, urls, "32px")
+        shots = artifacts / f"text-200-{role or 'visitor'}-{viewport['width']}"
+        problems += walk(page, demo_server, urls, "32px", shots=shots)
         if not role:
             context.close()
     assert not problems, "\n".join(problems)
 
 
-def test_main_pages_with_the_extra_large_setting(demo_world, demo_server, open_as):
+def test_main_pages_with_the_extra_large_setting(demo_world, demo_server, open_as, artifacts):
     """Staff choose 特大 in 显示设置 (the menu's page, a plain form) and every page follows, at 150 %
     of the browser's standard size; the setting is put back afterwards for the other tests. At the
     phone's width only: a desktop window at 150 % is less than the 200 % walked above."""
@@ -93,7 +121,7 @@ def test_main_pages_with_the_extra_large_setting(demo_world, demo_server, open_a
         assert page.locator(".alert-success").is_visible()
         assert page.evaluate("document.documentElement.className") == "text-larger"
         urls = [reverse("display_settings"), *main_pages()["staff"]]
-        problems = walk(page, demo_server, urls, "24px")
+        problems = walk(page, demo_server, urls, "24px", shots=artifacts / "text-larger-staff-375")
     finally:
         User.objects.filter(username="staff").update(text_size=TextSize.STANDARD)
     assert not problems, "\n".join(problems)
