@@ -454,6 +454,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["zone_portal.api.permissions.HasZoneRole"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No deep links: with them each operation's path is a link inside the button that opens it, a
+    # control within a control that keyboards and screen readers cannot use (axe, issue 22).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Choice sets used by several fields get one name each.

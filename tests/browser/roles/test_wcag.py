@@ -2,9 +2,9 @@
 critical violation of the WCAG 2.0 and 2.1 A and AA rules; the log-in page and the error pages too.
 
 The pages are walked once per role for this test and test_narrow.py together (pages.walk_role: each
-page loaded once, checked at 375 px, widened to 1366 px and checked again). Swagger UI's own widget
-is not checked (pages.AXE_EXCLUDED says why). A failure names, per page
-and width, the rule, its help text and each element's selector and HTML; moderate and minor
+page loaded once, checked at 375 px, widened to 1366 px and checked again). The API documentation
+is checked with its operations folded, and again with one opened. A failure names, per page and
+width, the rule, its help text and each element's selector and HTML; moderate and minor
 violations are printed (``pytest -rP`` shows them) but do not fail the test.
 """
 
@@ -72,4 +72,16 @@ def test_login_and_error_pages_have_no_serious_violation(browser, demo_server):
     assert page.goto(f"{demo_server}/projects/progress/review/").status == 403
     check([("403, as unit", page)], found)
     context.close()
+    report(found)
+
+
+def test_an_opened_operation_of_the_api_documentation_has_no_serious_violation(demo_server, open_as):
+    """Swagger UI draws an operation's parameters and examples only once it is opened: a parameter's
+    list box, its source ((query)), the example's colours and scrolling."""
+    found = RoleWalk()
+    page = open_as("staff", PHONE)
+    page.goto(f"{demo_server}/api/docs/")
+    page.locator(".opblock-summary-control").first.click()
+    page.locator(".opblock-body .parameters").first.wait_for()
+    check([("/api/docs/, an operation opened", page)], found)
     report(found)
