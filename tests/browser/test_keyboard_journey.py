@@ -82,7 +82,9 @@ def press(page, key, *, navigates=False):
 
 def log_in(page, base, username):
     page.goto(f"{base}/accounts/login/")
-    assert focused(page) == "username"  # the login page puts the focus in the first field
+    # The login page puts the focus in the first field (autofocus, applied as the page is drawn).
+    wait_until(page, "() => document.activeElement !== document.body")
+    assert focused(page) == "username"
     page.keyboard.type(username)
     press(page, "Tab")
     page.keyboard.type(PASSWORD)

@@ -197,7 +197,9 @@ def test_a_read_whose_connection_is_killed_mid_request_is_served_on_a_new_one(
     transactional_db, signed_in, caplog, path
 ):
     ProjectFactory(name="海熙药业研发中心")
-    signed_in.get("/projects/")  # the session and the user are read; the connection is open
+    # The session and the user are read; the connection is open. (Not the project list: its page
+    # would be cached, and the request under test would not read the projects at all.)
+    signed_in.get("/accounts/display/")
 
     with caplog.at_level(logging.WARNING), killed_at("projects_project") as kills:
         response = signed_in.get(path)
