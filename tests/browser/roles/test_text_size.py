@@ -120,7 +120,8 @@ def test_main_pages_with_the_extra_large_setting(demo_world, demo_server, open_a
             page.click("#display-settings button[type=submit]")
         assert page.locator(".alert-success").is_visible()
         assert page.evaluate("document.documentElement.className") == "text-larger"
-        urls = [reverse("display_settings"), *main_pages()["staff"]]
+        # The admin's pages follow the setting too (their own templates and styles).
+        urls = [reverse("display_settings"), *main_pages()["staff"], reverse("admin:index")]
         problems = walk(page, demo_server, urls, "24px", shots=artifacts / "text-larger-staff-375")
     finally:
         User.objects.filter(username="staff").update(text_size=TextSize.STANDARD)
