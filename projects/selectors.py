@@ -249,6 +249,23 @@ def grid_projects(projects: QuerySet, *, period: Period) -> QuerySet:
     return projects_with_figures(projects, period=before).annotate(ytd_before=F("ytd_completed"))
 
 
+def grid_listed(projects: QuerySet, *, period: Period, term: str = "", todo: bool = False) -> QuerySet:
+    """The progress grid's projects in its order (by name), narrowed by a search term (the name or
+    code) and, with ``todo``, to those whose month is still to do: no report, a draft or a returned
+    one (not one submitted or approved)."""
+    if term:
+        projects = projects.filter(Q(name__icontains=term) | Q(code__icontains=term))
+    if todo:
+        done = MonthlyProgress.objects.filter(
+            project=OuterRef("pk"),
+            year=period.year,
+            month=period.month,
+            status__in=[ProgressStatus.SUBMITTED, ProgressStatus.APPROVED],
+        )
+        projects = projects.exclude(Exists(done))
+    return projects.order_by("name", "pk")
+
+
 def reports_due(projects: QuerySet, *, period: Period) -> QuerySet:
     """Projects (from those given) on the year's plan that have no report at all for ``period``:
     a project without a plan for the year (in planning, or finished) owes no monthly report."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -502,9 +504,22 @@ def progress_grid(request):
         messages.error(request, _("Progress cannot be reported for a month that has not begun."))
         return redirect(f"{reverse('projects:grid')}?year={current.year}&month={current.month}")
     mine = editable_projects(request.user)
-    if not mine.exists() and not can_create_project(request.user):
+    has_projects = mine.exists()
+    if not has_projects and not can_create_project(request.user):
         raise PermissionDenied(_("Only project staff log monthly progress."))
-    projects = list(selectors.grid_projects(mine, period=period).order_by("name", "pk"))
+    term, todo = search_term(request), request.GET.get("todo") == "1"
+    listed = selectors.grid_listed(mine, period=period, term=term, todo=todo)
+    page = Paginator(listed.values_list("pk", flat=True), settings.GRID_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    shown = list(page)
+    if request.method == "POST":
+        # The rows the page that was sent showed, read from what was sent: what was typed is saved
+        # (or shown again) even if the page's projects have changed since it was drawn.
+        shown = _posted_projects(request.POST)
+        if len(shown) > settings.GRID_PAGE_SIZE:
+            return HttpResponseBadRequest(_("Too many rows were sent at once."))
+    projects = list(selectors.grid_projects(mine.filter(pk__in=shown), period=period).order_by("name", "pk"))
     rows = []
     for project in projects:
         report = project.month_reports[0] if project.month_reports else None
@@ -563,7 +578,7 @@ def progress_grid(request):
                 else:
                     text = _("%(count)s reports saved as drafts.")
                 messages.success(request, text % {"count": len(to_save)})
-                return redirect(f"{reverse('projects:grid')}?year={period.year}&month={period.month}")
+                return redirect(f"{reverse('projects:grid')}?{request.GET.urlencode()}")
         if not valid:
             bad = sum(1 for row in open_rows if row["form"].errors)
             held = sum(1 for row in open_rows if row["form"].figure_warnings)
@@ -582,6 +597,8 @@ def progress_grid(request):
                     )
                     % {"count": held},
                 )
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "projects/progress_grid.html",
@@ -590,8 +607,19 @@ def progress_grid(request):
             "period": period,
             "months": range(1, 13),
             "current": current,
+            "page": page,
+            "query": query.urlencode(),
+            "term": term,
+            "todo": todo,
+            "has_projects": has_projects,
         },
     )
+
+
+def _posted_projects(data) -> list[int]:
+    """The project ids of the grid's rows in a POST (each row sends ``p<id>-project``)."""
+    found = (re.fullmatch(r"p(\d{1,12})-project", key) for key in data)
+    return sorted({int(match.group(1)) for match in found if match})
 
 
 @login_required

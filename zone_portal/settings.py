@@ -504,6 +504,9 @@ else:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be database or rq, not {TASKS_BACKEND!r}.")
 # Above this many rows an Excel download is written in the background (up to EXCEL_EXPORT_MAX_ROWS).
 EXCEL_SYNC_EXPORT_ROWS = int(os.environ.get("EXCEL_SYNC_EXPORT_ROWS", "20000"))
+# The monthly progress grid shows this many projects a page: a unit's thousands of projects on one
+# page took 16 s and 3.6 MB to draw (issue 21), and a browser's form that size is slow to fill.
+GRID_PAGE_SIZE = 50
 # Above this many rows an Excel import is checked and applied in the background.
 IMPORT_SYNC_ROWS = int(os.environ.get("IMPORT_SYNC_ROWS", "2000"))
 # Finished jobs and their files are deleted after this many days (manage.py purge_jobs).

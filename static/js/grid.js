@@ -87,4 +87,16 @@
       else target.focus();
     });
   });
+
+  // What was typed is not lost by leaving the page unsaved (another page of the grid, another month,
+  // a menu link): the browser asks first. Saving is leaving on purpose.
+  const form = document.getElementById("progress-grid");
+  if (form) {
+    let changed = false;
+    form.addEventListener("input", () => { changed = true; });
+    form.addEventListener("submit", () => { changed = false; });
+    window.addEventListener("beforeunload", (event) => {
+      if (changed) event.preventDefault();
+    });
+  }
 })();

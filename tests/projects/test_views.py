@@ -464,9 +464,76 @@ def test_grid_queries_do_not_grow_with_rows(client, staff, django_assert_max_num
         project = ProjectFactory(name=f"网格项目{index:03d}", staff_in_charge=staff)
         AnnualPlanFactory(project=project, year=period.year)
     login(client, staff)
-    with django_assert_max_num_queries(10):
-        response = client.get(grid_url(period))
-    assert response.content.decode().count('class="card mb-2 grid-row') == 205
+    with django_assert_max_num_queries(11):
+        first = client.get(grid_url(period)).content.decode()
+    with django_assert_max_num_queries(11):
+        last = client.get(grid_url(period) + "&page=5").content.decode()
+    assert first.count('class="card mb-2 grid-row') == 50  # settings.GRID_PAGE_SIZE
+    assert "网格项目000" in first and "网格项目049" in first and "网格项目050" not in first
+    assert last.count('class="card mb-2 grid-row') == 5
+    assert "网格项目200" in last and "网格项目204" in last
+    assert "共 205 个项目，当前第 201–205 个。" in last
+
+
+def test_the_grid_finds_a_project_and_the_months_still_to_report(client, staff):
+    period = selectors.current_month()
+    for index in range(60):
+        ProjectFactory(name=f"网格项目{index:03d}", staff_in_charge=staff)
+    reported = ProjectFactory(name="周口港区物流园", code="ZK-2026-901", staff_in_charge=staff)
+    returned = ProjectFactory(name="周口港区码头", staff_in_charge=staff)
+    MonthlyProgressFactory(
+        project=reported, year=period.year, month=period.month, status=ProgressStatus.SUBMITTED
+    )
+    MonthlyProgressFactory(
+        project=returned, year=period.year, month=period.month, status=ProgressStatus.RETURNED
+    )
+    login(client, staff)
+    rows = re.compile(r'data-project="([^"]+)" role="row"')
+    found = client.get(grid_url(period) + "&q=港区").content.decode()
+    assert rows.findall(found) == ["周口港区物流园", "周口港区码头"]
+    assert 'value="港区"' in found  # the search box keeps the term, and the month's form too
+    assert rows.findall(client.get(grid_url(period) + "&q=zk-2026-9").content.decode()) == ["周口港区物流园"]
+    to_do = client.get(grid_url(period) + "&q=港区&todo=1").content.decode()
+    assert rows.findall(to_do) == ["周口港区码头"]  # submitted is done; returned is to do again
+    nothing = client.get(grid_url(period) + "&q=没有这个项目").content.decode()
+    assert "没有符合条件的项目。" in nothing and "progress-grid" in nothing
+
+
+def test_a_page_of_the_grid_saves_the_rows_it_showed_and_comes_back_to_them(client, staff):
+    """Saved from its second page, the grid saves what that page showed, even when a project added
+    meanwhile has moved the pages along, and comes back to the same page and search."""
+    period = selectors.current_month()
+    for index in range(55):
+        ProjectFactory(name=f"网格项目{index:03d}", staff_in_charge=staff)
+    login(client, staff)
+    url = grid_url(period) + "&page=2"
+    data = form_data(client.get(url).content.decode(), "progress-grid")
+    shown = sorted(key for key in data if key.endswith("-completed_investment"))
+    assert len(shown) == 5
+    ProjectFactory(name="阿新项目", staff_in_charge=staff)  # sorted first: page 2 now starts a row earlier
+    data.update({key: "10.00" for key in shown})
+    data["save"] = "1"
+    response = client.post(url, data)
+    assert response.status_code == 302 and response["Location"].endswith("&page=2")
+    assert sorted(MonthlyProgress.objects.values_list("project__name", flat=True)) == [
+        f"网格项目{index:03d}" for index in range(50, 55)
+    ]
+
+
+def test_the_grid_refuses_more_rows_than_a_page_and_ignores_others_projects(client, staff, other_staff):
+    period = selectors.current_month()
+    mine = ProjectFactory(name="我的项目", staff_in_charge=staff)
+    theirs = ProjectFactory(name="别人的项目", staff_in_charge=other_staff)
+    login(client, staff)
+    data = {"save": "1"}
+    for project in (mine, theirs):
+        data.update({f"p{project.pk}-project": project.pk, f"p{project.pk}-version": 0})
+        data[f"p{project.pk}-completed_investment"] = "12.00"
+    assert client.post(grid_url(period), data).status_code == 302
+    assert list(MonthlyProgress.objects.values_list("project__name", flat=True)) == ["我的项目"]
+    flood = {f"p{number}-project": number for number in range(1, 52)}
+    response = client.post(grid_url(period), {**flood, "save": "1"})
+    assert response.status_code == 400 and "一次提交的行数过多。" in response.content.decode()
 
 
 def test_single_report_entry_and_submit(client, project, staff):
