@@ -53,9 +53,16 @@ FOCUS = """() => {
 WINDOW = {"viewport": {"width": 1366, "height": 700}, "locale": "zh-CN", "reduced_motion": "reduce"}
 
 
-def focused(page) -> str:
-    """What has the focus, after checking that it can be seen; its label, name or text."""
+def focused(page, wait=2_000) -> str:
+    """What has the focus, after checking that it can be seen; its label, name or text. Checked
+    again for up to ``wait`` ms: a searchable picker draws its ring (its .focus class) a moment after
+    the focus moves, which a loaded machine makes visible."""
     state = page.evaluate(FOCUS)
+    for _ in range(wait // 50):
+        if state["problem"] is None:
+            break
+        page.wait_for_timeout(50)
+        state = page.evaluate(FOCUS)
     assert state["problem"] is None, f"the focused element {state.get('label')!r} {state['problem']}"
     return state["label"]
 
