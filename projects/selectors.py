@@ -297,6 +297,14 @@ def by_name_once_found(projects: QuerySet) -> QuerySet:
     return projects.order_by(Concat("name", Value(""), output_field=CharField()), "pk")
 
 
+def first_by_name(projects: QuerySet, limit: int) -> tuple[list[int], int]:
+    """The ids of the first ``limit`` of ``projects`` by name, and how many there are, from one
+    query of their ids: finding the set (a unit's projects due a report: an anti-join over each of
+    them) once, not once for the list and again for its count."""
+    ids = list(by_name_once_found(projects).values_list("pk", flat=True))
+    return ids[:limit], len(ids)
+
+
 @dataclass
 class MilestoneSelection:
     """The approval procedures a query string selects, and the filters that chose them."""

@@ -3,11 +3,14 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from enterprises import services
 from enterprises.choices import TicketStatus
 from projects import selectors
+from projects import services as project_services
 from projects.choices import ProgressStatus
 from projects.selectors import Period
 from tests.factories import (
@@ -120,6 +123,29 @@ def test_the_menu_badges_count_what_waits_on_the_user(client, staff):
     assert client.get("/badges/").json() == {"review": 1, "problems": 0}
     client.logout()
     assert client.get("/badges/").status_code == 302
+
+
+def test_the_menu_badges_are_kept_until_a_report_or_a_problem_changes(client, staff):
+    """Asked by every page, the counts are cached; a saved report and a new problem show at once."""
+    period = selectors.reporting_deadline().period
+    owing = [ProjectFactory(name=name, staff_in_charge=staff) for name in ("甲", "乙")]
+    for project in owing:
+        AnnualPlanFactory(project=project, year=period.year)
+    client.force_login(staff)
+    with CaptureQueriesContext(connection) as first:
+        assert client.get("/badges/").json() == {"grid": 2, "problems": 0}
+    with CaptureQueriesContext(connection) as again:
+        assert client.get("/badges/").json() == {"grid": 2, "problems": 0}
+    assert len(again) < len(first)  # the counts were not read again
+    project_services.progress_save(
+        project=owing[0], year=period.year, month=period.month, user=staff, data={"completed_investment": 10}
+    )
+    assert client.get("/badges/").json() == {"grid": 1, "problems": 0}
+    office = UserFactory(username="office1", roles=[Role.SUPERVISOR])
+    client.force_login(office)
+    assert client.get("/badges/").json() == {"problems": 0}
+    make_ticket(user=staff)
+    assert client.get("/badges/").json() == {"problems": 1}  # a new problem waits to be assigned
 
 
 def test_a_report_of_another_month_does_not_count_as_this_months(client, staff):
