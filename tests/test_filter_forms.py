@@ -224,6 +224,10 @@ CASES = [
         search=None,
     ),
     Case("projects:grid", "projects/progress_grid.html", "grid-period", search=None),
+    # The grid's search shows once there is more than a page, or a search was made: opened with one.
+    Case(
+        "projects:grid", "projects/progress_grid.html", "grid-search", search=None, opened_with={"q": "项目"}
+    ),
     Case("enterprises:stats", "enterprises/problem_stats.html", "period-form", search=None),
     Case("projects:months", "projects/month_list.html", "year-form", search=None),
 ]
