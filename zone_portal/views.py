@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -29,7 +30,7 @@ from zone_portal import dashboard as dashboard_figures
 from zone_portal.excel import period_label
 from zone_portal.filtering import filter_chips
 from zone_portal.forms import NewPasswordChangeForm
-from zone_portal.models import Leader
+from zone_portal.models import Department, Leader, Park
 from zone_portal.roles import Role, has_role, roles_of
 from zone_portal.routers import read_from_replica
 
@@ -44,7 +45,21 @@ def home(request):
     deadline = selectors.reporting_deadline()
     month = deadline.period
     period = selectors.default_period()
-    context = {"deadline": deadline, "month": month, "period": period, "limit": HOME_LIST_LIMIT}
+    # The lists are cached whole until the data under them changes (or the day, which moves the
+    # deadline and the overdue flags): computed only when the cache has not got them. A unit of
+    # thousands of projects took 0.3 s of SQL on every visit of its staff.
+    part = caching.Part(
+        key=(
+            "home",
+            user.pk,
+            user.department_id,
+            sorted(roles_of(user)),
+            timezone.localdate(),
+            get_language(),
+        ),
+        extra=HOME_TRACKED,
+    )
+    context = {"part": part, "deadline": deadline, "month": month, "period": period, "limit": HOME_LIST_LIMIT}
     if has_role(user, Role.STAFF, Role.ADMIN):
         # Administrators see the projects in their own charge here, not the whole zone.
         mine = (
@@ -52,27 +67,36 @@ def home(request):
             if has_role(user, Role.STAFF)
             else editable_projects(user).filter(staff_in_charge=user)
         )
-        first_mine, my_project_count = selectors.first_by_name(mine, HOME_LIST_LIMIT)
-        first_due, due_count = selectors.first_by_name(
-            selectors.reports_due(mine, period=month), HOME_LIST_LIMIT
-        )
-        context.update(
-            my_projects=selectors.project_rows(mine.filter(pk__in=first_mine), period=period).order_by(
-                "name", "pk"
-            ),
-            my_project_count=my_project_count,
-            due=mine.filter(pk__in=first_due).select_related("enterprise").order_by("name", "pk"),
-            due_count=due_count,
-            returned=selectors.reports_in(ProgressStatus.RETURNED, mine)[:HOME_LIST_LIMIT],
-            drafts=selectors.reports_in(ProgressStatus.DRAFT, mine)[:HOME_LIST_LIMIT],
-        )
+        lists = functools.cache(lambda: _staff_lists(mine, month=month, period=period))
+        # Callables: the template calls each when (and only when) the part is rendered.
+        names = ("my_projects", "my_project_count", "due", "due_count", "returned", "drafts")
+        context.update({name: functools.partial(lambda name: lists()[name], name) for name in names})
     if can_review(user):
         queue = selectors.reports_in(ProgressStatus.SUBMITTED)
-        context.update(queue=queue[:HOME_LIST_LIMIT], queue_count=queue.count())
-    sections = ticket_selectors.home_sections(user, limit=HOME_LIST_LIMIT)
-    context["ticket_tasks"] = [section for section in sections if section.task]
-    context["ticket_rest"] = [section for section in sections if not section.task]
+        context.update(queue=lambda: queue[:HOME_LIST_LIMIT], queue_count=queue.count)
+    sections = functools.cache(lambda: ticket_selectors.home_sections(user, limit=HOME_LIST_LIMIT))
+    context["ticket_tasks"] = lambda: [section for section in sections() if section.task]
+    context["ticket_rest"] = lambda: [section for section in sections() if not section.task]
     return render(request, "zone_portal/home.html", context)
+
+
+# What the home page's lists read besides the projects' tables (a problem's unit and park by name).
+HOME_TRACKED = (ProblemTicket, Enterprise, Leader, Department, Park)
+
+
+def _staff_lists(mine, *, month, period) -> dict:
+    first_mine, my_project_count = selectors.first_by_name(mine, HOME_LIST_LIMIT)
+    first_due, due_count = selectors.first_by_name(selectors.reports_due(mine, period=month), HOME_LIST_LIMIT)
+    return {
+        "my_projects": selectors.project_rows(mine.filter(pk__in=first_mine), period=period).order_by(
+            "name", "pk"
+        ),
+        "my_project_count": my_project_count,
+        "due": mine.filter(pk__in=first_due).select_related("enterprise").order_by("name", "pk"),
+        "due_count": due_count,
+        "returned": selectors.reports_in(ProgressStatus.RETURNED, mine)[:HOME_LIST_LIMIT],
+        "drafts": selectors.reports_in(ProgressStatus.DRAFT, mine)[:HOME_LIST_LIMIT],
+    }
 
 
 @login_required

@@ -1,6 +1,7 @@
 """The home page puts first what the user must do now, with its deadline; the menu's counts."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -146,6 +147,31 @@ def test_the_menu_badges_are_kept_until_a_report_or_a_problem_changes(client, st
     assert client.get("/badges/").json() == {"problems": 0}
     make_ticket(user=staff)
     assert client.get("/badges/").json() == {"problems": 1}  # a new problem waits to be assigned
+
+
+CSRF = r'name="csrfmiddlewaretoken" value="[^"]+"'
+
+
+def test_the_home_page_lists_are_kept_until_the_data_under_them_changes(client, staff):
+    period = selectors.reporting_deadline().period
+    project = ProjectFactory(name="甲项目", staff_in_charge=staff)
+    AnnualPlanFactory(project=project, year=period.year)
+    client.force_login(staff)
+    with CaptureQueriesContext(connection) as first:
+        html = client.get(reverse("home")).content.decode()
+    assert "甲项目" in html[html.index('id="reports-due"') : html.index('id="returned"')]
+    with CaptureQueriesContext(connection) as again:
+        cached = client.get(reverse("home")).content.decode()
+    assert re.sub(CSRF, "", cached) == re.sub(CSRF, "", html)
+    assert len(again) < len(first) - 5  # the lists were not read again
+    project_services.progress_save(
+        project=project, year=period.year, month=period.month, user=staff, data={"completed_investment": 10}
+    )
+    html = client.get(reverse("home")).content.decode()
+    due = html[html.index('id="reports-due"') : html.index('id="returned"')]
+    assert "甲项目" not in due and "本月月报已全部填报。" in due, due
+    drafts = html[html.index('id="drafts"') :]
+    assert "甲项目" in drafts  # saved as a draft, not submitted
 
 
 def test_a_report_of_another_month_does_not_count_as_this_months(client, staff):
