@@ -219,19 +219,35 @@ def _listed_tickets_for(user, query, today: datetime.date):
 @login_required
 def ticket_list(request):
     user = request.user
-    filterset, tickets = _listed_tickets(request, timezone.localdate())
-    figures = kpis.totals(tickets, today=timezone.localdate())
-    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    filterset, tickets = _listed_tickets(request, today)
+    can_collect = permissions.can_collect(user)
+    # The body is cached whole for all who read the same tickets (the query names the reader's
+    # scope) the same way, until a ticket or a name it shows changes, or the day (overdue flags):
+    # its figures counted every ticket read (0.35 s on the province data, on every visit).
+    part = caching.Part(
+        key=(
+            "ticket_list",
+            caching.queryset_key(tickets),
+            sorted(request.GET.lists()),
+            can_collect,
+            get_language(),
+            today,
+        ),
+        using=tickets.db,
+        extra=LIST_TRACKED,
+    )
     return render(
         request,
         "enterprises/ticket_list.html",
         {
+            "part": part,
             "filterset": filterset,
-            "chips": filter_chips(filterset, request.GET, request.path),
-            "page": page,
-            "figures": figures,
+            "chips": functools.cache(lambda: filter_chips(filterset, request.GET, request.path)),
+            "page": SimpleLazyObject(lambda: Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))),
+            "figures": SimpleLazyObject(lambda: kpis.totals(tickets, today=today)),
             "query": _query_without_page(request),
-            "can_collect": permissions.can_collect(user),
+            "can_collect": can_collect,
         },
     )
 

@@ -159,6 +159,22 @@ def test_a_unit_lists_only_its_own_units_problems(client, users, ticket, unit_b)
     assert count_on(page, "list-count") == 3
 
 
+def test_the_list_is_kept_per_reader_until_a_problem_changes(client, users, ticket, unit_b):
+    """Cached whole: a reader with another scope never gets another's list, and a new problem or a
+    reassigned one shows at once."""
+    url = reverse("enterprises:ticket_list")
+    unit_a_page = as_user(client, users["unit_a"]).get(url).content.decode()
+    assert count_on(unit_a_page, "list-count") == 1
+    assert count_on(as_user(client, users["office"]).get(url).content.decode(), "list-count") == 1
+    pending = make_ticket(user=users["staff"], title="待交办的问题")
+    assert count_on(as_user(client, users["office"]).get(url).content.decode(), "list-count") == 2
+    page = as_user(client, users["unit_a"]).get(url).content.decode()
+    assert count_on(page, "list-count") == 1 and f'id="ticket-{pending.pk}"' not in page
+    services.ticket_assign(ticket=pending, user=users["office"], unit=users["unit_a"].department)
+    page = as_user(client, users["unit_a"]).get(url).content.decode()
+    assert count_on(page, "list-count") == 2 and f'id="ticket-{pending.pk}"' in page
+
+
 def test_list_filters(client, users, ticket, unit_a):
     staff, office = users["staff"], users["office"]
     late = make_ticket(
