@@ -414,7 +414,11 @@ def main(argv=None) -> int:
                 ),
                 ("enterprise list", "/enterprises/", session_cookie),
                 ("problem figures (问题统计)", "/problems/figures/", session_cookie),
+                ("problem list", "/problems/", session_cookie),
+                ("problem list, staff", "/problems/", staff_cookie),
                 ("progress grid, staff", "/projects/progress/", staff_cookie),
+                # Asked by every page's script once it has loaded.
+                ("menu counts, staff", "/badges/", staff_cookie),
             ):
                 rps, answered, errors, latencies = throughput(
                     stack.url, path, cookie, concurrency=args.concurrency, seconds=args.seconds

@@ -37,3 +37,21 @@ errorlog = "-"
 # itself (SECURE_PROXY_SSL_HEADER).
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 proc_name = "zone_portal"
+
+
+def post_fork(server, worker):
+    """A worker ends with its master. A master killed outright (SIGKILL, the OOM killer) otherwise
+    leaves its workers behind, still taking connections on the shared port (--reuse-port) beside
+    the restarted master's until each notices, and dropping the one in hand when it does. Linux
+    only (prctl's parent-death signal); SIGTERM lets the request in hand finish."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != server.pid:  # the master died before the signal was asked for
+        os.kill(os.getpid(), signal.SIGTERM)
