@@ -519,28 +519,25 @@ def progress_grid(request):
         shown = _posted_projects(request.POST)
         if len(shown) > settings.GRID_PAGE_SIZE:
             return HttpResponseBadRequest(_("Too many rows were sent at once."))
-    projects = list(selectors.grid_projects(mine.filter(pk__in=shown), period=period).order_by("name", "pk"))
-    rows = []
-    for project in projects:
-        report = project.month_reports[0] if project.month_reports else None
-        prefix = f"p{project.pk}"
-        locked = report is not None and not report.is_editable
-        if request.method == "POST" and not locked:
-            form = GridRowForm(request.POST, prefix=prefix, project_id=project.pk)
-        else:
-            form = GridRowForm(
-                prefix=prefix,
-                project_id=project.pk,
-                initial={
-                    "project": project.pk,
-                    "version": report.version if report else 0,  # 0: no report yet (see ProgressForm)
-                    "completed_investment": report.completed_investment if report else None,
-                    "physical_progress": report.physical_progress if report else "",
-                    "problems": report.problems if report else "",
-                },
-            )
-        rows.append({"project": project, "report": report, "form": form, "locked": locked})
-    if request.method == "POST":
+    posted = request.POST if request.method == "POST" else None
+
+    def build_rows() -> list[dict]:
+        projects = selectors.grid_projects(mine.filter(pk__in=shown), period=period).order_by("name", "pk")
+        return [_grid_row(project, posted) for project in projects]
+
+    part = None
+    if posted is None:
+        # A page of the grid as it is drawn before anything is typed, cached whole until the data
+        # under it changes: the 50 rows' fields took most of a request (issue 21). Not the CSRF
+        # token, which stays outside the part; a refused save is drawn afresh with what was typed.
+        part = caching.Part(
+            key=("grid", request.user.pk, tuple(shown), period, get_language(), timezone.localdate()),
+            extra=GRID_TRACKED,
+        )
+        rows = SimpleLazyObject(build_rows)
+    else:
+        rows = build_rows()
+    if posted is not None:
         submit = "submit" in request.POST
         open_rows = [row for row in rows if not row["locked"]]
         valid = all([row["form"].is_valid() for row in open_rows])
@@ -603,7 +600,9 @@ def progress_grid(request):
         request,
         "projects/progress_grid.html",
         {
+            "part": part,
             "rows": rows,
+            "has_rows": bool(shown),
             "period": period,
             "months": range(1, 13),
             "current": current,
@@ -614,6 +613,33 @@ def progress_grid(request):
             "has_projects": has_projects,
         },
     )
+
+
+# What a page of the grid shows besides the projects' tables: the enterprises' names.
+GRID_TRACKED = (Enterprise,)
+
+
+def _grid_row(project, posted) -> dict:
+    """A project's row of the grid: its month's report and its form, bound to what was posted
+    unless the report is locked (submitted or approved)."""
+    report = project.month_reports[0] if project.month_reports else None
+    prefix = f"p{project.pk}"
+    locked = report is not None and not report.is_editable
+    if posted is not None and not locked:
+        form = GridRowForm(posted, prefix=prefix, project_id=project.pk)
+    else:
+        form = GridRowForm(
+            prefix=prefix,
+            project_id=project.pk,
+            initial={
+                "project": project.pk,
+                "version": report.version if report else 0,  # 0: no report yet (see ProgressForm)
+                "completed_investment": report.completed_investment if report else None,
+                "physical_progress": report.physical_progress if report else "",
+                "problems": report.problems if report else "",
+            },
+        )
+    return {"project": project, "report": report, "form": form, "locked": locked}
 
 
 def _posted_projects(data) -> list[int]:

@@ -6,6 +6,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
@@ -473,6 +475,26 @@ def test_grid_queries_do_not_grow_with_rows(client, staff, django_assert_max_num
     assert last.count('class="card mb-2 grid-row') == 5
     assert "网格项目200" in last and "网格项目204" in last
     assert "共 205 个项目，当前第 201–205 个。" in last
+
+
+def test_a_page_of_the_grid_is_kept_until_a_report_changes(client, staff):
+    """Drawn once and kept: the same page again reads no row; a report saved by someone else (with
+    its new version, so a save from the page is checked against it) shows at once."""
+    period = selectors.current_month()
+    project = ProjectFactory(name="甲项目", staff_in_charge=staff)
+    login(client, staff)
+    with CaptureQueriesContext(connection) as first:
+        html = client.get(grid_url(period)).content.decode()
+    with CaptureQueriesContext(connection) as again:
+        assert client.get(grid_url(period)).status_code == 200
+    assert len(again) < len(first)
+    assert f'name="p{project.pk}-version" value="0"' in html
+    admin = UserFactory(username="guanliyuan", roles=[Role.ADMIN])
+    services.progress_save(
+        project=project, year=period.year, month=period.month, user=admin, data={"completed_investment": 36}
+    )
+    html = client.get(grid_url(period)).content.decode()
+    assert f'name="p{project.pk}-version" value="1"' in html and 'value="36.00"' in html
 
 
 def test_the_grid_finds_a_project_and_the_months_still_to_report(client, staff):
