@@ -518,7 +518,9 @@ def test_the_grid_finds_a_project_and_the_months_still_to_report(client, staff):
     to_do = client.get(grid_url(period) + "&q=港区&todo=1").content.decode()
     assert rows.findall(to_do) == ["周口港区码头"]  # submitted is done; returned is to do again
     nothing = client.get(grid_url(period) + "&q=没有这个项目").content.decode()
-    assert "没有符合条件的项目。" in nothing and "progress-grid" in nothing
+    assert (
+        "没有符合条件的项目。" in nothing and "progress-grid" in nothing and 'id="grid-count"' not in nothing
+    )
 
 
 def test_a_page_of_the_grid_saves_the_rows_it_showed_and_comes_back_to_them(client, staff):
