@@ -1,6 +1,6 @@
 # Two commands set everything up on a machine with only Python 3.11+ and make:
 #   make run    virtualenv, install, migrate, demo data, server on 127.0.0.1:8000
-#   make test   ruff, migration check, pytest
+#   make test   ruff, the apps' layers, migration check, pytest
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -41,6 +41,7 @@ PYTEST_WORKERS ?= auto
 test: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS)
 	$(VENV)/bin/pytest -p no:xdist -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]

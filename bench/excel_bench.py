@@ -5,7 +5,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/zone_portal .venv/bin/python bench/excel_bench.py
 
 It creates a throw-away test database (test_<name>), generates the projects with
-zone_portal.generator (a plan and monthly reports for this year, up to this month), and measures
+demo.generator (a plan and monthly reports for this year, up to this month), and measures
 the ledger at the generator's latest approved month:
 
 * the 重点项目台账 export (database reads included) — our xlsxwriter writer against
@@ -94,10 +94,10 @@ def measure(target, repeat: int) -> dict:
 
 
 def ours_export():
+    from core.excel import Workbook
     from projects import selectors
     from projects.excel import ledger
     from projects.models import Project
-    from zone_portal.excel import Workbook
 
     period = selectors.Period(*PERIOD)
     book = Workbook()
@@ -182,7 +182,7 @@ def import_run(path: Path):
     def run():
         from django.contrib.auth import get_user_model
 
-        from zone_portal.imports import record_import
+        from core.imports import record_import
 
         user = get_user_model().objects.get(username="bench-admin")
         record, result = record_import(
@@ -223,8 +223,8 @@ def main():
 
     from django.contrib.auth import get_user_model
 
+    from demo.generator import Profile, generate
     from projects import selectors
-    from zone_portal.generator import Profile, generate
 
     global PERIOD
     old_name = connection.settings_dict["NAME"]

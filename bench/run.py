@@ -249,10 +249,11 @@ def main(argv=None) -> int:
     from django.test import Client
     from django.utils import timezone
 
+    from core.models import User
+    from core.roles import GROUP_NAMES, Role
     from projects import selectors
     from projects.models import Project
-    from zone_portal.models import Department, Park, User
-    from zone_portal.roles import GROUP_NAMES, Role
+    from reference.models import Department, Park
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     call_command("migrate", verbosity=0)

@@ -33,13 +33,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from zone_portal import importing
-from zone_portal.importing import BadFile, BadValue, Issue, normalise
-from zone_portal.imports import can_import
-from zone_portal.models import Department, Industry, Leader, Park
-
-from .models import Enterprise, Honour
-from .validators import validate_credit_code
+from core import importing
+from core.importing import BadFile, BadValue, Issue, normalise
+from core.imports import can_import
+from enterprises.models import Enterprise, Honour
+from enterprises.validators import validate_credit_code
+from reference.models import Department, Industry, Leader, Park
 
 # Header rows are found by the name column; lists call it by any of these.
 ANCHORS = ("企业名称", "单位名称", "企业全称", "企业名称(全称)")

@@ -11,13 +11,9 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from zone_portal.roles import Role, has_role, is_admin
-
-from .choices import TicketStatus
-from .models import ProblemTicket, Visit
+from core.roles import Role, has_role, is_admin
 
 ZONE_WIDE_READERS = (Role.ADMIN, Role.SUPERVISOR, Role.LEADER, Role.STAFF, Role.REVIEWER)
 
@@ -26,80 +22,8 @@ def is_office(user) -> bool:
     return has_role(user, Role.ADMIN, Role.SUPERVISOR)
 
 
-def read_scope(user) -> Q | None:
-    """The tickets a user may read, as a filter; None when none."""
-    if has_role(user, *ZONE_WIDE_READERS):
-        return Q()
-    if has_role(user, Role.UNIT) and user.department_id:
-        return Q(unit_id=user.department_id)
-    return None
-
-
-def readable_tickets(user, tickets: QuerySet | None = None) -> QuerySet:
-    tickets = ProblemTicket.objects.all() if tickets is None else tickets
-    scope = read_scope(user)
-    return tickets.none() if scope is None else tickets.filter(scope)
-
-
-def can_read_ticket(user, ticket: ProblemTicket) -> bool:
-    if has_role(user, *ZONE_WIDE_READERS):
-        return True
-    return is_unit_of(user, ticket)
-
-
-def is_unit_of(user, ticket: ProblemTicket) -> bool:
-    """The user handles tickets for the unit this ticket is assigned to (administrators may stand in)."""
-    if is_admin(user):
-        return True
-    return (
-        has_role(user, Role.UNIT) and user.department_id is not None and ticket.unit_id == user.department_id
-    )
-
-
-def can_collect(user) -> bool:
-    """Record visits and create tickets."""
-    return has_role(user, Role.ADMIN, Role.SUPERVISOR, Role.STAFF)
-
-
-def can_follow_up(user, ticket: ProblemTicket) -> bool:
-    """Record the enterprise's rating and add files: staff and the office."""
-    return can_collect(user)
-
-
-def can_reassign(user) -> bool:
-    return is_office(user) or has_role(user, Role.LEADER)
-
-
-def can_edit_details(user, ticket: ProblemTicket) -> bool:
-    """The office corrects a ticket's details while it is open; its collector, until it is assigned."""
-    if ticket.status not in (
-        TicketStatus.PENDING,
-        TicketStatus.ASSIGNED,
-        TicketStatus.IN_PROGRESS,
-        TicketStatus.UNDER_REVIEW,
-    ):
-        return False
-    if is_office(user):
-        return True
-    return ticket.status == TicketStatus.PENDING and ticket.created_by_id == user.pk and can_collect(user)
-
-
-def can_read_visit(user, visit: Visit) -> bool:
-    return has_role(user, *ZONE_WIDE_READERS)
-
-
 def can_read_enterprises(user) -> bool:
     return has_role(user, *ZONE_WIDE_READERS, Role.UNIT)
-
-
-def ensure_can_read_ticket(user, ticket: ProblemTicket) -> None:
-    if not can_read_ticket(user, ticket):
-        raise PermissionDenied(_("This problem is assigned to another unit; you cannot open it."))
-
-
-def ensure_can_collect(user) -> None:
-    if not can_collect(user):
-        raise PermissionDenied(_("Only zone staff and the supervision office record visits and problems."))
 
 
 def ensure_can_read_enterprises(user) -> None:
@@ -107,19 +31,8 @@ def ensure_can_read_enterprises(user) -> None:
         raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
 
 
-def ensure_can_read_visits(user) -> None:
-    if not has_role(user, *ZONE_WIDE_READERS):
-        raise PermissionDenied(_("Visit records are for zone staff, leaders and the supervision office."))
-
-
 def has_zone_wide_read(user) -> bool:
     return has_role(user, *ZONE_WIDE_READERS)
-
-
-def ensure_can_read_tickets(user) -> None:
-    """Some tickets to read: zone-wide readers, or a unit's handler who belongs to a unit."""
-    if read_scope(user) is None:
-        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
 
 
 def can_edit_enterprises(user) -> bool:

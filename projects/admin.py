@@ -6,13 +6,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zone_portal.admin import CachedChoicesMixin, ReadOnlyAdmin, money_column
-from zone_portal.admin_history import HistoryAdmin
-from zone_portal.formatting import money, percent
-
-from . import checks, figures, selectors, services
-from .choices import BatchRole
-from .models import (
+from core.admin import CachedChoicesMixin, ReadOnlyAdmin, money_column
+from core.admin_history import HistoryAdmin
+from core.formatting import money, percent
+from projects import checks, figures, selectors, services
+from projects.choices import BatchRole
+from projects.models import (
     AnnualPlan,
     ApprovalMilestone,
     Batch,
@@ -23,8 +22,8 @@ from .models import (
     ProjectComment,
     StageChange,
 )
-from .permissions import can_edit_project, editable_projects
-from .services import ensure_month_open
+from projects.permissions import can_edit_project, editable_projects
+from projects.services import ensure_month_open
 
 
 class ProjectScopeMixin:

@@ -39,10 +39,9 @@ from django.db.models import Avg, Count, Q, Sum
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from zone_portal.formatting import money
-
-from .choices import FigureCheck
-from .models import AnnualPlan, MonthlyProgress, Project
+from core.formatting import money
+from projects.choices import FigureCheck
+from projects.models import AnnualPlan, MonthlyProgress, Project
 
 REFUSE_ABOVE_TOTAL_TIMES = Decimal(10)
 YUAN_TIMES = Decimal(1000)

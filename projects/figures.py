@@ -56,12 +56,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Round
 from django.db.models.lookups import LessThan
 
-from .choices import BatchRole, MilestoneStatus, ProgressStatus, Stage
+from core import caching
+from core.formatting import WAN_PER_YI, to_yi  # noqa: F401  (re-exported: the figures' unit)
+from projects.choices import BatchRole, MilestoneStatus, ProgressStatus, Stage
 
 RATE_PLACES = Decimal("0.0001")
 MONEY_PLACES = Decimal("0.01")
 ZERO = Decimal("0")
-WAN_PER_YI = Decimal("10000")
 
 # Points behind schedule at which a figure turns yellow, and then red.
 YELLOW_FROM_POINTS = Decimal("10")
@@ -132,13 +133,6 @@ def investment_per_mu(total_investment: Decimal | None, land_area: Decimal | Non
     return _round(Decimal(total_investment) / Decimal(land_area), MONEY_PLACES)
 
 
-def to_yi(amount_wan: Decimal | None) -> Decimal | None:
-    """万元 → 亿元 with two decimals, as dashboards show money."""
-    if amount_wan is None:
-        return None
-    return _round(Decimal(amount_wan) / WAN_PER_YI, MONEY_PLACES)
-
-
 def rate_of(part: int, whole: int) -> Decimal | None:
     """A count ratio with four decimals, or None of nothing."""
     if not whole:
@@ -157,7 +151,7 @@ def counted_statuses(*, include_submitted: bool = False) -> list[str]:
 
 
 def _progress_sum(*, year: int, month_filter: Q, statuses: list[str]) -> Coalesce:
-    from .models import MonthlyProgress
+    from projects.models import MonthlyProgress
 
     total = (
         MonthlyProgress.objects.filter(month_filter, project=OuterRef("pk"), year=year, status__in=statuses)
@@ -174,7 +168,7 @@ def annotate_year_figures(
 ) -> QuerySet:
     """Add ``planned_investment`` (None without a plan), ``ytd_completed`` (1–N月累计),
     ``month_completed`` (本月), ``has_month_report`` and ``is_lagging`` to a project queryset."""
-    from .models import MonthlyProgress
+    from projects.models import MonthlyProgress
 
     _check_month(month)
     statuses = counted_statuses(include_submitted=include_submitted)
@@ -204,7 +198,7 @@ def annotate_year_figures(
 def counted_report_exists(*, year: int, month: int, include_submitted: bool = False) -> Exists:
     """Whether the project (``OuterRef("pk")``) has a counted report in January–``month``: without
     one its year-to-date figure is unknown, and reports write it as a blank, not as 0."""
-    from .models import MonthlyProgress
+    from projects.models import MonthlyProgress
 
     return Exists(
         MonthlyProgress.objects.filter(
@@ -218,7 +212,7 @@ def counted_report_exists(*, year: int, month: int, include_submitted: bool = Fa
 
 def plan_subquery(year: int) -> Subquery:
     """A project's planned investment for ``year``; NULL without a plan."""
-    from .models import AnnualPlan
+    from projects.models import AnnualPlan
 
     # order_by(): the model's default ordering would join each row's project to sort one plan.
     plan = (
@@ -372,16 +366,14 @@ def rollups(projects: QuerySet, *, year: int, month: int, include_submitted: boo
     that runs two correlated subqueries per project, which on a province's 50,000 projects takes
     seconds per grouping. Here each project's plan and year-to-date sums are joined from one grouped
     pass over the year's reports, and every grouping is read off that one set (bench/RESULTS.md).
-    Results are cached until the projects, plans or reports change (``zone_portal.caching``).
+    Results are cached until the projects, plans or reports change (``core.caching``).
     """
-    from zone_portal import caching
-
     _check_month(month)
     by = list(by)
     base_sql, base_params = _rollup_base(projects, by)
     statuses = counted_statuses(include_submitted=include_submitted)
     key = ("rollups", base_sql, tuple(map(str, base_params)), year, month, tuple(statuses), tuple(by))
-    # The queryset's database: the read replica when the dashboard reads from one (zone_portal.routers).
+    # The queryset's database: the read replica when the dashboard reads from one (core.routers).
     alias = projects.db
     # Unfiltered, every report of the year is summed in index order; joining the projects first
     # only costs a sort and a merge (a third of the query's time at 50,000 projects).
@@ -435,7 +427,7 @@ def _rollup_rows(
 ) -> list:
     from django.db import connections
 
-    from .models import AnnualPlan, MonthlyProgress
+    from projects.models import AnnualPlan, MonthlyProgress
 
     connection = connections[alias]
     q = connection.ops.quote_name
@@ -657,7 +649,7 @@ def into_production_between_q(date_from, date_to) -> Q:
     """新投产: the project's stage went from before 投产 to 投产 or later between the two days.
 
     The stage history is the record here: there is no separate production date."""
-    from .models import StageChange
+    from projects.models import StageChange
 
     crossing = StageChange.objects.filter(
         Q(from_stage__isnull=True) | Q(from_stage__lt=Stage.IN_PRODUCTION),
@@ -698,7 +690,7 @@ def monthly_trend(
 ) -> list[TrendPoint]:
     """Cumulative completed investment of the year's plan roster, month by month, in one query,
     against the straight-line schedule of ``planned`` (the roster's plan, from ``rollup``)."""
-    from .models import MonthlyProgress
+    from projects.models import MonthlyProgress
 
     _check_month(month)
     roster = (

@@ -1,27 +1,16 @@
 """Forms of the staff workspace. They validate input; the services make the changes."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zone_portal.forms import BootstrapFormMixin, RemoteSelect
-from zone_portal.roles import Role
-from zone_portal.selectors import people, person_label
-
-from .choices import Stage
-from .models import ApprovalMilestone, MonthlyProgress, Project
+from core.forms import BootstrapFormMixin, RemoteSelect, VersionedForm
+from core.roles import Role
+from core.selectors import people, person_label
+from projects.choices import Stage
+from projects.models import ApprovalMilestone, MonthlyProgress, Project
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class VersionedForm(BootstrapFormMixin, forms.Form):
-    """Carries the version the editor loaded, so a save after someone else's is refused."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def expected_version(self) -> int | None:
-        return self.cleaned_data.get("version")
 
 
 PROJECT_FIELDS = [
@@ -261,12 +250,3 @@ class MilestoneForm(BootstrapFormMixin, forms.ModelForm):
     def milestone_data(self) -> dict:
         names = ["department", "status", "planned_date", "completed_date", "document_number", "note"]
         return {name: self.cleaned_data[name] for name in names}
-
-
-def apply_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Show a service's refusal on the form: on its field when the form has it, else on top."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)

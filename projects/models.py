@@ -13,12 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zone_portal.fields import MoneyField
-from zone_portal.history import tracked
-from zone_portal.models import TimeStampedModel
-
-from . import figures
-from .choices import (
+from core.fields import MoneyField
+from core.history import tracked
+from core.models import TimeStampedModel
+from projects import figures
+from projects.choices import (
     BatchRole,
     Level,
     MilestoneKind,
@@ -55,7 +54,7 @@ class Project(TimeStampedModel):
     )
     nature = models.CharField(_("nature"), max_length=20, choices=Nature, default=Nature.NEW)
     industry = models.ForeignKey(
-        "zone_portal.Industry",
+        "reference.Industry",
         verbose_name=_("industry"),
         on_delete=models.PROTECT,
         null=True,
@@ -63,7 +62,7 @@ class Project(TimeStampedModel):
         related_name="projects",
     )
     park = models.ForeignKey(
-        "zone_portal.Park",
+        "reference.Park",
         verbose_name=_("park"),
         on_delete=models.PROTECT,
         null=True,
@@ -87,7 +86,7 @@ class Project(TimeStampedModel):
     actual_completion = models.DateField(_("actual completion"), null=True, blank=True)
     stage = models.PositiveSmallIntegerField(_("stage"), choices=Stage, default=Stage.PLANNING, db_index=True)
     responsible_leader = models.ForeignKey(
-        "zone_portal.Leader",
+        "reference.Leader",
         verbose_name=_("responsible leader"),
         on_delete=models.PROTECT,
         null=True,
@@ -95,7 +94,7 @@ class Project(TimeStampedModel):
         related_name="projects",
     )
     responsible_unit = models.ForeignKey(
-        "zone_portal.Department",
+        "reference.Department",
         verbose_name=_("responsible unit"),
         on_delete=models.PROTECT,
         null=True,
@@ -426,7 +425,7 @@ class ApprovalMilestone(TimeStampedModel):
         help_text=_("Construction permits may be issued in phases 1–3."),
     )
     department = models.ForeignKey(
-        "zone_portal.Department",
+        "reference.Department",
         verbose_name=_("responsible department"),
         on_delete=models.PROTECT,
         null=True,

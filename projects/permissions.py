@@ -17,10 +17,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from zone_portal.roles import Role, has_role, is_admin, roles_of
-
-from .choices import ProgressStatus
-from .models import MonthlyProgress, MonthPublication, Project
+from core.roles import Role, has_role, is_admin, roles_of
+from projects.choices import ProgressStatus
+from projects.models import MonthlyProgress, MonthPublication, Project
 
 
 def can_read_projects(user) -> bool:

@@ -21,10 +21,19 @@ from django.db.models import (
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from . import figures
-from .choices import ProgressStatus
-from .filtersets import MilestoneFilterSet, ProjectFilterSet
-from .models import AnnualPlan, ApprovalMilestone, MonthlyProgress, MonthPublication, Project
+from core import caching, changelog
+from projects import figures
+from projects.choices import ProgressStatus
+from projects.filtersets import MilestoneFilterSet, ProjectFilterSet
+from projects.models import (
+    AnnualPlan,
+    ApprovalMilestone,
+    BatchMembership,
+    MonthlyProgress,
+    MonthPublication,
+    ProgressPhoto,
+    Project,
+)
 
 
 @dataclass(frozen=True)
@@ -147,12 +156,10 @@ def month_review(period: Period, *, publication: MonthPublication | None | bool 
 
 
 def cached_month_review(period: Period) -> MonthReview:
-    """``month_review`` with its counts from the figures cache (zone_portal.caching) until a plan,
+    """``month_review`` with its counts from the figures cache (core.caching) until a plan,
     a report or a project changes: the dashboard and the project list show it on every view, and
     on the province data it is their slowest query. Writes that decide by it (publishing) call
     ``month_review``."""
-    from zone_portal import caching
-
     counts = caching.cached_figures(
         ("month_review", period.year, period.month),
         lambda: asdict(month_review(period, publication=None)),
@@ -337,3 +344,17 @@ def milestone_selection(params, *, period: Period, include_submitted: bool = Fal
         project_filter=project_filter,
         filterset=filterset,
     )
+
+
+def project_history_rows(project_id: int) -> list:
+    """A project's change history with what belongs to it: plans, reports, photos, milestones, batches
+    (``core.changelog`` reads them into a timeline)."""
+    reports = MonthlyProgress.history.filter(project_id=project_id).values("id")
+    return [
+        changelog.rows_of(Project, id=project_id),
+        changelog.rows_of(AnnualPlan, project_id=project_id),
+        changelog.rows_of(MonthlyProgress, project_id=project_id),
+        changelog.rows_of(ProgressPhoto, report_id__in=reports),
+        changelog.rows_of(ApprovalMilestone, project_id=project_id),
+        changelog.rows_of(BatchMembership, project_id=project_id),
+    ]

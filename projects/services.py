@@ -15,12 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
-from zone_portal import history
-from zone_portal.roles import ensure_admin
-
-from . import checks
-from .choices import ProgressStatus
-from .models import (
+from core import history, locking
+from core.locking import StaleVersion, copy_state, lock_current
+from core.roles import ensure_admin
+from projects import checks
+from projects.choices import ProgressStatus
+from projects.models import (
     AnnualPlan,
     ApprovalMilestone,
     Batch,
@@ -32,7 +32,7 @@ from .models import (
     ProjectComment,
     StageChange,
 )
-from .permissions import (
+from projects.permissions import (
     ensure_can_create,
     ensure_can_edit,
     ensure_can_manage_batches,
@@ -44,7 +44,7 @@ from .permissions import (
     published_month_refusal,
     report_locked_message,
 )
-from .selectors import Period, month_review
+from projects.selectors import Period, month_review
 
 # Fields a caller may not set through project_create/project_update: the
 # stage moves only through project_change_stage, which records why.
@@ -127,36 +127,6 @@ def project_delete(*, project: Project, user) -> None:
     locked = lock_current(Project, project.pk, None)
     locked._history_user = user
     locked.delete()
-
-
-class StaleVersion(ValidationError):
-    """Someone else saved the record after the editor loaded it."""
-
-
-def lock_current(model, pk, expected_version: int | None):
-    """Lock a row for the rest of the transaction and refuse it if it moved on."""
-    locked = model.objects.select_for_update().get(pk=pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleVersion(
-            _(
-                "Someone else saved this %(what)s after you opened it (at %(when)s). "
-                "Reload the page to see their changes, then make yours again."
-            )
-            % {
-                "what": model._meta.verbose_name,
-                "when": timezone.localtime(locked.updated_at).strftime("%Y-%m-%d %H:%M"),
-            },
-            code="stale",
-        )
-    return locked
-
-
-def copy_state(source, target) -> None:
-    """Bring the caller's instance up to date with the saved row, related objects included."""
-    if source is not target:
-        target.__dict__.update({k: v for k, v in source.__dict__.items() if not k.startswith("_")})
-        # Related objects the caller had loaded (an old unit, stage …) must not outlive the change.
-        target._state.fields_cache = dict(source._state.fields_cache)
 
 
 def validate_not_future(changed_on: datetime.date) -> None:
@@ -307,16 +277,12 @@ def progress_save(
     return report
 
 
-class NeedsConfirmation(ValidationError):
-    """A figure the sanity checks hold back: nothing was saved. The same call with
-    ``confirm_warnings=True`` saves it. ``warnings`` names each reason (``checks.FigureWarning``);
-    as a ValidationError they read as the figure's field errors."""
+class NeedsConfirmation(locking.NeedsConfirmation):
+    """A completed-investment figure the sanity checks hold back: nothing was saved. The same call
+    with ``confirm_warnings=True`` saves it. ``warnings`` names each reason (``checks.FigureWarning``)."""
 
     def __init__(self, warnings: list[checks.FigureWarning]):
-        self.warnings = list(warnings)
-        super().__init__(
-            {"completed_investment": [ValidationError(w.message, code=w.code) for w in self.warnings]}
-        )
+        super().__init__(warnings, field="completed_investment")
 
 
 def _hold_back(verdict: checks.Verdict, confirmed: bool) -> str:

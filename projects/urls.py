@@ -1,8 +1,6 @@
 from django.urls import path
 
-from zone_portal import history_views
-
-from . import views
+from projects import views
 
 app_name = "projects"
 
@@ -12,7 +10,7 @@ urlpatterns = [
     path("new/", views.project_create, name="create"),
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/edit/", views.project_edit, name="edit"),
-    path("<int:pk>/history/", history_views.project_history, name="history"),
+    path("<int:pk>/history/", views.project_history, name="history"),
     path("<int:pk>/stage/", views.project_stage, name="stage"),
     path("<int:pk>/comments/", views.project_comment, name="comment"),
     path("<int:pk>/milestones/new/", views.milestone_create, name="milestone_create"),

@@ -23,23 +23,23 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from core import caching, history_views, jobs
+from core.excel import Workbook
+from core.filtering import applied_filters, filter_chips
+from core.forms import apply_service_errors
+from core.job_views import excel_download
+from core.lookups import id_param, lookup_response, lookup_view, search, search_term
+from core.models import Job
+from core.views import export_refused
 from enterprises.models import Enterprise
-from zone_portal import caching, jobs
-from zone_portal.excel import Workbook
-from zone_portal.filtering import applied_filters, filter_chips
-from zone_portal.job_views import excel_download
-from zone_portal.lookups import id_param, lookup_response, lookup_view, search, search_term
-from zone_portal.models import Cluster, Department, Job, Leader, Park
-from zone_portal.views import export_refused
-
-from . import figures, selectors, services
-from .choices import ProgressStatus
-from .excel import ledger
-from .excel.milestones import milestone_workbook
-from .filtersets import ProjectFilterSet
-from .forms import (
+from projects import figures, selectors, services
+from projects.choices import ProgressStatus
+from projects.excel import ledger
+from projects.excel.milestones import milestone_workbook
+from projects.filtersets import ProjectFilterSet
+from projects.forms import (
     CommentForm,
     GridRowForm,
     MilestoneForm,
@@ -49,10 +49,9 @@ from .forms import (
     ProjectForm,
     ReviewForm,
     StageChangeForm,
-    apply_service_errors,
 )
-from .models import ApprovalMilestone, MonthlyProgress, MonthPublication, ProgressPhoto, Project
-from .permissions import (
+from projects.models import ApprovalMilestone, MonthlyProgress, MonthPublication, ProgressPhoto, Project
+from projects.permissions import (
     can_change_photos,
     can_create_project,
     can_edit_project,
@@ -65,7 +64,8 @@ from .permissions import (
     ensure_can_review,
     readable_projects,
 )
-from .selectors import Period
+from projects.selectors import Period
+from reference.models import Cluster, Department, Leader, Park
 
 PAGE_SIZE = 25
 COMMENTS_SHOWN = 50
@@ -208,7 +208,7 @@ def project_lookup(request):
 
 def project_ledger_export(user, query) -> jobs.Export:
     """The project list's rows, with its filters, as the 重点项目台账 workbook, for ``user`` and the
-    list's query parameters: the download and its background job (zone_portal.tasks) both use it."""
+    list's query parameters: the download and its background job (core.tasks) both use it."""
     ensure_can_read(user)
     period, include_submitted, filterset, projects = _listed_projects_in(query)
     grouping = query.get("group", "level")
@@ -931,3 +931,17 @@ def _month_action(request, data) -> None:
     except DatabaseError:
         logger.exception("Publishing a month failed in the database")
         messages.error(request, DATABASE_FAILED)
+
+
+@login_required
+@require_safe
+def project_history(request, pk):
+    ensure_can_read(request.user)
+    project = get_object_or_404(Project, pk=pk)
+    return history_views.object_history(
+        request,
+        obj=project,
+        querysets=selectors.project_history_rows(project.pk),
+        crumbs=[(_("Projects"), reverse("projects:list"))],
+        overview_url=reverse("projects:detail", args=[project.pk]),
+    )

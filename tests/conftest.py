@@ -45,7 +45,7 @@ def history_is_complete(request):
         # Set up the database first, so this check runs before its rollback.
         request.getfixturevalue(database)
     yield
-    from zone_portal.history import unrecorded_changes
+    from core.history import unrecorded_changes
 
     problems = unrecorded_changes()
     assert not problems, "Changes without history:\n" + "\n".join(problems[:20])

@@ -23,7 +23,7 @@ LIBREOFFICE_TIMEOUT = 120  # seconds; a cold start of soffice takes a few
 
 
 def workbook_bytes(source) -> bytes:
-    """The bytes of a workbook from a response (streaming or not), a ``zone_portal.excel.Workbook``
+    """The bytes of a workbook from a response (streaming or not), a ``core.excel.Workbook``
     or bytes."""
     if isinstance(source, bytes | bytearray):
         return bytes(source)

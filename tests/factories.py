@@ -8,10 +8,13 @@ import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from enterprises.choices import ProblemCategory
-from enterprises.models import Enterprise, EnterpriseYearlyFigure, Honour, Visit
-from enterprises.services import ticket_create
+from core.models import User
+from core.roles import GROUP_NAMES
+from enterprises.models import Enterprise, EnterpriseYearlyFigure, Honour
 from enterprises.validators import credit_code_check_char
+from problems.choices import ProblemCategory
+from problems.models import Visit
+from problems.services import ticket_create
 from projects.choices import (
     BatchRole,
     Level,
@@ -30,8 +33,7 @@ from projects.models import (
     Project,
     StageChange,
 )
-from zone_portal.models import Cluster, Department, Industry, Leader, Park, User
-from zone_portal.roles import GROUP_NAMES
+from reference.models import Cluster, Department, Industry, Leader, Park
 
 
 def valid_credit_code(n: int) -> str:

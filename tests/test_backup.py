@@ -21,11 +21,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from PIL import Image
 
+from core import backups
 from projects import services
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress, ProgressPhoto, Project
 from tests.factories import MonthlyProgressFactory, ProjectFactory, UserFactory
-from zone_portal import backups
 
 # .ci/run installs the client tools, so in CI (CI=true) a missing one fails rather than skips.
 pytestmark = pytest.mark.skipif(

@@ -28,7 +28,9 @@ from django.urls import reverse
 from django.utils import translation
 from django_filters.constants import EMPTY_VALUES
 
-from enterprises import services as ticket_services
+from core.history_views import ChangeLogFilter
+from core.roles import Role
+from problems import services as ticket_services
 from projects.choices import MilestoneKind, MilestoneStatus
 from projects.filtersets import ProjectFilterSet
 from tests.factories import (
@@ -42,8 +44,6 @@ from tests.factories import (
     make_ticket,
 )
 from tests.html_forms import form_data, forms_on
-from zone_portal.history_views import ChangeLogFilter
-from zone_portal.roles import Role
 
 TERM = "益海"
 ROLES = [Role.ADMIN, Role.LEADER, Role.REVIEWER, Role.SUPERVISOR, Role.STAFF, Role.UNIT]
@@ -307,7 +307,7 @@ def test_a_form_sent_untouched_but_for_the_search_lists_what_the_search_lists(cl
 
 def _filtersets() -> list[type[django_filters.FilterSet]]:
     import_module(settings.ROOT_URLCONF)  # loads every view module, and with them every FilterSet
-    apps = ("projects.", "enterprises.", "zone_portal.")
+    apps = ("core.", "reference.", "enterprises.", "projects.", "problems.", "dashboard.")
     found, todo = [], list(django_filters.FilterSet.__subclasses__())
     while todo:
         filterset = todo.pop()

@@ -95,7 +95,7 @@ def test_make_run_from_a_clean_clone(tmp_path):
 
         projects = browser.open(f"{base}/admin/projects/project/").read().decode()
         assert "中兴新业港" in projects
-        parks = browser.open(f"{base}/admin/zone_portal/park/").read().decode()
+        parks = browser.open(f"{base}/admin/reference/park/").read().decode()
         assert parks.count("园") >= 6 and "健康食品产业园" in parks
         # The same session opens the staff workspace, in Chinese.
         workspace = browser.open(f"{base}/projects/").read().decode()

@@ -66,29 +66,34 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
-    "zone_portal",
+    # Lower to higher (docs/architecture.md): an app may import only the apps listed before it.
+    "core",
+    "reference",
     "enterprises",
     "projects",
+    "problems",
+    "dashboard",
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside every middleware that reads the database, so it can run a read again whole.
-    "zone_portal.resilience.RetryReadMiddleware",
+    "core.resilience.RetryReadMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "zone_portal.middleware.ChineseFirstLocaleMiddleware",
+    "core.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "zone_portal.security.PrivateCacheMiddleware",
-    "zone_portal.security.SessionRefreshMiddleware",
-    "zone_portal.security.PasswordChangeRequiredMiddleware",
+    "core.security.PrivateCacheMiddleware",
+    "core.security.SessionRefreshMiddleware",
+    "core.security.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "zone_portal.history.HistoryOriginMiddleware",
+    "core.history.HistoryOriginMiddleware",
     # Last, as axes asks: it turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -106,7 +111,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "zone_portal.context_processors.portal",
+                "dashboard.context_processors.portal",
             ],
         },
     },
@@ -119,7 +124,7 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
         # A kept connection is tested before a request reuses it: one the database dropped meanwhile
-        # (a restart, a fail-over) is replaced instead of failing the request (zone_portal.resilience).
+        # (a restart, a fail-over) is replaced instead of failing the request (core.resilience).
         conn_health_checks=True,
     )
 }
@@ -136,7 +141,7 @@ def cache_settings(environ) -> tuple[dict, str]:
     """CACHES and SESSION_ENGINE. With REDIS_URL the cache (API throttles, shared by every worker and
     server) and the sessions live in Redis; sessions are "cached_db", written through to the
     database too, so a Redis restart or flush logs no one out, and while Redis cannot be reached
-    the portal works without it (zone_portal.cache_backends). Without it each process has its own
+    the portal works without it (core.cache_backends). Without it each process has its own
     memory cache (development and tests) and sessions stay in the database."""
     url = environ.get("REDIS_URL", "")
     if not url:
@@ -145,7 +150,7 @@ def cache_settings(environ) -> tuple[dict, str]:
         }, "django.contrib.sessions.backends.db"
     redis = {
         # Django's RedisCache, whose errors are misses: without Redis the portal works uncached.
-        "BACKEND": "zone_portal.cache_backends.ForgivingRedisCache",
+        "BACKEND": "core.cache_backends.ForgivingRedisCache",
         "LOCATION": url,
         # Several portals (or a staging copy) may share one Redis.
         "KEY_PREFIX": environ.get("CACHE_KEY_PREFIX", "zone_portal"),
@@ -200,7 +205,7 @@ CACHES, SESSION_ENGINE = cache_settings(os.environ)
 _replica = replica_database(os.environ, DATABASES["default"]["CONN_MAX_AGE"])
 if _replica:
     DATABASES["replica"] = _replica
-    DATABASE_ROUTERS = ["zone_portal.routers.ReplicaRouter"]
+    DATABASE_ROUTERS = ["core.routers.ReplicaRouter"]
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.postgresql":
         # PostgreSQL's JIT compiler spent 800 ms compiling the dashboard's 300 ms rollup query
@@ -219,7 +224,7 @@ LOGGING = {
     "loggers": {"django": {"handlers": ["stderr"], "level": "WARNING", "propagate": False}},
 }
 
-AUTH_USER_MODEL = "zone_portal.User"
+AUTH_USER_MODEL = "core.User"
 
 AUTH_PASSWORD_VALIDATORS = [
     # The display name too: people pick their own name, in pinyin or in characters.
@@ -230,9 +235,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    {"NAME": "zone_portal.validators.LettersAndDigitsValidator"},
+    {"NAME": "core.validators.LettersAndDigitsValidator"},
     # Last: what the rules above let through can still be guessable ("unit2unit2x1").
-    {"NAME": "zone_portal.validators.StrengthValidator", "OPTIONS": {"min_score": 3}},
+    {"NAME": "core.validators.StrengthValidator", "OPTIONS": {"min_score": 3}},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -299,7 +304,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Proxies in front of the portal that append to X-Forwarded-For: login lockouts and API
-# throttles count the address the outermost one saw (zone_portal.security.client_ip). 0 by
+# throttles count the address the outermost one saw (core.security.client_ip). 0 by
 # default, production too: with no proxy counted a forged X-Forwarded-For is ignored, whereas
 # counting one that is not there would believe whatever a caller reaching gunicorn directly wrote.
 # Behind nginx (docs/deploy.md), which is then the only way in, set 1.
@@ -325,10 +330,10 @@ CONTENT_SECURITY_POLICY = {
 # Failed logins (the log-in page and the admin's) are counted per user name and address together:
 # at the limit that name is locked at that address for the cool-off, so failures from elsewhere
 # cannot lock a user out. An address failing under user names no account has is refused every
-# login once it reaches LOGIN_UNKNOWN_USER_LIMIT (zone_portal.security.LoginLockoutBackend). A
+# login once it reaches LOGIN_UNKNOWN_USER_LIMIT (core.security.LoginLockoutBackend). A
 # correct login clears its name's count at its address.
 AUTHENTICATION_BACKENDS = [
-    "zone_portal.security.LoginLockoutBackend",  # first: a locked-out login is refused before any check
+    "core.security.LoginLockoutBackend",  # first: a locked-out login is refused before any check
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
@@ -336,10 +341,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 LOGIN_UNKNOWN_USER_LIMIT = int(os.environ.get("LOGIN_UNKNOWN_USER_LIMIT", "10"))
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "zone_portal.security.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "zone_portal.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
 
-# Signed-in sessions end after this long without a request. zone_portal.security's middleware
+# Signed-in sessions end after this long without a request. core.security's middleware
 # renews the session at most once a minute instead of SESSION_SAVE_EVERY_REQUEST, which would
 # write the session row on every request.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "120")) * 60
@@ -354,10 +359,10 @@ MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_MB", "10")) * 1_048_576
 IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", str(50_000_000)))
 PHOTO_MAX_SIDE = int(os.environ.get("PHOTO_MAX_SIDE", "2560"))
 MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_MB", "20")) * 1_048_576
-# How long a dashboard figure may be served from the cache (zone_portal/caching.py); it is recomputed
+# How long a dashboard figure may be served from the cache (core/caching.py); it is recomputed
 # sooner, as soon as a project, plan or report changes. 0 turns the cache off.
 FIGURES_CACHE_SECONDS = int(os.environ.get("FIGURES_CACHE_SECONDS", "300"))
-# How long a request waits for another one computing the same figures (zone_portal.caching); 0: never.
+# How long a request waits for another one computing the same figures (core.caching); 0: never.
 FIGURES_COMPUTE_WAIT = int(os.environ.get("FIGURES_COMPUTE_WAIT", "20"))
 # A month's progress reports are due by this day of the following month (home page, reminders).
 MONTHLY_REPORT_DUE_DAY = int(os.environ.get("MONTHLY_REPORT_DUE_DAY", "5"))
@@ -371,7 +376,7 @@ PROGRESS_APPROVER_NOT_SUBMITTER = env_bool("PROGRESS_APPROVER_NOT_SUBMITTER", Tr
 EXCEL_EXPORT_MAX_ROWS = int(os.environ.get("EXCEL_EXPORT_MAX_ROWS", "100000"))
 MAX_IMPORT_BYTES = int(os.environ.get("MAX_IMPORT_MB", "10")) * 1_048_576
 # What an imported workbook may hold, counted from its real content as a stream before any reader
-# sizes a grid (zone_portal/importing.py): the last row and column holding a value, the rows ×
+# sizes a grid (core/importing.py): the last row and column holding a value, the rows ×
 # columns a sheet spans, the texts it shares, and its parts' bytes once unzipped. Beyond them the
 # file is refused with the reason; a 5 KB file can declare a sheet of 17 billion cells.
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))
@@ -379,7 +384,7 @@ IMPORT_MAX_COLUMNS = int(os.environ.get("IMPORT_MAX_COLUMNS", "256"))
 IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "3000000"))
 IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_MB", "256")) * 1_048_576
 
-# The "13710" clock of problem tickets (see enterprises/deadlines.py): days to
+# The "13710" clock of problem tickets (see problems/deadlines.py): days to
 # assign, to report first progress, to resolve, months for a major problem, and
 # days for the office to review a resolution (a convention, not in "13710").
 PROBLEM_DEADLINES = {"assign": 1, "report": 3, "resolve": 7, "major_months": 1, "review": 1}
@@ -387,16 +392,16 @@ PROBLEM_DEADLINES = {"assign": 1, "report": 3, "resolve": 7, "major_months": 1, 
 PROBLEM_DAY_COUNTING = os.environ.get("PROBLEM_DAY_COUNTING", "calendar")
 
 # django-filter: the first choice of a filter's select, whose empty value applies no filter
-# (zone_portal.forms.ANY_CHOICE_LABEL, the same words, for the other filter forms).
+# (core.forms.ANY_CHOICE_LABEL, the same words, for the other filter forms).
 FILTERS_EMPTY_CHOICE_LABEL = _("All")
 
 # The API (/api/): session login for the browser, tokens (knox, stored hashed) for scripts.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "zone_portal.api.auth.TokenAuthentication",
+        "core.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["zone_portal.api.permissions.HasZoneRole"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.HasZoneRole"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -406,10 +411,10 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["zone_portal.api.base.FilterSetBackend"],
-    "DEFAULT_PAGINATION_CLASS": "zone_portal.api.base.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "zone_portal.api.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "zone_portal.api.base.exception_handler",
+    "DEFAULT_FILTER_BACKENDS": ["core.api.base.FilterSetBackend"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.base.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.base.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
@@ -428,7 +433,7 @@ REST_FRAMEWORK = {
 API_MAX_PAGE_SIZE = 500
 
 # Tokens: hashed in the database, named by their owner, revocable; the owner picks the lifetime.
-KNOX_TOKEN_MODEL = "zone_portal.ApiToken"
+KNOX_TOKEN_MODEL = "core.ApiToken"
 # knox's own migrations would create its unused AuthToken table (swapped out for ApiToken), whose
 # foreign key to users stops PostgreSQL from truncating the user table between tests.
 MIGRATION_MODULES = {"knox": None}
@@ -451,7 +456,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["zone_portal.api.permissions.HasZoneRole"],
+    "SERVE_PERMISSIONS": ["core.api.permissions.HasZoneRole"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # No deep links: with them each operation's path is a link inside the button that opens it, a
@@ -462,17 +467,17 @@ SPECTACULAR_SETTINGS = {
     # Choice sets used by several fields get one name each.
     "ENUM_NAME_OVERRIDES": {
         "Stage": "projects.choices.Stage",
-        "TicketStatus": "enterprises.choices.TicketStatus",
-        "ProblemLevel": "enterprises.choices.ProblemLevel",
+        "TicketStatus": "problems.choices.TicketStatus",
+        "ProblemLevel": "problems.choices.ProblemLevel",
         # Projects' level keeps the name it had before problems' "level" joined the schema.
         "LevelEnum": "projects.choices.Level",
-        "ClosureGrade": "enterprises.choices.ClosureGrade",
+        "ClosureGrade": "problems.choices.ClosureGrade",
         "ProgressStatus": "projects.choices.ProgressStatus",
         "MilestoneStatus": "projects.choices.MilestoneStatus",
         "MilestoneKind": "projects.choices.MilestoneKind",
         "PlanCategory": "projects.choices.PlanCategory",
         # Problems' category would otherwise collide with plans' (both fields are "category").
-        "ProblemCategory": "enterprises.choices.ProblemCategory",
+        "ProblemCategory": "problems.choices.ProblemCategory",
         "BatchRole": "projects.choices.BatchRole",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],

@@ -187,10 +187,11 @@ def seed(*, users: int, projects: int, year: int) -> dict:
     from django.contrib.auth.models import Group
 
     from bench.load.seed import generate
+    from core.models import User
+    from core.roles import GROUP_NAMES, Role, sync_role_groups
     from projects.choices import Level, Stage
     from projects.models import Project
-    from zone_portal.models import Department, Park, User
-    from zone_portal.roles import GROUP_NAMES, Role, sync_role_groups
+    from reference.models import Department, Park
 
     generate(projects=projects, year=year - 1, month=12, prefix="压测")
     sync_role_groups()

@@ -16,7 +16,7 @@ from django.utils import timezone
 from enterprises.models import Enterprise
 from projects.choices import Level, Nature, ProgressStatus, Stage
 from projects.models import AnnualPlan, MonthlyProgress, Project
-from zone_portal.models import Cluster, Department, Industry, Leader, Park
+from reference.models import Cluster, Department, Industry, Leader, Park
 
 BATCH = 5000
 PARKS = [

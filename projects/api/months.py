@@ -10,11 +10,11 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.base import RulesMixin
 from projects import selectors, services
 from projects.models import MonthPublication
 from projects.permissions import ensure_can_publish_months, ensure_can_read
 from projects.selectors import MonthReview, Period
-from zone_portal.api.base import RulesMixin
 
 
 class MonthStateSerializer(serializers.Serializer):

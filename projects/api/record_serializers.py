@@ -9,6 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import money
+from projects.api.serializers import VERSION_HELP
 from projects.choices import BatchRole
 from projects.models import (
     AnnualPlan,
@@ -19,9 +21,6 @@ from projects.models import (
     ProgressPhoto,
     Project,
 )
-from zone_portal.api.fields import money
-
-from .serializers import VERSION_HELP
 
 ZERO = Decimal("0")
 # The services' own message (already translated), so the API and the review page say the same.

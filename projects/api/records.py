@@ -17,33 +17,10 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.api.base import FilterSetBackend, RulesMixin, VersionedMixin, api_denial, service_error_detail
 from projects import selectors, services
-from projects.choices import FigureCheck
-from projects.filtersets import (
-    AnnualPlanFilterSet,
-    BatchMembershipFilterSet,
-    MilestoneFilterSet,
-    ProgressFilterSet,
-    ProjectFilterSet,
-)
-from projects.models import AnnualPlan, ApprovalMilestone, Batch, BatchMembership, MonthlyProgress, Project
-from projects.permissions import (
-    ensure_can_edit,
-    ensure_can_keep_records,
-    ensure_can_manage_batches,
-    ensure_can_read,
-    ensure_can_review,
-)
-from zone_portal.api.base import (
-    FilterSetBackend,
-    RulesMixin,
-    VersionedMixin,
-    api_denial,
-    service_error_detail,
-)
-from zone_portal.api.fields import PeriodQuerySerializer, period_from
-
-from .record_serializers import (
+from projects.api.fields import PeriodQuerySerializer, period_from
+from projects.api.record_serializers import (
     AnnualPlanSerializer,
     AnnualPlanUpdateSerializer,
     BatchMemberRowSerializer,
@@ -61,6 +38,22 @@ from .record_serializers import (
     ProgressReasonSerializer,
     ProgressSerializer,
     ProgressSubmitSerializer,
+)
+from projects.choices import FigureCheck
+from projects.filtersets import (
+    AnnualPlanFilterSet,
+    BatchMembershipFilterSet,
+    MilestoneFilterSet,
+    ProgressFilterSet,
+    ProjectFilterSet,
+)
+from projects.models import AnnualPlan, ApprovalMilestone, Batch, BatchMembership, MonthlyProgress, Project
+from projects.permissions import (
+    ensure_can_edit,
+    ensure_can_keep_records,
+    ensure_can_manage_batches,
+    ensure_can_read,
+    ensure_can_review,
 )
 
 READS = {"list": ensure_can_read, "retrieve": ensure_can_read}

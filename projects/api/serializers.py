@@ -4,10 +4,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from projects.api.fields import ProjectFiguresSerializer, project_figures_data
 from projects.choices import Stage
 from projects.forms import PROJECT_FIELDS
 from projects.models import Project, StageChange
-from zone_portal.api.fields import ProjectFiguresSerializer, project_figures_data
 
 VERSION_HELP = _("The version you read; a change to an older version is refused with 409.")
 

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -9,24 +10,25 @@ from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from core.api.base import RulesMixin, VersionedMixin, api_denial
+from core.api.history import FIELD_PARAMETER, ChangeSerializer, ObjectHistoryView
+from core.filtersets import FilterForm
+from core.roles import ensure_admin
 from projects import selectors, services
-from projects.choices import Stage
-from projects.filtersets import FilterForm, ProjectFilterSet
-from projects.models import ProgressPhoto, Project, StageChange
-from projects.permissions import ensure_can_create, ensure_can_edit, ensure_can_read
-from projects.selectors import Period
-from projects.views import photo_response
-from zone_portal.api.base import RulesMixin, VersionedMixin, api_denial
-from zone_portal.api.fields import PeriodQuerySerializer, period_from
-from zone_portal.roles import ensure_admin
-
-from . import months, records
-from .serializers import (
+from projects.api import months, records
+from projects.api.fields import PeriodQuerySerializer, period_from
+from projects.api.serializers import (
     ProjectCreateSerializer,
     ProjectSerializer,
     StageChangeSerializer,
     StageMoveSerializer,
 )
+from projects.choices import Stage
+from projects.filtersets import ProjectFilterSet
+from projects.models import ProgressPhoto, Project, StageChange
+from projects.permissions import ensure_can_create, ensure_can_edit, ensure_can_read
+from projects.selectors import Period
+from projects.views import photo_response
 
 PERIOD_PARAMETERS = [PeriodQuerySerializer]
 WRITE_ACTIONS = {"update", "partial_update", "stage"}
@@ -179,3 +181,20 @@ ROUTES = [
     ("batch-memberships", records.BatchMembershipViewSet, "batchmembership"),
     ("months", months.MonthViewSet, "month"),
 ]
+
+
+class ProjectHistoryView(ObjectHistoryView):
+    @extend_schema(
+        summary="A project's change history, with its plans, reports, photos, milestones and batches",
+        parameters=[FIELD_PARAMETER],
+        responses=ChangeSerializer(many=True),
+    )
+    def get(self, request, pk):
+        return super().get(request, pk)
+
+    def readable(self, pk):
+        ensure_can_read(self.request.user)
+        return get_object_or_404(Project, pk=pk)
+
+    def rows(self, obj):
+        return selectors.project_history_rows(obj.pk)

@@ -46,18 +46,17 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from core import importing
+from core.importing import BadFile, BadValue, Issue, normalise
+from core.roles import Role, has_role
 from enterprises.models import Enterprise
-from zone_portal import importing
-from zone_portal.importing import BadFile, BadValue, Issue, normalise
-from zone_portal.models import Department, Industry, Leader, Park
-from zone_portal.roles import Role, has_role
-
-from .. import checks
-from ..choices import Level, Nature, ProgressStatus, Stage
-from ..models import AnnualPlan, MonthlyProgress, Project, StageChange
-from ..permissions import can_create_project, can_edit_project, can_review
-from ..selectors import Period, is_published
-from .ledger import PENDING_TEXT
+from projects import checks
+from projects.choices import Level, Nature, ProgressStatus, Stage
+from projects.excel.ledger import PENDING_TEXT
+from projects.models import AnnualPlan, MonthlyProgress, Project, StageChange
+from projects.permissions import can_create_project, can_edit_project, can_review
+from projects.selectors import Period, is_published
+from reference.models import Department, Industry, Leader, Park
 
 # (key, pattern over the normalised header; an upper header and the one below are joined)
 LEDGER_HEADERS = [

@@ -21,12 +21,11 @@ from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, V
 from django.utils import translation
 from xlsxwriter.utility import xl_col_to_name
 
-from zone_portal.excel import Column, Formula, Sheet, Workbook, period_label
-
-from .. import figures
-from ..choices import Level, Nature, ProgressStatus, Stage
-from ..models import MonthlyProgress
-from ..selectors import Period
+from core.excel import Column, Formula, Sheet, Workbook, period_label
+from projects import figures
+from projects.choices import Level, Nature, ProgressStatus, Stage
+from projects.models import MonthlyProgress
+from projects.selectors import Period
 
 GROUPINGS = ("level", "park", "none")
 SEQ = "seq"

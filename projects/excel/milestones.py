@@ -14,10 +14,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 
+from core.excel import OFFICIAL_LANGUAGE, Column, Workbook, heading, styled_row
 from projects import figures
 from projects.choices import MilestoneKind, MilestoneStatus
-from projects.excel.bulletin import OFFICIAL_LANGUAGE, heading, styled_row
-from zone_portal.excel import Column, Workbook
 
 PHASES = {1: "一期", 2: "二期", 3: "三期"}
 

@@ -1,9 +1,9 @@
 // Searchable selects: every <select data-select> becomes a Tom Select (static/vendor/tom-select/).
-// The server marks them (zone_portal/forms.py: searchable(), RemoteSelect); without this script they
+// The server marks them (core/forms.py: searchable(), RemoteSelect); without this script they
 // stay ordinary selects and the forms still work.
 //
 // data-placeholder        shown while nothing is chosen (a single select's empty choice says it already)
-// data-remote="<url>"     options come from that lookup (zone_portal/lookups.py: ?q= → [{value, text}])
+// data-remote="<url>"     options come from that lookup (core/lookups.py: ?q= → [{value, text}])
 //                         as the user types; the page renders only the chosen ones
 // data-remote-with="p=id" the lookup also gets the value of the field with that id as parameter p
 //                         (a unit's people, an enterprise's projects); while it is empty the select

@@ -3,9 +3,9 @@
 import pytest
 from rest_framework.test import APIClient
 
+from core.api.tokens import create_token
+from core.roles import Role
 from tests.factories import DepartmentFactory, UserFactory
-from zone_portal.api.tokens import create_token
-from zone_portal.roles import Role
 
 # Who, in the matrix: (role, unit). "staff_in" and "unit_in" belong to unit U1, where the test
 # objects are; "staff_out" and "unit_out" to U2.

@@ -7,7 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from enterprises.services import attachment_add
+from core.api.tokens import create_token
+from problems.services import attachment_add
 from projects.choices import ProgressStatus
 from projects.services import photo_add
 from tests.factories import (
@@ -23,7 +24,6 @@ from tests.factories import (
     make_ticket,
 )
 from tests.security.test_anonymous import routes
-from zone_portal.api.tokens import create_token
 
 
 @pytest.mark.parametrize("who", ["leader", "staff_out", "unit_in"])

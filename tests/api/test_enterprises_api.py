@@ -4,9 +4,9 @@ delete them; the list filters as the enterprise list page does."""
 import pytest
 from django.http import QueryDict
 
-from enterprises import selectors
 from enterprises.filtersets import EnterpriseFilterSet
 from enterprises.models import Enterprise
+from problems import selectors
 from tests.api.matrix import CALLERS, expected_codes
 from tests.factories import (
     EnterpriseFactory,

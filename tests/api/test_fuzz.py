@@ -14,7 +14,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.throttling import SimpleRateThrottle
 
-from enterprises.services import attachment_add, visit_create
+from core.api.tokens import create_token
+from core.roles import Role
+from problems.services import attachment_add, visit_create
 from tests.factories import (
     AnnualPlanFactory,
     ApprovalMilestoneFactory,
@@ -26,8 +28,6 @@ from tests.factories import (
     UserFactory,
     make_ticket,
 )
-from zone_portal.api.tokens import create_token
-from zone_portal.roles import Role
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 # Examples per operation and phases; `FUZZ_EXAMPLES=100 FUZZ_PHASES=examples,coverage,fuzzing` fuzzes

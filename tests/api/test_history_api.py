@@ -1,9 +1,9 @@
 """/api/changes/ and /api/{projects,enterprises,tickets}/{id}/history/: read-only history, with the
-pages' permissions and the same entries (zone_portal/changelog.py builds both)."""
+pages' permissions and the same entries (core/changelog.py builds both)."""
 
 import pytest
 
-from enterprises import services
+from problems import services
 from tests.api.matrix import CALLERS, expected_codes
 from tests.factories import EnterpriseFactory, ProjectFactory, make_ticket
 

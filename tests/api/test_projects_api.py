@@ -13,6 +13,7 @@ import pytest
 from django.http import QueryDict
 from django.utils import timezone
 
+from core.roles import Role
 from projects import figures, selectors
 from projects.choices import Level, Stage
 from projects.filtersets import ProjectFilterSet
@@ -27,7 +28,6 @@ from tests.factories import (
     UserFactory,
 )
 from tests.zone_portal.test_dashboard import zone  # noqa: F401  (the fixture)
-from zone_portal.roles import Role
 
 EVERYONE = ["admin", "leader", "reviewer", "supervisor", "staff_in", "staff_out", "unit_in", "unit_out"]
 EDITORS = {"admin", "staff_in"}  # of a project whose responsible unit is U1

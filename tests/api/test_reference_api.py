@@ -2,6 +2,8 @@
 
 import pytest
 
+from core.roles import Role
+from reference.models import Cluster, Department, Industry, Leader, Park
 from tests.factories import (
     ClusterFactory,
     IndustryFactory,
@@ -10,8 +12,6 @@ from tests.factories import (
     ProjectFactory,
     UserFactory,
 )
-from zone_portal.models import Cluster, Department, Industry, Leader, Park
-from zone_portal.roles import Role
 
 READERS = ["admin", "leader", "reviewer", "supervisor", "staff_in", "staff_out", "unit_in", "unit_out"]
 

@@ -81,8 +81,8 @@ def test_the_schema_and_docs_are_for_signed_in_users(client, db, api_as):
     assert response.status_code == 200
     assert "/api/projects/" in response.json()["paths"]
 
+    from core.roles import Role
     from tests.factories import UserFactory
-    from zone_portal.roles import Role
 
     client.force_login(UserFactory(username="docs_reader", roles=[Role.STAFF]))
     page = client.get("/api/docs/")

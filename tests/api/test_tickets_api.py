@@ -9,11 +9,11 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
-from enterprises import selectors, services
-from enterprises.choices import ClosureGrade, EventKind, ProblemLevel, Satisfaction, TicketStatus
-from enterprises.filtersets import TicketFilterSet
-from enterprises.models import ProblemTicket, TicketAttachment, TicketEvent
-from enterprises.permissions import readable_tickets
+from problems import selectors, services
+from problems.choices import ClosureGrade, EventKind, ProblemLevel, Satisfaction, TicketStatus
+from problems.filtersets import TicketFilterSet
+from problems.models import ProblemTicket, TicketAttachment, TicketEvent
+from problems.permissions import readable_tickets
 from tests.api.matrix import CALLERS, expected_codes
 from tests.enterprises.test_ticket_services import png_bytes
 from tests.factories import EnterpriseFactory, ProjectFactory, VisitFactory, make_ticket

@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.models import ApiToken
+from core.roles import Role
 from tests.factories import UserFactory
-from zone_portal.models import ApiToken
-from zone_portal.roles import Role
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_a_token_needs_a_name(client, staff):
 
 
 def test_tokens_without_expiry_and_expired_tokens(staff):
-    from zone_portal.api.tokens import create_token
+    from core.api.tokens import create_token
 
     forever, secret = create_token(staff, name="长期", days=None)
     assert forever.expiry is None
@@ -75,7 +75,7 @@ def test_tokens_without_expiry_and_expired_tokens(staff):
 
 def test_nobody_sees_or_revokes_anothers_tokens(client, staff):
     other = UserFactory(username="other", roles=[Role.LEADER])
-    from zone_portal.api.tokens import create_token
+    from core.api.tokens import create_token
 
     theirs, _secret = create_token(other, name="别人的", days=30)
     client.force_login(staff)
@@ -91,7 +91,7 @@ def test_nobody_sees_or_revokes_anothers_tokens(client, staff):
 
 
 def test_tokens_through_the_api(staff):
-    from zone_portal.api.tokens import create_token
+    from core.api.tokens import create_token
 
     _first, secret = create_token(staff, name="脚本", days=30)
     api = token_client(secret)
@@ -125,15 +125,13 @@ def test_the_user_menu_links_to_tokens_and_docs(client, staff):
 
 
 def test_administrators_see_and_revoke_tokens_in_the_admin(admin_client_zh, staff):
-    from zone_portal.api.tokens import create_token
+    from core.api.tokens import create_token
 
     token, secret = create_token(staff, name="省平台同步", days=30)
-    listing = admin_client_zh.get("/admin/zone_portal/apitoken/").content.decode()
+    listing = admin_client_zh.get("/admin/core/apitoken/").content.decode()
     assert "省平台同步" in listing and token.token_key in listing and secret not in listing
-    assert admin_client_zh.get("/admin/zone_portal/apitoken/add/").status_code == 403
-    response = admin_client_zh.post(
-        f"/admin/zone_portal/apitoken/{token.pk}/delete/", {"post": "yes"}, follow=True
-    )
+    assert admin_client_zh.get("/admin/core/apitoken/add/").status_code == 403
+    response = admin_client_zh.post(f"/admin/core/apitoken/{token.pk}/delete/", {"post": "yes"}, follow=True)
     assert response.status_code == 200
     assert not ApiToken.objects.filter(pk=token.pk).exists()
     assert token_client(secret).get("/api/projects/").status_code == 401

@@ -6,8 +6,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from enterprises.choices import EventKind, ProblemSource, TicketStatus
-from enterprises.models import ProblemTicket, TicketEvent, Visit
+from problems.choices import EventKind, ProblemSource, TicketStatus
+from problems.models import ProblemTicket, TicketEvent, Visit
 from tests.api.matrix import CALLERS, expected_codes
 from tests.factories import DepartmentFactory, EnterpriseFactory, ProjectFactory, VisitFactory, make_ticket
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.roles import Role, sync_role_groups
 from tests.browser.helpers import log_in
 from tests.factories import (
     AnnualPlanFactory,
@@ -17,7 +18,6 @@ from tests.factories import (
     ProjectFactory,
     UserFactory,
 )
-from zone_portal.roles import Role, sync_role_groups
 
 # Runs in each page before its own scripts (through the DevTools protocol, so the policy does not
 # apply to it) and keeps every violation the browser reports.

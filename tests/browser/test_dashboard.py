@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.roles import Role, sync_role_groups
 from projects.choices import Level
 from projects.models import Project
 from tests.browser.helpers import log_in, wait_until
@@ -15,7 +16,6 @@ from tests.factories import (
     ProjectFactory,
     UserFactory,
 )
-from zone_portal.roles import Role, sync_role_groups
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.roles import Role, sync_role_groups
 from projects.choices import Level, Stage
 from projects.models import MonthPublication
 from tests.browser.helpers import log_in
@@ -28,7 +29,6 @@ from tests.factories import (
     ProjectFactory,
     UserFactory,
 )
-from zone_portal.roles import Role, sync_role_groups
 
 PARKS = ["健康食品产业园", "高端装备制造产业园", "生物医药产业园", "现代物流园", "电子信息产业园",
          "新材料产业园", "商务中心区"]  # fmt: skip

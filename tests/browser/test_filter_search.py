@@ -3,9 +3,9 @@ sends every filter of the form, and the untouched ones must mean "all" (issue 20
 
 import pytest
 
+from core.roles import Role, sync_role_groups
 from tests.browser.helpers import log_in
 from tests.factories import EnterpriseFactory, ProjectFactory, UserFactory
-from zone_portal.roles import Role, sync_role_groups
 
 
 @pytest.fixture

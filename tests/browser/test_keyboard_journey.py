@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from core.roles import Role, sync_role_groups
 from projects import selectors
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress
@@ -23,7 +24,6 @@ from tests.factories import (
     UserFactory,
     make_ticket,
 )
-from zone_portal.roles import Role, sync_role_groups
 
 # What the focused element looks like: whether it (or the searchable select's frame around its
 # typing box) has an outline, and whether it is the element seen at its middle once scrolled to.

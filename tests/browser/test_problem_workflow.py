@@ -3,11 +3,11 @@
 import pytest
 from django.utils import translation
 
-from enterprises.choices import EventKind, ProblemCategory, ProblemSource, TicketStatus
-from enterprises.models import ProblemTicket, Visit
+from core.roles import Role, sync_role_groups
+from problems.choices import EventKind, ProblemCategory, ProblemSource, TicketStatus
+from problems.models import ProblemTicket, Visit
 from tests.browser.helpers import act, pick
 from tests.factories import DepartmentFactory, EnterpriseFactory, UserFactory
-from zone_portal.roles import Role, sync_role_groups
 
 PASSWORD = "test-pass-123"
 DESKTOP = {"width": 1280, "height": 900}

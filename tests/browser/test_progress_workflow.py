@@ -4,12 +4,12 @@ from decimal import Decimal
 
 import pytest
 
+from core.roles import Role, sync_role_groups
 from projects import selectors
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress
 from tests.browser.helpers import log_in
 from tests.factories import AnnualPlanFactory, DepartmentFactory, ProjectFactory, UserFactory
-from zone_portal.roles import Role, sync_role_groups
 
 
 @pytest.fixture

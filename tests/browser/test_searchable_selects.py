@@ -5,7 +5,8 @@ the project list, one chip removed. Screenshots at 1366 and 375 px go to test-ar
 import pytest
 from playwright.sync_api import expect
 
-from enterprises.models import Visit
+from core.roles import Role, sync_role_groups
+from problems.models import Visit
 from tests.browser.helpers import log_in
 from tests.factories import (
     DepartmentFactory,
@@ -15,7 +16,6 @@ from tests.factories import (
     UserFactory,
     make_ticket,
 )
-from zone_portal.roles import Role, sync_role_groups
 
 WIDTHS = [1366, 375]
 

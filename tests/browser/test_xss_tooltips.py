@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.roles import Role, sync_role_groups
 from tests.browser.helpers import log_in, wait_until
 from tests.factories import (
     AnnualPlanFactory,
@@ -14,7 +15,6 @@ from tests.factories import (
     ProjectFactory,
     UserFactory,
 )
-from zone_portal.roles import Role, sync_role_groups
 
 PARK = "<img src=x onerror=window.__xss=1>园区"
 UNIT = "<img src=y onerror=window.__xss=2>局"

@@ -2,8 +2,8 @@
 
 import pytest
 
+from core.roles import Role
 from tests.factories import DepartmentFactory, UserFactory
-from zone_portal.roles import Role
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Filters over big tables (a province's 100,000 enterprises, 50,000 projects) render only the
-chosen option (zone_portal.forms.ChosenOnlySelect), yet filter exactly as a full select would."""
+chosen option (core.forms.ChosenOnlySelect), yet filter exactly as a full select would."""
 
 import re
 

@@ -8,10 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from enterprises import deadlines, services
-from enterprises.choices import EventKind, Satisfaction, Step, TicketStatus
-from enterprises.models import ProblemTicket, TicketEvent
-from enterprises.selectors import with_overdue
+from problems import deadlines, services
+from problems.choices import EventKind, Satisfaction, Step, TicketStatus
+from problems.models import ProblemTicket, TicketEvent
+from problems.selectors import with_overdue
 from tests.factories import at, make_ticket
 
 pytestmark = pytest.mark.django_db

@@ -16,18 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from enterprises import kpis, services
-from enterprises.choices import (
-    ClosureGrade,
-    Fence,
-    ProblemCategory,
-    ProblemSource,
-    Satisfaction,
-    TicketStatus,
-)
-from enterprises.excel import last_full_month, last_full_week, month_of, ranked, week_of
-from enterprises.kpis import ProblemFigures
-from enterprises.models import ProblemTicket
+from core.roles import Role
+from problems import kpis, services
+from problems.choices import ClosureGrade, Fence, ProblemCategory, ProblemSource, Satisfaction, TicketStatus
+from problems.excel import last_full_month, last_full_week, month_of, ranked, week_of
+from problems.kpis import ProblemFigures
+from problems.models import ProblemTicket
 from tests.enterprises.test_kpis import Team
 from tests.factories import (
     DepartmentFactory,
@@ -39,7 +33,6 @@ from tests.factories import (
     at,
     make_ticket,
 )
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

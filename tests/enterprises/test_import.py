@@ -12,10 +12,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from django.utils.translation import gettext
 
+from core import imports
+from core.importing import OLE_SIGNATURE, BadFile, normalise
+from core.imports import record_import
+from core.models import ImportRecord
+from core.roles import Role
 from enterprises import importer
 from enterprises.models import Enterprise, Honour
 from enterprises.validators import CREDIT_CODE_CHARSET, credit_code_check_char
 from projects.excel.importer import preview_text
+from reference.models import Department, Leader
 from tests.factories import (
     DepartmentFactory,
     EnterpriseFactory,
@@ -25,11 +31,6 @@ from tests.factories import (
     ParkFactory,
     UserFactory,
 )
-from zone_portal import imports
-from zone_portal.importing import OLE_SIGNATURE, BadFile, normalise
-from zone_portal.imports import record_import
-from zone_portal.models import Department, ImportRecord, Leader
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -871,7 +872,7 @@ def test_ten_thousand_rows_preview_and_apply(zone, staff, django_assert_max_num_
 
 
 def test_an_imports_rows_are_tied_to_it_in_the_change_log(zone, staff, media, client):
-    from zone_portal.history import Origin
+    from core.history import Origin
 
     record, _result = record_import(
         kind="enterprises", data=zone_list(), file_name="企业名录.xlsx", user=staff, origin="web", apply=True

@@ -1,4 +1,4 @@
-"""The 万人助万企 figures of ``enterprises.kpis``, on tickets built through the services and
+"""The 万人助万企 figures of ``problems.kpis``, on tickets built through the services and
 counted by hand: the seed-000 set (51 collected, 50 resolved) and small sets for the other figures."""
 
 import datetime
@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from enterprises import services
-from enterprises.choices import ProblemCategory, ProblemLevel, Satisfaction
-from enterprises.kpis import problem_kpis, totals
-from enterprises.models import ProblemTicket
+from core.roles import Role
+from problems import services
+from problems.choices import ProblemCategory, ProblemLevel, Satisfaction
+from problems.kpis import problem_kpis, totals
+from problems.models import ProblemTicket
 from tests.factories import DepartmentFactory, EnterpriseFactory, ParkFactory, UserFactory, at, make_ticket
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

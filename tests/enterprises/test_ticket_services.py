@@ -1,4 +1,4 @@
-"""The problem-ticket workflow through ``enterprises.services``: who may do what, in which status,
+"""The problem-ticket workflow through ``problems.services``: who may do what, in which status,
 what each step records on the ticket and its timeline, and that a refusal changes nothing."""
 
 import datetime
@@ -10,8 +10,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from enterprises import deadlines, services
-from enterprises.choices import (
+from core.locking import StaleVersion
+from core.roles import Role
+from problems import deadlines, services
+from problems.choices import (
     ClosureGrade,
     EventKind,
     ProblemCategory,
@@ -20,10 +22,8 @@ from enterprises.choices import (
     Satisfaction,
     TicketStatus,
 )
-from enterprises.models import ProblemTicket, TicketAttachment, TicketEvent, Visit
-from projects.services import StaleVersion
+from problems.models import ProblemTicket, TicketAttachment, TicketEvent, Visit
 from tests.factories import SHANGHAI, DepartmentFactory, EnterpriseFactory, UserFactory, at, make_ticket
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

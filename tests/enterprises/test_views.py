@@ -9,9 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from enterprises import services
-from enterprises.choices import EventKind, ProblemCategory, ProblemLevel, Satisfaction, TicketStatus
-from enterprises.models import ProblemTicket, TicketEvent, Visit
+from core.roles import Role
+from problems import services
+from problems.choices import EventKind, ProblemCategory, ProblemLevel, Satisfaction, TicketStatus
+from problems.models import ProblemTicket, TicketEvent, Visit
 from tests.factories import (
     DepartmentFactory,
     EnterpriseFactory,
@@ -22,7 +23,6 @@ from tests.factories import (
     make_ticket,
 )
 from tests.html_forms import form_data
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -714,7 +714,7 @@ def test_the_legend_says_working_days_when_they_are_counted(client, users, ticke
 
 def test_the_handler_picker_asks_for_the_chosen_units_people(client, users, unit_a, unit_b):
     """The page lists no unit's people: the handler select follows the unit select and asks the
-    people lookup for that unit's (zone_portal.lookups) as one types."""
+    people lookup for that unit's (core.lookups) as one types."""
     made = make_ticket(user=users["staff"])
 
     page = as_user(client, users["office"]).get(reverse("enterprises:ticket_detail", args=[made.pk]))

@@ -8,12 +8,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
+from core.api.tokens import create_token
+from core.roles import Role
 from projects import services
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress
 from tests.factories import DepartmentFactory, ProjectFactory, UserFactory
-from zone_portal.api.tokens import create_token
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

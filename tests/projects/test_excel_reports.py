@@ -37,6 +37,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.roles import Role
 from projects.choices import BatchRole, Level, MilestoneKind, MilestoneStatus, ProgressStatus, Stage
 from projects.models import AnnualPlan, ApprovalMilestone, BatchMembership, MonthlyProgress, Project
 from tests.excel_helpers import read_formulas, read_workbook, table, workbook_bytes
@@ -49,7 +50,6 @@ from tests.factories import (
     UserFactory,
 )
 from tests.zone_portal import test_dashboard
-from zone_portal.roles import Role
 
 # The dashboard test's hand-built zone, shared as a fixture (an import would be flagged by ruff's F811
 # in every test that takes it).

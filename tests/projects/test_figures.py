@@ -142,7 +142,7 @@ class TestDatabaseFigures:
         assert {name for name, row in rows.items() if row.is_lagging} == {"B"}
 
     def test_rollup_of_approved_figures(self, march_world, django_assert_num_queries):
-        # The data version (zone_portal.caching) and the rollup itself.
+        # The data version (core.caching) and the rollup itself.
         with django_assert_num_queries(2):
             result = figures.rollup(Project.objects.all(), year=2023, month=3)
         assert result.project_count == 5

@@ -6,10 +6,10 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
+from core.roles import Role
 from projects import selectors
 from tests.factories import MonthlyProgressFactory, ProjectFactory, UserFactory
 from tests.html_forms import form_data
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -23,12 +23,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.roles import Role
 from projects.models import Project
 from tests.excel_helpers import read_formulas, read_workbook
 from tests.excel_helpers import table as helper_table
 from tests.factories import AnnualPlanFactory, MonthlyProgressFactory, ProjectFactory, UserFactory
 from tests.zone_portal.test_dashboard import leader_client, zone  # noqa: F401
-from zone_portal.roles import Role
 
 D = Decimal
 MARCH = {"year": 2024, "month": 3}

@@ -17,11 +17,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl.styles import Font
 
+from core.importing import BadFile
+from core.models import ImportRecord
+from core.roles import Role
 from enterprises.models import Enterprise
 from projects import services
 from projects.choices import Level, ProgressStatus, Stage
 from projects.excel import importer
 from projects.models import AnnualPlan, MonthlyProgress, Project, StageChange
+from reference.models import Department, Leader
 from tests.factories import (
     AnnualPlanFactory,
     DepartmentFactory,
@@ -33,9 +37,6 @@ from tests.factories import (
     ProjectFactory,
     UserFactory,
 )
-from zone_portal.importing import BadFile
-from zone_portal.models import Department, ImportRecord, Leader
-from zone_portal.roles import Role
 
 D = Decimal
 

@@ -27,6 +27,10 @@ from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import imports
+from core.history import tracked_models
+from core.models import ImportRecord
+from core.roles import Role
 from projects.choices import BatchRole, Level, MilestoneKind, MilestoneStatus, ProgressStatus, Stage
 from projects.excel import importer
 from projects.models import StageChange
@@ -44,10 +48,6 @@ from tests.factories import (
     ProjectFactory,
     UserFactory,
 )
-from zone_portal import imports
-from zone_portal.history import tracked_models
-from zone_portal.models import ImportRecord
-from zone_portal.roles import Role
 
 D = Decimal
 YEAR, MONTH = 2025, 3

@@ -10,6 +10,7 @@ from django.test import override_settings
 from django.utils import translation
 from PIL import Image
 
+from core.roles import Role
 from projects import permissions, services
 from projects.choices import FigureCheck, ProgressStatus
 from projects.models import MonthlyProgress, MonthPublication, ProgressPhoto
@@ -21,7 +22,6 @@ from tests.factories import (
     UserFactory,
 )
 from tests.security import hostile
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

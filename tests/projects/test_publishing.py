@@ -15,12 +15,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from core.roles import Role
 from projects import selectors, services
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress, MonthPublication
 from projects.selectors import Period
 from tests.factories import AnnualPlanFactory, MonthlyProgressFactory, ProjectFactory, UserFactory
-from zone_portal.roles import Role
 
 D = Decimal
 

@@ -4,11 +4,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from core.roles import Role
 from projects import services
 from projects.choices import Level, Stage
 from projects.models import Project, StageChange
 from tests.factories import EnterpriseFactory, ParkFactory, UserFactory
-from zone_portal.roles import Role
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
+from core.roles import Role
 from projects import selectors, services
 from projects.choices import BatchRole, Level, MilestoneStatus, ProgressStatus, Stage
 from projects.models import ApprovalMilestone, MonthlyProgress, MonthPublication, ProgressPhoto, Project
@@ -26,7 +27,6 @@ from tests.factories import (
     UserFactory,
 )
 from tests.html_forms import form_data
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -713,8 +713,8 @@ def test_home_lists_reports_due_and_the_review_queue(
         )  # sorted after 益
     login(client, staff)
     # 14, and the list of resolved problems waiting for the enterprise's rating (its rows and count),
-    # the user's liaison-leader ids, read first for the problems' query (enterprises.selectors), and
-    # the data version the cached lists are kept under (zone_portal.caching).
+    # the user's liaison-leader ids, read first for the problems' query (problems.selectors), and
+    # the data version the cached lists are kept under (core.caching).
     with django_assert_max_num_queries(18):
         html = client.get(reverse("home")).content.decode()
     due_section = html[html.index('id="reports-due"') : html.index('id="returned"')]

@@ -2,7 +2,7 @@
 add form, change form, delete page and history page on one object of unit U1, and a write of each
 kind that matters; what it may do is asserted exactly.
 
-A role is a group of model permissions (zone_portal/roles.py ``baseline_permissions``): every role
+A role is a group of model permissions (core/roles.py ``baseline_permissions``): every role
 views the zone's models, project staff add and change project records, the office (督办) enterprise
 records, visits and tickets, administrators everything. The admin asks the same permissions modules
 as the pages for scope: staff change only their projects (``staff_out`` sees U1's project read-only),
@@ -22,11 +22,18 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from enterprises.choices import TicketStatus
-from enterprises.models import Enterprise, ProblemTicket, Visit
+from core import imports
+from core.admin_history import HistoryAdmin
+from core.api.tokens import create_token
+from core.models import ApiToken, ImportRecord, Job
+from core.roles import GROUP_NAMES, ZONE_APPS, Role
+from enterprises.models import Enterprise
+from problems.choices import TicketStatus
+from problems.models import ProblemTicket, Visit
 from projects.choices import PlanCategory, ProgressStatus
 from projects.models import AnnualPlan, MonthlyProgress, MonthPublication, Project
 from projects.services import comment_add
+from reference.models import Department
 from tests.api.conftest import ROLES
 from tests.api.test_tickets_api import build
 from tests.factories import (
@@ -47,11 +54,6 @@ from tests.factories import (
     VisitFactory,
 )
 from tests.html_forms import form_data
-from zone_portal import imports
-from zone_portal.admin_history import HistoryAdmin
-from zone_portal.api.tokens import create_token
-from zone_portal.models import ApiToken, Department, ImportRecord, Job
-from zone_portal.roles import GROUP_NAMES, ZONE_APPS, Role
 
 from .test_web_matrix import enterprise_list
 
@@ -84,19 +86,19 @@ def may(*, view, add=NOBODY, edit=NOBODY, delete=NOBODY, listed=None, outside=NO
 POLICY = {
     "auth.Group": may(view=ADMIN, add=ADMIN, edit=ADMIN, delete=ADMIN),
     # Reference data: every role reads, administrators keep it.
-    "zone_portal.Department": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
-    "zone_portal.Park": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
-    "zone_portal.Cluster": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
-    "zone_portal.Industry": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
-    "zone_portal.Leader": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
+    "reference.Department": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
+    "reference.Park": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
+    "reference.Cluster": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
+    "reference.Industry": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
+    "reference.Leader": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
     # Never deleted, only deactivated: their names stay on the history rows they wrote.
-    "zone_portal.User": may(view=EVERYONE, add=ADMIN, edit=ADMIN),
+    "core.User": may(view=EVERYONE, add=ADMIN, edit=ADMIN),
     # Each user's own (staff_in's here); administrators everyone's. Nobody edits the record of an
     # import; administrators revoke tokens.
-    "zone_portal.ImportRecord": may(view=OWNER, listed=EVERYONE, outside=NOT_OWNER),
-    "zone_portal.ApiToken": may(view=OWNER, delete=ADMIN, listed=EVERYONE, outside=NOT_OWNER),
+    "core.ImportRecord": may(view=OWNER, listed=EVERYONE, outside=NOT_OWNER),
+    "core.ApiToken": may(view=OWNER, delete=ADMIN, listed=EVERYONE, outside=NOT_OWNER),
     # Background jobs: written by the worker, deleted by purge_jobs; each user sees their own.
-    "zone_portal.Job": may(view=OWNER, listed=EVERYONE, outside=NOT_OWNER),
+    "core.Job": may(view=OWNER, listed=EVERYONE, outside=NOT_OWNER),
     # Projects and their records: staff add them, change them in their unit's projects.
     "projects.Project": may(view=EVERYONE, add=CREATORS, edit=EDITORS, delete=ADMIN),
     "projects.AnnualPlan": may(view=EVERYONE, add=CREATORS, edit=EDITORS, delete=EDITORS),
@@ -111,10 +113,10 @@ POLICY = {
     "enterprises.Enterprise": may(view=EVERYONE, add=OFFICE, edit=OFFICE, delete=ADMIN),
     "enterprises.EnterpriseYearlyFigure": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
     "enterprises.Honour": may(view=EVERYONE, add=ADMIN, edit=ADMIN, delete=ADMIN),
-    "enterprises.Visit": may(view=ZONE_WIDE, add=OFFICE, edit=OFFICE, delete=ADMIN),
+    "problems.Visit": may(view=ZONE_WIDE, add=OFFICE, edit=OFFICE, delete=ADMIN),
     # Tickets are made and moved on the pages; here the office corrects details. U1's ticket is
     # not in unit_out's list and its pages are closed to unit_out.
-    "enterprises.ProblemTicket": may(
+    "problems.ProblemTicket": may(
         view=ZONE_WIDE | {"unit_in"}, edit=OFFICE, listed=EVERYONE, outside={"unit_out", "norole"}
     ),
 }
@@ -137,17 +139,17 @@ def objects_of_u1(people, units) -> dict:
     preview = imports.preview("enterprises", data, user=people["staff_in"])
     return {
         "auth.Group": Group.objects.get(name=GROUP_NAMES[Role.LEADER]),
-        "zone_portal.Department": units.U1,
-        "zone_portal.Park": ParkFactory(name="健康食品产业园"),
-        "zone_portal.Cluster": ClusterFactory(name="健康食品"),
-        "zone_portal.Industry": IndustryFactory(name="食品加工"),
-        "zone_portal.Leader": LeaderFactory(name="王主任", department=units.U1),
-        "zone_portal.User": people["staff_in"],
-        "zone_portal.ImportRecord": imports.save_preview(
+        "reference.Department": units.U1,
+        "reference.Park": ParkFactory(name="健康食品产业园"),
+        "reference.Cluster": ClusterFactory(name="健康食品"),
+        "reference.Industry": IndustryFactory(name="食品加工"),
+        "reference.Leader": LeaderFactory(name="王主任", department=units.U1),
+        "core.User": people["staff_in"],
+        "core.ImportRecord": imports.save_preview(
             "enterprises", data, file_name="企业名录.xlsx", user=people["staff_in"], result=preview
         ),
-        "zone_portal.ApiToken": create_token(people["staff_in"], name="省平台同步", days=30)[0],
-        "zone_portal.Job": Job.objects.create(
+        "core.ApiToken": create_token(people["staff_in"], name="省平台同步", days=30)[0],
+        "core.Job": Job.objects.create(
             owner=people["staff_in"], kind=Job.Kind.PROJECT_LEDGER_EXPORT, parameters={"query": ""}
         ),
         "projects.Project": project,
@@ -166,8 +168,8 @@ def objects_of_u1(people, units) -> dict:
         "enterprises.Enterprise": EnterpriseFactory(name="周口益海粮油有限公司"),
         "enterprises.EnterpriseYearlyFigure": EnterpriseYearlyFigureFactory(),
         "enterprises.Honour": HonourFactory(name="高新技术企业"),
-        "enterprises.Visit": VisitFactory(unit=units.U1, notes="座谈"),
-        "enterprises.ProblemTicket": build(TicketStatus.ASSIGNED, people, units),
+        "problems.Visit": VisitFactory(unit=units.U1, notes="座谈"),
+        "problems.ProblemTicket": build(TicketStatus.ASSIGNED, people, units),
     }
 
 

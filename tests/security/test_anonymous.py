@@ -29,7 +29,7 @@ ALLOWED = {
 # Plausible values for the parameters of a route, tried in turn; any other parameter gets "1".
 VALUES = {
     "format": ["json", ".json"],  # the router's suffix routes; the API root's converter takes the dot
-    "app_label": ["zone_portal"],
+    "app_label": ["core"],
     "kind": ["thumb"],
     "action": ["comment"],
     "year": ["2024"],
@@ -106,7 +106,7 @@ def test_the_walk_reaches_pages_the_admin_and_the_api():
     addresses = {address for _name, _namespaces, address in walked}
     assert ALLOWED <= names  # the allowed list names real routes
     assert {"home", "projects:detail", "enterprises:attachment", "import_upload"} <= names
-    assert {"admin:index", "admin:zone_portal_user_change", "admin:app_list", "admin:(unnamed)"} <= names
+    assert {"admin:index", "admin:core_user_change", "admin:app_list", "admin:(unnamed)"} <= names
     assert {"api:api-root", "api:project-detail", "api:photo-file", "api:docs"} <= names
     assert {
         "/projects/photos/1/thumb/",

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from enterprises.choices import TicketStatus
+from problems.choices import TicketStatus
 from projects.choices import ProgressStatus
 from tests.api.matrix import CALLERS, expected_codes
 from tests.api.test_tickets_api import build

@@ -15,13 +15,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from core.api.tokens import create_token
+from core.roles import Role, sync_role_groups
 from projects import selectors
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress, Project
 from tests.factories import DepartmentFactory, MonthlyProgressFactory, ProjectFactory, UserFactory
 from tests.html_forms import form_data
-from zone_portal.api.tokens import create_token
-from zone_portal.roles import Role, sync_role_groups
 
 STALE = "在您打开之后，其他人已保存了该"  # the start of the Chinese refusal of a stale save
 STALE_PROGRESS = "在您打开之后，其他人已保存了该月度进度"

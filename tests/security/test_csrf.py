@@ -22,7 +22,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from PIL import Image
 
-from enterprises.models import ProblemTicket, TicketEvent, Visit
+from core import imports
+from core.api.tokens import create_token
+from core.models import ApiToken, ImportRecord, Job
+from problems.models import ProblemTicket, TicketEvent, Visit
 from projects import selectors
 from projects import services as project_services
 from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
@@ -34,6 +37,7 @@ from projects.models import (
     Project,
     ProjectComment,
 )
+from reference.models import Department
 from tests.factories import (
     AnnualPlanFactory,
     ApprovalMilestoneFactory,
@@ -47,13 +51,10 @@ from tests.factories import (
     make_ticket,
 )
 from tests.html_forms import form_data
-from zone_portal import imports
-from zone_portal.api.tokens import create_token
-from zone_portal.api.urls import router
-from zone_portal.models import ApiToken, Department, ImportRecord, Job
+from zone_portal.api_urls import router
 
 PASSWORD = "test-pass-123"  # the factories' password
-OUR_APPS = ("zone_portal", "projects", "enterprises")
+OUR_APPS = ("core", "reference", "enterprises", "projects", "problems")
 
 
 def snapshot() -> dict:
@@ -498,10 +499,10 @@ def test_admin_forms_need_the_token(w):
             assert response.status_code == 403 and b"CSRF" in response.content, (name, "delete")
     assert snapshot() == before
 
-    html = client.get(reverse("admin:zone_portal_department_add")).content.decode()
+    html = client.get(reverse("admin:reference_department_add")).content.decode()
     data = form_data(html, "department_form")
     data.update(name="招商局")
-    response = client.post(reverse("admin:zone_portal_department_add"), data)
+    response = client.post(reverse("admin:reference_department_add"), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Department.objects.filter(name="招商局").exists()
 
@@ -556,9 +557,9 @@ def test_the_api_refuses_session_writes_without_the_token_and_token_clients_need
         assert response.status_code != 403, (prefix, method, url, response.content[:300])
         assert "CSRF" not in response.content.decode(), (prefix, method, url)
     after = snapshot()
-    for row in after["zone_portal.ApiToken"]:
+    for row in after["core.ApiToken"]:
         row["last_used_at"] = None  # a token's use is noted on it
-    for row in before["zone_portal.ApiToken"]:
+    for row in before["core.ApiToken"]:
         row["last_used_at"] = None
     assert after == before
 

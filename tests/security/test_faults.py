@@ -23,6 +23,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
+from core.api.tokens import create_token
+from core.models import ImportRecord
+from core.roles import Role
 from projects import selectors
 from projects.choices import BatchRole, ProgressStatus
 from projects.models import BatchMembership, MonthlyProgress
@@ -37,11 +40,8 @@ from tests.factories import (
 )
 from tests.html_forms import form_data
 from tests.projects.test_ledger_import import GOOD_ROWS, ledger, reference  # noqa: F401
-from zone_portal.api.tokens import create_token
-from zone_portal.models import ImportRecord
-from zone_portal.roles import Role
 
-OUR_APPS = ("zone_portal", "projects", "enterprises")
+OUR_APPS = ("core", "reference", "enterprises", "projects", "problems")
 
 
 def database_failed() -> str:
@@ -281,7 +281,7 @@ def test_a_database_failure_in_an_api_bulk_review_answers_503_and_changes_nothin
 
 
 def _without_token_use(rows: dict) -> dict:
-    for row in rows["zone_portal.ApiToken"]:
+    for row in rows["core.ApiToken"]:
         row["last_used_at"] = None  # a token's use is noted on it, failure or not
     return rows
 

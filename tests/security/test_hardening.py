@@ -26,10 +26,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
+from core.api.tokens import create_token
+from core.roles import Role
+from core.security import SESSION_RENEWED_KEY, check_proxy_count, client_ip
 from tests.factories import UserFactory
-from zone_portal.api.tokens import create_token
-from zone_portal.roles import Role
-from zone_portal.security import SESSION_RENEWED_KEY, check_proxy_count, client_ip
 
 ROOT = Path(django_settings.BASE_DIR)
 PASSWORD = "test-pass-123"  # the factories' password
@@ -602,10 +602,10 @@ def test_a_new_password_ends_the_requirement(client, issued):
 
 def test_the_flag_is_shown_and_set_in_the_user_admin(admin_client_zh, issued):
     changelist = admin_client_zh.get(
-        reverse("admin:zone_portal_user_changelist"), {"must_change_password__exact": "1"}
+        reverse("admin:core_user_changelist"), {"must_change_password__exact": "1"}
     )
     assert [user.username for user in changelist.context["cl"].result_list] == ["wang"]
-    change = admin_client_zh.get(reverse("admin:zone_portal_user_change", args=[issued.pk]))
+    change = admin_client_zh.get(reverse("admin:core_user_change", args=[issued.pk]))
     assert 'name="must_change_password"' in change.content.decode()
 
 

@@ -25,8 +25,13 @@ from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from enterprises import services as tickets
-from enterprises.models import Enterprise, TicketAttachment, TicketEvent
+from core import importing
+from core.api.tokens import create_token
+from core.models import ImportRecord, Job
+from core.roles import Role
+from enterprises.models import Enterprise
+from problems import services as tickets
+from problems.models import TicketAttachment, TicketEvent
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress, ProgressPhoto, Project
 from tests.factories import (
@@ -38,10 +43,6 @@ from tests.factories import (
 )
 from tests.html_forms import form_data
 from tests.security import hostile
-from zone_portal import importing
-from zone_portal.api.tokens import create_token
-from zone_portal.models import ImportRecord, Job
-from zone_portal.roles import Role
 
 MB = 1_048_576
 MEMORY = 400 * MB  # address space a worker may add while it handles one upload

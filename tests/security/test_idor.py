@@ -1,7 +1,7 @@
 """IDOR: a user of unit U2 walks the sequential ids around unit U1's objects — on the pages, the file
 downloads, the API and the admin — and never gets any of U1's content.
 
-What is scoped, by the roles (zone_portal/roles.py and the permissions modules):
+What is scoped, by the roles (core/roles.py and the permissions modules):
 
 * problem tickets, their timeline, comments, attachments and history: a responsible unit reads only
   those assigned to it (``unit_out`` is U2's handler);
@@ -24,7 +24,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from enterprises import services as ticket_services
+from core import imports
+from core.api.tokens import create_token
+from core.models import ApiToken, ImportRecord
+from problems import services as ticket_services
 from projects import services as project_services
 from projects.choices import ProgressStatus
 from projects.models import AnnualPlan, ApprovalMilestone, MonthlyProgress, ProgressPhoto, Project
@@ -37,9 +40,6 @@ from tests.factories import (
     VisitFactory,
     make_ticket,
 )
-from zone_portal import imports
-from zone_portal.api.tokens import create_token
-from zone_portal.models import ApiToken, ImportRecord
 
 from .test_web_matrix import enterprise_list, jpeg
 
@@ -192,8 +192,8 @@ def test_another_units_tickets_their_files_and_history_are_not_readable(scene, w
         "api history": lambda pk: f"/api/tickets/{pk}/history/",
     }
     admin = {
-        "admin": lambda pk: reverse("admin:enterprises_problemticket_change", args=[pk]),
-        "admin history": lambda pk: reverse("admin:enterprises_problemticket_history", args=[pk]),
+        "admin": lambda pk: reverse("admin:problems_problemticket_change", args=[pk]),
+        "admin history": lambda pk: reverse("admin:problems_problemticket_history", args=[pk]),
     }
     got, bodies = visit(web_as("unit_out"), web, ids)
     api_got, api_bodies = visit(api_as("unit_out"), api, ids)
@@ -218,7 +218,7 @@ def test_another_units_tickets_their_files_and_history_are_not_readable(scene, w
     versions = [h.history_id for t in scene.u1_tickets for h in t.history.all()]
     client = web_as("unit_out")
     pages = {
-        pk: client.get(reverse("admin:enterprises_problemticket_simple_history", args=[t.pk, pk]))
+        pk: client.get(reverse("admin:problems_problemticket_simple_history", args=[t.pk, pk]))
         for t in scene.u1_tickets
         for pk in t.history.values_list("history_id", flat=True)
     }
@@ -259,8 +259,8 @@ def test_another_units_tickets_are_in_no_list_export_or_figure(scene, web_as, ap
         reverse("enterprises:history", args=[scene.enterprise.pk]),
         reverse("home"),
         reverse("dashboard"),
-        reverse("admin:enterprises_problemticket_changelist"),
-        f"{reverse('admin:enterprises_problemticket_changelist')}?q=问题",
+        reverse("admin:problems_problemticket_changelist"),
+        f"{reverse('admin:problems_problemticket_changelist')}?q=问题",
     ]
     responses = {url: client.get(url) for url in pages}
     api = api_as("unit_out")
@@ -289,7 +289,7 @@ def test_responsible_units_read_no_visit_record(scene, web_as, api_as):
     )
     api_got, api_bodies = visit(api_as("unit_out"), {"api": lambda pk: f"/api/visits/{pk}/"}, ids)
     admin_got, admin_bodies = visit(
-        web_as("unit_out"), {"admin": lambda pk: reverse("admin:enterprises_visit_change", args=[pk])}, ids
+        web_as("unit_out"), {"admin": lambda pk: reverse("admin:problems_visit_change", args=[pk])}, ids
     )
     everything = got | api_got | admin_got
     assert everything == dict.fromkeys(everything, 403)  # their own unit's visit as well
@@ -308,8 +308,8 @@ def test_another_users_imports_are_not_readable(scene, web_as):
         client,
         {
             "page": lambda pk: reverse("import_detail", args=[pk]),
-            "admin": lambda pk: reverse("admin:zone_portal_importrecord_change", args=[pk]),
-            "admin history": lambda pk: reverse("admin:zone_portal_importrecord_history", args=[pk]),
+            "admin": lambda pk: reverse("admin:core_importrecord_change", args=[pk]),
+            "admin history": lambda pk: reverse("admin:core_importrecord_history", args=[pk]),
         },
         ids,
     )
@@ -318,8 +318,7 @@ def test_another_users_imports_are_not_readable(scene, web_as):
         client, {"confirm": lambda pk: reverse("import_confirm", args=[pk])}, u1, "post"
     )
     lists = [
-        client.get(url)
-        for url in [reverse("import_list"), reverse("admin:zone_portal_importrecord_changelist")]
+        client.get(url) for url in [reverse("import_list"), reverse("admin:core_importrecord_changelist")]
     ]
 
     def expected(kind, pk):
@@ -343,9 +342,9 @@ def test_another_users_api_tokens_are_not_seen_or_revoked(scene, web_as, api_as)
         client.post(reverse("api_token_revoke", args=[key])),
         api.get("/api/tokens/"),
         api.delete(f"/api/tokens/{key}/"),
-        client.get(reverse("admin:zone_portal_apitoken_changelist")),
-        client.get(reverse("admin:zone_portal_apitoken_change", args=[scene.u1_token.pk])),
-        client.post(reverse("admin:zone_portal_apitoken_delete", args=[scene.u1_token.pk]), {"post": "yes"}),
+        client.get(reverse("admin:core_apitoken_changelist")),
+        client.get(reverse("admin:core_apitoken_change", args=[scene.u1_token.pk])),
+        client.post(reverse("admin:core_apitoken_delete", args=[scene.u1_token.pk]), {"post": "yes"}),
     ]
     assert [outcome(r) for r in responses] == [200, 404, 200, 404, 200, ADMIN_MISSING, 403]
     assert ApiToken.objects.filter(pk=scene.u1_token.pk).exists()

@@ -9,13 +9,13 @@ from django.urls import reverse
 from PIL import Image
 from rest_framework.test import APIClient
 
-from enterprises.services import attachment_add
+from core.api.tokens import create_token
+from core.models import ApiToken
+from core.roles import Role
+from problems.services import attachment_add
 from projects.choices import ProgressStatus
 from projects.services import photo_add
 from tests.factories import MonthlyProgressFactory, ProjectFactory, UserFactory, make_ticket
-from zone_portal.api.tokens import create_token
-from zone_portal.models import ApiToken
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

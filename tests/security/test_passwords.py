@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
+from core.models import User
+from core.roles import Role
+from demo import demo_data
 from tests.factories import UserFactory
-from zone_portal import demo_data
-from zone_portal.models import User
-from zone_portal.roles import Role
 
 PASSWORD = "test-pass-123"  # the factories' password
 

@@ -22,10 +22,13 @@ from django.urls import reverse
 from PIL import Image
 from rest_framework.test import APIClient
 
-from enterprises import services as tickets
-from enterprises.choices import EventKind
-from enterprises.models import TicketAttachment
-from projects import services as projects
+from core.api.tokens import create_token
+from core.models import ImportRecord
+from core.roles import Role
+from problems import services as tickets
+from problems.choices import EventKind
+from problems.models import TicketAttachment
+from projects import services as project_services
 from projects.choices import ProgressStatus
 from projects.models import ProgressPhoto
 from tests.factories import (
@@ -36,9 +39,6 @@ from tests.factories import (
     make_ticket,
 )
 from tests.html_forms import form_data
-from zone_portal.api.tokens import create_token
-from zone_portal.models import ImportRecord
-from zone_portal.roles import Role
 
 MB = 1_048_576
 # A Windows program and a web page: what an attacker renames to .jpg, .xlsx or .pdf.
@@ -118,7 +118,7 @@ def test_a_refused_photo_leaves_nothing_behind(client, settings, staff, report, 
 
 
 def test_photos_are_served_to_readers_only_and_never_from_media_url(client, staff, report):
-    photo = projects.photo_add(
+    photo = project_services.photo_add(
         report=report, user=staff, upload=SimpleUploadedFile("厂房.jpg", photo_bytes())
     )
     page = reverse("projects:photo_file", args=[photo.pk, "full"])

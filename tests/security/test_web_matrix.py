@@ -30,9 +30,12 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from enterprises import services as ticket_services
-from enterprises.choices import TicketStatus
-from enterprises.models import ProblemTicket, Visit
+from core import imports
+from core.api.tokens import create_token
+from core.models import ApiToken, ImportRecord
+from problems import services as ticket_services
+from problems.choices import TicketStatus
+from problems.models import ProblemTicket, Visit
 from projects import services as project_services
 from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
 from projects.forms import PROJECT_FIELDS
@@ -50,9 +53,6 @@ from tests.factories import (
     VisitFactory,
 )
 from tests.html_forms import form_data
-from zone_portal import imports
-from zone_portal.api.tokens import create_token
-from zone_portal.models import ApiToken, ImportRecord
 
 pytestmark = pytest.mark.django_db
 

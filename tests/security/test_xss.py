@@ -22,8 +22,11 @@ from django.utils import timezone
 from django.utils.html import escape
 from PIL import Image
 
-from enterprises import services as ticket_services
-from enterprises.models import ProblemTicket, TicketEvent
+from core.api.tokens import create_token
+from core.models import ImportRecord, Job
+from core.roles import Role
+from problems import services as ticket_services
+from problems.models import ProblemTicket, TicketEvent
 from projects import services as project_services
 from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
 from projects.models import ProjectComment
@@ -48,10 +51,7 @@ from tests.factories import (
     make_ticket,
 )
 from tests.html_forms import form_data
-from zone_portal.api.tokens import create_token
-from zone_portal.api.urls import router
-from zone_portal.models import ImportRecord, Job
-from zone_portal.roles import Role
+from zone_portal.api_urls import router
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'

@@ -11,7 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from enterprises import services
+from core.api.tokens import create_token
+from core.models import ImportRecord, Job, User
+from core.roles import GROUP_NAMES, Role
+from core.tasks import export_task
+from problems import services
 from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
 from projects.models import MonthPublication, Project, ProjectComment, StageChange
 from tests.factories import (
@@ -30,10 +34,6 @@ from tests.factories import (
     make_ticket,
 )
 from tests.html_forms import form_data
-from zone_portal.api.tokens import create_token
-from zone_portal.models import ImportRecord, Job, User
-from zone_portal.roles import GROUP_NAMES, Role
-from zone_portal.tasks import export_task
 
 MAX_QUERIES_PER_PAGE = 40
 

@@ -1,10 +1,12 @@
-"""The dashboard's figures are cached until the data under them changes (zone_portal/caching.py)."""
+"""The dashboard's figures are cached until the data under them changes (core/caching.py)."""
 
 from decimal import Decimal as D
 
 import pytest
 from django.test import override_settings
 
+from core.roles import Role
+from dashboard.selectors import DashboardFilterSet
 from projects import figures, services
 from projects.choices import BatchRole, ProgressStatus
 from projects.filtersets import ProjectFilterSet
@@ -17,8 +19,6 @@ from tests.factories import (
     UserFactory,
 )
 from tests.projects.test_figures import march_world  # noqa: F401  (the fixture)
-from zone_portal.dashboard import DashboardFilterSet
-from zone_portal.roles import Role
 
 
 def test_a_second_rollup_reads_only_the_data_version(march_world, django_assert_num_queries):  # noqa: F811

@@ -26,7 +26,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from enterprises.choices import ProblemLevel
+from core.roles import Role
+from problems.choices import ProblemLevel
 from projects.choices import BatchRole, Level, MilestoneKind, MilestoneStatus, ProgressStatus, Stage
 from projects.models import AnnualPlan, MonthlyProgress, Project
 from tests.factories import (
@@ -46,7 +47,6 @@ from tests.factories import (
     at,
     make_ticket,
 )
-from zone_portal.roles import Role
 
 D = Decimal
 

@@ -1,4 +1,4 @@
-"""The dashboard's panels and the 问题统计 page come from the figures cache (zone_portal.caching), and
+"""The dashboard's panels and the 问题统计 page come from the figures cache (core.caching), and
 a change to a ticket, a procedure or a project's stage shows on the very next request."""
 
 import datetime
@@ -8,13 +8,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from enterprises.services import ticket_assign
+from core.roles import Role
+from problems.services import ticket_assign
 from projects.choices import MilestoneKind, MilestoneStatus, Stage
 from projects.selectors import Period, cached_month_review
 from projects.services import milestone_update, progress_approve, project_change_stage
 from tests.factories import UserFactory, at, make_ticket
 from tests.zone_portal.test_dashboard import by_id, leader_client, zone  # noqa: F401  (fixtures)
-from zone_portal.roles import Role
 
 
 def _queries(client, url) -> int:

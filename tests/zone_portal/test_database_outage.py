@@ -19,10 +19,10 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import OperationalError, close_old_connections, connection
 from django.test import Client
 
+from core.resilience import database_unavailable
+from core.roles import Role
 from projects.models import ApprovalMilestone
 from tests.factories import ProjectFactory, UserFactory
-from zone_portal.resilience import database_unavailable
-from zone_portal.roles import Role
 from zone_portal.settings import replica_database
 
 RETRIED = "trying once more"

@@ -29,13 +29,13 @@ from django.db import connection
 from django.urls import reverse
 from PIL import Image
 
+from core.roles import Role
 from deploy import serve_prod
-from enterprises import services as ticket_services
-from enterprises.choices import TicketStatus
+from problems import services as ticket_services
+from problems.choices import TicketStatus
 from projects import services as project_services
 from tests import redis_helpers
 from tests.factories import DepartmentFactory, ProjectFactory, UserFactory, make_ticket
-from zone_portal.roles import Role
 from zone_portal.settings import cache_settings, media_storage, replica_database
 
 ROOT = Path(django_settings.BASE_DIR)
@@ -72,7 +72,7 @@ def test_redis_url_puts_the_cache_and_sessions_in_redis():
     caches, engine = cache_settings({"REDIS_URL": "redis://cache.internal:6379/2", "CACHE_KEY_PREFIX": "zk"})
 
     default = caches["default"]
-    assert default["BACKEND"] == "zone_portal.cache_backends.ForgivingRedisCache"
+    assert default["BACKEND"] == "core.cache_backends.ForgivingRedisCache"
     assert (default["LOCATION"], default["KEY_PREFIX"], default["TIMEOUT"]) == (
         "redis://cache.internal:6379/2",
         "zk",
@@ -196,7 +196,7 @@ def test_the_settings_module_wires_redis_the_replica_s3_and_the_https_switch():
     assert wired["CACHES"]["default"]["LOCATION"] == "redis://10.0.0.3:6379/0"
     assert wired["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
     assert wired["replica"]["HOST"] == "10.0.0.2" and wired["replica"]["TEST"]["MIRROR"] == "default"
-    assert wired["DATABASE_ROUTERS"] == ["zone_portal.routers.ReplicaRouter"]
+    assert wired["DATABASE_ROUTERS"] == ["core.routers.ReplicaRouter"]
     assert wired["storage"]["BACKEND"] == "storages.backends.s3.S3Storage"
     assert wired["storage"]["OPTIONS"]["bucket_name"] == "zone-portal-media"
     # Plain HTTP on loopback: no redirect, cookies not secure-only, no HSTS, no proxy header believed.

@@ -6,9 +6,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from core.models import TextSize, User
+from core.roles import Role
 from tests.factories import UserFactory
-from zone_portal.models import TextSize, User
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +121,6 @@ def test_the_post_needs_the_csrf_token():
 def test_an_administrator_sets_it_in_the_admin(admin_client):
     user = UserFactory(roles=[Role.STAFF])
 
-    page = admin_client.get(reverse("admin:zone_portal_user_change", args=[user.pk])).content.decode()
+    page = admin_client.get(reverse("admin:core_user_change", args=[user.pk])).content.decode()
 
     assert 'name="text_size"' in page

@@ -10,7 +10,7 @@ import pytest
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from zone_portal.excel import Column, LedgerWorksheet, Workbook, display_width
+from core.excel import Column, LedgerWorksheet, Workbook, display_width
 
 SAMPLES = [
     ("string", "周口经济开发区"),

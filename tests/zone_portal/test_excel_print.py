@@ -14,8 +14,18 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from enterprises import services
-from enterprises.choices import ProblemCategory, Satisfaction
+from core.excel import (
+    A3_LANDSCAPE,
+    A4_PORTRAIT,
+    MIN_PRINT_SCALE,
+    column_mm,
+    print_layout,
+    row_height,
+    text_lines,
+)
+from core.roles import Role
+from problems import services
+from problems.choices import ProblemCategory, Satisfaction
 from projects.choices import BatchRole, Level, MilestoneKind, MilestoneStatus, ProgressStatus
 from tests.excel_helpers import (
     convert_all_to_pdf,
@@ -43,16 +53,6 @@ from tests.factories import (
     at,
     make_ticket,
 )
-from zone_portal.excel import (
-    A3_LANDSCAPE,
-    A4_PORTRAIT,
-    MIN_PRINT_SCALE,
-    column_mm,
-    print_layout,
-    row_height,
-    text_lines,
-)
-from zone_portal.roles import Role
 
 D = Decimal
 CODE = "2019-411600-65-03-002137"

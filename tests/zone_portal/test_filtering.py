@@ -1,12 +1,12 @@
-"""Filters in words (zone_portal.filtering), as the printed dashboard's title says them."""
+"""Filters in words (core.filtering), as the printed dashboard's title says them."""
 
 from django.http import QueryDict
 from django.utils import translation
 
+from core.filtering import applied_filters, filter_chips
 from projects.filtersets import ProjectFilterSet
 from projects.models import Project
 from tests.factories import IndustryFactory, ParkFactory
-from zone_portal.filtering import applied_filters, filter_chips
 
 
 def words(query: str) -> list[tuple[str, str]]:

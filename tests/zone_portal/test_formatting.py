@@ -9,9 +9,9 @@ from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone
 
-from enterprises import services
+from core.roles import Role
+from problems import services
 from tests.factories import DepartmentFactory, EnterpriseYearlyFigureFactory, UserFactory, make_ticket
-from zone_portal.roles import Role
 
 
 def render(expression: str, value) -> str:

@@ -4,8 +4,8 @@ out says."""
 import pytest
 from django.urls import reverse
 
+from core.roles import Role
 from tests.factories import DepartmentFactory, UserFactory
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

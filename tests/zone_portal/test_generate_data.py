@@ -1,4 +1,4 @@
-"""``manage.py generate_data`` and zone_portal.generator: a small run read back from the database."""
+"""``manage.py generate_data`` and demo.generator: a small run read back from the database."""
 
 import datetime
 import hashlib
@@ -13,10 +13,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from enterprises import deadlines
-from enterprises.choices import EventKind, ProblemSource, TicketStatus
-from enterprises.models import Enterprise, EnterpriseYearlyFigure, ProblemTicket, TicketEvent, Visit
+from core import roles
+from core.history import Origin, unrecorded_changes
+from core.models import User
+from demo import generator
+from enterprises.models import Enterprise, EnterpriseYearlyFigure
 from enterprises.validators import validate_credit_code
+from problems import deadlines
+from problems.choices import EventKind, ProblemSource, TicketStatus
+from problems.models import ProblemTicket, TicketEvent, Visit
 from projects import selectors
 from projects.choices import MilestoneStatus, ProgressStatus, Stage
 from projects.models import (
@@ -29,9 +34,6 @@ from projects.models import (
     StageChange,
 )
 from tests.factories import ProjectFactory
-from zone_portal import generator, roles
-from zone_portal.history import Origin, unrecorded_changes
-from zone_portal.models import User
 
 SMALL = generator.Profile(projects=30, enterprises=60, years=2, tickets=80)
 

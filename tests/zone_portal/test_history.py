@@ -19,9 +19,15 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core import changelog
+from core.api.tokens import create_token
+from core.history import Origin, unrecorded_changes
+from core.models import User
+from core.roles import GROUP_NAMES, Role
 from projects import selectors
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress, Project
+from reference.models import Department
 from tests.factories import (
     DepartmentFactory,
     MonthlyProgressFactory,
@@ -29,11 +35,6 @@ from tests.factories import (
     UserFactory,
 )
 from tests.html_forms import form_data
-from zone_portal import changelog
-from zone_portal.api.tokens import create_token
-from zone_portal.history import Origin, unrecorded_changes
-from zone_portal.models import Department, User
-from zone_portal.roles import GROUP_NAMES, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +154,7 @@ def test_an_api_change_is_recorded_as_made_through_the_api(project, staff):
 def test_admin_changes_to_reference_data_and_to_a_users_roles_are_recorded(admin):
     client = client_of(admin)
     unit = DepartmentFactory(name="住建局")
-    url = reverse("admin:zone_portal_department_change", args=[unit.pk])
+    url = reverse("admin:reference_department_change", args=[unit.pk])
     data = form_data(client.get(url).content.decode(), "department_form")
     data["short_name"] = "住建"
     assert client.post(url, data).status_code == 302
@@ -161,14 +162,14 @@ def test_admin_changes_to_reference_data_and_to_a_users_roles_are_recorded(admin
     assert (row.history_user, row.history_origin, row.short_name) == (admin, Origin.ADMIN, "住建")
 
     person = UserFactory(username="li", roles=[Role.STAFF])
-    url = reverse("admin:zone_portal_user_change", args=[person.pk])
+    url = reverse("admin:core_user_change", args=[person.pk])
     data = form_data(client.get(url).content.decode(), "user_form")
     data["groups"] = [str(Group.objects.get(name=GROUP_NAMES[Role.REVIEWER]).pk)]
     assert client.post(url, data).status_code == 302
 
     row = last(User, id=person.pk)
     assert (row.history_user, row.history_origin) == (admin, Origin.ADMIN)
-    entry = changelog.page_entries([("zone_portal.user", row.history_id, row.history_date)])[0]
+    entry = changelog.page_entries([("core.user", row.history_id, row.history_date)])[0]
     roles = next(c for c in entry.changes if c.name == "groups")
     assert (roles.old, roles.new) == ("项目专员", "审核员")
 
@@ -290,7 +291,7 @@ def test_the_change_log_filters_by_user_kind_origin_and_date(project, staff, lea
     client.post(url, data)
     unit = DepartmentFactory(name="税务局")
     admin_client = client_of(admin)
-    change = reverse("admin:zone_portal_department_change", args=[unit.pk])
+    change = reverse("admin:reference_department_change", args=[unit.pk])
     data = form_data(admin_client.get(change).content.decode(), "department_form")
     data["phone"] = "0394-1234567"
     admin_client.post(change, data)
@@ -303,7 +304,7 @@ def test_the_change_log_filters_by_user_kind_origin_and_date(project, staff, lea
     via_admin = log.get(reverse("change_log"), {"origin": "admin"}).context["entries"]
     assert [(e.model_label, e.object_label) for e in via_admin] == [("责任单位", "税务局")]
 
-    units = log.get(reverse("change_log"), {"model": "zone_portal.department"}).context["entries"]
+    units = log.get(reverse("change_log"), {"model": "reference.department"}).context["entries"]
     assert {e.model_label for e in units} == {"责任单位"}
 
     today = timezone.localdate()
@@ -400,7 +401,7 @@ def test_roles_given_from_the_groups_side_are_recorded_on_the_user(admin):
     group = Group.objects.get(name=GROUP_NAMES[Role.LEADER])
     group.user_set.add(person)
     row = last(User, id=person.pk)
-    entry = changelog.page_entries([("zone_portal.user", row.history_id, row.history_date)])[0]
+    entry = changelog.page_entries([("core.user", row.history_id, row.history_date)])[0]
     assert [(c.name, c.old, c.new) for c in entry.changes] == [("groups", "—", "领导")]
     group.user_set.remove(person)
     assert last(User, id=person.pk).history_id != row.history_id

@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from enterprises import services
-from enterprises.choices import TicketStatus
+from core.roles import Role
+from problems import services
+from problems.choices import TicketStatus
 from projects import selectors
 from projects import services as project_services
 from projects.choices import ProgressStatus
@@ -22,7 +23,6 @@ from tests.factories import (
     UserFactory,
     make_ticket,
 )
-from zone_portal.roles import Role
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,12 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
+from core import jobs
+from core.models import Job, WorkerHeartbeat
+from core.roles import Role
 from tests.factories import ProjectFactory, UserFactory
 from tests.redis_helpers import redis_or_skip
 from tests.zone_portal.test_jobs import run_worker
-from zone_portal import jobs
-from zone_portal.models import Job, WorkerHeartbeat
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -24,6 +24,9 @@ from django.utils.translation import gettext
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from core import imports, jobs, tasks
+from core.models import ImportRecord, Job
+from core.roles import Role
 from enterprises.models import Enterprise
 from projects.models import Project
 from tests.enterprises.test_import import broken, code, flat_book, flat_row
@@ -35,9 +38,6 @@ from tests.factories import (
     make_ticket,
 )
 from tests.redis_helpers import redis_or_skip
-from zone_portal import imports, jobs, tasks
-from zone_portal.models import ImportRecord, Job
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,7 +117,7 @@ def test_a_ledger_above_the_sync_limit_is_written_by_a_job_and_matches_the_direc
     job = job_of(client.get(reverse("projects:export"), MARCH))
     assert (job.kind, job.status, job.owner) == (Job.Kind.PROJECT_LEDGER_EXPORT, Job.Status.QUEUED, leader)
     assert job.parameters == {"query": "year=2024&month=3"}
-    assert DBTaskResult.objects.get().task_path == "zone_portal.tasks.export_task"
+    assert DBTaskResult.objects.get().task_path == "core.tasks.export_task"
     page = client.get(job.get_absolute_url()).content.decode()
     assert 'id="job-queued"' in page and "js/jobs.js" in page
     assert client.get(reverse("job_status", args=[job.pk])).json()["status"] == "queued"

@@ -17,8 +17,14 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from enterprises import deadlines, kpis, permissions
-from enterprises.choices import (
+from core import roles
+from core.models import User
+from demo import demo_data
+from enterprises import permissions as enterprise_permissions
+from enterprises.models import Enterprise
+from enterprises.validators import validate_credit_code
+from problems import deadlines, kpis, permissions
+from problems.choices import (
     CLOSED_STATUSES,
     EventKind,
     Fence,
@@ -27,8 +33,7 @@ from enterprises.choices import (
     Satisfaction,
     TicketStatus,
 )
-from enterprises.models import Enterprise, ProblemTicket, TicketEvent, Visit
-from enterprises.validators import validate_credit_code
+from problems.models import ProblemTicket, TicketEvent, Visit
 from projects import figures, selectors
 from projects.choices import BatchRole, MilestoneKind, MilestoneStatus, ProgressStatus, Stage
 from projects.models import (
@@ -40,10 +45,9 @@ from projects.models import (
     Project,
     StageChange,
 )
-from zone_portal import demo_data, roles
-from zone_portal.models import Cluster, Industry, Leader, Park, User
+from reference.models import Cluster, Industry, Leader, Park
 
-APPS = ("zone_portal", "enterprises", "projects", "auth")
+APPS = ("core", "reference", "enterprises", "projects", "problems", "auth")
 YEAR = demo_data.PROGRESS_YEAR
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The current problems' overdue states are chosen for calendar days; working days
@@ -220,7 +224,7 @@ def test_every_enterprise_has_a_valid_unique_credit_code(demo):
 
 def test_every_loaded_object_passes_model_validation(demo):
     checked = 0
-    for label in ("zone_portal", "enterprises", "projects"):
+    for label in ("core", "reference", "enterprises", "projects", "problems"):
         for model in apps.get_app_config(label).get_models():
             if model.__name__.startswith("Historical"):
                 continue
@@ -546,7 +550,7 @@ def test_every_ticket_has_its_collection_event_and_clock(demo):
 def test_office_and_unit_users_work_the_problems(demo):
     office = User.objects.get(username="office")
     assert roles.roles_of(office) == {roles.Role.SUPERVISOR}
-    assert permissions.is_office(office)
+    assert enterprise_permissions.is_office(office)
 
     unit = User.objects.get(username="unit")
     unit2 = User.objects.get(username="unit2")

@@ -4,9 +4,9 @@ queries."""
 import factory
 import pytest
 
+from core.lookups import LOOKUP_LIMIT
+from core.roles import Role
 from tests.factories import DepartmentFactory, EnterpriseFactory, ProjectFactory, UserFactory
-from zone_portal.lookups import LOOKUP_LIMIT
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

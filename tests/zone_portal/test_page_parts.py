@@ -1,5 +1,5 @@
 """Whole parts of the pages leaders and staff open first (the dashboard's body, the project and
-enterprise lists) come from the figures cache (zone_portal.caching.Part), issue 21 item 16: each is
+enterprise lists) come from the figures cache (core.caching.Part), issue 21 item 16: each is
 the same for every reader with the same scope, and a change under it shows on the very next view.
 A figure missing from the cache is computed by one request while the others wait for it."""
 
@@ -11,12 +11,12 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import translation
 
+from core import caching
+from core.roles import Role
 from projects.models import MonthlyProgress
 from projects.services import progress_approve
 from tests.factories import EnterpriseFactory, ProjectFactory, UserFactory, make_ticket
 from tests.zone_portal.test_dashboard import by_id, leader_client, zone  # noqa: F401  (fixtures)
-from zone_portal import caching
-from zone_portal.roles import Role
 
 # --- One computation at a time --------------------------------------------------------------
 
@@ -76,7 +76,7 @@ def test_a_waiter_computes_itself_when_the_first_never_finishes():
 @override_settings(
     CACHES={
         "default": {
-            "BACKEND": "zone_portal.cache_backends.ForgivingRedisCache",
+            "BACKEND": "core.cache_backends.ForgivingRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }

@@ -1,11 +1,12 @@
 """Pickers over big tables (enterprises, projects, people) render only the chosen option(s) and
-load the rest from their lookup as one types (zone_portal.forms.RemoteSelect); filters and
+load the rest from their lookup as one types (core.forms.RemoteSelect); filters and
 pickers are marked searchable; no picker says "---------"; the applied filters show as chips."""
 
 import re
 
 import pytest
 
+from core.roles import Role
 from tests.factories import (
     DepartmentFactory,
     EnterpriseFactory,
@@ -14,7 +15,6 @@ from tests.factories import (
     UserFactory,
     make_ticket,
 )
-from zone_portal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

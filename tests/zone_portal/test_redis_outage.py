@@ -26,12 +26,12 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from rest_framework.throttling import AnonRateThrottle
 
+from core import cache_backends
+from core.models import WorkerHeartbeat
+from core.roles import Role
+from core.tasks import export_task
 from tests.factories import ProjectFactory, UserFactory
-from zone_portal import cache_backends
-from zone_portal.models import WorkerHeartbeat
-from zone_portal.roles import Role
 from zone_portal.settings import cache_settings
-from zone_portal.tasks import export_task
 
 CLOSED_PORT = 6390
 OWN_REDIS_PORT = 8761
@@ -68,7 +68,7 @@ def test_logging_in_pages_and_the_api_work_without_redis(client, redis_unreachab
     ProjectFactory(name="海熙药业研发中心")
     UserFactory(username="zhang", roles=[Role.ADMIN])
 
-    with caplog.at_level(logging.WARNING, logger="zone_portal.cache_backends"):
+    with caplog.at_level(logging.WARNING, logger="core.cache_backends"):
         login = client.post(reverse("login"), {"username": "zhang", "password": "test-pass-123"})
         assert login.status_code == 302 and login.url == reverse("home")
         assert Session.objects.filter(session_key=client.cookies["sessionid"].value).exists()
@@ -91,7 +91,7 @@ def test_logging_in_pages_and_the_api_work_without_redis(client, redis_unreachab
 def test_api_throttles_let_requests_through_with_a_warning(client, redis_unreachable, monkeypatch, caplog):
     monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/minute", "user": "1200/minute"})
 
-    with caplog.at_level(logging.WARNING, logger="zone_portal.cache_backends"):
+    with caplog.at_level(logging.WARNING, logger="core.cache_backends"):
         statuses = [client.get("/api/projects/").status_code for _ in range(3)]
 
     assert statuses == [401, 401, 401]  # with Redis, the third is 429 (test_deploy.py)

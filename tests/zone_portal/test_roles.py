@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.auth.models import Group
 
+from core.roles import GROUP_NAMES, Role, roles_of, sync_role_groups
 from tests.factories import UserFactory
-from zone_portal.roles import GROUP_NAMES, Role, roles_of, sync_role_groups
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +33,9 @@ def test_baseline_permissions():
     assert ("projects", "change_project") not in perms(Role.LEADER)
     assert ("projects", "view_project") in perms(Role.UNIT)
     assert ("auth", "change_group") in perms(Role.ADMIN)
-    assert ("enterprises", "change_problemticket") in perms(Role.SUPERVISOR)
-    assert ("enterprises", "change_problemticket") not in perms(Role.STAFF)
-    assert ("enterprises", "view_problemticket") in perms(Role.UNIT)
+    assert ("problems", "change_problemticket") in perms(Role.SUPERVISOR)
+    assert ("problems", "change_problemticket") not in perms(Role.STAFF)
+    assert ("problems", "view_problemticket") in perms(Role.UNIT)
     assert ("projects", "change_project") not in perms(Role.SUPERVISOR)
 
 

@@ -1,4 +1,4 @@
-"""Dashboard reads on the read replica (zone_portal/routers.py), on both databases.
+"""Dashboard reads on the read replica (core/routers.py), on both databases.
 
 The replica in these tests is a second connection, with its own alias and its own query log, to the
 test database, as Django makes a TEST MIRROR: what the dashboard reads through it is provably not
@@ -18,11 +18,11 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.test.utils import CaptureQueriesContext
 
+from core.roles import Role
+from core.routers import REPLICA_DB_ALIAS, ReplicaRouter, read_from_replica
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress, Project
 from tests.factories import AnnualPlanFactory, MonthlyProgressFactory, ProjectFactory, UserFactory
-from zone_portal.roles import Role
-from zone_portal.routers import REPLICA_DB_ALIAS, ReplicaRouter, read_from_replica
 
 FIGURES_TABLE = '"projects_monthlyprogress"'
 
@@ -34,7 +34,7 @@ def replica(transactional_db, settings):
     primary = connections[DEFAULT_DB_ALIAS].settings_dict
     # connections.settings is settings.DATABASES: the router sees the alias too.
     connections.settings[REPLICA_DB_ALIAS] = {**copy.deepcopy(primary), "TEST": {"MIRROR": DEFAULT_DB_ALIAS}}
-    settings.DATABASE_ROUTERS = ["zone_portal.routers.ReplicaRouter"]
+    settings.DATABASE_ROUTERS = ["core.routers.ReplicaRouter"]
     try:
         # Connected here: Django lets a test open connections only to the aliases it declared when
         # it started, and this one did not exist yet.
@@ -175,7 +175,7 @@ def test_the_context_ends_on_an_error(replica):
 
 def test_without_a_replica_everything_reads_from_default(db, settings):
     # The router installed but no replica alias (a half-done configuration), and no router at all.
-    settings.DATABASE_ROUTERS = ["zone_portal.routers.ReplicaRouter"]
+    settings.DATABASE_ROUTERS = ["core.routers.ReplicaRouter"]
     with read_from_replica():
         assert ReplicaRouter().db_for_read(Project) == DEFAULT_DB_ALIAS
         assert router.db_for_read(Project) == DEFAULT_DB_ALIAS

@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from core.importing import BadFile
+from core.imports import record_import
 from projects.excel import importer
-from zone_portal.importing import BadFile
-from zone_portal.imports import record_import
 
 
 class Command(BaseCommand):

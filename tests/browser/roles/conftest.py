@@ -20,10 +20,10 @@ from playwright.sync_api import expect
 from pytest_django.fixtures import _get_databases_for_setup
 from pytest_django.live_server_helper import LiveServer
 
+from core.roles import sync_role_groups
+from demo import demo_data
 from tests.browser.helpers import log_in
 from tests.browser.roles.pages import PHONE, page_urls, walk_role
-from zone_portal import demo_data
-from zone_portal.roles import sync_role_groups
 
 # A step's page can take longer than expect()'s default 5 s on a machine running other tests too.
 expect.set_options(timeout=20_000)

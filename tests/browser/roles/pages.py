@@ -17,12 +17,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, reverse
 
-from enterprises.choices import TicketStatus
-from enterprises.models import ProblemTicket
+from core.models import ImportRecord, Job, User
+from problems.choices import TicketStatus
+from problems.models import ProblemTicket
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress
+from reference.models import Park
 from tests.browser.helpers import axe_result, axe_start, layout_problems
-from zone_portal.models import ImportRecord, Job, Park, User
 
 TABS = 4  # pages loading at once: the server renders one while the browser checks another
 ROLES = ["admin", "leader", "reviewer", "staff", "unit", "office"]
@@ -133,13 +134,13 @@ def page_urls():
     urls += [
         reverse("api:docs"),
         reverse("admin:index"),
-        reverse("admin:zone_portal_user_changelist"),
-        reverse("admin:zone_portal_user_change", args=[staff.pk]),
-        reverse("admin:zone_portal_park_changelist"),
-        reverse("admin:zone_portal_park_change", args=[park.pk]),
+        reverse("admin:core_user_changelist"),
+        reverse("admin:core_user_change", args=[staff.pk]),
+        reverse("admin:reference_park_changelist"),
+        reverse("admin:reference_park_change", args=[park.pk]),
         reverse("admin:projects_project_changelist"),
         reverse("admin:projects_project_change", args=[project.pk]),
-        reverse("admin:enterprises_problemticket_change", args=[ticket.pk]),
+        reverse("admin:problems_problemticket_change", args=[ticket.pk]),
     ]
     return urls
 

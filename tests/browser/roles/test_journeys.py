@@ -18,11 +18,12 @@ from PIL import Image
 from playwright.sync_api import expect
 from python_calamine import CalamineWorkbook
 
-from enterprises.choices import Fence, ProblemCategory, TicketStatus
+from core.models import User
+from problems.choices import Fence, ProblemCategory, TicketStatus
 from projects.choices import ProgressStatus
+from reference.models import Park
 from tests.browser.helpers import act, layout_problems, pick
 from tests.browser.roles.pages import DESKTOP, PHONE
-from zone_portal.models import Park, User
 
 # Run alone after the parallel pass (make test): a whole first week in two windows per role, whose
 # steps wait on a live server that a second worker's tests would slow past its time-outs.
@@ -330,7 +331,7 @@ def test_admin_adds_a_user_keeps_reference_data_and_reads_the_change_log(open_as
     admin.shot("1-admin-index", desktop)
 
     # A new member of the zone staff: the account, then its name and role.
-    desktop.click("a[href$='/admin/zone_portal/user/add/']")
+    desktop.click("a[href$='/admin/core/user/add/']")
     desktop.fill("#id_username", "wangfang")
     if desktop.locator("#id_usable_password_0").count():
         desktop.check("#id_usable_password_0")  # password-based authentication
@@ -350,7 +351,7 @@ def test_admin_adds_a_user_keeps_reference_data_and_reads_the_change_log(open_as
 
     # Reference data: a park's area, corrected on the phone.
     phone.click("#site-name a")
-    phone.click("a[href$='/admin/zone_portal/park/']")
+    phone.click("a[href$='/admin/reference/park/']")
     phone.get_by_role("link", name=names["park"], exact=True).click()
     phone.fill("#id_area_km2", "12.50")
     with phone.expect_navigation():

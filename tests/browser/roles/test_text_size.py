@@ -14,10 +14,10 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from enterprises.models import ProblemTicket
+from core.models import TextSize, User
+from problems.models import ProblemTicket
 from projects.models import Project
 from tests.browser.helpers import layout_problems
-from zone_portal.models import TextSize, User
 
 pytestmark = pytest.mark.serial
 DESKTOP = {"width": 1366, "height": 900}

@@ -1,0 +1,25 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext_lazy as _
+
+
+class ProblemsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "problems"
+    verbose_name = _("Enterprise problems")
+
+    def ready(self):
+        # Imported here, as Django asks: models are not ready before.
+        from core import changelog
+        from problems.models import Visit
+
+        changelog.describe_as(
+            Visit,
+            parent="enterprise",
+            subject=lambda visit: gettext_now("visit on %(day)s") % {"day": visit.visited_on},
+        )
+
+        from core import tasks
+        from core.models import Job
+
+        tasks.register_exporter(Job.Kind.TICKET_LEDGER_EXPORT, "problems.views.ticket_ledger_export")
