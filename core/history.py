@@ -15,6 +15,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 from django.db import models
+from django.db.models import Exists, F, OuterRef, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -193,38 +195,95 @@ def tracked_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models() if hasattr(m._meta, "simple_history_manager_attribute")]
 
 
+# How many records the audit reads at a time: it holds one chunk of a table and of its history.
+CHECK_CHUNK_SIZE = 2000
+
+
 def unrecorded_changes(models_to_check=None) -> list[str]:
     """Every row whose current values differ from its last history row, or that was created or
     deleted without one: the trace a write that bypassed the history leaves behind (a
     ``QuerySet.update()``, a plain ``bulk_create``, a raw query).
 
-    Reads every row of every tracked table: for tests and for an occasional audit, not for pages."""
-    problems = []
+    Reads every row of every tracked table: for tests and for an occasional audit, not for pages.
+    ``iter_unrecorded_changes`` gives the same problems one at a time, in bounded memory."""
+    return list(iter_unrecorded_changes(models_to_check))
+
+
+def iter_unrecorded_changes(models_to_check=None):
+    """``unrecorded_changes`` as a stream: each model is read ``CHECK_CHUNK_SIZE`` records at a
+    time in primary-key order, with, for those records only, the last history row of each (picked
+    in SQL). A model's records changed or created without history come first, in primary-key
+    order, then those deleted without history, also in primary-key order."""
     for model in models_to_check or tracked_models():
-        history_model = model.history.model
-        pk = model._meta.pk.attname
-        fields = [f.attname for f in history_model.tracked_fields]
-        latest = {}
-        for row in history_model.objects.order_by("history_date", "history_id").values(
-            "history_type", *fields
-        ):
-            latest[row[pk]] = row
-        label = model._meta.label
-        seen = set()
-        for row in model._default_manager.values(*fields):
-            seen.add(row[pk])
+        yield from _changed_or_created(model)
+        yield from _deleted(model)
+
+
+def _latest_history(model, ids, *values):
+    """The last history row (by ``history_date``, then ``history_id``) of each record in ``ids``,
+    as ``values`` dicts: one query, whatever the number of rows each record has."""
+    history_model = model.history.model
+    pk = model._meta.pk.attname
+    latest = Window(
+        RowNumber(),
+        partition_by=[F(pk)],
+        order_by=[F("history_date").desc(), F("history_id").desc()],
+    )
+    return (
+        history_model.objects.filter(**{f"{pk}__in": ids})
+        .order_by()
+        .annotate(_audit_rank=latest)
+        .filter(_audit_rank=1)
+        .values(pk, *values)
+    )
+
+
+def _tracked_attnames(model) -> list[str]:
+    return [f.attname for f in model.history.model.tracked_fields]
+
+
+def _changed_or_created(model):
+    label, pk = model._meta.label, model._meta.pk.attname
+    fields = _tracked_attnames(model)
+    records = model._default_manager.order_by(pk)
+    after = None
+    while True:
+        chunk = records if after is None else records.filter(**{f"{pk}__gt": after})
+        rows = list(chunk.values(*fields)[:CHECK_CHUNK_SIZE])
+        if not rows:
+            return
+        ids = [row[pk] for row in rows]
+        latest = {last[pk]: last for last in _latest_history(model, ids, "history_type", *fields)}
+        for row in rows:
             last = latest.get(row[pk])
             if last is None:
-                problems.append(f"{label} {row[pk]}: written without a history row")
+                yield f"{label} {row[pk]}: written without a history row"
             elif last["history_type"] == "-":
-                problems.append(f"{label} {row[pk]}: exists, but its history says it was deleted")
+                yield f"{label} {row[pk]}: exists, but its history says it was deleted"
             else:
                 changed = [f for f in fields if last[f] != row[f]]
                 if changed:
-                    problems.append(f"{label} {row[pk]}: {', '.join(changed)} changed without a history row")
-        problems += [
-            f"{label} {key}: deleted without a history row"
-            for key, last in latest.items()
-            if key not in seen and last["history_type"] != "-"
-        ]
-    return problems
+                    yield f"{label} {row[pk]}: {', '.join(changed)} changed without a history row"
+        if len(rows) < CHECK_CHUNK_SIZE:
+            return
+        after = ids[-1]
+
+
+def _deleted(model):
+    label, pk = model._meta.label, model._meta.pk.attname
+    history_model = model.history.model
+    recorded = history_model.objects.order_by(pk).values_list(pk, flat=True).distinct()
+    exists = Exists(model._default_manager.filter(pk=OuterRef(pk)))
+    after = None
+    while True:
+        chunk = recorded if after is None else recorded.filter(**{f"{pk}__gt": after})
+        ids = list(chunk[:CHECK_CHUNK_SIZE])
+        if not ids:
+            return
+        gone = _latest_history(model, ids, "history_type").filter(~exists)
+        for last in sorted(gone, key=lambda last: last[pk]):
+            if last["history_type"] != "-":
+                yield f"{label} {last[pk]}: deleted without a history row"
+        if len(ids) < CHECK_CHUNK_SIZE:
+            return
+        after = ids[-1]
