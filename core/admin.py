@@ -1,3 +1,6 @@
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
+
 from axes.models import AccessFailureLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -9,6 +12,11 @@ from core.forms import SetPasswordByAdminForm
 from core.models import ApiToken, ImportRecord, Job, User
 from core.roles import is_admin
 
+if TYPE_CHECKING:  # what CachedChoicesMixin is mixed into: model admins and inlines
+    _AdminBase = admin.options.BaseModelAdmin[Any]
+else:
+    _AdminBase = object
+
 admin.site.site_header = _("Zone Portal administration")
 admin.site.site_title = _("Zone Portal")
 admin.site.index_title = _("Registry administration")
@@ -19,7 +27,7 @@ admin.site.site_url = "/"
 admin.site.unregister(AccessFailureLog)
 
 
-class CachedChoicesMixin:
+class CachedChoicesMixin(_AdminBase):
     """Load each foreign-key dropdown's choices once per request.
 
     Without this every inline row queries its dropdowns again, so a project
@@ -35,7 +43,7 @@ class CachedChoicesMixin:
         cache = request.__dict__.setdefault("_admin_choices_cache", {})
         key = (db_field.model, db_field.name)
         if key not in cache:
-            cache[key] = list(formfield.choices)
+            cache[key] = list(cast(Iterable[Any], formfield.choices))  # a choice field's
         formfield.choices = cache[key]
         return formfield
 
@@ -69,7 +77,7 @@ class UserAdmin(HistoryAdmin, BaseUserAdmin):
     search_fields = ["username", "display_name", "first_name", "last_name", "email", "phone"]
     autocomplete_fields = ["department"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Zone profile"), {"fields": ["display_name", "department", "phone", "text_size"]}),
         (_("Password"), {"fields": ["must_change_password"]}),
     ]

@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("Users and accounts")
 
-    def ready(self):
+    def ready(self) -> None:
         # Imported here, as Django asks: these modules import models, which are not ready before.
         from django.contrib.auth.signals import user_logged_in
 

@@ -25,13 +25,18 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
 
 FORMAT = 1
 PREFIX = "zone_portal-"
@@ -82,7 +87,9 @@ def _tables(using: str) -> list[str]:
     return sorted(tables & existing)
 
 
-def _count(cursor, tables: list[str], quote) -> dict[str, int]:
+def _count(
+    cursor: CursorWrapper | sqlite3.Cursor, tables: list[str], quote: Callable[[str], str]
+) -> dict[str, int]:
     counts = {}
     for table in tables:
         cursor.execute(f"SELECT COUNT(*) FROM {quote(table)}")

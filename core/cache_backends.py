@@ -117,4 +117,4 @@ class ForgivingRedisCache(RedisCache):
 
     def ping(self) -> None:
         """Ask Redis itself, past the skip window (for /healthz); raises RedisError if it does not answer."""
-        self._cache.get_client(write=True).ping()
+        self._cache.get_client(write=True).ping()  # type: ignore[attr-defined]  # RedisCache's client, undeclared

@@ -99,7 +99,7 @@ def _compute_once(cache_key: str, compute: Callable[[], object], timeout: int):
     """``compute()``, stored under ``cache_key``, by one caller at a time: a caller that finds
     another computing it waits for that result (up to FIGURES_COMPUTE_WAIT seconds, then computes
     it itself: the first may have died)."""
-    lock_key = f"{cache_key}:computing"
+    lock_key: str | None = f"{cache_key}:computing"
     wait = settings.FIGURES_COMPUTE_WAIT
     if wait and not cache.add(lock_key, 1, wait):
         deadline = time.monotonic() + wait

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime
 import decimal
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery, Value
@@ -23,6 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.history import Origin, tracked_models
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 EMPTY = "—"
 
@@ -38,7 +42,7 @@ class FieldChange:
 @dataclass
 class Entry:
     model: type[models.Model]
-    record: models.Model
+    record: Any  # a simple-history historical row: its model is built at run time
     object_label: str
     action: str
     changes: list[FieldChange] = field(default_factory=list)
@@ -52,7 +56,7 @@ class Entry:
         return self.record.history_user
 
     @property
-    def origin(self) -> str:
+    def origin(self) -> StrOrPromise:
         return Origin(self.record.history_origin).label if self.record.history_origin else EMPTY
 
     @property
@@ -72,7 +76,7 @@ class Entry:
         return str(self.model._meta.verbose_name)
 
     @property
-    def action_label(self) -> str:
+    def action_label(self) -> StrOrPromise:
         return ACTIONS[self.action]
 
 
@@ -132,11 +136,11 @@ def _previous(history_model, pk: str):
     )
 
 
-def load(rows_by_model: dict[type[models.Model], Iterable[int]]) -> dict[tuple[str, int], models.Model]:
+def load(rows_by_model: Mapping[type[models.Model], Iterable[int]]) -> dict[tuple[str, int], Any]:
     """The history rows with these ids, with their previous rows attached as ``previous``."""
-    loaded = {}
+    loaded: dict[tuple[str, int], Any] = {}
     for model, ids in rows_by_model.items():
-        history_model = model.history.model
+        history_model = cast(Any, model).history.model  # simple-history's manager, added at run time
         pk = model._meta.pk.attname
         queryset = history_model.objects.filter(history_id__in=list(ids)).select_related(
             "history_user", "history_import"
@@ -160,7 +164,7 @@ def _label_for(obj) -> str:
 
 def _related_names(rows, model) -> dict[tuple[type, object], str]:
     """What each foreign key of the rows (and their previous rows) names, one query per model."""
-    wanted: dict[type, set] = defaultdict(set)
+    wanted: dict[type[models.Model], set] = defaultdict(set)
     for row in rows:
         for record in (row, row.previous):
             if record is None:
@@ -169,8 +173,8 @@ def _related_names(rows, model) -> dict[tuple[type, object], str]:
                 if f.is_relation:
                     value = getattr(record, f.attname)
                     if value is not None:
-                        wanted[f.related_model].add(value)
-    names = {}
+                        wanted[cast("type[models.Model]", f.related_model)].add(value)
+    names: dict[tuple[type, object], str] = {}
     for related, ids in wanted.items():
         # Labels of reports and visits name their project or enterprise: read it in the same query.
         joins = [f.name for f in related._meta.concrete_fields if f.name in ("project", "enterprise")]
@@ -193,7 +197,7 @@ def _display(f: models.Field, value, names) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
-        return f"{value:,.2f}" if f.decimal_places == 2 else str(value)
+        return f"{value:,.2f}" if cast(models.DecimalField, f).decimal_places == 2 else str(value)
     if isinstance(f, models.FileField):
         return str(value).rsplit("/", 1)[-1]
     return str(value)
@@ -266,15 +270,15 @@ def describe_as(model, *, parent: str | None = None, subject: Callable | None = 
         SUBJECTS[key] = subject
 
 
-def entries(loaded: dict[tuple[str, int], models.Model], order: Iterable[tuple[str, int]], field_name=None):
+def entries(loaded: dict[tuple[str, int], Any], order: Iterable[tuple[str, int]], field_name=None):
     """The entries in ``order`` (keys of ``loaded``), with their field changes, readable."""
     by_model = models_by_key()
     grouped: dict[str, list] = defaultdict(list)
-    for (key, _id), row in loaded.items():
-        grouped[key].append(row)
-    names = {}
-    for key, rows in grouped.items():
-        model = by_model[key]
+    for (model_label, _id), row in loaded.items():
+        grouped[model_label].append(row)
+    names: dict[tuple[type, object], str] = {}
+    for group_key, rows in grouped.items():
+        model = by_model[group_key]
         names |= _related_names(rows, model)
     result = []
     for key in order:
@@ -314,7 +318,7 @@ def union(querysets):
 def page_entries(page_rows, field_name=None) -> list[Entry]:
     """Entries for one page of ``union`` rows."""
     page_rows = list(page_rows)
-    wanted: dict[type, list[int]] = defaultdict(list)
+    wanted: dict[type[models.Model], list[int]] = defaultdict(list)
     by_model = models_by_key()
     for key, history_id, _date in page_rows:
         wanted[by_model[key]].append(history_id)
@@ -327,10 +331,10 @@ def page_entries(page_rows, field_name=None) -> list[Entry]:
 
 def field_choices_of(querysets) -> list[tuple[str, str]]:
     """The fields a timeline can be narrowed to: those of the models it shows, once each."""
-    seen = {}
+    seen: dict[str, str] = {}
     by_model = models_by_key()
     for queryset in querysets:
-        model = next(m for m in by_model.values() if m.history.model is queryset.model)
+        model = next(m for m in by_model.values() if cast(Any, m).history.model is queryset.model)
         for name, label in field_choices(model):
             seen.setdefault(name, label)
     return sorted(seen.items(), key=lambda c: c[1])

@@ -1,6 +1,8 @@
 """Field types shared by every app."""
 
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -12,13 +14,13 @@ class MoneyField(models.DecimalField):
     Up to 999,999,999,999.99 万元 — far above any province's total.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("validators", [MinValueValidator(Decimal("0"))])
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         for key, default in (("max_digits", 14), ("decimal_places", 2)):
             if kwargs.get(key) == default:

@@ -78,7 +78,8 @@ def _params(widget, name: str) -> list[str]:
     if isinstance(widget, django_filters.widgets.SuffixedMultiWidget):
         return [widget.suffixed(name, suffix) for suffix in widget.suffixes]
     if isinstance(widget, forms.MultiWidget):
-        return [f"{name}{suffix}" for suffix in widget.widgets_names]
+        # Set by MultiWidget.__init__; django-stubs does not declare it.
+        return [f"{name}{suffix}" for suffix in widget.widgets_names]  # type: ignore[attr-defined]
     return [name]
 
 

@@ -41,7 +41,7 @@ class FilterForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):
-                field.clean = _refuse_huge_ids(field.clean)
+                field.clean = _refuse_huge_ids(field.clean)  # type: ignore[method-assign]  # this field only
         make_selects_searchable(self, ANY_CHOICE_LABEL)
         name_range_halves(self)
 

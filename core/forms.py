@@ -1,22 +1,30 @@
 """Form helpers shared by every app's pages."""
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.contrib.auth.forms import AdminPasswordChangeForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import BLANK_CHOICE_DASH
+from django.db.models import BLANK_CHOICE_DASH, QuerySet
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from core.services import tokens_revoke_all
 
+if TYPE_CHECKING:  # what the mixins below are mixed into
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
+
 # The first choice of every filter's select: its empty value means "no filter", so a form sent
 # untouched selects every row (django-filter's selects get it from FILTERS_EMPTY_CHOICE_LABEL).
 ANY_CHOICE_LABEL = _("All")
 
 
-class BootstrapFormMixin:
+class BootstrapFormMixin(_FormBase):
     """Gives widgets Bootstrap's classes, and marks fields with errors as invalid. Pickers over a
     table (model choice fields) become searchable selects, saying 请选择… where Django says ---------."""
 
@@ -51,7 +59,7 @@ class RevokeTokensOnSaveMixin:
 
     @transaction.atomic
     def save(self, commit=True):
-        user = super().save(commit=commit)
+        user = super().save(commit=commit)  # type: ignore[misc]  # each password form it is mixed into saves
         if commit:
             tokens_revoke_all(user=user)
         return user
@@ -63,6 +71,7 @@ class NewPasswordChangeForm(RevokeTokensOnSaveMixin, PasswordChangeForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Django's form returns its cleaned_data
         new = cleaned.get("new_password1")
         if new and self.user.check_password(new):
             self.add_error("new_password1", _("Choose a password different from the current one."))
@@ -81,7 +90,8 @@ def _chosen_objects(field, values: list) -> list:
         # text that is no id) is left out here, and the form reports it as an invalid choice.
         key = field.to_field_name or "pk"
         ids = [str(v) for v in values if str(v).strip().isdigit() and int(v) <= 2**63 - 1]
-        return list(field.queryset.filter(**{f"{key}__in": ids})) if ids else []
+        queryset = cast("QuerySet[Any]", field.queryset)  # a model choice field always has one
+        return list(queryset.filter(**{f"{key}__in": ids})) if ids else []
     objects = []
     for value in values:
         try:
@@ -148,7 +158,7 @@ def _replace_dashes(field: forms.Field) -> None:
             remote = isinstance(field.widget, RemoteSelect)
             field.empty_label = SEARCH_PLACEHOLDER if remote else PICK_PLACEHOLDER
     elif isinstance(field, forms.ChoiceField):
-        choices = list(field.choices)
+        choices = list(cast(Iterable[Any], field.choices))  # as the field normalised them
         if choices and tuple(choices[0]) == BLANK_CHOICE_DASH[0]:
             field.choices = [("", PICK_PLACEHOLDER), *choices[1:]]
 
@@ -187,7 +197,8 @@ class RemoteSelectMultiple(RemoteSelect):
         super().__init__(url_name, params=params, label=label, attrs=attrs)
 
     def value_from_datadict(self, data, files, name):
-        return forms.SelectMultiple.value_from_datadict(self, data, files, name)
+        # SelectMultiple's reading of a list, borrowed: this widget is a Select, not a SelectMultiple.
+        return forms.SelectMultiple.value_from_datadict(self, data, files, name)  # type: ignore[arg-type]
 
     def value_omitted_from_data(self, data, files, name):
         return False  # as SelectMultiple: a browser sends nothing for no choice

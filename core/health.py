@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -87,13 +88,13 @@ def _task_waiting_longer_than(since: datetime) -> bool:
 
 def report() -> tuple[bool, dict]:
     """(all configured services answer, each one's status)."""
-    checks = {"database": database("default")}
+    checks: dict[str, dict[str, Any]] = {"database": database("default")}
     if "replica" in settings.DATABASES:
         checks["replica"] = database("replica")
     for name, check in (("redis", redis), ("worker", worker)):
         if name == "worker" and checks["database"]["status"] != OK:
             # Its heartbeat is in the database: not asked again, and not known.
-            result = {"status": "unknown", "last_heartbeat": None}
+            result: dict[str, Any] | None = {"status": "unknown", "last_heartbeat": None}
         else:
             result = check()
         if result is not None:

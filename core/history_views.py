@@ -7,6 +7,8 @@ the admin or the API edits or deletes a history row.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -101,11 +103,13 @@ class ChangeLogFilter(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [("", ANY_CHOICE_LABEL), *changelog.model_choices()]
+        model_field = cast(forms.ChoiceField, self.fields["model"])
+        model_field.choices = [("", ANY_CHOICE_LABEL), *changelog.model_choices()]
         make_selects_searchable(self)
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Django's form returns its cleaned_data
         first, last = cleaned.get("date_from"), cleaned.get("date_to")
         if first and last and first > last:
             self.add_error("date_to", _("The end date is before the start date."))
@@ -219,7 +223,8 @@ def change_log_workbook(user, query) -> Export:
             paginator = Paginator(rows, 500)
             for number in paginator.page_range:
                 for entry in changelog.page_entries(paginator.page(number).object_list):
-                    for change in entry.changes or [None]:
+                    changes: Sequence[changelog.FieldChange | None] = entry.changes or [None]
+                    for change in changes:
                         sheet.data_row((entry, change))
             sheet.finish(freeze_cols=0)
         return book

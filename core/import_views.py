@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
@@ -22,6 +23,9 @@ from core.forms import BootstrapFormMixin
 from core.importing import BadFile, erasures_not_confirmed, held_not_confirmed
 from core.models import ImportRecord, Job
 from core.roles import is_admin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PREVIEW_ROWS_SHOWN = 500
 can_import = imports.can_import
@@ -44,12 +48,13 @@ class UploadForm(BootstrapFormMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Django's form returns its cleaned_data
         if (cleaned.get("year") is None) != (cleaned.get("month") is None) and self.kind == "project_ledger":
             raise forms.ValidationError(_("Give both the year and the month, or neither."))
         return cleaned
 
 
-KIND_TITLES = {
+KIND_TITLES: dict[str, StrOrPromise] = {
     ImportRecord.Kind.PROJECT_LEDGER: gettext_lazy("Import a project ledger"),
     ImportRecord.Kind.ENTERPRISES: gettext_lazy("Import an enterprise list"),
 }

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import chain, islice
+from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
 
 from defusedxml import DefusedXmlException, ElementTree
@@ -173,17 +174,18 @@ def _check_unpacked(data: bytes, infos: list[zipfile.ZipInfo]) -> None:
 
 def _data_offset(data: bytes, info: zipfile.ZipInfo) -> int:
     """Where a part's packed bytes begin: after its local header, found as zip readers find it."""
-    header = data[info.header_offset : info.header_offset + zipfile.sizeFileHeader]
-    if len(header) != zipfile.sizeFileHeader:
+    zf: Any = zipfile  # its local-header constants are private, absent from typeshed
+    header = data[info.header_offset : info.header_offset + zf.sizeFileHeader]
+    if len(header) != zf.sizeFileHeader:
         raise _damaged()
-    fields = struct.unpack(zipfile.structFileHeader, header)
-    if fields[zipfile._FH_SIGNATURE] != zipfile.stringFileHeader:
+    fields = struct.unpack(zf.structFileHeader, header)
+    if fields[zf._FH_SIGNATURE] != zf.stringFileHeader:
         raise _damaged()
     return (
         info.header_offset
-        + zipfile.sizeFileHeader
-        + fields[zipfile._FH_FILENAME_LENGTH]
-        + fields[zipfile._FH_EXTRA_FIELD_LENGTH]
+        + zf.sizeFileHeader
+        + fields[zf._FH_FILENAME_LENGTH]
+        + fields[zf._FH_EXTRA_FIELD_LENGTH]
     )
 
 
@@ -847,6 +849,10 @@ def erases(old: object, new: object) -> bool:
 class PreviewRows:
     """A preview's rows by what they will do, and its fingerprint (mixed into each importer's
     preview dataclass, which has ``rows`` and ``errors``)."""
+
+    if TYPE_CHECKING:  # the importer's dataclass declares them
+        rows: list[Any]
+        errors: list[Issue]
 
     @property
     def created(self) -> list:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -45,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 # The task that runs each kind of job (a django-tasks Task), put here by the module that defines it
 # (core.tasks, demo.tasks) as its app gets ready: this module knows no task, so tasks may use it.
-TASKS: dict[str, object] = {}
+TASKS: dict[str, Any] = {}  # django-tasks' Task, untyped
 
 
 def register_task(kind: str, task) -> None:

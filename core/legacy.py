@@ -6,7 +6,9 @@ and anything pointing at a content type stay attached) and queued background tas
 
 from collections.abc import Callable
 
+from django.apps.registry import Apps
 from django.contrib.contenttypes.models import ContentType
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 
 def content_types_moved(old_label: str, new_label: str) -> Callable:
@@ -14,7 +16,7 @@ def content_types_moved(old_label: str, new_label: str) -> Callable:
     take the new label. A fresh database has none to rename; one that already has the new type (its
     models were used before this ran) keeps it."""
 
-    def forwards(apps, schema_editor):
+    def forwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         content_types = apps.get_model("contenttypes", "ContentType").objects.using(
             schema_editor.connection.alias
         )
@@ -32,7 +34,7 @@ def task_paths_moved(old_prefix: str, new_prefix: str) -> Callable:
     """A RunPython step: queued tasks (django-tasks' database backend) name their function by import
     path; those under a module that moved are pointed at its new place."""
 
-    def forwards(apps, schema_editor):
+    def forwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         results = apps.get_model("django_tasks_database", "DBTaskResult").objects.using(
             schema_editor.connection.alias
         )

@@ -1,20 +1,25 @@
 """Optimistic locking: a record carries a version; a write locks the row and refuses it when the
 version the editor read is no longer the current one, so concurrent edits never silently overwrite."""
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+_M = TypeVar("_M", bound=Model)
 
 
 class StaleVersion(ValidationError):
     """Someone else saved the record after the editor loaded it."""
 
 
-def lock_current(model, pk, expected_version: int | None):
+def lock_current(model: type[_M], pk: Any, expected_version: int | None) -> _M:
     """Lock a row for the rest of the transaction and refuse it if it moved on."""
-    locked = model.objects.select_for_update().get(pk=pk)
+    # Model itself declares no `objects`; every versioned model does.
+    locked: Any = model.objects.select_for_update().get(pk=pk)  # type: ignore[attr-defined]
     if expected_version is not None and locked.version != expected_version:
         raise StaleVersion(
             _(
@@ -30,7 +35,7 @@ def lock_current(model, pk, expected_version: int | None):
     return locked
 
 
-def copy_state(source, target) -> None:
+def copy_state(source: Model, target: Model) -> None:
     """Bring the caller's instance up to date with the saved row, related objects included."""
     if source is not target:
         target.__dict__.update({k: v for k, v in source.__dict__.items() if not k.startswith("_")})
@@ -38,7 +43,7 @@ def copy_state(source, target) -> None:
         target._state.fields_cache = dict(source._state.fields_cache)
 
 
-def check_fields(data: dict[str, Any], allowed) -> None:
+def check_fields(data: dict[str, Any], allowed: Iterable[str]) -> None:
     """A service sets only the fields it names: anything else is a programming error, not input."""
     unknown = set(data) - set(allowed)
     if unknown:

@@ -5,7 +5,8 @@ module has what they share and the people lookup."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -54,7 +55,7 @@ def search(rows: QuerySet, term: str, fields: list[str], *, order: str = "name")
     return rows.filter(condition).order_by(first, order, "pk")
 
 
-def lookup_response(rows: Iterable, label: Callable = str) -> JsonResponse:
+def lookup_response(rows: QuerySet[Any] | Sequence[Any], label: Callable = str) -> JsonResponse:
     """The first LOOKUP_LIMIT of ``rows`` as pickers read them."""
     items = [{"value": row.pk, "text": label(row)} for row in rows[:LOOKUP_LIMIT]]
     return JsonResponse(items, safe=False)

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.http import HttpRequest
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -10,7 +11,7 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
     Accept-Language header should not switch the pages away from Chinese.
     """
 
-    def process_request(self, request):
+    def process_request(self, request: HttpRequest) -> None:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         if chosen is None and not request.path.startswith("/api/"):
             translation.activate(settings.LANGUAGE_CODE)

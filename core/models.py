@@ -1,5 +1,6 @@
 """Users, and the records of the portal's own machinery: imports, API tokens and background jobs."""
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -31,7 +32,7 @@ class TextSize(models.TextChoices):
     LARGER = "larger", _("Extra large (150%)")
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # knox (untyped) adds auth_token_set
     """A person who logs in: zone staff, unit handlers, reviewers, leaders, admins."""
 
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
@@ -154,8 +155,12 @@ class ApiToken(AbstractAuthToken):
     """A token a script uses to call the API as its owner. Only a hash is stored (django-rest-knox);
     the owner names it, sees its first characters, and revokes it by deleting it."""
 
-    name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for, e.g. 省平台同步."))
-    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    name: "models.CharField[str, str]" = models.CharField(
+        _("name"), max_length=100, help_text=_("What the token is for, e.g. 省平台同步.")
+    )
+    last_used_at: "models.DateTimeField[datetime.datetime | None, datetime.datetime | None]" = (
+        models.DateTimeField(_("last used"), null=True, blank=True)
+    )
 
     class Meta:
         db_table = "zone_portal_apitoken"  # kept from before the app split

@@ -37,7 +37,8 @@ def database_unavailable(exc: BaseException | None) -> bool:
     chunked query's cursor on a dead connection raises psycopg2's own OperationalError)."""
     kinds = [OperationalError, InterfaceError]
     for connection in connections.all(initialized_only=True):
-        kinds += [connection.Database.OperationalError, connection.Database.InterfaceError]
+        driver = connection.Database  # type: ignore[attr-defined]  # each backend's wrapper sets its driver
+        kinds += [driver.OperationalError, driver.InterfaceError]
     return isinstance(exc, tuple(kinds))
 
 
@@ -84,7 +85,7 @@ def server_error(request, template_name="500.html"):
     language = getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE
     with translation.override(language):
         if request.path.startswith("/api/") or request.path == "/healthz":
-            response = JsonResponse(
+            response: HttpResponse = JsonResponse(
                 {
                     "detail": _(
                         "The service is briefly unavailable: the database did not answer. "
@@ -102,5 +103,5 @@ def server_error(request, template_name="500.html"):
                 body = "<h1>503 Service Unavailable</h1>"
             response = HttpResponse(body, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    response.database_unavailable = True
+    response.database_unavailable = True  # type: ignore[attr-defined]  # a marker on this response only
     return response

@@ -113,7 +113,7 @@ def lockout_response(request, original_response=None, credentials=None):
         % {"minutes": minutes},
         "next": request.POST.get("next", ""),
     }
-    return render(request, "registration/login.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)
+    return render(request, "registration/login.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)  # type: ignore[misc]  # axes' default
 
 
 def stamp_session(sender, request, user, **kwargs):

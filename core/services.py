@@ -5,7 +5,7 @@ from django.db import transaction
 from core.models import ApiToken, User
 
 
-def tokens_revoke_all(*, user) -> int:
+def tokens_revoke_all(*, user: User) -> int:
     """Revoke every API token of ``user``; how many there were. Called wherever a password is set
     (core.forms): a new password must also end what the old one let a script do."""
     deleted, _by_model = ApiToken.objects.filter(user=user).delete()

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 # The functions that work out an export for (user, query parameters), by import path so a page's
 # module is loaded only when its job runs; the download views call them too. The apps that own the
 # other exports add theirs (``register_exporter``, from their AppConfig.ready()).
-EXPORTERS = {
+EXPORTERS: dict[str, str] = {
     Job.Kind.CHANGE_LOG_EXPORT: "core.history_views.change_log_workbook",
 }
 

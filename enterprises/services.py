@@ -7,7 +7,7 @@ may take it, and the event is appended to the timeline in the same transaction.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 
@@ -15,6 +15,9 @@ from core import history
 from core.locking import check_fields, copy_state
 from enterprises import permissions
 from enterprises.models import Enterprise
+
+if TYPE_CHECKING:
+    from django.db.models import Field
 
 # --- Enterprises ----------------------------------------------------------------------------
 
@@ -44,7 +47,7 @@ def enterprise_create(*, user, data: dict[str, Any], honours=None) -> Enterprise
     check_fields(data, ENTERPRISE_FIELDS)
     enterprise = Enterprise(**data)
     enterprise.full_clean()
-    enterprise._history_user = user
+    enterprise._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
     history.save_with_links(enterprise, {"honours": honours} if honours is not None else {})
     return enterprise
 
@@ -55,7 +58,7 @@ def enterprise_update(*, enterprise: Enterprise, user, data: dict[str, Any], hon
     permissions.ensure_can_edit_enterprises(user)
     check_fields(data, ENTERPRISE_FIELDS)
     locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
-    columns = [Enterprise._meta.get_field(name) for name in ENTERPRISE_FIELDS]
+    columns = [cast("Field[Any, Any]", Enterprise._meta.get_field(name)) for name in ENTERPRISE_FIELDS]
     before = {field.attname: getattr(locked, field.attname) for field in columns}
     for name, value in data.items():
         setattr(locked, name, value)
@@ -66,7 +69,7 @@ def enterprise_update(*, enterprise: Enterprise, user, data: dict[str, Any], hon
         locked.honours.values_list("pk", flat=True)
     )
     if changed or honours_changed:
-        locked._history_user = user
+        locked._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
         links = {"honours": honours} if honours_changed else {}
         history.save_with_links(locked, links, update_fields=[*changed, "updated_at"])
     copy_state(locked, enterprise)
@@ -79,5 +82,5 @@ def enterprise_delete(*, enterprise: Enterprise, user) -> None:
     subsidiaries is refused (ProtectedError): those records need it."""
     permissions.ensure_can_delete_enterprises(user)
     locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
-    locked._history_user = user
+    locked._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
     locked.delete()

@@ -8,9 +8,9 @@ may take it, and the event is appended to the timeline in the same transaction.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,6 +34,9 @@ from problems.choices import (
     TicketStatus,
 )
 from problems.models import ProblemTicket, TicketAttachment, TicketEvent, Visit
+
+if TYPE_CHECKING:
+    from django.db.models import Field
 
 __all__ = ["StaleVersion"]
 
@@ -181,9 +184,9 @@ def _event(ticket: ProblemTicket, user, kind: str, *, at=None, **fields) -> Tick
 def _save(locked: ProblemTicket, user, fields: list[str], original: ProblemTicket | None = None, reason=""):
     locked.full_clean()
     locked.version += 1
-    locked._history_user = user  # simple-history's hook for who made the change
+    locked._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
     if reason:
-        locked._change_reason = reason[:100]
+        locked._change_reason = reason[:100]  # type: ignore[attr-defined]  # simple-history's hook
     locked.save(update_fields=[*fields, "version", "updated_at"])
     if original is not None:
         copy_state(locked, original)
@@ -261,7 +264,7 @@ def ticket_create(
     _set_clock(ticket)
     validate_project(ticket.enterprise_id, ticket.project)
     ticket.full_clean()
-    ticket._history_user = user
+    ticket._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
     ticket.save()
     _event(ticket, user, EventKind.CREATED, to_status=ticket.status, to_level=ticket.level, at=collected_at)
     return ticket
@@ -287,7 +290,9 @@ VISIT_FIELDS = ("enterprise", "visited_on", "unit", "notes")
 
 @transaction.atomic
 @history.recording(batch=True)
-def visit_create(*, user, data: dict[str, Any], visitors=(), problems: list[dict[str, Any]] = ()) -> Visit:
+def visit_create(
+    *, user, data: dict[str, Any], visitors=(), problems: Sequence[dict[str, Any]] = ()
+) -> Visit:
     """Record a visit and every problem collected on it: all of them, or nothing."""
     permissions.ensure_can_collect(user)
     check_fields(data, VISIT_FIELDS)
@@ -295,7 +300,7 @@ def visit_create(*, user, data: dict[str, Any], visitors=(), problems: list[dict
     if visit.visited_on and visit.visited_on > timezone.localdate():
         raise ValidationError({"visited_on": _("A visit cannot be dated in the future.")})
     visit.full_clean()
-    visit._history_user = user
+    visit._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
     history.save_with_links(visit, {"visitors": visitors})
     errors = {}
     for index, problem in enumerate(problems):
@@ -326,7 +331,9 @@ def ticket_update(
         locked.resolve_due = deadlines.resolve_due(locked.resolve_clock_from, major=locked.is_major)
         fields.append("resolve_due")
     validate_project(locked.enterprise_id, locked.project)
-    labels = ", ".join(str(ProblemTicket._meta.get_field(name).verbose_name) for name in changed)
+    labels = ", ".join(
+        str(cast("Field[Any, Any]", ProblemTicket._meta.get_field(name)).verbose_name) for name in changed
+    )
     _event(locked, user, EventKind.EDITED, text=labels, at=now)
     return _save(locked, user, fields, ticket)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -72,7 +72,7 @@ def project_create(
     validate_not_future(stage_changed_on)
     project = Project(**data, stage=stage)
     project.full_clean()
-    project._history_user = user  # simple-history's hook for who made the change
+    project._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
     project.save()
     StageChange.objects.create(
         project=project,
@@ -108,7 +108,7 @@ def project_update(
         setattr(locked, name, data[name])
     if changed:
         locked.full_clean()
-        locked._history_user = user  # simple-history's hook for who made the change
+        locked._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
         locked.version += 1
         locked.save(update_fields=[*changed, "version", "updated_at"])
     if stage is not None and stage != locked.stage:
@@ -125,7 +125,7 @@ def project_delete(*, project: Project, user) -> None:
     (ProtectedError): its figures are part of the record."""
     ensure_admin(user)
     locked = lock_current(Project, project.pk, None)
-    locked._history_user = user
+    locked._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
     locked.delete()
 
 
@@ -188,7 +188,7 @@ def project_change_stage(
     change.save()
     locked.stage = stage
     locked.version += 1
-    locked._history_user = user
+    locked._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
     locked.save(update_fields=["stage", "version", "updated_at"])
     project.stage = stage
     project.version = locked.version
@@ -326,7 +326,9 @@ def progress_save_many(*, rows: list[GridRow], year: int, month: int, user, subm
 
     The figures are checked in one pass (``checks.check_figures``); a row held back for
     confirmation stops the save as an error does, and every row is tried so all are reported."""
-    saved, errors, held = [], {}, {}
+    saved: list[MonthlyProgress] = []
+    errors: dict[int, ValidationError] = {}
+    held: dict[int, list[checks.FigureWarning]] = {}
     verdicts = checks.check_figures(
         [checks.Proposed(row.project, year, month, row.data.get("completed_investment")) for row in rows]
     )
@@ -498,14 +500,13 @@ def progress_reopen(
 @transaction.atomic
 def progress_review_many(*, reports, user, approve: bool, reason: str = "") -> int:
     """Approve or return several reports at once: all of them, or none if one is refused."""
-    action = progress_approve if approve else progress_return
     count = 0
     with history.recording(batch=True):
         for report in reports:
             if approve:
-                action(report=report, user=user, comment=reason)
+                progress_approve(report=report, user=user, comment=reason)
             else:
-                action(report=report, user=user, reason=reason)
+                progress_return(report=report, user=user, reason=reason)
             count += 1
     return count
 
@@ -646,14 +647,14 @@ def _read_image(upload) -> tuple[Image.Image, str]:
         image.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise _not_a_photo() from None
-    return image, PHOTO_FORMATS[image.format]
+    return image, PHOTO_FORMATS[cast(str, image.format)]  # opened with formats=PHOTO_FORMATS
 
 
 def _stored_photo(image: Image.Image) -> tuple[bytes, Image.Image]:
     """The photo as it is kept: turned upright by its EXIF orientation, no side above PHOTO_MAX_SIDE,
     encoded afresh in its own format (so nothing but the picture is kept: no EXIF with the place it
     was taken, nothing appended after the image), and the upright image for its thumbnail."""
-    kind = image.format
+    kind = cast(str, image.format)  # an image from _read_image, so of a known format
     upright = ImageOps.exif_transpose(image)
     side = settings.PHOTO_MAX_SIDE
     if max(upright.size) > side:
@@ -950,7 +951,8 @@ def _replace_members(batch: Batch, user, rows: list[dict[str, Any]]) -> MemberCh
     first_index: dict[int, int] = {}
     wanted: dict[int, BatchMembership] = {}
     for index, row in enumerate(rows):
-        project, role = row.get("project"), row.get("role")
+        project: Project | None = row.get("project")
+        role: Any = row.get("role")  # checked by full_clean below
         if project is not None and project.pk in first_index:
             errors[index] = ValidationError(
                 {
@@ -966,6 +968,7 @@ def _replace_members(batch: Batch, user, rows: list[dict[str, Any]]) -> MemberCh
         except ValidationError as error:
             errors[index] = error
             continue
+        assert project is not None  # full_clean refused a row without one
         first_index[project.pk] = index
         wanted[project.pk] = membership
     if errors:
@@ -977,17 +980,17 @@ def _replace_members(batch: Batch, user, rows: list[dict[str, Any]]) -> MemberCh
             old.delete()
             changes.deleted += 1
     for project_id, new in wanted.items():
-        old = current.get(project_id)
-        if old is None:
+        existing = current.get(project_id)
+        if existing is None:
             _stamp(new, user)
             new.save()
             changes.created += 1
             changes.memberships.append(new)
         else:
-            if old.role != new.role:
-                old.role = new.role
-                _stamp(old, user)
-                old.save(update_fields=["role"])
+            if existing.role != new.role:
+                existing.role = new.role
+                _stamp(existing, user)
+                existing.save(update_fields=["role"])
                 changes.changed += 1
-            changes.memberships.append(old)
+            changes.memberships.append(existing)
     return changes

@@ -24,7 +24,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
             return super().authenticate(request)
         except exceptions.AuthenticationFailed:
             throttle = FailedTokenThrottle()
-            if not throttle.allow_request(request, None):
+            if not throttle.allow_request(request, None):  # type: ignore[arg-type]  # it reads no view
                 raise exceptions.Throttled(throttle.wait()) from None
             raise
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -28,6 +29,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.locking import NeedsConfirmation, StaleVersion
 
+if TYPE_CHECKING:  # what the mixins below are mixed into
+    from rest_framework.viewsets import GenericViewSet
+
+    _ViewSetBase = GenericViewSet[Any]
+else:
+    _ViewSetBase = object
+
 logger = logging.getLogger(__name__)
 
 
@@ -35,8 +43,8 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
 
-    @property
-    def max_page_size(self):
+    @property  # the setting read per request, where DRF declares a plain attribute
+    def max_page_size(self):  # type: ignore[override]
         return settings.API_MAX_PAGE_SIZE
 
 
@@ -147,7 +155,7 @@ def api_denial():
         raise exceptions.PermissionDenied(str(denial) or None) from None
 
 
-class RulesMixin:
+class RulesMixin(_ViewSetBase):
     """Role checks that come before the input is read: ``action_rules`` maps an action to an
     ``ensure_*`` function of the app's permissions module (it raises PermissionDenied → 403)."""
 
@@ -161,7 +169,7 @@ class RulesMixin:
                 rule(request.user)
 
 
-class VersionedMixin:
+class VersionedMixin(_ViewSetBase):
     """Records with a ``version``: reads carry it as the ETag, changes must say which version they
     change — the ``version`` field of the body, or If-Match — so nobody overwrites a newer save."""
 
@@ -171,7 +179,7 @@ class VersionedMixin:
         header = request.headers.get("If-Match")
         if header:
             return _parse_etag(header)
-        version = (validated or {}).get("version")
+        version: Any = (validated or {}).get("version")
         if version is None and hasattr(request.data, "get"):
             version = request.data.get("version")
         if version in (None, ""):

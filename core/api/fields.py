@@ -1,9 +1,11 @@
 """Serializer pieces the API's resources share: money, rates and the reporting period."""
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 16, "decimal_places": 2}
 
 
 def money(**kwargs) -> serializers.DecimalField:

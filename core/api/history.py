@@ -16,7 +16,8 @@ ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 class FieldChangeSerializer(serializers.Serializer):
     field = serializers.CharField(source="name", help_text="The field's name in the API and the models.")
-    label = serializers.CharField(help_text="The field's label in the request's language.")
+    # A field named like DRF's Field.label attribute, as the API has always called it.
+    label = serializers.CharField(help_text="The field's label in the request's language.")  # type: ignore[assignment]
     old = serializers.CharField(help_text="The value before, as the pages show it (— for none).")
     new = serializers.CharField(help_text="The value after, as the pages show it (— for none).")
 
@@ -87,7 +88,7 @@ class ChangeLogView(HistoryAPIView):
         ensure_can_read_change_log(request.user)
         form = ChangeLogFilter(request.query_params)
         if not form.is_valid():
-            raise ValidationError(form.errors)
+            raise ValidationError(form.errors)  # type: ignore[arg-type]  # a Django ErrorDict: a dict to DRF
         rows = self.paginate_queryset(changelog.union(form.querysets()))
         entries = changelog.page_entries(rows)
         return self.get_paginated_response(ChangeSerializer(entries, many=True).data)
@@ -109,7 +110,8 @@ class ObjectHistoryView(HistoryAPIView):
         if field_name and field_name not in dict(changelog.field_choices_of(querysets)):
             raise ValidationError({"field": [_("Not a field of this record's history.")]})
         entries = changelog.page_entries(changelog.union(querysets), field_name)
-        page = self.paginate_queryset(entries)
+        # DRF's paginators slice any sequence, not only querysets.
+        page: list[changelog.Entry] | None = self.paginate_queryset(entries)  # type: ignore[arg-type]
         return self.get_paginated_response(ChangeSerializer(page, many=True).data)
 
 
