@@ -13,6 +13,7 @@ import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from typing import Any
 
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Window
@@ -52,7 +53,7 @@ def recording(*, origin: str | None = None, import_record=None, batch: bool = Fa
     ``batch=True`` gives the rows one shared id so a grid save or a batch approval reads as one
     operation; a batch already open is kept, so nested services join the outer one."""
     now = _current.get()
-    changes = {}
+    changes: dict[str, Any] = {}
     if origin:
         changes["origin"] = origin
     if import_record is not None:
@@ -136,7 +137,7 @@ class TrackedRecords(HistoricalRecords):
 
     def create_history_model(self, model, inherited):
         if not inherited and self.table_name is None:
-            self.table_name = f"{self._table_prefix(model)}historical{model._meta.model_name}"
+            self.table_name: str | None = f"{self._table_prefix(model)}historical{model._meta.model_name}"
         return super().create_history_model(model, inherited)
 
     def get_meta_options_m2m(self, through_model):
