@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,7 +15,7 @@ class EnterprisesConfig(AppConfig):
         changelog.describe_as(
             EnterpriseYearlyFigure,
             parent="enterprise",
-            subject=lambda figure: gettext_now("figures for %(year)s") % {"year": figure.year},
+            subject=lambda figure: _("figures for %(year)s") % {"year": figure.year},
         )
 
         from core import imports

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,7 +15,7 @@ class ProblemsConfig(AppConfig):
         changelog.describe_as(
             Visit,
             parent="enterprise",
-            subject=lambda visit: gettext_now("visit on %(day)s") % {"day": visit.visited_on},
+            subject=lambda visit: _("visit on %(day)s") % {"day": visit.visited_on},
         )
 
         from core import tasks

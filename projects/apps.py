@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 
@@ -30,25 +29,25 @@ class ProjectsConfig(AppConfig):
         changelog.describe_as(
             AnnualPlan,
             parent="project",
-            subject=lambda plan: gettext_now("plan for %(year)s") % {"year": plan.year},
+            subject=lambda plan: _("plan for %(year)s") % {"year": plan.year},
         )
         changelog.describe_as(
             MonthlyProgress,
             parent="project",
             subject=lambda report: (
-                gettext_now("report for %(month)s/%(year)s") % {"year": report.year, "month": report.month}
+                _("report for %(month)s/%(year)s") % {"year": report.year, "month": report.month}
             ),
         )
         changelog.describe_as(ApprovalMilestone, parent="project")
         changelog.describe_as(
             BatchMembership,
             parent="project",
-            subject=lambda m: gettext_now("batch membership #%(pk)s") % {"pk": m.pk},
+            subject=lambda m: _("batch membership #%(pk)s") % {"pk": m.pk},
         )
         changelog.describe_as(
             ProgressPhoto,
             parent="report",
-            subject=lambda photo: photo.caption or gettext_now("photo #%(pk)s") % {"pk": photo.pk},
+            subject=lambda photo: photo.caption or _("photo #%(pk)s") % {"pk": photo.pk},
         )
 
         # The exports and imports of this app that run as background jobs.

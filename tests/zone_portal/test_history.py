@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from core import changelog
@@ -30,9 +30,11 @@ from projects.models import MonthlyProgress, Project
 from reference.models import Department
 from tests.factories import (
     DepartmentFactory,
+    EnterpriseYearlyFigureFactory,
     MonthlyProgressFactory,
     ProjectFactory,
     UserFactory,
+    VisitFactory,
 )
 from tests.html_forms import form_data
 
@@ -429,3 +431,25 @@ def test_the_change_log_runs_a_fixed_number_of_queries_however_many_changes(lead
     few = counted()
     more_changes(30)
     assert counted() == few
+
+
+@pytest.mark.django_db
+def test_records_that_belong_to_another_are_named_in_the_readers_language():
+    """The apps name their records for the change log (AppConfig.ready: changelog.describe_as); the
+    names are translated like the rest of the page."""
+    visit = VisitFactory(visited_on=datetime.date(2024, 3, 5))
+    figure = EnterpriseYearlyFigureFactory(enterprise=visit.enterprise, year=2023)
+    rows = [
+        (key, row.history_id, row.history_date)
+        for key, row in (
+            ("problems.visit", visit.history.latest()),
+            ("enterprises.enterpriseyearlyfigure", figure.history.latest()),
+        )
+    ]
+    with translation.override("zh-hans"):
+        labels = sorted(entry.object_label for entry in changelog.page_entries(rows))
+    name = visit.enterprise.name
+    assert labels == sorted([f"{name} · 2024-03-05走访", f"{name} · 2023年经营数据"])
+    with translation.override("en"):
+        labels = sorted(entry.object_label for entry in changelog.page_entries(rows))
+    assert labels == sorted([f"{name} · visit on 2024-03-05", f"{name} · figures for 2023"])
