@@ -1,6 +1,6 @@
 """Background jobs: start one, report its progress, finish or fail it, purge old ones.
 
-A job is a row (``zone_portal.models.Job``) the pages read, and a task (``core.tasks``) a
+A job is a row (``core.models.Job``) the pages read, and a task (``core.tasks``) a
 worker runs. The task is enqueued only when the transaction that created the job commits, so a
 worker never looks for a job that is not there yet.
 

@@ -14,7 +14,7 @@ def tokens_revoke_all(*, user: User) -> int:
 
 @transaction.atomic
 def user_set_text_size(*, user: User, text_size: str) -> None:
-    """Set the text size ``user`` reads every page at (zone_portal.models.TextSize); the change is
+    """Set the text size ``user`` reads every page at (core.models.TextSize); the change is
     recorded in the user's history by the save."""
     user.text_size = text_size
     others = [field.name for field in User._meta.fields if field.name != "text_size"]

@@ -2,7 +2,7 @@
 
 The only module that imports django-tasks, the backport of Django 6's ``django.tasks``: on
 Django 6 the import below becomes ``from django.tasks import task`` and nothing else changes.
-Each task takes a job's id (``zone_portal.models.Job``), runs as the job's owner in the owner's
+Each task takes a job's id (``core.models.Job``), runs as the job's owner in the owner's
 language, re-checks the owner's permissions (they may have changed since the job was queued), and
 records how it ended on the job; the task backend keeps the traceback of an unexpected error.
 """
