@@ -25,4 +25,4 @@ def display_settings(request):
         user_set_text_size(user=request.user, text_size=form.cleaned_data["text_size"])
         messages.success(request, _("Your display settings are saved."))
         return redirect("display_settings")
-    return render(request, "zone_portal/display_settings.html", {"form": form})
+    return render(request, "core/display_settings.html", {"form": form})

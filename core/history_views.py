@@ -60,7 +60,7 @@ def object_history(request, *, obj, querysets, crumbs, overview_url: str):
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "zone_portal/object_history.html",
+        "core/object_history.html",
         {
             "object": obj,
             "crumbs": crumbs,
@@ -161,7 +161,7 @@ def change_log(request):
     query.pop("page", None)
     return render(
         request,
-        "zone_portal/change_log.html",
+        "core/change_log.html",
         {"form": form, "page": page, "entries": entries, "query": query.urlencode()},
     )
 

@@ -87,7 +87,7 @@ def import_upload(request, kind: str):
             record = imports.save_preview(kind, data, file_name=upload.name, user=request.user, result=result)
             return redirect("import_detail", pk=record.pk)
     return render(
-        request, "zone_portal/import_form.html", {"form": form, "kind": kind, "title": KIND_TITLES[kind]}
+        request, "core/import_form.html", {"form": form, "kind": kind, "title": KIND_TITLES[kind]}
     )
 
 
@@ -145,7 +145,7 @@ def import_detail(request, pk: int):
                 imports.refresh(record, result)
     return render(
         request,
-        "zone_portal/import_preview.html",
+        "core/import_preview.html",
         {
             "record": record,
             "result": result,
@@ -261,4 +261,4 @@ def import_list(request):
     if not is_admin(request.user):
         records = records.filter(user=request.user)
     page = Paginator(records.order_by("-created_at", "-pk"), 50).get_page(request.GET.get("page"))
-    return render(request, "zone_portal/import_list.html", {"page": page, "query": ""})
+    return render(request, "core/import_list.html", {"page": page, "query": ""})

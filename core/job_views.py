@@ -62,7 +62,7 @@ def job_list(request):
         request.GET.get("page")
     )
     return render(
-        request, "jobs/job_list.html", {"page": page, "query": "", "days": settings.JOB_RESULT_DAYS}
+        request, "core/job_list.html", {"page": page, "query": "", "days": settings.JOB_RESULT_DAYS}
     )
 
 
@@ -72,7 +72,7 @@ def job_detail(request, pk: int):
     job = _job_for(request, pk)
     return render(
         request,
-        "jobs/job_detail.html",
+        "core/job_detail.html",
         {"job": job, "expires_at": jobs.expires_at(job), "can_rerun": jobs.can_rerun(job, request.user)},
     )
 

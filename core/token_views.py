@@ -66,7 +66,7 @@ def token_list(request):
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created", "token_key")
     response = render(
         request,
-        "zone_portal/api_tokens.html",
+        "core/api_tokens.html",
         {"form": form, "tokens": tokens, "new": new, "section": "tokens"},
     )
     # It may show a new secret: not even the browser's history may keep a copy.

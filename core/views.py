@@ -18,7 +18,7 @@ def export_refused(request, message: str, errors: dict, back_url: str):
     """A 400 page saying why an export was not made, with the parameters it did not understand."""
     return render(
         request,
-        "zone_portal/export_refused.html",
+        "core/export_refused.html",
         {"message": message, "errors": list(errors.items()), "back_url": back_url},
         status=400,
     )

@@ -75,7 +75,7 @@ def home(request):
     sections = functools.cache(lambda: ticket_selectors.home_sections(user, limit=HOME_LIST_LIMIT))
     context["ticket_tasks"] = lambda: [section for section in sections() if section.task]
     context["ticket_rest"] = lambda: [section for section in sections() if not section.task]
-    return render(request, "zone_portal/home.html", context)
+    return render(request, "dashboard/home.html", context)
 
 
 # What the home page's lists read besides the projects' tables (a problem's unit and park by name).
@@ -144,7 +144,7 @@ def dashboard(request):
     board = SimpleLazyObject(lambda: dashboard_figures.build(request.user, selection))
     return render(
         request,
-        "zone_portal/dashboard.html",
+        "dashboard/dashboard.html",
         {
             "part": dashboard_figures.page_part(request.user, selection, request.GET),
             "d": board,

@@ -85,7 +85,7 @@ def enterprise_list(request):
     )
     return render(
         request,
-        "enterprises/enterprise_list.html",
+        "problems/enterprise_list.html",
         {
             "part": part,
             "filterset": filterset,
@@ -116,7 +116,7 @@ def enterprise_detail(request, pk):
     period = project_selectors.default_period()
     return render(
         request,
-        "enterprises/enterprise_detail.html",
+        "problems/enterprise_detail.html",
         {
             "enterprise": enterprise,
             "tickets": tickets[:ENTERPRISE_TICKETS_SHOWN],
@@ -173,7 +173,7 @@ def visit_create(request):
             return redirect("enterprises:visit_detail", pk=visit.pk)
     if request.method == "POST":
         messages.error(request, _("Nothing was saved: please correct the fields marked below."))
-    return render(request, "enterprises/visit_form.html", {"form": form, "problems": problems})
+    return render(request, "problems/visit_form.html", {"form": form, "problems": problems})
 
 
 @login_required
@@ -185,7 +185,7 @@ def visit_detail(request, pk):
     tickets = selectors.ticket_rows(visit.problems.all())
     return render(
         request,
-        "enterprises/visit_detail.html",
+        "problems/visit_detail.html",
         {"visit": visit, "tickets": tickets, "can_collect": permissions.can_collect(request.user)},
     )
 
@@ -232,7 +232,7 @@ def ticket_list(request):
     )
     return render(
         request,
-        "enterprises/ticket_list.html",
+        "problems/ticket_list.html",
         {
             "part": part,
             "filterset": filterset,
@@ -283,7 +283,7 @@ def ticket_create(request):
         else:
             messages.success(request, _("Problem #%(number)s recorded.") % {"number": ticket.pk})
             return redirect(ticket)
-    return render(request, "enterprises/ticket_form.html", {"form": form, "creating": True, "visit": visit})
+    return render(request, "problems/ticket_form.html", {"form": form, "creating": True, "visit": visit})
 
 
 @login_required
@@ -306,7 +306,7 @@ def ticket_edit(request, pk):
         else:
             messages.success(request, _("Changes saved."))
             return redirect(ticket)
-    return render(request, "enterprises/ticket_form.html", {"form": form, "ticket": ticket})
+    return render(request, "problems/ticket_form.html", {"form": form, "ticket": ticket})
 
 
 def _ticket_for_page(pk: int) -> ProblemTicket:
@@ -385,7 +385,7 @@ def ticket_detail(request, pk, failed=None):
     primary = [a for a in actions if a not in ("comment", "attach", "edit")]
     return render(
         request,
-        "enterprises/ticket_detail.html",
+        "problems/ticket_detail.html",
         {
             "ticket": ticket,
             "timeline": selectors.ticket_timeline(ticket),
@@ -480,7 +480,7 @@ def problem_stats(request):
     ]
     return render(
         request,
-        "enterprises/problem_stats.html",
+        "problems/problem_stats.html",
         {"kpis": figures, "splits": splits, "date_from": date_from, "date_to": date_to, "today": today},
     )
 

@@ -183,8 +183,8 @@ class Case:
 
 CASES = [
     Case("projects:list", "projects/project_list.html", "project-filters"),
-    Case("enterprises:list", "enterprises/enterprise_list.html", "enterprise-filters"),
-    Case("enterprises:ticket_list", "enterprises/ticket_list.html", "ticket-filters"),
+    Case("enterprises:list", "problems/enterprise_list.html", "enterprise-filters"),
+    Case("enterprises:ticket_list", "problems/ticket_list.html", "ticket-filters"),
     # The procedure list takes the project list's filters, search included, as hidden fields.
     Case(
         "projects:milestone_list",
@@ -193,25 +193,25 @@ CASES = [
         search=None,
         opened_with={"q": TERM},
     ),
-    Case("dashboard", "zone_portal/dashboard.html", "dashboard-filters", search=None),
-    Case("change_log", "zone_portal/change_log.html", "change-log-filter", search=None),
+    Case("dashboard", "dashboard/dashboard.html", "dashboard-filters", search=None),
+    Case("change_log", "core/change_log.html", "change-log-filter", search=None),
     Case(
         "projects:history",
-        "zone_portal/object_history.html",
+        "core/object_history.html",
         "history-filter",
         lambda world: [world.project.pk],
         search=None,
     ),
     Case(
         "enterprises:history",
-        "zone_portal/object_history.html",
+        "core/object_history.html",
         "history-filter",
         lambda world: [world.enterprise.pk],
         search=None,
     ),
     Case(
         "enterprises:ticket_history",
-        "zone_portal/object_history.html",
+        "core/object_history.html",
         "history-filter",
         lambda world: [world.ticket.pk],
         search=None,
@@ -228,7 +228,7 @@ CASES = [
     Case(
         "projects:grid", "projects/progress_grid.html", "grid-search", search=None, opened_with={"q": "项目"}
     ),
-    Case("enterprises:stats", "enterprises/problem_stats.html", "period-form", search=None),
+    Case("enterprises:stats", "problems/problem_stats.html", "period-form", search=None),
     Case("projects:months", "projects/month_list.html", "year-form", search=None),
 ]
 
@@ -236,7 +236,7 @@ CASES = [
 NOT_FILTERS = {
     # Downloads the weekly or monthly workbook; blanks mean the last full week or month
     # (tests/enterprises/test_excel.py).
-    ("enterprises/problem_stats.html", "summary-export"),
+    ("problems/problem_stats.html", "summary-export"),
 }
 
 _FORM_TAG = re.compile(r"<form\b[^>]*>", re.IGNORECASE)
