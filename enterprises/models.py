@@ -6,7 +6,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.fields import MoneyField
+from core.fields import MoneyField, optional_link
 from core.history import tracked
 from core.models import TimeStampedModel
 from enterprises.validators import normalize_credit_code, validate_credit_code
@@ -42,12 +42,9 @@ class Enterprise(TimeStampedModel):
         db_index=True,
         help_text=_("The name used in reports and ledgers, such as 天子铝业."),
     )
-    parent = models.ForeignKey(
+    parent = optional_link(
         "self",
-        verbose_name=_("parent company"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
+        _("parent company"),
         related_name="subsidiaries",
         help_text=_("The group or investing company this enterprise belongs to."),
     )
@@ -61,22 +58,8 @@ class Enterprise(TimeStampedModel):
         help_text=_("18 characters, GB 32100-2015."),
     )
     legal_representative = models.CharField(_("legal representative"), max_length=50, blank=True)
-    industry = models.ForeignKey(
-        "reference.Industry",
-        verbose_name=_("industry"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="enterprises",
-    )
-    park = models.ForeignKey(
-        "reference.Park",
-        verbose_name=_("park"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="enterprises",
-    )
+    industry = optional_link("reference.Industry", _("industry"), related_name="enterprises")
+    park = optional_link("reference.Park", _("park"), related_name="enterprises")
     address = models.CharField(_("address"), max_length=200, blank=True)
     contact_person = models.CharField(_("contact person"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
@@ -85,21 +68,11 @@ class Enterprise(TimeStampedModel):
         Honour, verbose_name=_("honours"), blank=True, related_name="enterprises"
     )
     on_white_list = models.BooleanField(_("on the “four guarantees” white list"), default=False)
-    liaison_leader = models.ForeignKey(
-        "reference.Leader",
-        verbose_name=_("liaison leader"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="liaison_enterprises",
+    liaison_leader = optional_link(
+        "reference.Leader", _("liaison leader"), related_name="liaison_enterprises"
     )
-    liaison_unit = models.ForeignKey(
-        "reference.Department",
-        verbose_name=_("liaison unit"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="liaison_enterprises",
+    liaison_unit = optional_link(
+        "reference.Department", _("liaison unit"), related_name="liaison_enterprises"
     )
     description = models.TextField(_("description"), blank=True)
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.fields import optional_link, user_link
 from core.history import tracked
 from core.models import TimeStampedModel
 from enterprises.models import Enterprise
@@ -36,23 +37,9 @@ class Visit(TimeStampedModel):
     visitors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("visiting cadres"), blank=True, related_name="visits"
     )
-    unit = models.ForeignKey(
-        "reference.Department",
-        verbose_name=_("visiting unit"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="visits",
-    )
+    unit = optional_link("reference.Department", _("visiting unit"), related_name="visits")
     notes = models.TextField(_("notes"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = user_link(_("recorded by"))
 
     history = tracked(m2m_fields=["visitors"], excluded_fields=["created_at", "updated_at"])
 
@@ -79,22 +66,8 @@ class ProblemTicket(TimeStampedModel):
     enterprise = models.ForeignKey(
         Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="problems"
     )
-    project = models.ForeignKey(
-        "projects.Project",
-        verbose_name=_("project"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="problems",
-    )
-    visit = models.ForeignKey(
-        Visit,
-        verbose_name=_("visit"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="problems",
-    )
+    project = optional_link("projects.Project", _("project"), related_name="problems")
+    visit = optional_link(Visit, _("visit"), related_name="problems")
     source = models.CharField(_("source"), max_length=20, choices=ProblemSource, default=ProblemSource.VISIT)
     # Contexts keep these apart from the project's "category", "level" and the enterprise's "description".
     category = models.CharField(
@@ -120,39 +93,11 @@ class ProblemTicket(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=20, choices=TicketStatus, default=TicketStatus.PENDING, db_index=True
     )
-    unit = models.ForeignKey(
-        "reference.Department",
-        verbose_name=_("responsible unit"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="problems",
-    )
-    handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("handler"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="problems_handled",
-    )
-    responsible_leader = models.ForeignKey(
-        "reference.Leader",
-        verbose_name=_("responsible leader"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="problems",
-    )
+    unit = optional_link("reference.Department", _("responsible unit"), related_name="problems")
+    handler = user_link(_("handler"), related_name="problems_handled", on_delete=models.SET_NULL)
+    responsible_leader = optional_link("reference.Leader", _("responsible leader"), related_name="problems")
     collected_at = models.DateTimeField(_("collected at"), db_index=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("collected by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="problems_collected",
-    )
+    created_by = user_link(_("collected by"), related_name="problems_collected")
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     first_reply_at = models.DateTimeField(_("first progress report at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolution submitted at"), null=True, blank=True)
@@ -216,28 +161,14 @@ class TicketEvent(models.Model):
         ProblemTicket, verbose_name=_("problem ticket"), on_delete=models.PROTECT, related_name="events"
     )
     kind = models.CharField(_("event"), max_length=20, choices=EventKind)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    actor = user_link(_("by"))
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     text = models.TextField(_("text"), blank=True)
     from_status = models.CharField(_("status before"), max_length=20, choices=TicketStatus, blank=True)
     to_status = models.CharField(_("status after"), max_length=20, choices=TicketStatus, blank=True)
     from_level = models.CharField(_("level before"), max_length=10, choices=ProblemLevel, blank=True)
     to_level = models.CharField(_("level after"), max_length=10, choices=ProblemLevel, blank=True)
-    unit = models.ForeignKey(
-        "reference.Department",
-        verbose_name=_("unit"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    unit = optional_link("reference.Department", _("unit"), related_name="+")
     date = models.DateField(_("date"), null=True, blank=True)
     value = models.CharField(_("value"), max_length=20, blank=True)
 
@@ -283,14 +214,7 @@ class TicketAttachment(models.Model):
     name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size (bytes)"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    uploaded_by = user_link(_("uploaded by"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:

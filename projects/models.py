@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.fields import MoneyField
+from core.fields import MoneyField, optional_link, user_link
 from core.history import tracked
 from core.models import TimeStampedModel
 from projects import figures
@@ -44,31 +44,10 @@ class Project(TimeStampedModel):
         help_text=_("The code in the provincial or municipal project library, if any."),
     )
     name = models.CharField(_("project name"), max_length=200, db_index=True)
-    enterprise = models.ForeignKey(
-        "enterprises.Enterprise",
-        verbose_name=_("builder enterprise"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="projects",
-    )
+    enterprise = optional_link("enterprises.Enterprise", _("builder enterprise"), related_name="projects")
     nature = models.CharField(_("nature"), max_length=20, choices=Nature, default=Nature.NEW)
-    industry = models.ForeignKey(
-        "reference.Industry",
-        verbose_name=_("industry"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="projects",
-    )
-    park = models.ForeignKey(
-        "reference.Park",
-        verbose_name=_("park"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="projects",
-    )
+    industry = optional_link("reference.Industry", _("industry"), related_name="projects")
+    park = optional_link("reference.Park", _("park"), related_name="projects")
     level = models.CharField(_("level"), max_length=20, choices=Level, default=Level.ORDINARY, db_index=True)
     construction_content = models.TextField(_("construction content and scale"), blank=True)
     total_investment = MoneyField(_("total investment (10k yuan)"), default=0)
@@ -85,29 +64,10 @@ class Project(TimeStampedModel):
     actual_start = models.DateField(_("actual start"), null=True, blank=True)
     actual_completion = models.DateField(_("actual completion"), null=True, blank=True)
     stage = models.PositiveSmallIntegerField(_("stage"), choices=Stage, default=Stage.PLANNING, db_index=True)
-    responsible_leader = models.ForeignKey(
-        "reference.Leader",
-        verbose_name=_("responsible leader"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="projects",
-    )
-    responsible_unit = models.ForeignKey(
-        "reference.Department",
-        verbose_name=_("responsible unit"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="projects",
-    )
-    staff_in_charge = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("staff member in charge"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="projects_in_charge",
+    responsible_leader = optional_link("reference.Leader", _("responsible leader"), related_name="projects")
+    responsible_unit = optional_link("reference.Department", _("responsible unit"), related_name="projects")
+    staff_in_charge = user_link(
+        _("staff member in charge"), related_name="projects_in_charge", on_delete=models.SET_NULL
     )
     on_white_list = models.BooleanField(
         _("on the “four guarantees” white list"), default=False, db_index=True
@@ -188,14 +148,7 @@ class StageChange(models.Model):
     to_stage = models.PositiveSmallIntegerField(_("to stage"), choices=Stage)
     changed_on = models.DateField(_("date of change"))
     reason = models.TextField(_("reason"), blank=True)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("changed by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    changed_by = user_link(_("changed by"))
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
@@ -324,23 +277,9 @@ class MonthlyProgress(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=10, choices=ProgressStatus, default=ProgressStatus.DRAFT
     )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("submitted by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    submitted_by = user_link(_("submitted by"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("reviewed by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    reviewed_by = user_link(_("reviewed by"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -424,14 +363,7 @@ class ApprovalMilestone(TimeStampedModel):
         validators=[MinValueValidator(1), MaxValueValidator(3)],
         help_text=_("Construction permits may be issued in phases 1–3."),
     )
-    department = models.ForeignKey(
-        "reference.Department",
-        verbose_name=_("responsible department"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="milestones",
-    )
+    department = optional_link("reference.Department", _("responsible department"), related_name="milestones")
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -500,14 +432,7 @@ class ProgressPhoto(models.Model):
     image = models.ImageField(_("photo"), upload_to=_photo_path)
     thumbnail = models.ImageField(_("thumbnail"), upload_to=_photo_path)
     caption = models.CharField(_("caption"), max_length=200, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    uploaded_by = user_link(_("uploaded by"))
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     history = tracked()
@@ -556,23 +481,9 @@ class MonthPublication(TimeStampedModel):
         _("month"), validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
     is_published = models.BooleanField(_("published"), default=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("published by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    published_by = user_link(_("published by"))
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    reopened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("reopened by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    reopened_by = user_link(_("reopened by"))
     reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
     reopen_reason = models.TextField(_("reason for reopening"), blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)

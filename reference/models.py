@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import optional_link
 from core.history import tracked
 from core.models import TimeStampedModel
 
@@ -106,14 +107,7 @@ class Leader(TimeStampedModel):
 
     name = models.CharField(_("name"), max_length=50)
     title = models.CharField(_("title"), max_length=100, blank=True)
-    department = models.ForeignKey(
-        Department,
-        verbose_name=_("responsible unit"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="leaders",
-    )
+    department = optional_link(Department, _("responsible unit"), related_name="leaders")
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user account"),
