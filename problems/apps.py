@@ -2,6 +2,11 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def visit_subject(visit):
+    """How the change log names a visit (under its enterprise)."""
+    return _("visit on %(day)s") % {"day": visit.visited_on}
+
+
 class ProblemsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "problems"
@@ -12,11 +17,7 @@ class ProblemsConfig(AppConfig):
         from core import changelog
         from problems.models import Visit
 
-        changelog.describe_as(
-            Visit,
-            parent="enterprise",
-            subject=lambda visit: _("visit on %(day)s") % {"day": visit.visited_on},
-        )
+        changelog.describe_as(Visit, parent="enterprise", subject=visit_subject)
 
         from core import tasks
         from core.models import Job

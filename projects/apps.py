@@ -10,42 +10,33 @@ class ProjectsConfig(AppConfig):
     def ready(self):
         # Imported here, as Django asks: models are not ready before.
         from core import caching, changelog
-        from projects.models import (
-            AnnualPlan,
-            ApprovalMilestone,
-            Batch,
-            BatchMembership,
-            MonthlyProgress,
-            ProgressPhoto,
-            Project,
-        )
+        from projects import models
         from reference.models import Industry
 
         # Every cached figure reads these. Industry: the cluster grouping reads an industry's
         # cluster. Batch and BatchMembership: the 三个一批 filters select projects by membership.
-        caching.track(Project, AnnualPlan, MonthlyProgress, Industry, Batch, BatchMembership)
-
-        # How the change log names the records that belong to a project.
-        changelog.describe_as(
-            AnnualPlan,
-            parent="project",
-            subject=lambda plan: _("plan for %(year)s") % {"year": plan.year},
+        caching.track(
+            models.Project,
+            models.AnnualPlan,
+            models.MonthlyProgress,
+            Industry,
+            models.Batch,
+            models.BatchMembership,
         )
-        changelog.describe_as(
-            MonthlyProgress,
-            parent="project",
-            subject=lambda report: (
+
+        # How the change log names the records that belong to a project (or to a report).
+        subjects = {
+            models.AnnualPlan: lambda plan: _("plan for %(year)s") % {"year": plan.year},
+            models.MonthlyProgress: lambda report: (
                 _("report for %(month)s/%(year)s") % {"year": report.year, "month": report.month}
             ),
-        )
-        changelog.describe_as(ApprovalMilestone, parent="project")
+            models.ApprovalMilestone: None,
+            models.BatchMembership: lambda m: _("batch membership #%(pk)s") % {"pk": m.pk},
+        }
+        for model, subject in subjects.items():
+            changelog.describe_as(model, parent="project", subject=subject)
         changelog.describe_as(
-            BatchMembership,
-            parent="project",
-            subject=lambda m: _("batch membership #%(pk)s") % {"pk": m.pk},
-        )
-        changelog.describe_as(
-            ProgressPhoto,
+            models.ProgressPhoto,
             parent="report",
             subject=lambda photo: photo.caption or _("photo #%(pk)s") % {"pk": photo.pk},
         )

@@ -15,17 +15,7 @@ from core.forms import (
 )
 from core.roles import Role
 from core.selectors import people, person_label
-from projects import figures
-from projects.choices import (
-    BatchRole,
-    Level,
-    MilestoneKind,
-    MilestoneStatus,
-    Nature,
-    PlanCategory,
-    ProgressStatus,
-    Stage,
-)
+from projects import choices, figures
 from projects.models import AnnualPlan, ApprovalMilestone, Batch, BatchMembership, MonthlyProgress, Project
 from reference.models import Cluster, Department, Industry, Leader, Park
 
@@ -38,9 +28,15 @@ class ProjectFilterSet(django_filters.FilterSet):
         method="filter_search",
         widget=forms.TextInput(attrs={"placeholder": _("Project or enterprise name, or code")}),
     )
-    level = django_filters.MultipleChoiceFilter(label=_("level"), choices=Level.choices, distinct=False)
-    stage = django_filters.MultipleChoiceFilter(label=_("stage"), choices=Stage.choices, distinct=False)
-    nature = django_filters.MultipleChoiceFilter(label=_("nature"), choices=Nature.choices, distinct=False)
+    level = django_filters.MultipleChoiceFilter(
+        label=_("level"), choices=choices.Level.choices, distinct=False
+    )
+    stage = django_filters.MultipleChoiceFilter(
+        label=_("stage"), choices=choices.Stage.choices, distinct=False
+    )
+    nature = django_filters.MultipleChoiceFilter(
+        label=_("nature"), choices=choices.Nature.choices, distinct=False
+    )
     # "null" selects the projects without one, as the dashboard's "none" rows link to.
     park = django_filters.ModelMultipleChoiceFilter(
         label=_("park"), queryset=Park.objects.all(), distinct=False, null_label=_("no park")
@@ -58,7 +54,7 @@ class ProjectFilterSet(django_filters.FilterSet):
         label=_("“three batches” batch"), queryset=Batch.objects.all(), method="filter_batch"
     )
     batch_role = django_filters.ChoiceFilter(
-        label=_("role in the batch"), choices=BatchRole.choices, method="filter_batch_role"
+        label=_("role in the batch"), choices=choices.BatchRole.choices, method="filter_batch_role"
     )
     on_white_list = YesNoFilter(label=_("white list"))
     responsible_leader = django_filters.ModelChoiceFilter(
@@ -157,8 +153,8 @@ class MilestoneFilterSet(django_filters.FilterSet):
     """Approval milestones by kind, status and lateness; the project filters are ProjectFilterSet's,
     applied to the milestones' projects by the view, so the dashboard's links mean the same here."""
 
-    kind = django_filters.MultipleChoiceFilter(label=_("procedure"), choices=MilestoneKind.choices)
-    status = django_filters.MultipleChoiceFilter(label=_("status"), choices=MilestoneStatus.choices)
+    kind = django_filters.MultipleChoiceFilter(label=_("procedure"), choices=choices.MilestoneKind.choices)
+    status = django_filters.MultipleChoiceFilter(label=_("status"), choices=choices.MilestoneStatus.choices)
     overdue = YesNoFilter(label=_("overdue"), method="filter_overdue")
 
     class Meta:
@@ -178,7 +174,7 @@ class AnnualPlanFilterSet(django_filters.FilterSet):
         label=_("project"), queryset=Project.objects.all(), widget=ChosenOnlySelect
     )
     year = django_filters.NumberFilter(label=_("year"))
-    category = django_filters.MultipleChoiceFilter(label=_("category"), choices=PlanCategory.choices)
+    category = django_filters.MultipleChoiceFilter(label=_("category"), choices=choices.PlanCategory.choices)
 
     class Meta:
         model = AnnualPlan
@@ -195,7 +191,7 @@ class ProgressFilterSet(django_filters.FilterSet):
     )
     year = django_filters.NumberFilter(label=_("year"))
     month = django_filters.NumberFilter(label=_("month"))
-    status = django_filters.MultipleChoiceFilter(label=_("status"), choices=ProgressStatus.choices)
+    status = django_filters.MultipleChoiceFilter(label=_("status"), choices=choices.ProgressStatus.choices)
     park = django_filters.ModelMultipleChoiceFilter(
         label=_("park"),
         field_name="project__park",
@@ -204,7 +200,7 @@ class ProgressFilterSet(django_filters.FilterSet):
         null_label=_("no park"),
     )
     level = django_filters.MultipleChoiceFilter(
-        label=_("level"), field_name="project__level", choices=Level.choices, distinct=False
+        label=_("level"), field_name="project__level", choices=choices.Level.choices, distinct=False
     )
     responsible_unit = django_filters.ModelChoiceFilter(
         label=_("responsible unit"),
@@ -224,7 +220,9 @@ class BatchMembershipFilterSet(django_filters.FilterSet):
     project = django_filters.ModelChoiceFilter(
         label=_("project"), queryset=Project.objects.all(), widget=ChosenOnlySelect
     )
-    role = django_filters.MultipleChoiceFilter(label=_("role in the batch"), choices=BatchRole.choices)
+    role = django_filters.MultipleChoiceFilter(
+        label=_("role in the batch"), choices=choices.BatchRole.choices
+    )
 
     class Meta:
         model = BatchMembership

@@ -1,11 +1,4 @@
-"""
-ASGI config for zone_portal project.
-
-It exposes the ASGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/asgi/
-"""
+"""The ASGI entry point, for an ASGI server; production runs WSGI under gunicorn (wsgi.py)."""
 
 import os
 

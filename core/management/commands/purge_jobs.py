@@ -10,12 +10,8 @@ class Command(BaseCommand):
     help = "Delete background jobs finished more than JOB_RESULT_DAYS days ago, with their result files."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--days",
-            type=int,
-            default=None,
-            help=f"Keep jobs finished in the last N days (default: {settings.JOB_RESULT_DAYS}).",
-        )
+        days_help = f"Keep jobs finished in the last N days (default: {settings.JOB_RESULT_DAYS})."
+        parser.add_argument("--days", type=int, help=days_help)
 
     def handle(self, *, days, verbosity, **options):
         count = jobs.purge(days=days)
