@@ -24,6 +24,13 @@ def export_refused(request, message: str, errors: dict, back_url: str):
     )
 
 
+def filters_refused(request, errors: dict, back_url: str):
+    """The export page's refusal when its filters did not parse: nothing is made from a guess."""
+    return export_refused(
+        request, _("The workbook was not made: some filters were not understood."), errors, back_url
+    )
+
+
 def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found.")}, status=404)

@@ -20,7 +20,7 @@ from core.excel import period_label
 from core.filtering import filter_chips
 from core.roles import Role, has_role, roles_of
 from core.routers import read_from_replica
-from core.views import export_refused
+from core.views import export_refused, filters_refused
 from dashboard import selectors as dashboard_figures
 from dashboard.excel.batches import batch_workbook
 from dashboard.excel.bulletin import bulletin_workbook
@@ -180,12 +180,7 @@ def dashboard_export(request):
             reverse("dashboard"),
         )
     if selection.errors:
-        return export_refused(
-            request,
-            _("The workbook was not made: some filters were not understood."),
-            selection.errors,
-            reverse("dashboard"),
-        )
+        return filters_refused(request, selection.errors, reverse("dashboard"))
     build, name, by_period = DASHBOARD_EXPORTS[report]
     if by_period:
         dated = period_label(selection.period.year, selection.period.month)

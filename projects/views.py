@@ -32,7 +32,7 @@ from core.forms import apply_service_errors
 from core.job_views import excel_download
 from core.lookups import id_param, lookup_response, lookup_view, search, search_term
 from core.models import Job
-from core.views import export_refused
+from core.views import filters_refused
 from enterprises.models import Enterprise
 from projects import figures, selectors, services
 from projects.choices import ProgressStatus
@@ -848,12 +848,7 @@ def milestone_export(request):
     ensure_can_read(request.user)
     selection = _milestone_selection(request)
     if selection.errors:
-        return export_refused(
-            request,
-            _("The workbook was not made: some filters were not understood."),
-            selection.errors,
-            reverse("projects:milestone_list"),
-        )
+        return filters_refused(request, selection.errors, reverse("projects:milestone_list"))
     workbook = milestone_workbook(selection.milestones, selection.listed_projects())
     return workbook.response(f"审批手续办理进度-{timezone.localdate():%Y-%m-%d}.xlsx")
 

@@ -6,6 +6,8 @@ from rest_framework import serializers
 from projects import figures
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
+# A rate or gap that has no value without a plan.
+NULLABLE_RATIO = {"max_digits": 9, "allow_null": True}
 
 
 class FiguresSerializer(serializers.Serializer):
@@ -20,19 +22,13 @@ class FiguresSerializer(serializers.Serializer):
         **MONEY, help_text="Year-to-date completed investment of the projects without a plan, 万元."
     )
     completion_rate = serializers.DecimalField(
-        max_digits=9,
-        decimal_places=4,
-        allow_null=True,
-        help_text="完成率 as a fraction; null without a plan.",
+        **NULLABLE_RATIO, decimal_places=4, help_text="完成率 as a fraction; null without a plan."
     )
     schedule_progress = serializers.DecimalField(
         max_digits=5, decimal_places=4, help_text="时序进度 as a fraction (March: 0.2500)."
     )
     gap_points = serializers.DecimalField(
-        max_digits=9,
-        decimal_places=2,
-        allow_null=True,
-        help_text="Percentage points above (+) or below (−) schedule.",
+        **NULLABLE_RATIO, decimal_places=2, help_text="Percentage points above (+) or below (−) schedule."
     )
     lagging_count = serializers.IntegerField(
         help_text="Projects whose completion rate is below the schedule."
