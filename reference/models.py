@@ -9,22 +9,33 @@ from core.history import tracked
 from core.models import TimeStampedModel
 
 
-class Department(TimeStampedModel):
+class NamedReference(TimeStampedModel):
+    """A reference record known by a unique name: listed and shown by it."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Department(NamedReference):
     """A responsible unit (责任单位): 发改, 自然资源, 住建, 生态环境, 税务 …
 
     Users belong to one; projects, milestones and problems are assigned to one.
     """
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
     short_name = models.CharField(_("short name"), max_length=30, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     history = tracked(excluded_fields=["created_at", "updated_at"])
 
-    class Meta:
+    class Meta(NamedReference.Meta):
         db_table = "zone_portal_department"  # kept from before the app split
-        ordering = ["name"]
         verbose_name = _("responsible unit")
         verbose_name_plural = _("responsible units")
 
@@ -32,10 +43,9 @@ class Department(TimeStampedModel):
         return self.short_name or self.name
 
 
-class Park(TimeStampedModel):
+class Park(NamedReference):
     """A park (园区) inside the zone, such as 健康食品产业园."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
     alias = models.CharField(
         _("other name"), max_length=100, blank=True, help_text=_("Another name the park is known by.")
     )
@@ -44,38 +54,28 @@ class Park(TimeStampedModel):
 
     history = tracked(excluded_fields=["created_at", "updated_at"])
 
-    class Meta:
+    class Meta(NamedReference.Meta):
         db_table = "zone_portal_park"  # kept from before the app split
-        ordering = ["name"]
         verbose_name = _("park")
         verbose_name_plural = _("parks")
 
-    def __str__(self):
-        return self.name
 
-
-class Cluster(TimeStampedModel):
+class Cluster(NamedReference):
     """An industrial cluster (产业集群), such as 健康食品 or 生物医药."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
 
     history = tracked(excluded_fields=["created_at", "updated_at"])
 
-    class Meta:
+    class Meta(NamedReference.Meta):
         db_table = "zone_portal_cluster"  # kept from before the app split
-        ordering = ["name"]
         verbose_name = _("industrial cluster")
         verbose_name_plural = _("industrial clusters")
 
-    def __str__(self):
-        return self.name
 
-
-class Industry(TimeStampedModel):
+class Industry(NamedReference):
     """An industry (产业) within a cluster, such as 食品加工 within 健康食品."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
     cluster = models.ForeignKey(
         Cluster,
         verbose_name=_("industrial cluster"),
@@ -89,14 +89,11 @@ class Industry(TimeStampedModel):
 
     history = tracked(excluded_fields=["created_at", "updated_at"])
 
-    class Meta:
+    class Meta(NamedReference.Meta):
         db_table = "zone_portal_industry"  # kept from before the app split
         ordering = ["cluster__name", "name"]
         verbose_name = _("industry")
         verbose_name_plural = _("industries")
-
-    def __str__(self):
-        return self.name
 
 
 class Leader(TimeStampedModel):
