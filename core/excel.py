@@ -573,12 +573,13 @@ class Sheet:
         label: str,
         label_key: str,
         first: int,
-        last: int,
+        last: int | None = None,
         cached: dict[str, Any],
-        marker_key: str,
+        marker_key: str = "seq",
         extra: dict[str, Any] | None = None,
     ) -> int:
-        """A subtotal or total row over data rows ``first``–``last`` (0-based, inclusive).
+        """A subtotal or total row over data rows ``first``–``last`` (0-based, inclusive; by
+        default up to the row above).
 
         Sums are ``SUMIFS(column, marker column, ">0")``: only rows whose marker (the 序号
         column) is a number count, so subtotal rows inside the range are never added twice.
@@ -586,6 +587,7 @@ class Sheet:
         as the cells' cached results so a reader that does not calculate sees the same figure.
         """
         formats = self.formats["total"]
+        last = self.row - 1 if last is None else last
         marker = self.col_index(marker_key)
         marker_range = _abs_col_range(marker, first, last)
         extra = extra or {}

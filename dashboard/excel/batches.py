@@ -134,9 +134,7 @@ def _rates_sheet(book: Workbook, memberships: QuerySet, context: dict) -> None:
         totals.update(_figure_values(role, overall[name].total, rates))
     totals["members"] = sum(overall[ROLE_RATE[role]].total for role in BatchRole)
     if by_batch:
-        sheet.total_row(
-            label="合计", label_key="batch", first=first, last=sheet.row - 1, cached=totals, marker_key="seq"
-        )
+        sheet.total_row(label="合计", label_key="batch", first=first, cached=totals)
     else:
         sheet.data_row(None, values={**totals, "batch": "合计"}, fmt_kind="total")
     sheet.finish(freeze_cols=2)

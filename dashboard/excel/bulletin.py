@@ -19,6 +19,7 @@ from core.excel import OFFICIAL_LANGUAGE, Column, Workbook, heading, period_labe
 from dashboard import selectors as dashboard
 from projects import figures
 from projects.choices import Level
+from projects.excel.columns import project_columns, rate_columns
 from projects.excel.ledger import ytd_header
 
 FLAGS = {"red": "红旗", "yellow": "黄旗"}
@@ -119,16 +120,7 @@ def _group_columns(label: str, month: int, *, ranked: bool) -> list[Column]:
         Column("total_investment", "总投资", "money", width=14, total="sum"),
         Column("planned_investment", "年度计划投资", "money", width=14, total="sum"),
         Column("completed_investment", ytd_header(month), "money", width=14, total="sum"),
-        Column(
-            "completion_rate",
-            "完成率",
-            "rate",
-            width=10,
-            total="ratio",
-            ratio_of=("completed_investment", "planned_investment"),
-        ),
-        Column("schedule_progress", "时序进度", "rate", width=10),
-        Column("gap_points", "与时序进度差（百分点）", "money", width=12),
+        *rate_columns(10),
         Column("lagging_count", "滞后项目数", "count", width=8, total="sum"),
         Column("unplanned_completed_investment", "计划外完成投资", "money", width=14, total="sum"),
     ]
@@ -176,9 +168,7 @@ def _group_sheet(book, name, label, rows, headline, context, *, ranked: bool = F
             label="合计",
             label_key="label",
             first=first,
-            last=sheet.row - 1,
             cached=totals,
-            marker_key="seq",
             extra={"schedule_progress": totals["schedule_progress"], "gap_points": totals["gap_points"]},
         )
     else:
@@ -222,23 +212,10 @@ def _with_counted(projects: QuerySet, selection: dashboard.Selection) -> QuerySe
 def _lagging_sheet(book, selection, context) -> None:
     period = selection.period
     columns = [
-        Column("seq", "序号", "count", width=6),
-        Column("name", "项目名称", "wrap", width=30),
-        Column("enterprise", "建设单位", "wrap", width=24),
-        Column("level", "级别", "center", width=8),
-        Column("park", "园区", "wrap", width=16),
+        *project_columns(),
         Column("planned_investment", "年度计划投资", "money", width=13, total="sum"),
         Column("completed_investment", ytd_header(period.month), "money", width=13, total="sum"),
-        Column(
-            "completion_rate",
-            "完成率",
-            "rate",
-            width=9,
-            total="ratio",
-            ratio_of=("completed_investment", "planned_investment"),
-        ),
-        Column("schedule_progress", "时序进度", "rate", width=9),
-        Column("gap_points", "与时序进度差（百分点）", "money", width=12),
+        *rate_columns(9),
         Column("colour", "预警", "center", width=6),
         Column("leader", "责任领导", "wrap", width=14),
         Column("unit", "责任单位", "wrap", width=14),
@@ -277,9 +254,7 @@ def _lagging_sheet(book, selection, context) -> None:
             label="合计",
             label_key="name",
             first=first,
-            last=sheet.row - 1,
             cached=totals,
-            marker_key="seq",
             extra={"schedule_progress": totals["schedule_progress"], "gap_points": totals["gap_points"]},
         )
     sheet.finish(freeze_cols=2)
@@ -288,11 +263,7 @@ def _lagging_sheet(book, selection, context) -> None:
 def _unreported_sheet(book, selection, context) -> None:
     period = selection.period
     columns = [
-        Column("seq", "序号", "count", width=6),
-        Column("name", "项目名称", "wrap", width=30),
-        Column("enterprise", "建设单位", "wrap", width=24),
-        Column("level", "级别", "center", width=8),
-        Column("park", "园区", "wrap", width=16),
+        *project_columns(),
         Column("planned_investment", "年度计划投资", "money", width=13),
         Column("completed_investment", ytd_header(period.month), "money", width=13),
         Column("unit", "责任单位", "wrap", width=14),

@@ -302,7 +302,6 @@ def _subtotal(sheet: Sheet, label: str, sums: _Sums, first: int) -> None:
         label=f"小计：{label}（{sums.count}个）",
         label_key=NAME,
         first=first,
-        last=sheet.row - 1,
         cached=sums.cached(),
         marker_key=SEQ,
     )

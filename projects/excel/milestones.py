@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from core.excel import OFFICIAL_LANGUAGE, Column, Workbook, heading, styled_row
 from projects import figures
 from projects.choices import MilestoneKind, MilestoneStatus
+from projects.excel.columns import project_columns
 
 PHASES = {1: "一期", 2: "二期", 3: "三期"}
 
@@ -29,11 +30,7 @@ def milestone_workbook(milestones: QuerySet, projects: QuerySet) -> Workbook:
 
 
 def _columns() -> list[Column]:
-    columns = [
-        Column("seq", "序号", "count", width=6),
-        Column("name", "项目名称", "wrap", width=24),
-        Column("enterprise", "建设单位", "wrap", width=18),
-    ]
+    columns = project_columns(name_width=24, enterprise_width=18, place=False)
     for kind in MilestoneKind:
         phased = kind == MilestoneKind.CONSTRUCTION_PERMIT
         columns += [
@@ -133,9 +130,7 @@ def _matrix(milestones: QuerySet, projects: QuerySet) -> Workbook:
             label="合计（总体办结率）",
             label_key="name",
             first=first,
-            last=sheet.row - 1,
             cached=totals,
-            marker_key="seq",
         )
     else:
         sheet.data_row(None, values={**totals, "name": "合计（总体办结率）"}, fmt_kind="total")
