@@ -1,15 +1,14 @@
 """Writes to enterprises, visits and problem tickets. Pages, the admin, the API and importers call these.
 
-Every ticket transition goes through ``_begin``: the row is locked, the
-``TRANSITIONS`` table says from which statuses the action is allowed and who
-may take it, and the event is appended to the timeline in the same transaction.
+Every ticket transition goes through ``_begin``: the row is locked, checked against its row of
+the ``TRANSITIONS`` table (problems/transitions.py: from which statuses, who, what must be given),
+moved to the row's status, and the event is appended to the timeline in the same transaction.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -18,122 +17,26 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core import history
 from core.locking import StaleVersion, check_fields, copy_state, lock_current
-from enterprises import permissions as enterprise_permissions
 from problems import deadlines, permissions
-from problems.choices import (
-    LEVEL_ORDER,
-    OPEN_STATUSES,
-    WITH_UNIT_STATUSES,
-    EventKind,
-    ProblemSource,
-    Satisfaction,
-    TicketStatus,
-)
+from problems.choices import LEVEL_ORDER, EventKind, ProblemLevel, ProblemSource, Satisfaction
 from problems.models import ProblemTicket, TicketAttachment, TicketEvent, Visit
+from problems.transitions import ONLY_OFFICE, ONLY_UNIT, TRANSITIONS, allowed
 
 if TYPE_CHECKING:
     from django.db.models import Field
 
-__all__ = ["StaleVersion"]
+__all__ = ["ONLY_OFFICE", "ONLY_UNIT", "TRANSITIONS", "StaleVersion"]
 
 
-# --- The transition table -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Transition:
-    """An action on a ticket: the statuses it may start from and who may take it."""
-
-    label: Any
-    allowed_from: tuple[str, ...]
-    actor: Callable[[Any, ProblemTicket], bool]
-    actor_message: Any
-
-
-def _office(user, ticket):
-    return enterprise_permissions.is_office(user)
-
-
-def _unit(user, ticket):
-    return permissions.is_unit_of(user, ticket)
-
-
-def _reader(user, ticket):
-    return permissions.can_read_ticket(user, ticket)
-
-
-ALL = tuple(TicketStatus.values)
-ONLY_OFFICE = gettext_lazy("Only the supervision office may do this.")
-ONLY_UNIT = gettext_lazy("Only the unit this problem is assigned to may do this.")
-
-TRANSITIONS: dict[str, Transition] = {
-    "assign": Transition(gettext_lazy("Assign"), (TicketStatus.PENDING,), _office, ONLY_OFFICE),
-    "accept": Transition(gettext_lazy("Accept"), (TicketStatus.ASSIGNED,), _unit, ONLY_UNIT),
-    "decline": Transition(gettext_lazy("Send back as not ours"), tuple(WITH_UNIT_STATUSES), _unit, ONLY_UNIT),
-    "reply": Transition(gettext_lazy("Report progress"), tuple(WITH_UNIT_STATUSES), _unit, ONLY_UNIT),
-    "plan": Transition(
-        gettext_lazy("Record a plan and committed date"), tuple(WITH_UNIT_STATUSES), _unit, ONLY_UNIT
-    ),
-    "resolve": Transition(gettext_lazy("Submit the resolution"), tuple(WITH_UNIT_STATUSES), _unit, ONLY_UNIT),
-    "close": Transition(
-        gettext_lazy("Approve the closure"), (TicketStatus.UNDER_REVIEW,), _office, ONLY_OFFICE
-    ),
-    "send_back": Transition(
-        gettext_lazy("Send the resolution back"), (TicketStatus.UNDER_REVIEW,), _office, ONLY_OFFICE
-    ),
-    "grade": Transition(
-        gettext_lazy("Grade the closure"),
-        (TicketStatus.RESOLVED, TicketStatus.RATED),
-        _office,
-        ONLY_OFFICE,
-    ),
-    "rate": Transition(
-        gettext_lazy("Record the enterprise's rating"),
-        (TicketStatus.RESOLVED,),
-        permissions.can_follow_up,
-        gettext_lazy("Only zone staff and the supervision office record ratings."),
-    ),
-    "escalate": Transition(gettext_lazy("Escalate"), tuple(OPEN_STATUSES), _office, ONLY_OFFICE),
-    "reassign": Transition(
-        gettext_lazy("Reassign"),
-        (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.UNDER_REVIEW),
-        lambda user, ticket: permissions.can_reassign(user),
-        gettext_lazy("Only the supervision office and leaders reassign problems."),
-    ),
-    "comment": Transition(
-        gettext_lazy("Comment"), ALL, _reader, gettext_lazy("You cannot open this problem.")
-    ),
-    "attach": Transition(
-        gettext_lazy("Add a file"),
-        ALL,
-        lambda user, ticket: permissions.can_follow_up(user, ticket) or _unit(user, ticket),
-        gettext_lazy("Only zone staff, the office and the assigned unit add files."),
-    ),
-    "edit": Transition(
-        gettext_lazy("Edit details"),
-        tuple(OPEN_STATUSES),
-        permissions.can_edit_details,
-        gettext_lazy("Only the office, or the collector before assignment, changes a problem's details."),
-    ),
-}
+# --- The transition table (problems/transitions.py) --------------------------------------
 
 
 def allowed_actions(user, ticket: ProblemTicket) -> list[str]:
     """The actions ``user`` may take on ``ticket`` right now, in the table's order."""
-    actions = [
-        name
-        for name, rule in TRANSITIONS.items()
-        if ticket.status in rule.allowed_from and rule.actor(user, ticket)
-    ]
-    if "plan" in actions and not ticket.is_major:
-        actions.remove("plan")
-    if "escalate" in actions and ticket.level == LEVEL_ORDER[-1]:
-        actions.remove("escalate")
-    return actions
+    return [name for name, rule in TRANSITIONS.items() if allowed(rule, user, ticket)]
 
 
 def ensure_actor(action: str, user, ticket: ProblemTicket) -> None:
@@ -142,11 +45,20 @@ def ensure_actor(action: str, user, ticket: ProblemTicket) -> None:
     rule = TRANSITIONS[action]
     if not permissions.can_read_ticket(user, ticket):
         raise PermissionDenied(_("This problem is assigned to another unit; you cannot act on it."))
-    if not rule.actor(user, ticket):
-        raise PermissionDenied(str(rule.actor_message))
+    if not rule.actor.test(user, ticket):
+        raise PermissionDenied(str(rule.actor.message))
 
 
-def _check(action: str, user, ticket: ProblemTicket) -> None:
+def _check(
+    action: str, user, ticket: ProblemTicket, at: datetime.datetime | None = None, **inputs
+) -> tuple[datetime.datetime, dict[str, Any]]:
+    """Check ``action`` against its row, in this order: who, from which status, when (``at``), the
+    row's guard, what must be given. Hands back the moment and the inputs, the given ones cleaned
+    (texts stripped).
+
+    ``at`` records something that happened earlier (an import, a paper ledger);
+    it cannot be in the future nor before the problem was collected.
+    """
     rule = TRANSITIONS[action]
     ensure_actor(action, user, ticket)
     if ticket.status not in rule.allowed_from:
@@ -155,24 +67,24 @@ def _check(action: str, user, ticket: ProblemTicket) -> None:
             % {"action": rule.label, "status": ticket.get_status_display()},
             code="status",
         )
-
-
-def _begin(action: str, ticket: ProblemTicket, user, expected_version: int | None, at=None):
-    """Lock the ticket, refuse a stale or forbidden action; hand back the locked row and the moment.
-
-    ``at`` records something that happened earlier (an import, a paper ledger);
-    it cannot be in the future nor before the problem was collected.
-    """
-    locked = lock_current(ProblemTicket, ticket.pk, expected_version)
-    _check(action, user, locked)
     now = timezone.now()
-    if at is None:
-        return locked, now
-    if at > now:
+    if at is not None and at > now:
         raise ValidationError({"at": _("This cannot be recorded as happening in the future.")})
-    if at < locked.collected_at:
+    if at is not None and at < ticket.collected_at:
         raise ValidationError({"at": _("This cannot have happened before the problem was collected.")})
-    return locked, at
+    if rule.guard is not None and not rule.guard.test(ticket):
+        raise ValidationError(str(rule.guard.message), code=rule.guard.code)
+    given = {need.argument: need.clean(inputs[need.argument]) for need in rule.given}
+    return at or now, {**inputs, **given}
+
+
+def _begin(
+    action: str, ticket: ProblemTicket, user, expected_version: int | None, at=None, **inputs
+) -> tuple[ProblemTicket, datetime.datetime, dict[str, Any]]:
+    """Lock the ticket and ``_check`` the action on the locked row; hand back the row, the moment
+    and the inputs."""
+    locked = lock_current(ProblemTicket, ticket.pk, expected_version)
+    return locked, *_check(action, user, locked, at, **inputs)
 
 
 def _event(ticket: ProblemTicket, user, kind: str, *, at=None, **fields) -> TicketEvent:
@@ -194,16 +106,19 @@ def _save(locked: ProblemTicket, user, fields: list[str], original: ProblemTicke
 
 
 def _move(locked: ProblemTicket, user, kind: str, to_status: str, *, text="", **event_fields) -> TicketEvent:
+    """Move the ticket to ``to_status`` (its row's, or the row's branch) and say so on the timeline."""
     from_status = locked.status
     locked.status = to_status
     return _event(locked, user, kind, text=text, from_status=from_status, to_status=to_status, **event_fields)
 
 
-def _required(value: str, field: str, message) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: message})
-    return value
+def _to(action: str, *, branch: bool = False) -> str:
+    """The status ``action``'s row leads to (its branch's, with ``branch``)."""
+    rule = TRANSITIONS[action]
+    to = rule.branch.to if branch and rule.branch is not None else rule.to
+    if to is None:
+        raise LookupError(f"{action} leaves the status as it is")
+    return to
 
 
 def _local_day(moment: datetime.datetime) -> datetime.date:
@@ -320,7 +235,7 @@ def ticket_update(
 ) -> ProblemTicket:
     """Correct a ticket's details; marking it major or not moves its resolution deadline."""
     check_fields(data, EDITABLE_FIELDS)
-    locked, now = _begin("edit", ticket, user, expected_version, at)
+    locked, now, _given = _begin("edit", ticket, user, expected_version, at)
     changed = [name for name, value in data.items() if getattr(locked, name) != value]
     if not changed:
         return ticket
@@ -354,7 +269,7 @@ def ticket_assign(
     at: datetime.datetime | None = None,
 ) -> ProblemTicket:
     """The office hands the problem to a responsible unit (optionally a named handler)."""
-    locked, now = _begin("assign", ticket, user, expected_version, at)
+    locked, now, _given = _begin("assign", ticket, user, expected_version, at, unit=unit)
     fields = _hand_to(locked, unit, handler)
     if is_major is not None and is_major != locked.is_major:
         locked.is_major = is_major
@@ -362,15 +277,11 @@ def ticket_assign(
             locked.resolve_due = deadlines.resolve_due(locked.resolve_clock_from, major=is_major)
         fields += ["is_major", "resolve_due"]
     locked.assigned_at = now
-    _move(
-        locked, user, EventKind.ASSIGNED, TicketStatus.ASSIGNED, text=(note or "").strip(), unit=unit, at=now
-    )
+    _move(locked, user, EventKind.ASSIGNED, _to("assign"), text=(note or "").strip(), unit=unit, at=now)
     return _save(locked, user, [*fields, "status", "assigned_at"], ticket)
 
 
 def _hand_to(locked: ProblemTicket, unit, handler) -> list[str]:
-    if unit is None:
-        raise ValidationError({"unit": _("Choose the responsible unit.")})
     if handler is not None and handler.department_id != unit.pk:
         message = _(
             "%(handler)s is not a person of %(unit)s: choose a handler of that unit, or none and the "
@@ -386,8 +297,8 @@ def ticket_accept(
     *, ticket: ProblemTicket, user, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """The unit takes the problem on."""
-    locked, now = _begin("accept", ticket, user, expected_version, at)
-    _move(locked, user, EventKind.ACCEPTED, TicketStatus.IN_PROGRESS, at=now)
+    locked, now, _given = _begin("accept", ticket, user, expected_version, at)
+    _move(locked, user, EventKind.ACCEPTED, _to("accept"), at=now)
     if locked.handler_id is None:
         locked.handler = user
     return _save(locked, user, ["status", "handler"], ticket)
@@ -398,10 +309,9 @@ def ticket_decline(
     *, ticket: ProblemTicket, user, reason: str, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """The unit sends the problem back to the office as not its business, saying why."""
-    locked, now = _begin("decline", ticket, user, expected_version, at)
-    reason = _required(reason, "text", _("Say why this problem is not your unit's."))
+    locked, now, given = _begin("decline", ticket, user, expected_version, at, reason=reason)
     unit = locked.unit
-    _move(locked, user, EventKind.DECLINED, TicketStatus.PENDING, text=reason, unit=unit, at=now)
+    _move(locked, user, EventKind.DECLINED, _to("decline"), text=given["reason"], unit=unit, at=now)
     locked.unit, locked.handler, locked.assigned_at = None, None, None
     return _save(locked, user, ["status", "unit", "handler", "assigned_at"], ticket)
 
@@ -411,16 +321,15 @@ def ticket_reply(
     *, ticket: ProblemTicket, user, text: str, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """The unit reports the measures taken and how far it has got; the first report is the "3"."""
-    locked, now = _begin("reply", ticket, user, expected_version, at)
-    text = _required(text, "text", _("Describe the measures taken and the progress."))
+    locked, now, given = _begin("reply", ticket, user, expected_version, at, text=text)
     fields = []
-    if locked.status == TicketStatus.ASSIGNED:
-        _move(locked, user, EventKind.ACCEPTED, TicketStatus.IN_PROGRESS, at=now)
+    if locked.status != _to("reply"):
+        _move(locked, user, EventKind.ACCEPTED, _to("reply"), at=now)
         fields.append("status")
     if locked.handler_id is None:
         locked.handler = user
         fields.append("handler")
-    _event(locked, user, EventKind.REPLIED, text=text, at=now)
+    _event(locked, user, EventKind.REPLIED, text=given["text"], at=now)
     if locked.first_reply_at is None:
         locked.first_reply_at = now
         fields.append("first_reply_at")
@@ -442,14 +351,10 @@ def ticket_plan(
     Recorded within the month, that date becomes the resolution deadline; later,
     the plan is kept but the ticket stays overdue.
     """
-    locked, now = _begin("plan", ticket, user, expected_version, at)
-    if not locked.is_major:
-        raise ValidationError(
-            _("Only a major or complex problem gets a plan with its own date."), code="status"
-        )
-    plan = _required(plan, "plan", _("Describe the plan and its timeline."))
-    if committed_date is None:
-        raise ValidationError({"committed_date": _("Give the date the unit commits to.")})
+    locked, now, given = _begin(
+        "plan", ticket, user, expected_version, at, plan=plan, committed_date=committed_date
+    )
+    plan, committed_date = given["plan"], given["committed_date"]
     today = _local_day(now)
     if committed_date < today:
         raise ValidationError({"committed_date": _("The committed date cannot be in the past.")})
@@ -468,8 +373,8 @@ def ticket_resolve(
     *, ticket: ProblemTicket, user, resolution: str, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """The unit submits how the problem was solved; the office reviews it before closing out."""
-    locked, now = _begin("resolve", ticket, user, expected_version, at)
-    resolution = _required(resolution, "resolution", _("Write how the problem was resolved."))
+    locked, now, given = _begin("resolve", ticket, user, expected_version, at, resolution=resolution)
+    resolution = given["resolution"]
     locked.resolution = resolution
     locked.resolved_at = now
     locked.review_due = deadlines.review_due(_local_day(now))
@@ -477,7 +382,7 @@ def ticket_resolve(
         locked.first_reply_at = now  # a resolution is also the first report
     if locked.handler_id is None:
         locked.handler = user
-    _move(locked, user, EventKind.RESOLVED, TicketStatus.UNDER_REVIEW, text=resolution, at=now)
+    _move(locked, user, EventKind.RESOLVED, _to("resolve"), text=resolution, at=now)
     return _save(
         locked,
         user,
@@ -500,14 +405,14 @@ def ticket_close(
     at=None,
 ) -> ProblemTicket:
     """The office approves the resolution: the problem is closed out (销号), optionally graded."""
-    locked, now = _begin("close", ticket, user, expected_version, at)
+    locked, now, _given = _begin("close", ticket, user, expected_version, at)
     locked.closed_at = now
     locked.closure_grade = grade or ""
     _move(
         locked,
         user,
         EventKind.CLOSED,
-        TicketStatus.RESOLVED,
+        _to("close"),
         text=(comment or "").strip(),
         value=grade,
         at=now,
@@ -520,9 +425,8 @@ def ticket_send_back(
     *, ticket: ProblemTicket, user, reason: str, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """The office refuses the resolution and sends the problem back to the same unit."""
-    locked, now = _begin("send_back", ticket, user, expected_version, at)
-    reason = _required(reason, "text", _("Say what is missing from the resolution."))
-    _move(locked, user, EventKind.SENT_BACK, TicketStatus.IN_PROGRESS, text=reason, at=now)
+    locked, now, given = _begin("send_back", ticket, user, expected_version, at, reason=reason)
+    _move(locked, user, EventKind.SENT_BACK, _to("send_back"), text=given["reason"], at=now)
     locked.resolved_at, locked.review_due = None, None
     return _save(locked, user, ["status", "resolved_at", "review_due"], ticket)
 
@@ -531,9 +435,7 @@ def ticket_send_back(
 def ticket_grade(
     *, ticket: ProblemTicket, user, grade: str, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
-    locked, now = _begin("grade", ticket, user, expected_version, at)
-    if not grade:
-        raise ValidationError({"grade": _("Choose a grade.")})
+    locked, now, _given = _begin("grade", ticket, user, expected_version, at, grade=grade)
     locked.closure_grade = grade
     _event(locked, user, EventKind.GRADED, value=grade, at=now)
     return _save(locked, user, ["closure_grade"], ticket)
@@ -550,13 +452,11 @@ def ticket_rate(
     at: datetime.datetime | None = None,
 ) -> ProblemTicket:
     """Record the enterprise's rating. 不满意 reopens the problem for the same unit with a fresh clock."""
-    locked, now = _begin("rate", ticket, user, expected_version, at)
-    if satisfaction not in Satisfaction.values:
-        raise ValidationError({"satisfaction": _("Choose how satisfied the enterprise is.")})
+    locked, now, _given = _begin("rate", ticket, user, expected_version, at, satisfaction=satisfaction)
     comment = (comment or "").strip()
     if satisfaction != Satisfaction.UNSATISFIED:
         locked.satisfaction, locked.satisfaction_comment, locked.rated_at = satisfaction, comment, now
-        _move(locked, user, EventKind.RATED, TicketStatus.RATED, text=comment, value=satisfaction, at=now)
+        _move(locked, user, EventKind.RATED, _to("rate"), text=comment, value=satisfaction, at=now)
         return _save(locked, user, ["status", "satisfaction", "satisfaction_comment", "rated_at"], ticket)
     _event(locked, user, EventKind.RATED, text=comment, value=satisfaction, at=now)
     today = _local_day(now)
@@ -564,7 +464,7 @@ def ticket_rate(
         locked,
         user,
         EventKind.REOPENED,
-        TicketStatus.IN_PROGRESS,
+        _to("rate", branch=True),
         text=_("The enterprise is not satisfied: the unit works on it again."),
         unit=locked.unit,
         at=now,
@@ -597,12 +497,10 @@ def ticket_escalate(
     *, ticket: ProblemTicket, user, reason: str, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """The zone cannot solve it: up to the city task force, then the province; the timeline keeps the path."""
-    locked, now = _begin("escalate", ticket, user, expected_version, at)
-    position = LEVEL_ORDER.index(locked.level)
-    if position == len(LEVEL_ORDER) - 1:
-        raise ValidationError(_("The problem is already at the province; it cannot go higher."), code="level")
-    reason = _required(reason, "text", _("Say why the zone cannot solve it."))
-    from_level, to_level = locked.level, LEVEL_ORDER[position + 1]
+    locked, now, given = _begin("escalate", ticket, user, expected_version, at, reason=reason)
+    reason = given["reason"]
+    from_level = locked.level
+    to_level = LEVEL_ORDER[LEVEL_ORDER.index(ProblemLevel(from_level)) + 1]
     locked.level = to_level
     _event(locked, user, EventKind.ESCALATED, text=reason, from_level=from_level, to_level=to_level, at=now)
     return _save(locked, user, ["level"], ticket, reason=reason)
@@ -620,8 +518,8 @@ def ticket_reassign(
     at: datetime.datetime | None = None,
 ) -> ProblemTicket:
     """Move the problem to another unit; it starts there as assigned."""
-    locked, now = _begin("reassign", ticket, user, expected_version, at)
-    if unit is not None and unit.pk == locked.unit_id:
+    locked, now, _given = _begin("reassign", ticket, user, expected_version, at, unit=unit)
+    if unit.pk == locked.unit_id:
         raise ValidationError({"unit": _("The problem is already with this unit.")})
     fields = _hand_to(locked, unit, handler)
     locked.assigned_at, locked.resolved_at, locked.review_due = now, None, None
@@ -629,7 +527,7 @@ def ticket_reassign(
         locked,
         user,
         EventKind.REASSIGNED,
-        TicketStatus.ASSIGNED,
+        _to("reassign"),
         text=(reason or "").strip(),
         unit=unit,
         at=now,
@@ -640,9 +538,8 @@ def ticket_reassign(
 @transaction.atomic
 def ticket_comment(*, ticket: ProblemTicket, user, text: str) -> TicketEvent:
     """Anyone who may read the problem may remark on it (leaders' remarks included)."""
-    _check("comment", user, ticket)
-    text = _required(text, "text", _("Write the comment."))
-    return _event(ticket, user, EventKind.COMMENTED, text=text)
+    _moment, given = _check("comment", user, ticket, text=text)
+    return _event(ticket, user, EventKind.COMMENTED, text=given["text"])
 
 
 # --- Attachments ---------------------------------------------------------------------------

@@ -291,7 +291,7 @@ def ticket_edit(request, pk):
     ticket = get_object_or_404(ProblemTicket.objects.select_related("enterprise"), pk=pk)
     permissions.ensure_can_read_ticket(request.user, ticket)
     if not permissions.can_edit_details(request.user, ticket):
-        raise PermissionDenied(str(services.TRANSITIONS["edit"].actor_message))
+        raise PermissionDenied(str(services.TRANSITIONS["edit"].actor.message))
     form = TicketEditForm(request.POST or None, instance=ProblemTicket.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         try:
