@@ -94,20 +94,7 @@ class MonthlyProgressAdminForm(forms.ModelForm):
 
     class Meta:
         model = MonthlyProgress
-        fields = [
-            "project",
-            "year",
-            "month",
-            "completed_investment",
-            "physical_progress",
-            "problems",
-            "status",
-            "submitted_by",
-            "submitted_at",
-            "reviewed_by",
-            "reviewed_at",
-            "review_comment",
-        ]
+        fields = "__all__"  # noqa: DJ007 - every field of the report a person may edit, in its order
 
     def clean(self):
         cleaned = super().clean()
@@ -169,15 +156,7 @@ class MonthlyProgressInline(ReviewFieldsMixin, ProjectInline):
 
 class ApprovalMilestoneInline(ProjectInline):
     model = ApprovalMilestone
-    fields = [
-        "kind",
-        "phase",
-        "department",
-        "status",
-        "planned_date",
-        "completed_date",
-        "document_number",
-    ]
+    fields = ApprovalMilestone.KEPT_FIELDS
 
 
 class BatchMembershipInline(ProjectInline):

@@ -223,16 +223,7 @@ class MilestoneForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = ApprovalMilestone
-        fields = [
-            "kind",
-            "phase",
-            "department",
-            "status",
-            "planned_date",
-            "completed_date",
-            "document_number",
-            "note",
-        ]
+        fields = [*ApprovalMilestone.KEPT_FIELDS, "note"]
         widgets = {
             "planned_date": DATE_INPUT,
             "completed_date": DATE_INPUT,

@@ -353,6 +353,17 @@ class ApprovalMilestone(TimeStampedModel):
     kind has a single phase.
     """
 
+    # What a person keeps on a procedure, in the admin's inline and (with a note) the page's form.
+    KEPT_FIELDS = [
+        "kind",
+        "phase",
+        "department",
+        "status",
+        "planned_date",
+        "completed_date",
+        "document_number",
+    ]
+
     project = models.ForeignKey(
         Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="milestones"
     )
