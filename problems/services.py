@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import history
-from core.locking import StaleVersion, check_fields, copy_state, lock_current
+from core.locking import StaleVersion, apply_changes, check_fields, copy_state, lock_current, stamp
 from problems import deadlines, permissions
 from problems.choices import LEVEL_ORDER, EventKind, ProblemLevel, ProblemSource, Satisfaction
 from problems.models import ProblemTicket, TicketAttachment, TicketEvent, Visit
@@ -96,9 +96,7 @@ def _event(ticket: ProblemTicket, user, kind: str, *, at=None, **fields) -> Tick
 def _save(locked: ProblemTicket, user, fields: list[str], original: ProblemTicket | None = None, reason=""):
     locked.full_clean()
     locked.version += 1
-    locked._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
-    if reason:
-        locked._change_reason = reason[:100]  # type: ignore[attr-defined]  # simple-history's hook
+    stamp(locked, user, reason[:100])
     locked.save(update_fields=[*fields, "version", "updated_at"])
     if original is not None:
         copy_state(locked, original)
@@ -179,7 +177,7 @@ def ticket_create(
     _set_clock(ticket)
     validate_project(ticket.enterprise_id, ticket.project)
     ticket.full_clean()
-    ticket._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
+    stamp(ticket, user)
     ticket.save()
     _event(ticket, user, EventKind.CREATED, to_status=ticket.status, to_level=ticket.level, at=collected_at)
     return ticket
@@ -215,7 +213,7 @@ def visit_create(
     if visit.visited_on and visit.visited_on > timezone.localdate():
         raise ValidationError({"visited_on": _("A visit cannot be dated in the future.")})
     visit.full_clean()
-    visit._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
+    stamp(visit, user)
     history.save_with_links(visit, {"visitors": visitors})
     errors = {}
     for index, problem in enumerate(problems):
@@ -234,23 +232,28 @@ def ticket_update(
     *, ticket: ProblemTicket, user, data: dict[str, Any], expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """Correct a ticket's details; marking it major or not moves its resolution deadline."""
-    check_fields(data, EDITABLE_FIELDS)
-    locked, now, _given = _begin("edit", ticket, user, expected_version, at)
-    changed = [name for name, value in data.items() if getattr(locked, name) != value]
-    if not changed:
-        return ticket
-    for name in changed:
-        setattr(locked, name, data[name])
-    fields = list(changed)
-    if "is_major" in changed and not locked.committed_date:
-        locked.resolve_due = deadlines.resolve_due(locked.resolve_clock_from, major=locked.is_major)
-        fields.append("resolve_due")
-    validate_project(locked.enterprise_id, locked.project)
-    labels = ", ".join(
-        str(cast("Field[Any, Any]", ProblemTicket._meta.get_field(name)).verbose_name) for name in changed
+
+    def details_rule(locked: ProblemTicket, changed: list[str]) -> list[str]:
+        validate_project(locked.enterprise_id, locked.project)
+        labels = ", ".join(
+            str(cast("Field[Any, Any]", ProblemTicket._meta.get_field(name)).verbose_name) for name in changed
+        )
+        _event(locked, user, EventKind.EDITED, text=labels, at=at)
+        if "is_major" in changed and not locked.committed_date:
+            locked.resolve_due = deadlines.resolve_due(locked.resolve_clock_from, major=locked.is_major)
+            return ["resolve_due"]
+        return []
+
+    apply_changes(
+        ticket,
+        data,
+        user=user,
+        expected_version=expected_version,
+        allowed=EDITABLE_FIELDS,
+        check=lambda locked: _check("edit", user, locked, at),
+        rule=details_rule,
     )
-    _event(locked, user, EventKind.EDITED, text=labels, at=now)
-    return _save(locked, user, fields, ticket)
+    return ticket
 
 
 # --- The unit's work -------------------------------------------------------------------
