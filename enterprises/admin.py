@@ -1,24 +1,21 @@
 from django.contrib import admin
-from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import money_column
+from core.admin_counts import CountedAdmin, count_column
 from core.admin_history import HistoryAdmin
 from enterprises.models import Enterprise, EnterpriseYearlyFigure, Honour
 
 
 @admin.register(Honour)
-class HonourAdmin(HistoryAdmin):
-    list_display = ["name", "rank", "enterprise_count"]
+class HonourAdmin(CountedAdmin, HistoryAdmin):
+    list_display = [
+        "name",
+        "rank",
+        count_column("enterprise_count", "enterprises", _("number of enterprises")),
+    ]
     list_editable = ["rank"]
     search_fields = ["name"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(enterprise_total=Count("enterprises"))
-
-    @admin.display(description=_("number of enterprises"), ordering="enterprise_total")
-    def enterprise_count(self, obj):
-        return obj.enterprise_total
 
 
 class YearlyFigureInline(admin.TabularInline):
@@ -28,7 +25,7 @@ class YearlyFigureInline(admin.TabularInline):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(HistoryAdmin):
+class EnterpriseAdmin(CountedAdmin, HistoryAdmin):
     list_display = [
         "name",
         "short_name",
@@ -39,7 +36,7 @@ class EnterpriseAdmin(HistoryAdmin):
         "on_white_list",
         "liaison_leader",
         "liaison_unit",
-        "project_count",
+        count_column("project_count", "projects", _("number of projects")),
     ]
     list_filter = [
         "park",
@@ -80,13 +77,6 @@ class EnterpriseAdmin(HistoryAdmin):
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     inlines = [YearlyFigureInline]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(project_total=Count("projects"))
-
-    @admin.display(description=_("number of projects"), ordering="project_total")
-    def project_count(self, obj):
-        return obj.project_total
 
 
 @admin.register(EnterpriseYearlyFigure)
