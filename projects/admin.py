@@ -129,9 +129,7 @@ class MonthlyProgressInline(ReviewFieldsMixin, ProjectInline):
     fields = [
         "year",
         "month",
-        "completed_investment",
-        "physical_progress",
-        "problems",
+        *MonthlyProgress.REPORTED_FIELDS,
         "status",
         "submitted_by",
         "reviewed_by",
@@ -420,16 +418,7 @@ class MonthlyProgressAdmin(ProjectScopeMixin, ReviewFieldsMixin, HistoryAdmin):
 
 @admin.register(ApprovalMilestone)
 class ApprovalMilestoneAdmin(ProjectScopeMixin, HistoryAdmin):
-    list_display = [
-        "project",
-        "kind",
-        "phase",
-        "department",
-        "status",
-        "planned_date",
-        "completed_date",
-        "document_number",
-    ]
+    list_display = ["project", *ApprovalMilestone.KEPT_FIELDS]
     list_filter = ["status", "kind", "department", "project__level", "project__park"]
     list_select_related = ["project", "department"]
     search_fields = ["project__name", "document_number"]

@@ -262,6 +262,9 @@ class AnnualPlan(TimeStampedModel):
 class MonthlyProgress(TimeStampedModel):
     """What a project achieved in one month; approved reports are the official figures."""
 
+    # What the reporter fills in for the month (the rest is the month and the review).
+    REPORTED_FIELDS = ["completed_investment", "physical_progress", "problems"]
+
     project = models.ForeignKey(
         Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="monthly_progress"
     )
