@@ -164,6 +164,24 @@ FIGURE_REFUSED = OpenApiResponse(
 )
 
 
+def review_action(service, body_class, field: str, summary: str, *, name: str, **route):
+    """A reviewer's action on one report: the body's ``field`` and version go to ``service``."""
+
+    def review(self, request, pk=None):
+        report = self.get_object()
+        body = body_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        expected = self.expected_version(request, body.validated_data, required=False)
+        service(
+            report=report, user=request.user, expected_version=expected, **{field: body.validated_data[field]}
+        )
+        return self._answer(report)
+
+    review.__name__ = name  # DRF names the route after the function
+    schema = extend_schema(summary=summary, request=body_class, responses={200: ProgressSerializer})
+    return schema(action(detail=True, methods=["post"], **route)(review))
+
+
 @extend_schema_view(
     list=extend_schema(summary="Monthly progress reports"),
     retrieve=extend_schema(summary="A monthly report with its photos"),
@@ -268,58 +286,30 @@ class ProgressViewSet(
         )
         return self._answer(report)
 
-    def _review(self, request, body_class, review):
-        report = self.get_object()
-        body = body_class(data=request.data)
-        body.is_valid(raise_exception=True)
-        expected = self.expected_version(request, body.validated_data, required=False)
-        review(report, body.validated_data, expected)
-        return self._answer(report)
-
-    @extend_schema(
-        summary="Approve a submitted report: its figure becomes official (reviewers)",
-        request=ProgressApproveSerializer,
-        responses={200: ProgressSerializer},
+    # approve, return and reopen: one shape, a body with the reviewer's words and the version read.
+    approve = review_action(
+        services.progress_approve,
+        ProgressApproveSerializer,
+        "comment",
+        "Approve a submitted report: its figure becomes official (reviewers)",
+        name="approve",
     )
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return self._review(
-            request,
-            ProgressApproveSerializer,
-            lambda report, data, expected: services.progress_approve(
-                report=report, user=request.user, comment=data["comment"], expected_version=expected
-            ),
-        )
-
-    @extend_schema(
-        summary="Return a submitted report to its reporter with the reason (reviewers)",
-        request=ProgressReasonSerializer,
-        responses={200: ProgressSerializer},
+    return_ = review_action(
+        services.progress_return,
+        ProgressReasonSerializer,
+        "reason",
+        "Return a submitted report to its reporter with the reason (reviewers)",
+        name="return_",
+        url_path="return",
+        url_name="return",
     )
-    @action(detail=True, methods=["post"], url_path="return", url_name="return")
-    def return_(self, request, pk=None):
-        return self._review(
-            request,
-            ProgressReasonSerializer,
-            lambda report, data, expected: services.progress_return(
-                report=report, user=request.user, reason=data["reason"], expected_version=expected
-            ),
-        )
-
-    @extend_schema(
-        summary="Reopen an approved report for correction, with the reason (reviewers)",
-        request=ProgressReasonSerializer,
-        responses={200: ProgressSerializer},
+    reopen = review_action(
+        services.progress_reopen,
+        ProgressReasonSerializer,
+        "reason",
+        "Reopen an approved report for correction, with the reason (reviewers)",
+        name="reopen",
     )
-    @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
-        return self._review(
-            request,
-            ProgressReasonSerializer,
-            lambda report, data, expected: services.progress_reopen(
-                report=report, user=request.user, reason=data["reason"], expected_version=expected
-            ),
-        )
 
     @extend_schema(
         summary="Approve or return several submitted reports: all of them, or none (reviewers)",
