@@ -117,7 +117,7 @@ FILERS = Actor(
 EDITORS = Actor(
     permissions.can_edit_details,
     gettext_lazy("Only the office, or the collector before assignment, changes a problem's details."),
-    "the office; the collector while pending",
+    "the office; its collector while pending",
 )
 
 UNIT_GIVEN = Given("unit", "unit", gettext_lazy("Choose the responsible unit."), text=False)
@@ -205,7 +205,7 @@ TRANSITIONS: dict[str, Transition] = {
                 text=False,
             ),
         ),
-        branch=Branch("unsatisfied: reopened with a fresh clock", TicketStatus.IN_PROGRESS),
+        branch=Branch("unsatisfied (reopened on a fresh 13710 clock)", TicketStatus.IN_PROGRESS),
     ),
     # Moves the level (zone, city, province), not the status.
     "escalate": Transition(
@@ -218,7 +218,7 @@ TRANSITIONS: dict[str, Transition] = {
             lambda ticket: ticket.level != LEVEL_ORDER[-1],
             gettext_lazy("The problem is already at the province; it cannot go higher."),
             "level",
-            "below the top level",
+            "not yet at the province (it moves the level up)",
         ),
     ),
     "reassign": Transition(

@@ -139,8 +139,12 @@ TRANSITION_OF_ACTION = {
     "reassign": "reassign",
     "comment": "comment",
 }
-# Services name some free texts ``text``; the API calls them ``reason`` where the issue does.
-REASON_ACTIONS = {"decline", "send_back", "escalate"}
+# The rows whose ``reason`` the services report as the field ``text``; the API names it ``reason``.
+REASON_ACTIONS = {
+    name
+    for name, rule in services.TRANSITIONS.items()
+    if any(need.argument == "reason" and need.field == "text" for need in rule.given)
+}
 
 
 def _transition(summary: str, request_serializer):
