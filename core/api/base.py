@@ -169,6 +169,20 @@ class RulesMixin(_ViewSetBase):
                 rule(request.user)
 
 
+def updated_by(serializer_class) -> dict:
+    """``serializer_classes`` of a viewset whose changes take their own body (PUT and PATCH)."""
+    return {"update": serializer_class, "partial_update": serializer_class}
+
+
+class SerializerPerActionMixin(_ViewSetBase):
+    """``serializer_classes`` maps an action to its serializer; others use ``serializer_class``."""
+
+    serializer_classes: dict = {}
+
+    def get_serializer_class(self):
+        return self.serializer_classes.get(self.action) or super().get_serializer_class()
+
+
 class VersionedMixin(_ViewSetBase):
     """Records with a ``version``: reads carry it as the ETag, changes must say which version they
     change — the ``version`` field of the body, or If-Match — so nobody overwrites a newer save."""

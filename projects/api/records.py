@@ -17,7 +17,15 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.api.base import FilterSetBackend, RulesMixin, VersionedMixin, api_denial, service_error_detail
+from core.api.base import (
+    FilterSetBackend,
+    RulesMixin,
+    SerializerPerActionMixin,
+    VersionedMixin,
+    api_denial,
+    service_error_detail,
+    updated_by,
+)
 from projects import selectors, services
 from projects.api.fields import PeriodQuerySerializer, period_from
 from projects.api.record_serializers import (
@@ -87,7 +95,7 @@ class ProjectScopeMixin:
     partial_update=extend_schema(summary="Change some of a plan's fields"),
     destroy=extend_schema(summary="Delete a plan entered by mistake (its history stays)"),
 )
-class AnnualPlanViewSet(ProjectScopeMixin, RulesMixin, viewsets.ModelViewSet):
+class AnnualPlanViewSet(ProjectScopeMixin, SerializerPerActionMixin, RulesMixin, viewsets.ModelViewSet):
     """A project's planned investment for a year: the denominator of 完成率. Every change is kept in
     the plan's history with the user who made it."""
 
@@ -95,15 +103,9 @@ class AnnualPlanViewSet(ProjectScopeMixin, RulesMixin, viewsets.ModelViewSet):
     action_rules = {**READS, "create": ensure_can_keep_records}
     scoped_actions = frozenset({"update", "partial_update", "destroy"})
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema is built without a user
-            return AnnualPlan.objects.none()
-        return AnnualPlan.objects.select_related("project").order_by("project__name", "project_id", "-year")
-
-    def get_serializer_class(self):
-        if self.action in ("update", "partial_update"):
-            return AnnualPlanUpdateSerializer
-        return AnnualPlanSerializer
+    queryset = AnnualPlan.objects.select_related("project").order_by("project__name", "project_id", "-year")
+    serializer_class = AnnualPlanSerializer
+    serializer_classes = updated_by(AnnualPlanUpdateSerializer)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -201,6 +203,7 @@ def review_action(service, body_class, field: str, summary: str, *, name: str, *
 )
 class ProgressViewSet(
     ProjectScopeMixin,
+    SerializerPerActionMixin,
     RulesMixin,
     VersionedMixin,
     mixins.ListModelMixin,
@@ -223,17 +226,13 @@ class ProgressViewSet(
     }
     scoped_actions = frozenset({"update", "partial_update", "submit", "photos"})
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema is built without a user
-            return MonthlyProgress.objects.none()
-        return (
-            MonthlyProgress.objects.select_related("project")
-            .prefetch_related("photos")
-            .order_by("-year", "-month", "project__name", "project_id")
-        )
-
-    def get_serializer_class(self):
-        return ProgressCreateSerializer if self.action == "create" else ProgressSerializer
+    queryset = (
+        MonthlyProgress.objects.select_related("project")
+        .prefetch_related("photos")
+        .order_by("-year", "-month", "project__name", "project_id")
+    )
+    serializer_class = ProgressSerializer
+    serializer_classes = {"create": ProgressCreateSerializer}
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -433,6 +432,7 @@ class MilestoneSelectionFilters(DjangoFilterExtension):
 )
 class MilestoneViewSet(
     ProjectScopeMixin,
+    SerializerPerActionMixin,
     RulesMixin,
     VersionedMixin,
     mixins.ListModelMixin,
@@ -449,17 +449,11 @@ class MilestoneViewSet(
     action_rules = {**READS, "create": ensure_can_keep_records}
     scoped_actions = frozenset({"update", "partial_update"})
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema is built without a user
-            return ApprovalMilestone.objects.none()
-        return ApprovalMilestone.objects.select_related("project", "department").order_by(
-            "project__name", "project_id", "kind", "phase"
-        )
-
-    def get_serializer_class(self):
-        if self.action in ("update", "partial_update"):
-            return MilestoneUpdateSerializer
-        return MilestoneSerializer
+    queryset = ApprovalMilestone.objects.select_related("project", "department").order_by(
+        "project__name", "project_id", "kind", "phase"
+    )
+    serializer_class = MilestoneSerializer
+    serializer_classes = updated_by(MilestoneUpdateSerializer)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -503,10 +497,7 @@ class BatchViewSet(RulesMixin, viewsets.ModelViewSet):
         ),
     }
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema is built without a user
-            return Batch.objects.none()
-        return Batch.objects.annotate(member_count=Count("memberships")).order_by("number")
+    queryset = Batch.objects.annotate(member_count=Count("memberships")).order_by("number")
 
     def _reread(self, batch):
         return self.get_queryset().get(pk=batch.pk)
@@ -568,7 +559,7 @@ class BatchViewSet(RulesMixin, viewsets.ModelViewSet):
     partial_update=extend_schema(summary="Change a project's role in its batch (administrators)"),
     destroy=extend_schema(summary="Take a project out of a batch (administrators)"),
 )
-class BatchMembershipViewSet(RulesMixin, viewsets.ModelViewSet):
+class BatchMembershipViewSet(SerializerPerActionMixin, RulesMixin, viewsets.ModelViewSet):
     """A project's role in a batch: to sign, to start construction or to go into production."""
 
     filterset_class = BatchMembershipFilterSet
@@ -577,17 +568,11 @@ class BatchMembershipViewSet(RulesMixin, viewsets.ModelViewSet):
         **dict.fromkeys(["create", "update", "partial_update", "destroy"], ensure_can_manage_batches),
     }
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # the schema is built without a user
-            return BatchMembership.objects.none()
-        return BatchMembership.objects.select_related("batch", "project").order_by(
-            "batch__number", "role", "project__name", "pk"
-        )
-
-    def get_serializer_class(self):
-        if self.action in ("update", "partial_update"):
-            return BatchMembershipUpdateSerializer
-        return BatchMembershipSerializer
+    queryset = BatchMembership.objects.select_related("batch", "project").order_by(
+        "batch__number", "role", "project__name", "pk"
+    )
+    serializer_class = BatchMembershipSerializer
+    serializer_classes = updated_by(BatchMembershipUpdateSerializer)
 
     def _reread(self, membership):
         return self.get_queryset().get(pk=membership.pk)
