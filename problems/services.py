@@ -8,7 +8,7 @@ moved to the row's status, and the event is appended to the timeline in the same
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -611,3 +611,23 @@ def attachment_add(*, ticket: ProblemTicket, user, upload) -> TicketAttachment:
     attachment.save()
     _event(ticket, user, EventKind.ATTACHED, text=name)
     return attachment
+
+
+# The service that takes each of the table's actions, for the pages and the tests that go by name.
+SERVICES: dict[str, Callable[..., Any]] = {
+    "assign": ticket_assign,
+    "accept": ticket_accept,
+    "decline": ticket_decline,
+    "reply": ticket_reply,
+    "plan": ticket_plan,
+    "resolve": ticket_resolve,
+    "close": ticket_close,
+    "send_back": ticket_send_back,
+    "grade": ticket_grade,
+    "rate": ticket_rate,
+    "escalate": ticket_escalate,
+    "reassign": ticket_reassign,
+    "comment": ticket_comment,
+    "attach": attachment_add,
+    "edit": ticket_update,
+}

@@ -313,7 +313,7 @@ def _ticket_for_page(pk: int) -> ProblemTicket:
     return get_object_or_404(selectors.ticket_rows(ProblemTicket.objects.filter(pk=pk)))
 
 
-# Each action: its form, how the form's data calls the service, and the message on success.
+# Each action's form and its options; ``_call`` hands the form's data to the action's service.
 ACTION_FORMS = {
     "assign": (AssignForm, {}),
     "accept": (ActionForm, {}),
@@ -333,35 +333,16 @@ ACTION_FORMS = {
 
 
 def _call(action: str, ticket, user, data: dict, version):
-    common = {"ticket": ticket, "user": user}
-    if action in ("comment", "attach"):
-        if action == "comment":
-            return services.ticket_comment(**common, text=data["text"])
-        return services.attachment_add(**common, upload=data["file"])
-    common["expected_version"] = version
-    calls = {
-        "assign": lambda: services.ticket_assign(
-            **common, unit=data["unit"], handler=data["handler"], is_major=data["is_major"], note=data["note"]
-        ),
-        "accept": lambda: services.ticket_accept(**common),
-        "decline": lambda: services.ticket_decline(**common, reason=data["text"]),
-        "reply": lambda: services.ticket_reply(**common, text=data["text"]),
-        "plan": lambda: services.ticket_plan(
-            **common, plan=data["plan"], committed_date=data["committed_date"]
-        ),
-        "resolve": lambda: services.ticket_resolve(**common, resolution=data["resolution"]),
-        "close": lambda: services.ticket_close(**common, grade=data["grade"], comment=data["comment"]),
-        "send_back": lambda: services.ticket_send_back(**common, reason=data["text"]),
-        "grade": lambda: services.ticket_grade(**common, grade=data["grade"]),
-        "rate": lambda: services.ticket_rate(
-            **common, satisfaction=data["satisfaction"], comment=data["comment"]
-        ),
-        "escalate": lambda: services.ticket_escalate(**common, reason=data["text"]),
-        "reassign": lambda: services.ticket_reassign(
-            **common, unit=data["unit"], handler=data["handler"], reason=data["reason"]
-        ),
-    }
-    return calls[action]()
+    """The action's service, the form's fields its arguments: a text box fills the row's input
+    (``reason`` or ``text``), a file the upload."""
+    arguments = {name: value for name, value in data.items() if name != "version"}
+    if "text" in arguments:
+        arguments[services.TRANSITIONS[action].given[0].argument] = arguments.pop("text")
+    if "file" in arguments:
+        arguments["upload"] = arguments.pop("file")
+    if action not in ("comment", "attach"):
+        arguments["expected_version"] = version
+    return services.SERVICES[action](ticket=ticket, user=user, **arguments)
 
 
 def _action_form(action, ticket, data=None, files=None):

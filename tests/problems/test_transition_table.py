@@ -28,9 +28,8 @@ pytestmark = [
 
 ARCHITECTURE = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 
-# What the table cannot say: which service takes the action, the valid value of each non-text
-# input, the other arguments a service needs, and the input that takes the row's branch.
-SERVICE = {"attach": "attachment_add", "edit": "ticket_update"}
+# What the table cannot say: the valid value of each non-text input, the other arguments a
+# service needs, and the input that takes the row's branch.
 VALID = {"committed_date": datetime.timedelta(days=30), "grade": ClosureGrade.GOOD}
 EXTRA = {"edit": {"data": {"title": "用地手续办理慢（更正）"}}}
 BRANCH = {"rate": {"satisfaction": Satisfaction.UNSATISFIED}}
@@ -86,10 +85,9 @@ def valid_inputs(name: str, rule: Transition, world) -> dict:
 
 
 def call(name: str, ticket, user, inputs: dict):
-    service = getattr(services, SERVICE.get(name, f"ticket_{name}"))
     if name not in UNVERSIONED:
         inputs = {**inputs, "expected_version": ticket.version}
-    return service(ticket=ticket, user=user, **inputs)
+    return services.SERVICES[name](ticket=ticket, user=user, **inputs)
 
 
 def actor_for(rule: Transition, ticket, people):
