@@ -1,2487 +1,649 @@
-"""The demo world that ``manage.py load_demo`` loads.
+"""The demo world that ``manage.py load_demo`` loads, read from the TOML files in demo/data/.
 
-Names and headline figures come from the seed reports (see DOMAIN.md,
-"Reference data from the seeds"); everything else — people's names, credit
-codes, dates, monthly amounts, document numbers — is invented but plausible.
-People's names are invented on purpose so that no real official or manager is
-tied to made-up responsibilities.
+Names and headline figures come from the seed reports (see DOMAIN.md, "Reference data from the
+seeds"); everything else — people's names, credit codes, dates, monthly amounts, document numbers —
+is invented but plausible. People's names are invented on purpose so that no real official or
+manager is tied to made-up responsibilities.
 
-Money is 万元 written as strings with two decimals; the command turns them into
-``Decimal``. References between sections use the short keys shown in each
-section (a department's short name, an enterprise's ``key``, a leader's name).
+The files are what an administrator edits to adapt the demo; this module only reads and checks
+them: every key known, every value of the right kind, every reference (a unit's short name, an
+enterprise's key, a leader's name …) to a row that exists. A file that does not pass raises
+``DemoDataError`` naming the file and the entry. The world is read on first use of one of its
+names (``demo_data.PROJECTS``), not at import, so a broken file stops ``load_demo`` with that
+message instead of the portal's start-up. Money comes back as ``Decimal``, choices as their
+``TextChoices`` members, dates as ``datetime.date``.
 """
 
-from datetime import date
+from __future__ import annotations
 
+import datetime
+import functools
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.db import models
+
+from core import roles
 from problems.choices import Fence, ProblemCategory, ProblemSource, Satisfaction
-from projects.choices import (
-    BatchRole,
-    Level,
-    MilestoneKind,
-    MilestoneStatus,
-    Nature,
-    PlanCategory,
-    Stage,
-)
+from projects.choices import BatchRole, Level, MilestoneKind, MilestoneStatus, Nature, PlanCategory, Stage
 
-# The demo's "today": the October reports have just come in.
-AS_OF = date(2023, 11, 10)
-PROGRESS_YEAR = 2023
-# Reports for January–October exist; January–September are approved.
-PROGRESS_MONTHS = 10
-APPROVED_THROUGH_MONTH = 9
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
-LOGIN_URL = "http://127.0.0.1:8000/"
-
-DEPARTMENTS = [
-    {"name": "周口经济开发区党政办公室", "short_name": "党政办"},
-    {"name": "周口经济开发区经济发展局", "short_name": "经发局"},
-    {"name": "周口市自然资源和规划局经济开发区分局", "short_name": "自然资源和规划局"},
-    {"name": "周口经济开发区住房和城乡建设局", "short_name": "住建局"},
-    {"name": "周口市生态环境局经济开发区分局", "short_name": "生态环境分局"},
-    {"name": "国家税务总局周口经济开发区税务局", "short_name": "税务局"},
-    {"name": "周口经济开发区财政局", "short_name": "财政局"},
-    {"name": "周口经济开发区招商局", "short_name": "招商局"},
-    {"name": "周口经济开发区营商环境办公室", "short_name": "营商办"},
-    {"name": "周口经济开发区人力资源和社会保障局", "short_name": "人社局"},
-]
-
-PARKS = [
-    {
-        "name": "豫沪合作周口示范园",
-        "alias": "",
-        "description": "由上海周口商会、同策集团牵头打造，主要引进长三角高端技术行业龙头等"
-        "具有产业集聚效应的企业总部、生产基地、研发中心。",
-    },
-    {
-        "name": "周口数字经济双创孵化园",
-        "alias": "中兴新业港",
-        "description": "中兴集团整合集团内外部优势产业资源重点投资建设，计划引进100余家数字经济关联企业。",
-    },
-    {
-        "name": "周口青网科技产业园",
-        "alias": "",
-        "description": "与杭州青网科技控股集团有限公司共同打造，围绕“互联网+产业”，聚焦电子商务、"
-        "文化创意、大数据等现代服务业新业态。",
-    },
-    {
-        "name": "健康食品产业园",
-        "alias": "",
-        "description": "以益海嘉里、鲁花、老磨坊、宏伟福旺等油脂产业链企业为基础，以五得利、娃哈哈、"
-        "大用邦杰、斯美特等小麦加工、休闲食品制造企业为主导。",
-    },
-    {
-        "name": "金属新材料产业园",
-        "alias": "",
-        "description": "发挥天子铝业、合一抗磨、科信电缆、领尚科技等企业带动作用，利用河南铝业全产业链优势，"
-        "招引、培育高新技术企业和专精特新企业。",
-    },
-    {
-        "name": "生物医药产业园",
-        "alias": "周口临港生物科技园",
-        "description": "集聚高济同和堂、海熙药业、益常青生物、仁和药业、海王药业等医药企业，聚焦现代中药、"
-        "生物技术、医疗器械、健康服务等领域。",
-    },
-]
-
-# Two leading industries (食品加工, 金属新材料) and one strategic emerging (生物技术).
-CLUSTERS = [
-    {
-        "name": "健康食品",
-        "description": "提升改造益海嘉里、五得利、鲁花、娃哈哈等传统企业，打造全国“零反”食用油行业新标杆。",
-        "industries": [
-            {"name": "食品加工", "is_leading": True},
-            {"name": "粮油加工"},
-        ],
-    },
-    {
-        "name": "电子信息",
-        "description": "依托中兴新业港、中北宏远，聚焦人工智能、通信电子和无人系统；"
-        "以青网科技园为载体发展电子商务。",
-        "industries": [
-            {"name": "电子信息制造"},
-            {"name": "数字经济"},
-            {"name": "电子商务"},
-        ],
-    },
-    {
-        "name": "新型材料",
-        "description": "引导杭萧钢构、天子铝材等链主企业对标智能工厂，叫响河南周口金属新材料产业品牌。",
-        "industries": [
-            {"name": "金属新材料", "is_leading": True},
-            {"name": "钢结构"},
-            {"name": "装备制造"},
-        ],
-    },
-    {
-        "name": "生物医药",
-        "description": "鼓励益常青生物、海熙药业、高济同和堂、国药控股、仁和药业等企业"
-        "与行业龙头合作研发生产。",
-        "industries": [
-            {"name": "生物技术", "is_strategic_emerging": True},
-            {"name": "医药制造"},
-            {"name": "医药流通"},
-            {"name": "健康服务"},
-        ],
-    },
-]
-
-# (name, display order)
-HONOURS = [
-    ("国家级专精特新“小巨人”", 10),
-    ("省级专精特新", 20),
-    ("高新技术企业", 30),
-    ("头雁企业", 40),
-    ("星级企业", 50),
-]
-
-LEADERS = [
-    {"name": "周文博", "title": "党工委书记", "department": "党政办"},
-    {"name": "孙立新", "title": "管委会主任", "department": "党政办"},
-    {"name": "马骏", "title": "管委会副主任", "department": "党政办"},
-    {"name": "郑晓红", "title": "管委会副主任", "department": "党政办"},
-    {"name": "韩志强", "title": "管委会副主任", "department": "党政办"},
-    {"name": "冯雪梅", "title": "党工委委员、管委会副主任", "department": "党政办"},
-]
-
-# Fixed demo passwords: long enough and not in Django's common-password list.
-USERS = [
-    {
-        "username": "admin",
-        "password": "demo-admin-2023",
-        "role": "admin",
-        "display_name": "系统管理员",
-        "department": "党政办",
-        "is_superuser": True,
-    },
-    {
-        "username": "leader",
-        "password": "demo-leader-2023",
-        "role": "leader",
-        "display_name": "孙立新",
-        "department": "党政办",
-        "leader": ("孙立新", "管委会主任"),
-    },
-    {
-        "username": "reviewer",
-        "password": "demo-reviewer-2023",
-        "role": "reviewer",
-        "display_name": "杨慧敏",
-        "department": "经发局",
-    },
-    {
-        "username": "staff",
-        "password": "demo-staff-2023",
-        "role": "staff",
-        "display_name": "张浩然",
-        "department": "经发局",
-    },
-    {
-        "username": "unit",
-        "password": "demo-unit-2023",
-        "role": "unit",
-        "display_name": "刘振华",
-        "department": "自然资源和规划局",
-    },
-    # A second unit, so that each unit seeing only its own problems can be shown.
-    {
-        "username": "unit2",
-        "password": "demo-unit2-2023",
-        "role": "unit",
-        "display_name": "陈立军",
-        "department": "住建局",
-    },
-    # The 万人助万企 office: assigns problems, reviews closures, escalates.
-    {
-        "username": "office",
-        "password": "demo-office-2023",
-        "role": "supervisor",
-        "display_name": "王晓燕",
-        "department": "营商办",
-    },
-]
-
-# Henan's numbered "三个一批" batches; the announcement dates are plausible, not sourced.
-BATCHES = [
-    (1, date(2021, 8, 18), "第一期“三个一批”项目建设活动"),
-    (2, date(2021, 10, 20), "第二期“三个一批”项目建设活动"),
-    (3, date(2021, 12, 21), "第三期“三个一批”项目建设活动"),
-    (4, date(2022, 3, 25), "第四期“三个一批”项目建设活动"),
-    (5, date(2022, 6, 23), "第五期“三个一批”项目建设活动"),
-    (6, date(2022, 9, 29), "第六期“三个一批”项目建设活动"),
-    (7, date(2022, 12, 28), "第七期“三个一批”项目建设活动"),
-    (8, date(2023, 3, 30), "第八期“三个一批”项目建设活动"),
-    (9, date(2023, 6, 29), "第九期“三个一批”项目建设活动"),
-    (10, date(2023, 9, 27), "第十期“三个一批”项目建设活动"),
-]
-
-# Credit codes: "9" (market regulator) + "1" (enterprise) + "411600" (周口) + the
-# nine-character organisation code below; the command adds the check character.
-CREDIT_CODE_PREFIX = "91411600"
-
-# figures: year → (output value, revenue, taxes, employees); output is None for
-# enterprises that are not industrial (trade, services, park operators).
-# Subsidiary → parent, by key; a parent is listed before its subsidiaries.
-ENTERPRISE_PARENTS = {
-    "益海粮油": "益海嘉里",
-    "益海小麦": "益海嘉里",
-    "益海特油": "益海嘉里",
+# How far each current problem has got (its ``state``): (hours after collection at noon, step).
+# With the ``days_ago`` its row gives, the last step falls before today began; load_demo refuses a
+# moment in the future should the two ever disagree.
+CURRENT_STEPS: dict[str, list[tuple[int, str]]] = {
+    "pending": [],
+    "assigned": [(3, "assign")],
+    "in_progress": [(3, "assign"), (22, "reply")],
+    "planned": [(4, "assign"), (24, "reply"), (50, "plan")],
+    "under_review": [(3, "assign"), (22, "reply"), (120, "resolve")],
+    "sent_back": [(3, "assign"), (22, "reply"), (72, "first_resolve"), (96, "send_back"), (120, "reply2")],
+    "resolved": [(3, "assign"), (22, "reply"), (96, "resolve"), (120, "close")],
+    "reopened": [
+        (3, "assign"),
+        (22, "reply"),
+        (120, "first_resolve"),
+        (144, "close"),
+        (264, "unsatisfied"),
+        (288, "reply2"),
+    ],
+    "escalated": [(3, "assign"), (24, "reply"), (72, "escalate"), (144, "reply2")],
+}
+# What a current problem's row must give for each step it has taken.
+STEP_NEEDS = {
+    "assign": ["unit"],
+    "reply": ["reply"],
+    "reply2": ["reply2"],
+    "plan": ["plan", "plan_days"],
+    "resolve": ["resolution"],
+    "first_resolve": ["first_resolution"],
+    "send_back": ["sent_back"],
+    "unsatisfied": ["unsatisfied"],
+    "escalate": ["escalation"],
+    "close": [],
 }
 
-ENTERPRISES = [
-    {
-        "key": "天子铝业",
-        "name": "河南天子铝业有限公司",
-        "org_code": "MADU1YK4P",
-        "legal_representative": "李国强",
-        "industry": "金属新材料",
-        "park": "金属新材料产业园",
-        "is_above_scale": True,
-        "on_white_list": True,
-        "honours": ["省级专精特新", "高新技术企业", "星级企业"],
-        "liaison_leader": "马骏",
-        "liaison_unit": "经发局",
-        "description": "工业铝型材研发和销售规模位居河南第一、全国前十；2022年新纳入省“专精特新”中小企业库。",
-        "figures": {
-            2021: ("213647.96", "207238.52", "4700.26", 1205),
-            2022: ("239285.71", "232107.14", "5264.29", 1276),
-            2023: ("268000.00", "259960.00", "5896.00", 1350),
-        },
-    },
-    {
-        "key": "益海嘉里",
-        "name": "益海嘉里（周口）投资有限公司",
-        "org_code": "MA2NJL9M5",
-        "legal_representative": "陈志远",
-        "industry": "粮油加工",
-        "park": "健康食品产业园",
-        "is_above_scale": False,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "周文博",
-        "liaison_unit": "招商局",
-        "description": "益海嘉里集团在周口的投资主体，旗下有益海粮油、益海小麦、益海特油等企业。",
-        "figures": {},
-    },
-    {
-        "key": "益海粮油",
-        "name": "益海（周口）粮油工业有限公司",
-        "org_code": "MAGH1LB30",
-        "legal_representative": "王海涛",
-        "industry": "粮油加工",
-        "park": "健康食品产业园",
-        "is_above_scale": True,
-        "on_white_list": True,
-        "honours": ["头雁企业", "星级企业"],
-        "liaison_leader": "韩志强",
-        "liaison_unit": "经发局",
-        "description": "2022年被评定为省制造业重点培育头雁企业。",
-        "figures": {
-            2021: ("462798.15", "448914.21", "6941.97", 585),
-            2022: ("490566.04", "475849.06", "7358.49", 602),
-            2023: ("520000.00", "504400.00", "7800.00", 620),
-        },
-    },
-    {
-        "key": "益海小麦",
-        "name": "益海（周口）小麦工业有限公司",
-        "org_code": "MAA2BRM7F",
-        "legal_representative": "刘晓东",
-        "industry": "粮油加工",
-        "park": "健康食品产业园",
-        "is_above_scale": True,
-        "on_white_list": True,
-        "honours": ["头雁企业"],
-        "liaison_leader": "韩志强",
-        "liaison_unit": "经发局",
-        "description": "2022年被评定为省制造业重点培育头雁企业。",
-        "figures": {
-            2021: ("281179.14", "272743.77", "3655.33", 362),
-            2022: ("295238.10", "286380.96", "3838.10", 371),
-            2023: ("310000.00", "300700.00", "4030.00", 380),
-        },
-    },
-    {
-        "key": "益海特油",
-        "name": "益海（周口）特种油脂有限公司",
-        "org_code": "MAN18130U",
-        "legal_representative": "赵明辉",
-        "industry": "粮油加工",
-        "park": "健康食品产业园",
-        "is_above_scale": True,
-        "on_white_list": True,
-        "honours": [],
-        "liaison_leader": "韩志强",
-        "liaison_unit": "经发局",
-        "description": "2022年7月建成投产，国内单体最大的特种油脂综合加工厂，"
-        "产品主要供应广东、云南、四川等地，占华南市场份额的60%。",
-        "figures": {
-            2022: ("68400.00", "66348.00", "1094.40", 141),
-            2023: ("152000.00", "147440.00", "2432.00", 210),
-        },
-    },
-    {
-        "key": "五得利",
-        "name": "五得利集团周口面粉有限公司",
-        "org_code": "MAQ7JJURG",
-        "legal_representative": "石磊",
-        "industry": "粮油加工",
-        "park": "健康食品产业园",
-        "is_above_scale": True,
-        "on_white_list": True,
-        "honours": ["星级企业"],
-        "liaison_leader": "韩志强",
-        "liaison_unit": "财政局",
-        "description": "面粉自动化生产线扩能提质。",
-        "figures": {
-            2021: ("226516.27", "219720.78", "2718.20", 442),
-            2022: ("235576.92", "228509.61", "2826.92", 451),
-            2023: ("245000.00", "237650.00", "2940.00", 460),
-        },
-    },
-    {
-        "key": "鲁花",
-        "name": "周口鲁花浓香花生油有限公司",
-        "org_code": "MA4WANBJ7",
-        "legal_representative": "孙庆华",
-        "industry": "粮油加工",
-        "park": "健康食品产业园",
-        "is_above_scale": True,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "韩志强",
-        "liaison_unit": "财政局",
-        "description": "",
-        "figures": {
-            2021: ("111800.16", "108446.16", "2236.00", 327),
-            2022: ("119626.17", "116037.38", "2392.52", 338),
-            2023: ("128000.00", "124160.00", "2560.00", 350),
-        },
-    },
-    {
-        "key": "娃哈哈",
-        "name": "周口娃哈哈饮料有限公司",
-        "org_code": "MAAA53Y9J",
-        "legal_representative": "周立明",
-        "industry": "食品加工",
-        "park": "健康食品产业园",
-        "is_above_scale": True,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "韩志强",
-        "liaison_unit": "税务局",
-        "description": "增加新模具，产销两旺。",
-        "figures": {
-            2021: ("52184.16", "50618.64", "1826.45", 385),
-            2022: ("56880.73", "55174.31", "1990.83", 402),
-            2023: ("62000.00", "60140.00", "2170.00", 420),
-        },
-    },
-    {
-        "key": "老磨坊粮油",
-        "name": "周口老磨坊粮油有限公司",
-        "org_code": "MAMQ4QNAX",
-        "legal_representative": "杨春生",
-        "industry": "粮油加工",
-        "park": "健康食品产业园",
-        "is_above_scale": True,
-        "on_white_list": True,
-        "honours": ["省级专精特新"],
-        "liaison_leader": "韩志强",
-        "liaison_unit": "营商办",
-        "description": "与锅圈食汇、巴奴、阿五、三全食品等知名企业达成战略合作，实施餐桌型产品包装升级；"
-        "2022年新纳入省“专精特新”中小企业库。",
-        "figures": {
-            2021: ("34026.47", "33005.68", "612.48", 226),
-            2022: ("39130.43", "37956.52", "704.35", 242),
-            2023: ("45000.00", "43650.00", "810.00", 260),
-        },
-    },
-    {
-        "key": "益常青生物",
-        "name": "河南益常青生物科技有限公司",
-        "org_code": "MAKCKL150",
-        "legal_representative": "许文斌",
-        "industry": "生物技术",
-        "park": "生物医药产业园",
-        "is_above_scale": True,
-        "on_white_list": True,
-        "honours": ["高新技术企业", "星级企业"],
-        "liaison_leader": "冯雪梅",
-        "liaison_unit": "营商办",
-        "description": "低聚木糖研发生产，与江南大学食品学院合作；申报国家级低聚木糖实验室，"
-        "争创国家级专精特新“小巨人”企业。",
-        "figures": {
-            2021: ("16518.24", "16022.69", "660.73", 203),
-            2022: ("19491.53", "18906.78", "779.66", 221),
-            2023: ("23000.00", "22310.00", "920.00", 240),
-        },
-    },
-    {
-        "key": "海熙药业",
-        "name": "河南海熙药业有限公司",
-        "org_code": "MA9DYFP11",
-        "legal_representative": "胡振宇",
-        "industry": "医药制造",
-        "park": "生物医药产业园",
-        "is_above_scale": True,
-        "on_white_list": True,
-        "honours": ["高新技术企业"],
-        "liaison_leader": "冯雪梅",
-        "liaison_unit": "营商办",
-        "description": "与方达集团深度合作，谋划药品研发与智能生产项目，主要生产布洛芬等17类药品。",
-        "figures": {
-            2021: ("25619.83", "24851.24", "1152.89", 282),
-            2022: ("28181.82", "27336.37", "1268.18", 296),
-            2023: ("31000.00", "30070.00", "1395.00", 310),
-        },
-    },
-    {
-        "key": "高济同和堂",
-        "name": "周口高济同和堂药业有限公司",
-        "org_code": "MAUG97MRG",
-        "legal_representative": "郭红梅",
-        "industry": "医药制造",
-        "park": "生物医药产业园",
-        "is_above_scale": True,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "冯雪梅",
-        "liaison_unit": "人社局",
-        "description": "现代中药生产企业。",
-        "figures": {
-            2021: ("10716.74", "10395.24", "407.24", 139),
-            2022: ("11574.07", "11226.85", "439.81", 144),
-            2023: ("12500.00", "12125.00", "475.00", 150),
-        },
-    },
-    {
-        "key": "国药控股",
-        "name": "国药控股周口有限公司",
-        "org_code": "MAXEKD04D",
-        "legal_representative": "吴建平",
-        "industry": "医药流通",
-        "park": "生物医药产业园",
-        "is_above_scale": False,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "冯雪梅",
-        "liaison_unit": "税务局",
-        "description": "医药流通企业。",
-        "figures": {
-            2021: (None, "164649.34", "1811.14", 264),
-            2022: (None, "174528.30", "1919.81", 272),
-            2023: (None, "185000.00", "2035.00", 280),
-        },
-    },
-    {
-        "key": "仁和药业",
-        "name": "周口仁和药业有限公司",
-        "org_code": "MAGYAAD3W",
-        "legal_representative": "何志刚",
-        "industry": "医药制造",
-        "park": "生物医药产业园",
-        "is_above_scale": False,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "冯雪梅",
-        "liaison_unit": "人社局",
-        "description": "",
-        "figures": {
-            2021: ("8559.70", "8302.91", "308.15", 112),
-            2022: ("9158.88", "8884.11", "329.72", 116),
-            2023: ("9800.00", "9506.00", "352.80", 120),
-        },
-    },
-    {
-        "key": "海王药业",
-        "name": "周口海王医药有限公司",
-        "org_code": "MA7C7XRHL",
-        "legal_representative": "罗晓峰",
-        "industry": "医药流通",
-        "park": "生物医药产业园",
-        "is_above_scale": False,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "冯雪梅",
-        "liaison_unit": "税务局",
-        "description": "",
-        "figures": {
-            2021: (None, "50793.65", "609.52", 152),
-            2022: (None, "53333.33", "640.00", 156),
-            2023: (None, "56000.00", "672.00", 160),
-        },
-    },
-    {
-        "key": "中兴新业港",
-        "name": "周口中兴新业港科技发展有限公司",
-        "org_code": "MA5D9CLE3",
-        "legal_representative": "高远",
-        "industry": "数字经济",
-        "park": "周口数字经济双创孵化园",
-        "is_above_scale": False,
-        "on_white_list": True,
-        "honours": [],
-        "liaison_leader": "郑晓红",
-        "liaison_unit": "招商局",
-        "description": "中兴集团投资建设的数字经济产业示范园运营主体，园区签约企业90余家，入驻70余家。",
-        "figures": {
-            2021: (None, "5504.00", "330.24", 104),
-            2022: (None, "6880.00", "412.80", 116),
-            2023: (None, "8600.00", "516.00", 130),
-        },
-    },
-    {
-        "key": "中北宏远",
-        "name": "周口中北宏远通信技术有限公司",
-        "org_code": "MA6LBAD2E",
-        "legal_representative": "梁宏伟",
-        "industry": "数字经济",
-        "park": "周口数字经济双创孵化园",
-        "is_above_scale": False,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "郑晓红",
-        "liaison_unit": "经发局",
-        "description": "在中心城区及鹿邑、项城建设5G基站500余个，助力5G基础设施建设、智慧城市发展。",
-        "figures": {
-            2021: (None, "14583.33", "729.17", 175),
-            2022: (None, "17500.00", "875.00", 192),
-            2023: (None, "21000.00", "1050.00", 210),
-        },
-    },
-    {
-        "key": "青网科技",
-        "name": "周口青网科技发展有限公司",
-        "org_code": "MATPW6J6W",
-        "legal_representative": "宋佳琪",
-        "industry": "电子商务",
-        "park": "周口青网科技产业园",
-        "is_above_scale": False,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "郑晓红",
-        "liaison_unit": "招商局",
-        "description": "与杭州青网科技控股集团有限公司共同打造周口青网科技产业园。",
-        "figures": {
-            2021: (None, "3864.45", "212.54", 73),
-            2022: (None, "4482.76", "246.55", 79),
-            2023: (None, "5200.00", "286.00", 85),
-        },
-    },
-    {
-        "key": "网商云谷",
-        "name": "周口网商云谷电子商务有限公司",
-        "org_code": "MA8TJEGT7",
-        "legal_representative": "唐敏",
-        "industry": "电子商务",
-        "park": "周口青网科技产业园",
-        "is_above_scale": False,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "郑晓红",
-        "liaison_unit": "招商局",
-        "description": "浙江网商云谷项目运营主体，招引注册电商企业1200余家。",
-        "figures": {
-            2022: (None, "2116.00", "105.80", 41),
-            2023: (None, "4600.00", "230.00", 60),
-        },
-    },
-    {
-        "key": "杭萧钢构",
-        "name": "杭萧钢构（河南）有限公司",
-        "org_code": "MA2GGJ85P",
-        "legal_representative": "邓志斌",
-        "industry": "钢结构",
-        "park": "豫沪合作周口示范园",
-        "is_above_scale": True,
-        "on_white_list": True,
-        "honours": ["星级企业"],
-        "liaison_leader": "马骏",
-        "liaison_unit": "住建局",
-        "description": "新型材料集群链主企业，对标智能工厂建设。",
-        "figures": {
-            2021: ("82304.53", "79835.39", "1975.31", 481),
-            2022: ("88888.89", "86222.22", "2133.33", 500),
-            2023: ("96000.00", "93120.00", "2304.00", 520),
-        },
-    },
-    {
-        "key": "科信电缆",
-        "name": "河南科信电缆有限公司",
-        "org_code": "MAHU488QB",
-        "legal_representative": "程立军",
-        "industry": "金属新材料",
-        "park": "金属新材料产业园",
-        "is_above_scale": True,
-        "on_white_list": True,
-        "honours": ["高新技术企业"],
-        "liaison_leader": "马骏",
-        "liaison_unit": "经发局",
-        "description": "设有科信电缆工作站，开展产学研合作。",
-        "figures": {
-            2021: ("72727.27", "70545.45", "1527.27", 309),
-            2022: ("80000.00", "77600.00", "1680.00", 324),
-            2023: ("88000.00", "85360.00", "1848.00", 340),
-        },
-    },
-    {
-        "key": "合一抗磨",
-        "name": "周口合一抗磨新材料有限公司",
-        "org_code": "MA4TYBWRT",
-        "legal_representative": "曹永胜",
-        "industry": "金属新材料",
-        "park": "金属新材料产业园",
-        "is_above_scale": True,
-        "on_white_list": False,
-        "honours": ["高新技术企业"],
-        "liaison_leader": "马骏",
-        "liaison_unit": "生态环境分局",
-        "description": "",
-        "figures": {
-            2021: ("20727.04", "20105.23", "621.81", 170),
-            2022: ("23214.29", "22517.86", "696.43", 180),
-            2023: ("26000.00", "25220.00", "780.00", 190),
-        },
-    },
-    {
-        "key": "奔泽精密钣金",
-        "name": "周口奔泽精密钣金有限公司",
-        "org_code": "MACEW8MQ6",
-        "legal_representative": "袁泽民",
-        "industry": "金属新材料",
-        "park": "金属新材料产业园",
-        "is_above_scale": True,
-        "on_white_list": True,
-        "honours": [],
-        "liaison_leader": "马骏",
-        "liaison_unit": "经发局",
-        "description": "报道中亦作“丹泽精密钣金”；骨干企业，发展智能车间。",
-        "figures": {
-            2021: ("26161.90", "25377.04", "654.05", 228),
-            2022: ("29824.56", "28929.82", "745.61", 244),
-            2023: ("34000.00", "32980.00", "850.00", 260),
-        },
-    },
-    {
-        "key": "永正铝模",
-        "name": "河南永正铝模科技有限公司",
-        "org_code": "MARX56DCE",
-        "legal_representative": "彭正清",
-        "industry": "金属新材料",
-        "park": "金属新材料产业园",
-        "is_above_scale": True,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "马骏",
-        "liaison_unit": "住建局",
-        "description": "",
-        "figures": {
-            2021: ("14583.33", "14145.83", "379.17", 133),
-            2022: ("17500.00", "16975.00", "455.00", 146),
-            2023: ("21000.00", "20370.00", "546.00", 160),
-        },
-    },
-    {
-        "key": "领尚科技",
-        "name": "周口领尚科技有限公司",
-        "org_code": "MADUC15AK",
-        "legal_representative": "蒋尚文",
-        "industry": "金属新材料",
-        "park": "金属新材料产业园",
-        "is_above_scale": True,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "马骏",
-        "liaison_unit": "人社局",
-        "description": "骨干企业，发展智能车间。",
-        "figures": {
-            2021: ("12093.52", "11730.71", "338.62", 115),
-            2022: ("14754.10", "14311.48", "413.11", 127),
-            2023: ("18000.00", "17460.00", "504.00", 140),
-        },
-    },
-    {
-        "key": "格德格瑞",
-        "name": "周口格德格瑞新材料有限公司",
-        "org_code": "MA1T7JKG2",
-        "legal_representative": "潘德瑞",
-        "industry": "金属新材料",
-        "park": "金属新材料产业园",
-        "is_above_scale": False,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "马骏",
-        "liaison_unit": "营商办",
-        "description": "",
-        "figures": {
-            2021: ("6822.75", "6618.07", "184.21", 76),
-            2022: ("8050.85", "7809.32", "217.37", 83),
-            2023: ("9500.00", "9215.00", "256.50", 90),
-        },
-    },
-    {
-        "key": "龙途新材料",
-        "name": "周口龙途新材料科技有限公司",
-        "org_code": "MALD6G7C3",
-        "legal_representative": "董龙飞",
-        "industry": "金属新材料",
-        "park": "豫沪合作周口示范园",
-        "is_above_scale": True,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "马骏",
-        "liaison_unit": "营商办",
-        "description": "试点智能制造环节。",
-        "figures": {
-            2021: ("9512.49", "9227.12", "247.32", 95),
-            2022: ("11034.48", "10703.45", "286.90", 102),
-            2023: ("12800.00", "12416.00", "332.80", 110),
-        },
-    },
-    {
-        "key": "瑞诺电气",
-        "name": "周口瑞诺电气有限公司",
-        "org_code": "MA14AC5PT",
-        "legal_representative": "薛瑞",
-        "industry": "装备制造",
-        "park": "金属新材料产业园",
-        "is_above_scale": True,
-        "on_white_list": False,
-        "honours": ["省级专精特新"],
-        "liaison_leader": "马骏",
-        "liaison_unit": "经发局",
-        "description": "2022年新纳入省“专精特新”中小企业库。",
-        "figures": {
-            2021: ("11651.72", "11302.17", "349.55", 126),
-            2022: ("13865.55", "13449.58", "415.97", 138),
-            2023: ("16500.00", "16005.00", "495.00", 150),
-        },
-    },
-    {
-        "key": "宏伟福旺",
-        "name": "周口宏伟福旺油脂有限公司",
-        "org_code": "MA2BMAG46",
-        "legal_representative": "崔建新",
-        "industry": "粮油加工",
-        "park": "健康食品产业园",
-        "is_above_scale": True,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "韩志强",
-        "liaison_unit": "生态环境分局",
-        "description": "",
-        "figures": {
-            2021: ("34467.12", "33433.11", "413.61", 124),
-            2022: ("36190.48", "35104.77", "434.29", 127),
-            2023: ("38000.00", "36860.00", "456.00", 130),
-        },
-    },
-    {
-        "key": "大用邦杰",
-        "name": "周口大用邦杰食品有限公司",
-        "org_code": "MAWHD6023",
-        "legal_representative": "姚振东",
-        "industry": "食品加工",
-        "park": "健康食品产业园",
-        "is_above_scale": True,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "韩志强",
-        "liaison_unit": "人社局",
-        "description": "",
-        "figures": {
-            2021: ("37379.85", "36258.45", "598.08", 358),
-            2022: ("39622.64", "38433.96", "633.96", 369),
-            2023: ("42000.00", "40740.00", "672.00", 380),
-        },
-    },
-    {
-        "key": "斯美特",
-        "name": "周口斯美特食品有限公司",
-        "org_code": "MATWU0M00",
-        "legal_representative": "秦美华",
-        "industry": "食品加工",
-        "park": "健康食品产业园",
-        "is_above_scale": True,
-        "on_white_list": True,
-        "honours": ["星级企业"],
-        "liaison_leader": "韩志强",
-        "liaison_unit": "税务局",
-        "description": "休闲食品制造企业。",
-        "figures": {
-            2021: ("52607.71", "51029.48", "1052.15", 429),
-            2022: ("55238.10", "53580.96", "1104.76", 439),
-            2023: ("58000.00", "56260.00", "1160.00", 450),
-        },
-    },
-    {
-        "key": "同益粉投",
-        "name": "周口同益粉投食品有限公司",
-        "org_code": "MAA988PX2",
-        "legal_representative": "魏国良",
-        "industry": "粮油加工",
-        "park": "健康食品产业园",
-        "is_above_scale": True,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "韩志强",
-        "liaison_unit": "财政局",
-        "description": "升级做大做强食品产业。",
-        "figures": {
-            2021: ("40294.92", "39086.07", "523.83", 194),
-            2022: ("43518.52", "42212.96", "565.74", 202),
-            2023: ("47000.00", "45590.00", "611.00", 210),
-        },
-    },
-    {
-        "key": "迪信通",
-        "name": "周口中迪信通智能科技有限公司",
-        "org_code": "MAT6444R4",
-        "legal_representative": "段振国",
-        "industry": "电子信息制造",
-        "park": "豫沪合作周口示范园",
-        "is_above_scale": False,
-        "on_white_list": True,
-        "honours": [],
-        "liaison_leader": "马骏",
-        "liaison_unit": "经发局",
-        "description": "迪信通（中迪）无人智能科技园运营主体，生产无人工厂系列产品及无人驾驶系列产品。",
-        "figures": {
-            2023: ("6800.00", "6596.00", "136.00", 120),
-        },
-    },
-    {
-        "key": "广西华仁",
-        "name": "广西华仁医学科技有限公司周口分公司",
-        "org_code": "MAWKEHXNQ",
-        "legal_representative": "韦志明",
-        "industry": "生物技术",
-        "park": "生物医药产业园",
-        "is_above_scale": False,
-        "on_white_list": False,
-        "honours": [],
-        "liaison_leader": "冯雪梅",
-        "liaison_unit": "招商局",
-        "description": "建设医学研究、细胞及基因疗法实验室，已入驻周口临港生物科技园。",
-        "figures": {},
-    },
-]
 
-# Which unit handles each approval procedure, and how its document number reads.
-MILESTONE_RULES = {
-    MilestoneKind.PROJECT_FILING: ("经发局", "周开经发备〔{year}〕{number}号"),
-    MilestoneKind.LAND_PREAPPROVAL: ("自然资源和规划局", "用字第411600{year}{number:05d}号"),
-    MilestoneKind.LAND_USE_PLANNING: ("自然资源和规划局", "地字第411600{year}{number:05d}号"),
-    MilestoneKind.LAND_TITLE: ("自然资源和规划局", "豫（{year}）周口市不动产权第{number:07d}号"),
-    MilestoneKind.ENVIRONMENT: ("生态环境分局", "周环审〔{year}〕{number}号"),
-    MilestoneKind.ENERGY: ("经发局", "周开经发能审〔{year}〕{number}号"),
-    MilestoneKind.WORKS_PLANNING: ("自然资源和规划局", "建字第411600{year}{number:05d}号"),
-    MilestoneKind.DRAWING_REVIEW: ("住建局", "周施审〔{year}〕{number}号"),
-    MilestoneKind.CONSTRUCTION_PERMIT: ("住建局", "411600{day:%Y%m%d}{number:02d}{phase:02d}"),
-    MilestoneKind.COMPLETION_ACCEPTANCE: ("住建局", "周开竣备〔{year}〕{number}号"),
-}
+class DemoDataError(ValueError):
+    """A demo data file that cannot be loaded; the message names the file and the entry."""
 
-_LAND_NOT_NEEDED = "利用既有建筑，不新增建设用地"
 
-# One dict per project. "stages" is the stage history, first entry where the
-# project began; "plans" is year → (planned investment, category, goals);
-# "monthly" the investment completed January–October of PROGRESS_YEAR
-# (ten amounts separated by spaces);
-# "notes"/"problems" are month → text, a note holding until the next one.
-# "permit_phases" are the construction permit dates (one phase by default);
-# "milestones" overrides a procedure's status, with a note.
-PROJECTS = [
-    {
-        "name": "周口中兴新业港产业园项目",
-        "enterprise": "中兴新业港",
-        "code": "2019-411600-65-03-002137",
-        "nature": Nature.NEW,
-        "industry": "数字经济",
-        "park": "周口数字经济双创孵化园",
-        "level": Level.PROVINCIAL,
-        "total_investment": "200000.00",
-        "land_area": "350.00",
-        "location": "周口经济开发区中兴新业港园区",
-        "construction_content": "总投资20亿元，建设数字经济产业示范园，包括研发办公楼、孵化器、人才公寓、"
-        "智慧园区平台及配套设施，围绕人工智能、通信电子和无人系统招引企业，"
-        "目前签约企业90余家，入驻70余家。",
-        "planned_start": date(2019, 8, 1),
-        "planned_completion": date(2023, 12, 31),
-        "actual_start": date(2019, 8, 26),
-        "leader": "郑晓红",
-        "unit": "招商局",
-        "on_white_list": True,
-        "stages": [
-            (Stage.SIGNED, date(2019, 3, 18)),
-            (Stage.LANDED, date(2019, 5, 22)),
-            (Stage.STARTED, date(2019, 8, 26)),
-            (Stage.UNDER_CONSTRUCTION, date(2019, 9, 20)),
-            (Stage.IN_PRODUCTION, date(2021, 6, 30)),
-        ],
-        "plans": {
-            2022: (
-                "15000.00",
-                PlanCategory.CONTINUING,
-                "完成人才公寓主体及园区道路提升，新签约入驻企业20家。",
+# --- Reading values: each converter returns the value or raises ValueError saying why ----------
+
+Convert = Callable[[Any], Any]
+_REQUIRED = object()
+_LEFT_OUT = object()  # an optional key that stays out of the row when the file leaves it out
+
+
+@dataclass(frozen=True)
+class OptionalKey:
+    """A key a file may leave out; the row then holds ``default`` (or lacks the key)."""
+
+    convert: Convert
+    default: Any = _LEFT_OUT
+
+
+Spec = dict[str, Convert | OptionalKey]
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text in quotes, not {value!r}")
+    return value
+
+
+def integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, not {value!r}")
+    return value
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, not {value!r}")
+    return value
+
+
+def day(value: Any) -> datetime.date:
+    if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
+        raise ValueError(f"expected a date such as 2023-11-10, not {value!r}")
+    return value
+
+
+def money(value: Any) -> Decimal:
+    """万元 in quotes with at most two decimals ("1500.00"): quoted, so no float rounds it."""
+    try:
+        amount = Decimal(value) if isinstance(value, str) else None
+    except InvalidOperation:
+        amount = None
+    exponent = amount.as_tuple().exponent if amount is not None else None
+    if not isinstance(exponent, int) or exponent < -2:
+        raise ValueError(
+            f'expected an amount in quotes with at most two decimals, such as "1500.00", not {value!r}'
+        )
+    return amount
+
+
+def choice(choices: type[models.Choices]) -> Convert:
+    """One of the values of ``choices``, returned as its member."""
+
+    def convert(value: Any) -> Any:
+        if value not in choices.values:
+            raise ValueError(f"{value!r} is not one of {', '.join(map(str, choices.values))}")
+        return choices(value)
+
+    return convert
+
+
+def stage(value: Any) -> Stage:
+    names = [member.name.lower() for member in Stage]
+    if value not in names:
+        raise ValueError(f"{value!r} is not one of {', '.join(names)}")
+    return Stage[value.upper()]
+
+
+def one_of(known: Iterable[str], what: str) -> Convert:
+    """A reference to a row of another section, by the key the files use for it."""
+    known = frozenset(known)
+
+    def convert(value: Any) -> str:
+        if text(value) not in known:
+            raise ValueError(f"there is no {what} {value!r}")
+        return value
+
+    return convert
+
+
+def list_of(convert: Convert, label: str | None = None) -> Convert:
+    """A list; with ``label``, of tables, each named in an error by its ``label`` key."""
+
+    def convert_list(values: Any) -> list:
+        if not isinstance(values, list):
+            raise ValueError(f"expected a list [...], not {values!r}")
+        result = []
+        for number, value in enumerate(values, start=1):
+            name = f" ({value.get(label)})" if label and isinstance(value, dict) and label in value else ""
+            try:
+                result.append(convert(value))
+            except ValueError as error:
+                raise ValueError(f"entry {number}{name}: {error}") from None
+        return result
+
+    return convert_list
+
+
+def table(spec: Spec) -> Convert:
+    """A table with the keys of ``spec``: each converted, none unknown, the required ones there."""
+
+    def convert(value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueError(f"expected a table {{ ... }}, not {value!r}")
+        unknown = [key for key in value if key not in spec]
+        if unknown:
+            raise ValueError(f"unknown key {', '.join(unknown)} (known: {', '.join(spec)})")
+        row = {}
+        for key, rule in spec.items():
+            convert_one, default = (
+                (rule.convert, rule.default) if isinstance(rule, OptionalKey) else (rule, _REQUIRED)
+            )
+            if key in value:
+                try:
+                    row[key] = convert_one(value[key])
+                except ValueError as error:
+                    raise ValueError(f"{key}: {error}") from None
+            elif default is _REQUIRED:
+                raise ValueError(f"{key} is missing")
+            elif default is not _LEFT_OUT:
+                row[key] = default
+        return row
+
+    return convert
+
+
+def rows(spec: Spec, label: str) -> Convert:
+    return list_of(table(spec), label)
+
+
+def by(key: str, spec: Spec, label: str | None = None) -> Convert:
+    """A list of tables turned into a dict by one of their keys, which must not repeat."""
+    convert_rows = list_of(table(spec), label or key)
+
+    def convert(values: Any) -> dict:
+        result: dict = {}
+        for number, row in enumerate(convert_rows(values), start=1):
+            if row[key] in result:
+                raise ValueError(f"entry {number}: {key} {row[key]} is given twice")
+            result[row.pop(key)] = row
+        return result
+
+    return convert
+
+
+def month_texts(value: Any) -> dict[int, str]:
+    """``month = "text"`` lines (1 to 12)."""
+    if not isinstance(value, dict):
+        raise ValueError(f'expected month = "text" lines, not {value!r}')
+    result = {}
+    for key, note in value.items():
+        if not key.isdigit() or not 1 <= int(key) <= 12:
+            raise ValueError(f"{key!r} is not a month from 1 to 12")
+        try:
+            result[int(key)] = text(note)
+        except ValueError as error:
+            raise ValueError(f"{key}: {error}") from None
+    return result
+
+
+def amounts(value: Any) -> list[Decimal]:
+    """Amounts in one string, separated by spaces."""
+    return [money(part) for part in text(value).split()]
+
+
+def satisfaction(value: Any) -> Satisfaction | None:
+    """A rating, or ``not_rated`` (None)."""
+    return None if value == "not_rated" else choice(Satisfaction)(value)
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def read(directory: Path, name: str, spec: Spec, *checks: Callable[[dict], None]) -> dict[str, Any]:
+    """The file ``name`` of ``directory``, converted by ``spec`` and passed through ``checks``."""
+    path = directory / name
+    try:
+        with path.open("rb") as file:
+            content = tomllib.load(file)
+        result = table(spec)(content)
+        for run_check in checks:
+            run_check(result)
+    except FileNotFoundError:
+        raise DemoDataError(f"{path}: the file is missing") from None
+    except tomllib.TOMLDecodeError as error:
+        raise DemoDataError(f"{path}: not valid TOML: {error}") from None
+    except ValueError as error:
+        raise DemoDataError(f"{path}: {error}") from None
+    return result
+
+
+# --- The files -------------------------------------------------------------------------------
+
+
+def read_world(directory: Path = DATA_DIR) -> dict[str, Any]:
+    """Every section of the demo world, under the names this module offers (``PROJECTS`` …)."""
+
+    def leaders_units(content: dict) -> None:
+        known = {row["short_name"] for row in content["units"]}
+        for number, row in enumerate(content["leaders"], start=1):
+            check(
+                row["unit"] in known,
+                f"leaders: entry {number} ({row['name']}): unit: there is no unit with the short name "
+                f"{row['unit']!r}",
+            )
+
+    industry_spec: Spec = {
+        "name": text,
+        "is_leading": OptionalKey(boolean, False),
+        "is_strategic_emerging": OptionalKey(boolean, False),
+    }
+    reference = read(
+        directory,
+        "reference.toml",
+        {
+            "units": rows({"name": text, "short_name": text}, "short_name"),
+            "parks": rows({"name": text, "alias": OptionalKey(text, ""), "description": text}, "name"),
+            "clusters": rows(
+                {"name": text, "description": text, "industries": rows(industry_spec, "name")}, "name"
             ),
-            2023: (
-                "6000.00",
-                PlanCategory.DUE_TO_COMPLETE,
-                "完成人才公寓精装修和智慧园区平台二期，配套工程全部完工。",
+            "honours": rows({"name": text, "rank": integer}, "name"),
+            "leaders": rows({"name": text, "title": text, "unit": text}, "name"),
+        },
+        leaders_units,
+    )
+    units = one_of((row["short_name"] for row in reference["units"]), "unit with the short name")
+    industries = one_of(
+        (industry["name"] for cluster in reference["clusters"] for industry in cluster["industries"]),
+        "industry",
+    )
+    parks = one_of((row["name"] for row in reference["parks"]), "park")
+    leaders = one_of((row["name"] for row in reference["leaders"]), "leader")
+    honours = one_of((row["name"] for row in reference["honours"]), "honour")
+
+    users = read(
+        directory,
+        "users.toml",
+        {
+            "login_url": text,
+            "users": rows(
+                {
+                    "username": text,
+                    "password": text,
+                    "role": one_of(roles.GROUP_NAMES, "role"),
+                    "display_name": text,
+                    "unit": units,
+                    "is_superuser": OptionalKey(boolean, False),
+                    "leader": OptionalKey(leaders),
+                },
+                "username",
             ),
         },
-        "monthly": "285.03 243.15 608.16 650.25 558.79 583.82 488.06 519.03 763.71 520.00",
-        "notes": {
-            1: "园区已入驻企业70余家，配套人才公寓装修进行中。",
-            3: "人才公寓精装修完成60%，园区道路及绿化提升同步推进。",
-            5: "人才公寓精装修完成，智慧园区平台二期开始部署。",
-            7: "智慧园区平台二期部署完成80%，累计签约企业92家。",
-            9: "配套工程基本完工，正在整理竣工资料。",
-        },
-        "problems": {4: "部分入驻企业办公用电增容手续办理较慢，需供电公司协调。"},
-    },
-    {
-        "name": "中北宏远集团5G基站建设项目",
-        "enterprise": "中北宏远",
-        "code": "2020-411600-63-03-011582",
-        "nature": Nature.NEW,
-        "industry": "数字经济",
-        "park": "周口数字经济双创孵化园",
-        "level": Level.MUNICIPAL,
-        "total_investment": "200000.00",
-        "land_area": None,
-        "location": "中心城区及鹿邑县、项城市",
-        "construction_content": "总投资20亿元，在中心城区及鹿邑、项城建设5G基站及配套机房、传输光缆，"
-        "已建成基站500余个，助力5G基础设施建设和智慧城市发展。",
-        "planned_start": date(2020, 9, 1),
-        "planned_completion": date(2024, 12, 31),
-        "actual_start": date(2020, 9, 15),
-        "leader": "郑晓红",
-        "unit": "经发局",
-        "on_white_list": False,
-        "stages": [
-            (Stage.SIGNED, date(2020, 6, 10)),
-            (Stage.STARTED, date(2020, 9, 15)),
-            (Stage.UNDER_CONSTRUCTION, date(2020, 10, 20)),
-        ],
-        "plans": {
-            2022: ("50000.00", PlanCategory.CONTINUING, "新建5G基站200个，完成中心城区连续覆盖。"),
-            2023: ("45000.00", PlanCategory.CONTINUING, "新建5G基站150个，完成鹿邑、项城重点区域覆盖。"),
-        },
-        "monthly": "1421.35 1798.66 2464.55 4003.44 3175.66 4492.18 3418.94 3284.67 4140.55 3580.60",
-        "notes": {
-            1: "中心城区累计建成5G基站480个，鹿邑、项城站点同步选址。",
-            3: "累计建成5G基站510个，鹿邑县站点开工建设。",
-            6: "累计建成基站560个，项城市站点土建完成40%。",
-            8: "累计建成基站600个，机房配套及传输光缆敷设推进中。",
-            10: "累计建成基站630个，部分站点设备安装调试。",
-        },
-        "problems": {
-            2: "部分小区物业不同意在楼顶设站，站址协调困难。",
-            7: "个别站点电力引入需供电部门配合。",
-        },
-        "milestones": {
-            MilestoneKind.LAND_PREAPPROVAL: (
-                MilestoneStatus.NOT_APPLICABLE,
-                "基站依托既有建筑及铁塔，不新增用地",
-            ),
-            MilestoneKind.LAND_USE_PLANNING: (
-                MilestoneStatus.NOT_APPLICABLE,
-                "基站依托既有建筑及铁塔，不新增用地",
-            ),
-            MilestoneKind.LAND_TITLE: (MilestoneStatus.NOT_APPLICABLE, "基站依托既有建筑及铁塔，不新增用地"),
-            MilestoneKind.ENERGY: (MilestoneStatus.NOT_APPLICABLE, "年综合能耗低于审查标准"),
-            MilestoneKind.WORKS_PLANNING: (MilestoneStatus.NOT_APPLICABLE, "不涉及新建建筑"),
-            MilestoneKind.DRAWING_REVIEW: (MilestoneStatus.NOT_APPLICABLE, "不涉及新建建筑"),
-            MilestoneKind.CONSTRUCTION_PERMIT: (MilestoneStatus.NOT_APPLICABLE, "不涉及新建建筑"),
-        },
-    },
-    {
-        "name": "浙江网商云谷项目",
-        "enterprise": "网商云谷",
-        "code": "2021-411600-65-03-006419",
-        "nature": Nature.NEW,
-        "industry": "电子商务",
-        "park": "周口青网科技产业园",
-        "level": Level.MUNICIPAL,
-        "total_investment": "50000.00",
-        "land_area": "80.00",
-        "location": "周口经济开发区青网科技产业园",
-        "construction_content": "总投资5亿元，建设电商孵化区、直播培训中心、仓储物流区及配套服务设施，"
-        "已招引注册电商企业1200余家。",
-        "planned_start": date(2021, 6, 1),
-        "planned_completion": date(2023, 12, 31),
-        "actual_start": date(2021, 6, 8),
-        "leader": "郑晓红",
-        "unit": "招商局",
-        "on_white_list": False,
-        "stages": [
-            (Stage.SIGNED, date(2021, 3, 16)),
-            (Stage.LANDED, date(2021, 4, 20)),
-            (Stage.STARTED, date(2021, 6, 8)),
-            (Stage.UNDER_CONSTRUCTION, date(2021, 7, 1)),
-            (Stage.IN_PRODUCTION, date(2022, 6, 18)),
-            (Stage.AT_CAPACITY, date(2023, 4, 28)),
-        ],
-        "plans": {
-            2022: ("20000.00", PlanCategory.CONTINUING, "一期孵化区建成投用，招引注册电商企业1000家。"),
-            2023: ("5000.00", PlanCategory.DUE_TO_COMPLETE, "完成二期孵化区、直播培训中心和仓储区改造。"),
-        },
-        "monthly": "277.85 266.25 487.35 611.21 690.41 524.33 568.36 432.79 441.45 380.00",
-        "notes": {
-            1: "累计注册电商企业1200余家，二期孵化区装修施工。",
-            4: "二期孵化区装修完成，直播培训中心设备采购中。",
-            7: "直播培训中心投入使用，配套仓储区改造进行中。",
-            9: "仓储区改造完成90%。",
-        },
-        "problems": {},
-    },
-    {
-        "name": "网红直播中心项目",
-        "enterprise": "青网科技",
-        "code": "2021-411600-51-03-024783",
-        "nature": Nature.REBUILD,
-        "industry": "电子商务",
-        "park": "周口青网科技产业园",
-        "level": Level.ZONE,
-        "total_investment": "20000.00",
-        "land_area": "12.50",
-        "location": "周口经济开发区青网科技产业园",
-        "construction_content": "总投资2亿元，改造建设6000平方米网红直播中心，含直播间、选品展厅、"
-        "培训教室及配套设施，已签约笑播文化、众星优品、海选文化等13家直播电商企业。",
-        "planned_start": date(2022, 1, 1),
-        "planned_completion": date(2023, 12, 31),
-        "actual_start": date(2022, 1, 10),
-        "leader": "郑晓红",
-        "unit": "招商局",
-        "on_white_list": False,
-        "stages": [
-            (Stage.SIGNED, date(2021, 11, 5)),
-            (Stage.STARTED, date(2022, 1, 10)),
-            (Stage.UNDER_CONSTRUCTION, date(2022, 2, 15)),
-            (Stage.IN_PRODUCTION, date(2022, 10, 28)),
-            (Stage.AT_CAPACITY, date(2023, 6, 30)),
-        ],
-        "plans": {
-            2022: ("18000.00", PlanCategory.NEW_START, "完成6000平方米直播中心改造并投入使用。"),
-            2023: ("1500.00", PlanCategory.DUE_TO_COMPLETE, "新增直播间8个，完成选品展厅布展。"),
-        },
-        "monthly": "91.17 53.63 104.40 174.24 152.45 196.75 137.97 128.52 190.87 92.50",
-        "notes": {
-            1: "直播中心6000平方米已投入使用，签约直播电商企业13家。",
-            4: "新增直播间8个装修进行中。",
-            7: "新增直播间全部投用，选品展厅布展中。",
-        },
-        "problems": {},
-        "milestones": {
-            MilestoneKind.LAND_PREAPPROVAL: (MilestoneStatus.NOT_APPLICABLE, _LAND_NOT_NEEDED),
-            MilestoneKind.LAND_USE_PLANNING: (MilestoneStatus.NOT_APPLICABLE, _LAND_NOT_NEEDED),
-            MilestoneKind.LAND_TITLE: (MilestoneStatus.NOT_APPLICABLE, _LAND_NOT_NEEDED),
-            MilestoneKind.WORKS_PLANNING: (MilestoneStatus.NOT_APPLICABLE, _LAND_NOT_NEEDED),
-            MilestoneKind.ENERGY: (MilestoneStatus.NOT_APPLICABLE, "年综合能耗低于审查标准"),
-        },
-    },
-    {
-        "name": "迪信通（中迪）无人智能科技园项目",
-        "enterprise": "迪信通",
-        "code": "2021-411600-39-03-031526",
-        "nature": Nature.NEW,
-        "industry": "电子信息制造",
-        "park": "豫沪合作周口示范园",
-        "level": Level.PROVINCIAL,
-        "total_investment": "30000.00",
-        "land_area": "60.00",
-        "location": "周口经济开发区豫沪合作周口示范园",
-        "construction_content": "总投资3亿元，建设两栋标准化厂房及研发楼，"
-        "主要生产无人工厂系列产品及无人驾驶系列产品，2023年可生产无人智能设备905台（套），2024年1145台（套），2025年1535台（套）。",
-        "planned_start": date(2022, 3, 15),
-        "planned_completion": date(2023, 12, 31),
-        "actual_start": date(2022, 4, 8),
-        "leader": "马骏",
-        "unit": "经发局",
-        "on_white_list": True,
-        "stages": [
-            (Stage.SIGNED, date(2021, 10, 28)),
-            (Stage.LANDED, date(2021, 12, 16)),
-            (Stage.STARTED, date(2022, 4, 8)),
-            (Stage.UNDER_CONSTRUCTION, date(2022, 4, 25)),
-            (Stage.IN_PRODUCTION, date(2023, 3, 28)),
-        ],
-        "plans": {
-            2022: ("15000.00", PlanCategory.NEW_START, "两栋厂房主体施工完成。"),
-            2023: (
-                "9000.00",
-                PlanCategory.DUE_TO_COMPLETE,
-                "3月部分投产，全年生产无人智能设备905台（套），年底全部建成。",
+    )
+
+    def parents_first(content: dict) -> None:
+        seen: set[str] = set()
+        for number, row in enumerate(content["enterprises"], start=1):
+            parent = row["parent"]
+            check(
+                parent is None or parent in seen,
+                f"enterprises: entry {number} ({row['key']}): parent {parent!r} is not an enterprise "
+                "listed before it",
+            )
+            seen.add(row["key"])
+
+    enterprises = read(
+        directory,
+        "enterprises.toml",
+        {
+            "credit_code_prefix": text,
+            "enterprises": rows(
+                {
+                    "key": text,
+                    "name": text,
+                    "parent": OptionalKey(text, None),
+                    "org_code": text,
+                    "legal_representative": text,
+                    "industry": industries,
+                    "park": parks,
+                    "is_above_scale": boolean,
+                    "on_white_list": boolean,
+                    "honours": OptionalKey(list_of(honours), []),
+                    "liaison_leader": leaders,
+                    "liaison_unit": units,
+                    "description": text,
+                    "figures": OptionalKey(
+                        by(
+                            "year",
+                            {
+                                "year": integer,
+                                "output_value": OptionalKey(money, None),
+                                "revenue": money,
+                                "taxes": money,
+                                "employees": integer,
+                            },
+                        ),
+                        {},
+                    ),
+                },
+                "key",
             ),
         },
-        "monthly": "527.57 372.01 674.64 1061.23 1222.36 1253.03 965.98 973.95 1099.23 612.30",
-        "notes": {
-            1: "两栋厂房主体完工，设备安装调试。",
-            3: "一号厂房部分投产，无人智能设备生产线试运行。",
-            5: "二号厂房装修及生产线安装推进中。",
-            8: "二号厂房生产线安装完成，累计生产无人智能设备600余台（套）。",
-            10: "全年905台（套）生产目标完成约80%。",
-        },
-        "problems": {2: "部分进口设备到货延迟。"},
-        "permit_phases": [date(2022, 4, 2), date(2022, 8, 16)],
-        # Only part of the park is in production; the rest is still being built.
-        "partly_in_production": True,
-    },
-    {
-        "name": "益海特油项目",
-        "enterprise": "益海特油",
-        "code": "2021-411600-13-03-008874",
-        "nature": Nature.NEW,
-        "industry": "粮油加工",
-        "park": "健康食品产业园",
-        "level": Level.PROVINCIAL,
-        "total_investment": "30000.00",
-        "land_area": "85.00",
-        "location": "周口经济开发区健康食品产业园",
-        "construction_content": "总投资3亿元，建设特种油脂综合加工厂，含精炼、分提、氢化车间及配套仓储，"
-        "产品主要供应广东、云南、四川等地，是国内单体最大的特种油脂综合加工厂。",
-        "planned_start": date(2021, 8, 1),
-        "planned_completion": date(2022, 6, 30),
-        "actual_start": date(2021, 8, 26),
-        "actual_completion": date(2022, 7, 20),
-        "leader": "韩志强",
-        "unit": "经发局",
-        "on_white_list": True,
-        "stages": [
-            (Stage.SIGNED, date(2021, 3, 20)),
-            (Stage.LANDED, date(2021, 5, 18)),
-            (Stage.STARTED, date(2021, 8, 26)),
-            (Stage.UNDER_CONSTRUCTION, date(2021, 9, 10)),
-            (Stage.IN_PRODUCTION, date(2022, 7, 20)),
-            (Stage.AT_CAPACITY, date(2023, 3, 31)),
-            (Stage.IN_STATISTICS, date(2023, 6, 30)),
-        ],
-        "plans": {
-            2022: ("12000.00", PlanCategory.DUE_TO_COMPLETE, "7月建成投产。"),
-            2023: ("1800.00", PlanCategory.DUE_TO_COMPLETE, "支付设备及工程尾款，完成竣工决算，实现达产。"),
-        },
-        "monthly": "120.27 97.38 172.08 135.07 242.45 206.10 177.61 197.31 211.73 120.00",
-        "notes": {
-            1: "项目已于2022年7月建成投产，支付设备及工程尾款。",
-            4: "完成竣工决算审计，生产线满负荷运行。",
-            6: "项目达产并纳入统计，产品主要供应广东、云南、四川等地。",
-        },
-        "problems": {},
-    },
-    {
-        "name": "天子铝业新能源汽车配套零部件生产项目",
-        "enterprise": "天子铝业",
-        "code": None,
-        "nature": Nature.EXPANSION,
-        "industry": "金属新材料",
-        "park": "金属新材料产业园",
-        "level": Level.MUNICIPAL,
-        "total_investment": "100000.00",
-        "land_area": "150.00",
-        "location": "周口经济开发区金属新材料产业园",
-        "construction_content": "总投资10亿元，建设新能源汽车配套产品——电池托盘生产线，"
-        "为比亚迪、宇通等知名车企提供相关汽车配件。",
-        "planned_start": date(2024, 6, 1),
-        "planned_completion": date(2026, 6, 30),
-        "leader": "马骏",
-        "unit": "经发局",
-        "on_white_list": False,
-        "stages": [(Stage.PLANNING, date(2022, 11, 15))],
-    },
-    {
-        "name": "益常青年产2000吨食品级低聚木糖项目",
-        "enterprise": "益常青生物",
-        "code": None,
-        "nature": Nature.EXPANSION,
-        "industry": "生物技术",
-        "park": "生物医药产业园",
-        "level": Level.ZONE,
-        "total_investment": "20000.00",
-        "land_area": "40.00",
-        "location": "周口经济开发区生物医药产业园",
-        "construction_content": "总投资2亿元，与江南大学食品学院合作，"
-        "建设年产2000吨食品级低聚木糖生产线及研发中心。",
-        "planned_start": date(2024, 3, 1),
-        "planned_completion": date(2025, 6, 30),
-        "leader": "冯雪梅",
-        "unit": "经发局",
-        "on_white_list": False,
-        "stages": [(Stage.PLANNING, date(2022, 12, 1))],
-    },
-    {
-        "name": "海熙药业药品研发与智能生产项目",
-        "enterprise": "海熙药业",
-        "code": None,
-        "nature": Nature.NEW,
-        "industry": "医药制造",
-        "park": "生物医药产业园",
-        "level": Level.MUNICIPAL,
-        "total_investment": "100000.00",
-        "land_area": "200.00",
-        "location": "周口经济开发区生物医药产业园",
-        "construction_content": "总投资10亿元，与方达集团深度合作，建设智能化生产车间、药品研发中心等，"
-        "主要生产布洛芬等17类药品，打造研发、生产一体化生物制药基地。",
-        "planned_start": date(2024, 5, 1),
-        "planned_completion": date(2026, 12, 31),
-        "leader": "冯雪梅",
-        "unit": "招商局",
-        "on_white_list": False,
-        "stages": [(Stage.PLANNING, date(2022, 10, 20))],
-    },
-    {
-        "name": "华中大健康产业基地项目",
-        "enterprise": None,
-        "code": None,
-        "nature": Nature.NEW,
-        "industry": "健康服务",
-        "park": "生物医药产业园",
-        "level": Level.ORDINARY,
-        "total_investment": "100000.00",
-        "land_area": "300.00",
-        "location": "周口经济开发区生物医药产业园",
-        "construction_content": "建设大健康产业基地，含检验检测、康养服务、医疗器械研发生产等功能区。",
-        "planned_start": date(2024, 4, 1),
-        "planned_completion": date(2026, 12, 31),
-        "leader": "冯雪梅",
-        "unit": "招商局",
-        "on_white_list": False,
-        "stages": [
-            (Stage.PLANNING, date(2022, 9, 16)),
-            (Stage.RESERVE, date(2023, 5, 20)),
-        ],
-    },
-    {
-        "name": "广西华仁医学科技项目",
-        "enterprise": "广西华仁",
-        "code": "2022-411600-73-03-019265",
-        "nature": Nature.NEW,
-        "industry": "生物技术",
-        "park": "生物医药产业园",
-        "level": Level.MUNICIPAL,
-        "total_investment": "30000.00",
-        "land_area": "45.00",
-        "location": "周口临港生物科技园",
-        "construction_content": "建设医学研究楼及细胞、基因疗法实验室，开展基础医学科研、再生医学研究、"
-        "生物医药平台孵化等业务。",
-        "planned_start": date(2022, 9, 1),
-        "planned_completion": date(2024, 6, 30),
-        "actual_start": date(2022, 10, 12),
-        "leader": "冯雪梅",
-        "unit": "经发局",
-        "on_white_list": False,
-        "stages": [
-            (Stage.SIGNED, date(2022, 7, 5)),
-            (Stage.LANDED, date(2022, 8, 10)),
-            (Stage.STARTED, date(2022, 10, 12)),
-            (Stage.UNDER_CONSTRUCTION, date(2022, 10, 28)),
-        ],
-        "plans": {
-            2022: ("5000.00", PlanCategory.NEW_START, "开工建设，完成基础施工。"),
-            2023: ("12000.00", PlanCategory.CONTINUING, "医学研究楼主体封顶，实验室净化工程完成50%。"),
-        },
-        "monthly": "573.16 353.46 595.32 924.03 960.42 799.12 834.19 789.90 770.40 1285.40",
-        "notes": {
-            1: "医学研究楼主体施工至三层。",
-            3: "主体施工至五层，细胞制备实验室设计深化。",
-            6: "主体封顶，二次结构施工。",
-            8: "外墙施工及实验室净化工程招标。",
-            10: "实验室净化工程进场施工。",
-        },
-        "problems": {
-            5: "实验室净化设备供货周期长，影响整体进度。",
-            8: "施工资金到位不及时。",
-        },
-        "october_draft": True,
-    },
-    {
-        "name": "周口中兴新业港产业园二期项目",
-        "enterprise": "中兴新业港",
-        "code": "2022-411600-65-03-000935",
-        "nature": Nature.EXPANSION,
-        "industry": "数字经济",
-        "park": "周口数字经济双创孵化园",
-        "level": Level.PROVINCIAL,
-        "total_investment": "150000.00",
-        "land_area": "260.00",
-        "location": "周口经济开发区中兴新业港园区",
-        "construction_content": "建设研发楼12栋、数据中心、企业总部楼及园区道路管网，"
-        "重点招引人工智能、通信电子、无人系统及检验检测企业。",
-        "planned_start": date(2022, 4, 1),
-        "planned_completion": date(2024, 12, 31),
-        "actual_start": date(2022, 4, 12),
-        "leader": "郑晓红",
-        "unit": "经发局",
-        "on_white_list": True,
-        "stages": [
-            (Stage.SIGNED, date(2021, 12, 28)),
-            (Stage.LANDED, date(2022, 2, 15)),
-            (Stage.STARTED, date(2022, 4, 12)),
-            (Stage.UNDER_CONSTRUCTION, date(2022, 5, 6)),
-        ],
-        "plans": {
-            2022: ("30000.00", PlanCategory.NEW_START, "1#—4#研发楼主体完工。"),
-            2023: (
-                "40000.00",
-                PlanCategory.CONTINUING,
-                "5#—8#楼主体封顶，9#—12#楼基础施工，道路管网完成60%。",
+        parents_first,
+    )
+    enterprise = one_of((row["key"] for row in enterprises["enterprises"]), "enterprise with the key")
+
+    calendar_spec: Spec = {
+        "as_of": day,
+        "progress_year": integer,
+        "progress_months": integer,
+        "approved_through_month": integer,
+    }
+    milestone_kind = choice(MilestoneKind)
+
+    def milestones(value: Any) -> dict[MilestoneKind, tuple[MilestoneStatus, str]]:
+        overrides = table(
+            {
+                kind.value: OptionalKey(table({"status": choice(MilestoneStatus), "note": text}))
+                for kind in MilestoneKind
+            }
+        )(value)
+        return {MilestoneKind(kind): (row["status"], row["note"]) for kind, row in overrides.items()}
+
+    def milestone_rules(value: Any) -> dict[MilestoneKind, tuple[str, str]]:
+        rules = table(
+            {kind.value: table({"unit": units, "document_number": text}) for kind in MilestoneKind}
+        )(value)
+        for kind, rule in rules.items():
+            try:
+                rule["document_number"].format(year=2023, number=1, day=datetime.date(2023, 1, 1), phase=1)
+            except (KeyError, IndexError, ValueError) as error:
+                raise ValueError(
+                    f"{kind}: document_number: {{year}}, {{number}}, {{day}} and {{phase}} only ({error})"
+                ) from None
+        return {milestone_kind(kind): (rule["unit"], rule["document_number"]) for kind, rule in rules.items()}
+
+    def stages(value: Any) -> list[tuple[Stage, datetime.date]]:
+        return [(row["stage"], row["on"]) for row in rows({"stage": stage, "on": day}, "stage")(value)]
+
+    def monthly_reports(content: dict) -> None:
+        year, months = content["progress_year"], content["progress_months"]
+        for number, row in enumerate(content["projects"], start=1):
+            if "monthly" in row:
+                where = f"projects: entry {number} ({row['name']})"
+                check(len(row["monthly"]) == months, f"{where}: monthly: expected {months} amounts")
+                check(year in row["plans"], f"{where}: monthly figures need the plan of {year}")
+
+    projects = read(
+        directory,
+        "projects.toml",
+        {
+            **calendar_spec,
+            "land_not_needed": text,
+            "milestone_rules": milestone_rules,
+            "projects": rows(
+                {
+                    "name": text,
+                    "enterprise": OptionalKey(enterprise, None),
+                    "code": OptionalKey(text, None),
+                    "nature": choice(Nature),
+                    "industry": OptionalKey(industries, None),
+                    "park": OptionalKey(parks, None),
+                    "level": choice(Level),
+                    "total_investment": money,
+                    "land_area": OptionalKey(money, None),
+                    "location": text,
+                    "construction_content": text,
+                    "planned_start": day,
+                    "planned_completion": day,
+                    "actual_start": OptionalKey(day, None),
+                    "actual_completion": OptionalKey(day, None),
+                    "leader": leaders,
+                    "unit": units,
+                    "on_white_list": boolean,
+                    "stages": stages,
+                    "plans": OptionalKey(
+                        by(
+                            "year",
+                            {
+                                "year": integer,
+                                "investment": money,
+                                "category": choice(PlanCategory),
+                                "goals": text,
+                            },
+                        ),
+                        {},
+                    ),
+                    "monthly": OptionalKey(amounts),
+                    "notes": OptionalKey(month_texts, {}),
+                    "problems": OptionalKey(month_texts, {}),
+                    "permit_phases": OptionalKey(list_of(day)),
+                    "milestones": OptionalKey(milestones, {}),
+                    "october_draft": OptionalKey(boolean, False),
+                    "partly_in_production": OptionalKey(boolean, False),
+                },
+                "name",
             ),
         },
-        "monthly": "2462.75 1933.52 3487.47 3644.17 4693.97 3979.64 3560.86 3661.53 3776.09 3920.00",
-        "notes": {
-            1: "1#—4#研发楼主体完工，5#—8#楼基础施工。",
-            3: "5#—8#楼主体施工至四层。",
-            5: "5#—8#楼主体封顶，1#—4#楼外立面施工。",
-            7: "1#—4#楼室内装修，园区管网施工。",
-            9: "9#—12#楼基础施工，道路管网完成60%。",
-        },
-        "problems": {},
-        "permit_phases": [date(2022, 4, 7), date(2022, 8, 19), date(2023, 3, 10)],
-    },
-    {
-        "name": "杭萧钢构二期项目",
-        "enterprise": "杭萧钢构",
-        "code": "2023-411600-33-03-001846",
-        "nature": Nature.EXPANSION,
-        "industry": "钢结构",
-        "park": "豫沪合作周口示范园",
-        "level": Level.PROVINCIAL,
-        "total_investment": "120000.00",
-        "land_area": "180.00",
-        "location": "周口经济开发区豫沪合作周口示范园",
-        "construction_content": "建设钢结构智能化生产厂房4栋及研发中心，购置智能焊接机器人、数控切割等设备，"
-        "打造钢结构装配式建筑智能工厂。",
-        "planned_start": date(2023, 4, 1),
-        "planned_completion": date(2025, 6, 30),
-        "actual_start": date(2023, 5, 16),
-        "leader": "马骏",
-        "unit": "住建局",
-        "on_white_list": True,
-        "stages": [
-            (Stage.SIGNED, date(2023, 1, 6)),
-            (Stage.LANDED, date(2023, 2, 20)),
-            (Stage.STARTED, date(2023, 5, 16)),
-        ],
-        "plans": {
-            2023: ("30000.00", PlanCategory.NEW_START, "二季度开工，1#、2#厂房钢结构吊装完成。"),
-        },
-        "monthly": "0.00 0.00 150.00 300.00 3622.94 2650.42 2844.46 3001.60 2430.58 3216.80",
-        "notes": {
-            1: "完成土地摘牌前期工作，设计方案评审。",
-            3: "取得不动产权证，施工图设计。",
-            5: "项目开工，场地平整及桩基施工。",
-            7: "1#钢结构厂房基础完成，钢构件加工。",
-            9: "1#厂房钢结构吊装完成50%。",
-        },
-        "problems": {
-            6: "施工许可证第二阶段办理中，部分单体暂未开工。",
-            9: "钢材价格波动，施工单位进场人员不足。",
-        },
-        "permit_phases": [date(2023, 5, 11), date(2023, 12, 15)],
-    },
-    {
-        "name": "奔泽精密钣金二期项目",
-        "enterprise": "奔泽精密钣金",
-        "code": "2022-411600-33-03-015937",
-        "nature": Nature.EXPANSION,
-        "industry": "金属新材料",
-        "park": "金属新材料产业园",
-        "level": Level.MUNICIPAL,
-        "total_investment": "60000.00",
-        "land_area": "90.00",
-        "location": "周口经济开发区金属新材料产业园",
-        "construction_content": "报道中称“丹泽精密钣金二期”。建设精密钣金智能车间2栋，"
-        "购置激光切割、数控折弯、自动焊接等设备，形成智能化精密钣金生产能力。",
-        "planned_start": date(2022, 10, 1),
-        "planned_completion": date(2024, 3, 31),
-        "actual_start": date(2022, 10, 18),
-        "leader": "马骏",
-        "unit": "经发局",
-        "on_white_list": True,
-        "stages": [
-            (Stage.SIGNED, date(2022, 7, 8)),
-            (Stage.LANDED, date(2022, 8, 22)),
-            (Stage.STARTED, date(2022, 10, 18)),
-            (Stage.UNDER_CONSTRUCTION, date(2022, 11, 10)),
-        ],
-        "plans": {
-            2022: ("8000.00", PlanCategory.NEW_START, "开工建设，厂房基础完成。"),
-            2023: ("20000.00", PlanCategory.CONTINUING, "厂房建成，生产设备安装调试。"),
-        },
-        "monthly": "875.32 774.95 1788.95 1980.92 1891.84 1752.98 1862.78 1763.13 1809.13 1810.00",
-        "notes": {
-            1: "二期厂房主体完工，屋面施工。",
-            3: "厂房屋面及地坪施工。",
-            5: "激光切割、数控折弯设备采购招标。",
-            8: "设备陆续进场安装。",
-            10: "生产线安装调试。",
-        },
-        "problems": {4: "设备采购资金存在缺口，已对接银行融资。"},
-        "october_draft": True,
-    },
-    {
-        "name": "瓶坯注塑项目",
-        "enterprise": "益海嘉里",
-        "code": "2023-411600-29-03-002591",
-        "nature": Nature.NEW,
-        "industry": "粮油加工",
-        "park": "健康食品产业园",
-        "level": Level.ZONE,
-        "total_investment": "54000.00",
-        "land_area": "75.00",
-        "location": "周口经济开发区健康食品产业园",
-        "construction_content": "建设瓶坯注塑及吹瓶车间、成品仓库，配套食用油包装瓶生产线，"
-        "服务园区粮油企业。",
-        "planned_start": date(2023, 11, 30),
-        "planned_completion": date(2024, 12, 31),
-        "leader": "韩志强",
-        "unit": "自然资源和规划局",
-        "on_white_list": False,
-        "stages": [
-            (Stage.SIGNED, date(2023, 1, 12)),
-            (Stage.LANDED, date(2023, 6, 15)),
-        ],
-        "plans": {
-            2023: ("8000.00", PlanCategory.NEW_START, "完成土地摘牌和前期手续，11月底开工。"),
-        },
-        "monthly": "0.00 0.00 0.00 0.00 0.00 1200.00 150.00 200.00 250.00 120.00",
-        "notes": {
-            1: "项目已签约，正在办理用地手续。",
-            3: "用地预审及规划许可办理中。",
-            6: "完成土地摘牌，缴纳土地出让金。",
-            8: "环评已批复，施工图设计中。",
-            10: "施工图审查，计划11月底开工。",
-        },
-        "problems": {8: "能评审查尚未完成，影响开工时间。"},
-    },
-    {
-        "name": "东城便民服务中心项目",
-        "enterprise": None,
-        "code": "2021-411600-84-01-040312",
-        "nature": Nature.NEW,
-        "industry": None,
-        "park": None,
-        "level": Level.ORDINARY,
-        "total_investment": "780.00",
-        "land_area": "4.20",
-        "location": "周口经济开发区东城",
-        "construction_content": "投资780万元，建设2100平方米东城便民服务中心，设政务服务、社区服务、"
-        "智慧便民等功能区。",
-        "planned_start": date(2022, 3, 1),
-        "planned_completion": date(2022, 12, 31),
-        "actual_start": date(2022, 3, 10),
-        "actual_completion": date(2022, 12, 20),
-        "leader": "孙立新",
-        "unit": "住建局",
-        "on_white_list": False,
-        "stages": [
-            (Stage.RESERVE, date(2021, 10, 15)),
-            (Stage.LANDED, date(2022, 1, 20)),
-            (Stage.STARTED, date(2022, 3, 10)),
-            (Stage.UNDER_CONSTRUCTION, date(2022, 3, 25)),
-            (Stage.IN_PRODUCTION, date(2022, 12, 20)),
-        ],
-        "plans": {
-            2022: ("650.00", PlanCategory.NEW_START, "建成2100平方米便民服务中心并投入使用。"),
-            2023: ("130.00", PlanCategory.DUE_TO_COMPLETE, "智慧便民设备安装，支付工程尾款。"),
-        },
-        "monthly": "50.00 0.00 80.00 0.00 0.00 0.00 0.00 0.00 0.00 0.00",
-        "notes": {
-            1: "服务中心已投入使用，智慧便民设备采购。",
-            3: "智慧便民设备安装完成，支付工程尾款。",
-            4: "已建成投用，运行平稳。",
-        },
-        "problems": {},
-        "milestones": {
-            MilestoneKind.ENVIRONMENT: (MilestoneStatus.NOT_APPLICABLE, "纳入环评豁免名录"),
-            MilestoneKind.ENERGY: (MilestoneStatus.NOT_APPLICABLE, "年综合能耗低于审查标准"),
-        },
-    },
-    {
-        "name": "现代电商产业园项目",
-        "enterprise": "青网科技",
-        "code": "2023-411600-65-03-003078",
-        "nature": Nature.NEW,
-        "industry": "电子商务",
-        "park": "周口青网科技产业园",
-        "level": Level.ZONE,
-        "total_investment": "30000.00",
-        "land_area": "120.00",
-        "location": "周口经济开发区青网科技产业园",
-        "construction_content": "建设电商企业总部楼、云仓及物流分拣中心、直播基地，打造现代电商产业园。",
-        "planned_start": date(2024, 3, 1),
-        "planned_completion": date(2025, 12, 31),
-        "leader": "郑晓红",
-        "unit": "招商局",
-        "on_white_list": False,
-        "stages": [(Stage.SIGNED, date(2023, 1, 18))],
-        "plans": {
-            2023: ("3000.00", PlanCategory.NEW_START, "完成规划设计和用地手续，具备开工条件。"),
-        },
-        "monthly": "0.00 0.00 0.00 0.00 60.00 0.00 0.00 80.00 60.00 40.00",
-        "notes": {
-            1: "项目已签约，开展规划方案设计。",
-            5: "规划方案修改完善，地质勘察。",
-            8: "用地预审与选址意见书办理中。",
-        },
-        "problems": {6: "项目用地涉及土地规划调整，用地预审暂未办结。"},
-    },
-]
+        monthly_reports,
+    )
+    project = one_of((row["name"] for row in projects["projects"]), "project named")
 
-# (batch number, project name, role). Batches 1–6 are all achieved, as in the
-# seeds (开工率、投产率、达产率均为100%); later ones are not yet.
-BATCH_MEMBERSHIPS = [
-    (1, "益海特油项目", BatchRole.START),
-    (2, "网红直播中心项目", BatchRole.SIGN),
-    (2, "迪信通（中迪）无人智能科技园项目", BatchRole.SIGN),
-    (3, "网红直播中心项目", BatchRole.START),
-    (3, "周口中兴新业港产业园二期项目", BatchRole.SIGN),
-    (4, "迪信通（中迪）无人智能科技园项目", BatchRole.START),
-    (4, "周口中兴新业港产业园二期项目", BatchRole.START),
-    (5, "益海特油项目", BatchRole.PRODUCE),
-    (5, "浙江网商云谷项目", BatchRole.PRODUCE),
-    (5, "广西华仁医学科技项目", BatchRole.SIGN),
-    (5, "奔泽精密钣金二期项目", BatchRole.SIGN),
-    (6, "网红直播中心项目", BatchRole.PRODUCE),
-    (6, "广西华仁医学科技项目", BatchRole.START),
-    (6, "奔泽精密钣金二期项目", BatchRole.START),
-    (7, "迪信通（中迪）无人智能科技园项目", BatchRole.PRODUCE),
-    (7, "杭萧钢构二期项目", BatchRole.SIGN),
-    (7, "瓶坯注塑项目", BatchRole.SIGN),
-    (7, "现代电商产业园项目", BatchRole.SIGN),
-    (8, "杭萧钢构二期项目", BatchRole.START),
-    (9, "广西华仁医学科技项目", BatchRole.PRODUCE),
-    (10, "瓶坯注塑项目", BatchRole.START),
-    (10, "奔泽精密钣金二期项目", BatchRole.PRODUCE),
-    (10, "天子铝业新能源汽车配套零部件生产项目", BatchRole.SIGN),
-]
+    batches = read(
+        directory,
+        "batches.toml",
+        {
+            "batches": rows(
+                {
+                    "number": integer,
+                    "announced_on": day,
+                    "note": text,
+                    "members": OptionalKey(
+                        rows({"project": project, "role": choice(BatchRole)}, "project"), []
+                    ),
+                },
+                "number",
+            ),
+        },
+    )
 
-# --- 万人助万企: visits and problems ----------------------------------------------
+    problem_spec: Spec = {
+        "title": text,
+        "description": OptionalKey(text, ""),
+        "category": choice(ProblemCategory),
+        "fence": choice(Fence),
+        "unit": units,
+        "escalations": OptionalKey(list_of(text), []),
+        "plan": OptionalKey(table({"text": text, "committed": day})),
+        "followed": OptionalKey(rows({"on": day, "text": text}, "on"), []),
+        "resolution": OptionalKey(text, None),
+        "satisfaction": OptionalKey(satisfaction, Satisfaction.SATISFIED),
+        "declined": OptionalKey(table({"unit": units, "reason": text})),
+        "sent_back": OptionalKey(table({"reason": text, "first_resolution": text})),
+        "unsatisfied": OptionalKey(table({"comment": text, "first_resolution": text})),
+    }
 
-C = ProblemCategory
-IN, OUT = Fence.INSIDE, Fence.OUTSIDE
-BASICALLY = Satisfaction.BASICALLY
+    def month_day(value: Any) -> tuple[int, int]:
+        parts = list_of(integer)(value)
+        check(len(parts) == 2, f"expected [month, day], not {value!r}")
+        datetime.date(2024, *parts)  # a leap year: any real day passes
+        return (parts[0], parts[1])
 
-# Seed 000's year: 30 enterprises visited, 51 problems collected — 2 escalated to
-# the province (1 solved, 1 still followed), 20 to the city and 29 solved in the
-# zone, all of those solved. Each visit is paid by the enterprise's liaison unit.
-#
-# A problem: its unit; "escalations" — one reason per level it went up (city,
-# then province), which also makes it major; "resolution" (None: still open);
-# "satisfaction" (default 满意; None: not rated yet). Some took a detour:
-# "declined" (the unit first assigned, its reason), "sent_back" (the office's
-# reason, the first resolution), "unsatisfied" (the enterprise's comment, the
-# first resolution), "plan" (a major problem's plan and committed date),
-# "followed" (progress reports of the one still open).
-PROBLEM_YEAR = 2021
+    def current_steps(content: dict) -> None:
+        for number, row in enumerate(content["current_problems"], start=1):
+            where = f"current_problems: entry {number} ({row['title']})"
+            check(
+                ("hours_ago" in row) != ("days_ago" in row), f"{where}: give hours_ago or days_ago, not both"
+            )
+            for _hours, step in CURRENT_STEPS[row["state"]]:
+                for key in STEP_NEEDS[step]:
+                    check(key in row, f"{where}: state {row['state']} needs {key}")
 
-VISITS_2021 = [
-    {
-        "enterprise": "天子铝业",
-        "visited_on": date(2021, 3, 16),
-        "notes": "了解新能源汽车配套零部件项目前期进展和企业生产经营情况。",
-        "problems": [
-            {
-                "title": "电池托盘项目年综合能耗超出区内用能指标",
-                "description": "项目达产后年综合能耗约4.2万吨标准煤，区内年度用能指标无法满足。",
-                "category": C.UTILITIES,
-                "fence": OUT,
-                "unit": "经发局",
-                "escalations": [
-                    "区内用能指标已无调剂空间，需市发展改革委统筹。",
-                    "全市年度用能指标已分配完毕，需申请省级统筹保障。",
-                ],
-                "plan": (
-                    "申报省重点项目用能保障清单；项目分两期建设，一期先行投产以降低单期能耗。",
-                    date(2022, 6, 30),
-                ),
-                "followed": [
-                    (date(2021, 6, 18), "省发展改革委已受理用能指标申请，正在组织节能审查专家评审。"),
-                    (date(2022, 3, 9), "一期方案已通过节能审查，二期用能指标待省里下达年度计划后统筹。"),
-                    (date(2023, 4, 20), "已随全省能耗双控转向碳排放双控政策重新申报，省发展改革委持续跟踪。"),
-                ],
-                "resolution": None,
-            },
-            {
-                "title": "厂区东侧道路未硬化，重载货车通行困难",
-                "category": C.INFRASTRUCTURE,
-                "fence": OUT,
-                "unit": "住建局",
-                "resolution": "已将铝业路东段纳入年度道路硬化计划，完成水泥混凝土路面铺设并通车。",
-            },
-        ],
-    },
-    {
-        "enterprise": "益海粮油",
-        "visited_on": date(2021, 3, 18),
-        "notes": "走访油脂精炼车间，听取企业扩产计划和要素保障需求。",
-        "problems": [
-            {
-                "title": "扩产后天然气用量增加，管网压力不足",
-                "category": C.UTILITIES,
-                "fence": OUT,
-                "unit": "经发局",
-                "escalations": ["需市燃气公司在园区新建调压站，区级无法协调。"],
-                "resolution": "市燃气公司在园区北侧新建中压调压站并投运，供气压力已稳定。",
-            },
-            {
-                "title": "一线操作工招工难，缺口约80人",
-                "category": C.LABOUR,
-                "fence": IN,
-                "unit": "人社局",
-                "resolution": "人社局组织专场招聘会2场，协调职业院校推荐毕业生，企业已招录86人。",
-                "satisfaction": BASICALLY,
-            },
-        ],
-    },
-    {
-        "enterprise": "益海小麦",
-        "visited_on": date(2021, 3, 25),
-        "notes": "了解小麦收购准备和资金需求。",
-        "problems": [
-            {
-                "title": "夏粮收购季流动资金贷款需求",
-                "category": C.FINANCING,
-                "fence": IN,
-                "unit": "财政局",
-                "resolution": "财政局协调农发行周口分行，为企业发放粮食收购贷款8000万元。",
-            },
-        ],
-    },
-    {
-        "enterprise": "益海特油",
-        "visited_on": date(2021, 4, 8),
-        "notes": "特种油脂项目前期手续推进情况专题走访。",
-        "problems": [
-            {
-                "title": "特种油脂项目用地涉及农用地转用，需省政府批准",
-                "category": C.LAND,
-                "fence": OUT,
-                "unit": "自然资源和规划局",
-                "escalations": [
-                    "项目用地涉及农用地转用，区级无审批权限，报市政府审核。",
-                    "农用地转用须报省政府批准，请省自然资源厅加快审查。",
-                ],
-                "plan": (
-                    "分批次组卷报批，先行办理用地预审与选址意见书，同步开展土地征收前期工作。",
-                    date(2021, 10, 31),
-                ),
-                "resolution": "省政府批复农用地转用和土地征收，完成土地挂牌出让，企业已取得不动产权证书。",
-            },
-            {
-                "title": "项目环评需市生态环境局审批，排队时间长",
-                "category": C.APPROVALS,
-                "fence": OUT,
-                "unit": "生态环境分局",
-                "escalations": ["环评审批权限在市生态环境局，需市级开辟绿色通道。"],
-                "resolution": "市生态环境局提前介入技术评估，开辟绿色通道，已下达环评批复。",
-            },
-        ],
-    },
-    {
-        "enterprise": "五得利",
-        "visited_on": date(2021, 4, 13),
-        "notes": "了解面粉生产线运行和厂区周边环境。",
-        "problems": [
-            {
-                "title": "厂区门前路段排水不畅，雨天积水",
-                "category": C.INFRASTRUCTURE,
-                "fence": OUT,
-                "unit": "住建局",
-                "resolution": "疏通雨水管网并新建雨水篦子12处，雨天积水问题已解决。",
-            },
-        ],
-    },
-    {
-        "enterprise": "鲁花",
-        "visited_on": date(2021, 4, 20),
-        "notes": "走访花生油生产基地，了解用电和出口业务情况。",
-        "problems": [
-            {
-                "title": "生产高峰期电力负荷不足，需增容改造",
-                "category": C.UTILITIES,
-                "fence": OUT,
-                "unit": "经发局",
-                "escalations": ["需市供电公司新建10千伏专线，超出区级协调范围。"],
-                "resolution": "市供电公司完成10千伏专线架设，增容4000千伏安，已送电。",
-            },
-            {
-                "title": "拓展出口业务，需办理海关备案，企业不熟悉流程",
-                "category": C.MARKET,
-                "fence": OUT,
-                "unit": "经发局",
-                "resolution": "经发局联系周口海关上门指导，两周内完成进出口货物收发货人备案。",
-            },
-        ],
-    },
-    {
-        "enterprise": "娃哈哈",
-        "visited_on": date(2021, 4, 27),
-        "notes": "了解饮料生产线技改和税收政策享受情况。",
-        "problems": [
-            {
-                "title": "增量留抵退税申请材料准备不全",
-                "category": C.POLICY,
-                "fence": OUT,
-                "unit": "税务局",
-                "resolution": "税务局安排专人辅导，企业已完成增量留抵退税申请并到账。",
-            },
-        ],
-    },
-    {
-        "enterprise": "老磨坊粮油",
-        "visited_on": date(2021, 5, 11),
-        "notes": "了解技改项目和老厂区土地情况。",
-        "problems": [
-            {
-                "title": "技改项目贷款缺少抵押物",
-                "category": C.FINANCING,
-                "fence": IN,
-                "unit": "财政局",
-                "resolution": "协调区融资担保公司提供担保，郑州银行发放技改贷款1500万元。",
-            },
-            {
-                "title": "老厂区土地证载面积与实际用地不符",
-                "category": C.LEGACY,
-                "fence": OUT,
-                "unit": "自然资源和规划局",
-                "escalations": ["涉及历史测绘成果更正，需市不动产登记中心办理。"],
-                "resolution": "市不动产登记中心重新测绘并办理更正登记，已换发不动产权证书。",
-                "satisfaction": BASICALLY,
-            },
-        ],
-    },
-    {
-        "enterprise": "益常青生物",
-        "visited_on": date(2021, 5, 18),
-        "notes": "了解低聚木糖项目选址和研发团队稳定情况。",
-        "problems": [
-            {
-                "title": "研发人员子女就近入学",
-                "category": C.OTHER,
-                "fence": OUT,
-                "unit": "党政办",
-                "resolution": "党政办协调教育部门，2名研发人员子女已安排到就近学校入学。",
-            },
-            {
-                "title": "低聚木糖项目选址地块需调整控制性详细规划",
-                "category": C.LAND,
-                "fence": OUT,
-                "unit": "自然资源和规划局",
-                "escalations": ["控制性详细规划调整需报市政府批准。"],
-                "resolution": "市政府批复控规调整，项目地块用地性质已调整为工业用地。",
-            },
-        ],
-    },
-    {
-        "enterprise": "海熙药业",
-        "visited_on": date(2021, 5, 25),
-        "notes": "了解新车间投产准备和员工通勤情况。",
-        "problems": [
-            {
-                "title": "新车间药品GMP符合性检查排期晚",
-                "category": C.APPROVALS,
-                "fence": OUT,
-                "unit": "经发局",
-                "escalations": ["检查由市市场监管局报省药监局安排，需市级协调。"],
-                "resolution": "市市场监管局协调省药监局提前安排现场检查，企业已通过GMP符合性检查。",
-            },
-            {
-                "title": "园区无公交线路，员工通勤不便",
-                "category": C.INFRASTRUCTURE,
-                "fence": OUT,
-                "unit": "住建局",
-                "resolution": "协调公交公司将12路公交延伸至园区，已开通运营。",
-                "satisfaction": BASICALLY,
-            },
-        ],
-    },
-    {
-        "enterprise": "高济同和堂",
-        "visited_on": date(2021, 6, 8),
-        "notes": "了解中药饮片生产和高新技术企业申报准备。",
-        "problems": [
-            {
-                "title": "申报高新技术企业认定需要辅导",
-                "category": C.POLICY,
-                "fence": OUT,
-                "unit": "经发局",
-                "resolution": "经发局组织专家上门辅导，企业已按期提交高新技术企业认定申请。",
-            },
-        ],
-    },
-    {
-        "enterprise": "国药控股",
-        "visited_on": date(2021, 6, 10),
-        "notes": "了解医药冷链仓储扩建计划。",
-        "problems": [
-            {
-                "title": "冷链仓库扩建用地指标不足",
-                "category": C.LAND,
-                "fence": OUT,
-                "unit": "自然资源和规划局",
-                "escalations": ["区内年度新增建设用地指标已用完，需市级调剂。"],
-                "resolution": "市自然资源和规划局调剂新增建设用地指标30亩，已完成供地。",
-            },
-        ],
-    },
-    {
-        "enterprise": "仁和药业",
-        "visited_on": date(2021, 6, 17),
-        "notes": "了解厂区扩建和周边交通情况。",
-        "problems": [
-            {
-                "title": "厂区扩建围墙与规划道路红线冲突",
-                "category": C.APPROVALS,
-                "fence": OUT,
-                "unit": "自然资源和规划局",
-                "declined": ("住建局", "道路红线的核定属自然资源和规划部门职责，请改派自然资源和规划局。"),
-                "resolution": "现场核定道路红线，调整围墙退让方案并出具规划意见，企业已按新方案施工。",
-            },
-            {
-                "title": "厂区路口缺少交通信号灯，货车出入有安全隐患",
-                "category": C.INFRASTRUCTURE,
-                "fence": OUT,
-                "unit": "住建局",
-                "resolution": "住建局协调交警部门在厂区路口安装交通信号灯并施划标线。",
-            },
-        ],
-    },
-    {
-        "enterprise": "海王药业",
-        "visited_on": date(2021, 6, 24),
-        "notes": "了解医药物流配送业务。",
-        "problems": [
-            {
-                "title": "医药配送车辆市区通行证办理难",
-                "category": C.OTHER,
-                "fence": OUT,
-                "unit": "经发局",
-                "escalations": ["货车市区通行证由市公安局交警支队核发。"],
-                "resolution": "市交警支队为企业核发医药配送车辆通行证6张。",
-            },
-        ],
-    },
-    {
-        "enterprise": "中兴新业港",
-        "visited_on": date(2021, 7, 6),
-        "notes": "了解双创孵化园招商入驻和配套服务情况。",
-        "problems": [
-            {
-                "title": "孵化园入驻企业需要5G网络覆盖",
-                "category": C.INFRASTRUCTURE,
-                "fence": OUT,
-                "unit": "经发局",
-                "escalations": ["需市通信发展管理办公室协调各运营商建设基站。"],
-                "resolution": "协调三家运营商新建5G基站8座，孵化园已实现5G全覆盖。",
-            },
-            {
-                "title": "入驻企业注册登记咨询量大，缺少帮办服务",
-                "category": C.OTHER,
-                "fence": OUT,
-                "unit": "招商局",
-                "resolution": "招商局在园区设立企业服务专窗，提供注册登记帮办代办服务。",
-            },
-        ],
-    },
-    {
-        "enterprise": "中北宏远",
-        "visited_on": date(2021, 7, 13),
-        "notes": "5G基站建设项目推进情况专题走访。",
-        "problems": [
-            {
-                "title": "5G基站选址难，部分楼顶业主不同意",
-                "category": C.INFRASTRUCTURE,
-                "fence": OUT,
-                "unit": "住建局",
-                "escalations": ["涉及全市基站统筹规划和公共资源开放，需市级协调。"],
-                "resolution": "市政府印发公共资源向5G基站建设开放的通知，已协调落实站址60处。",
-                "satisfaction": BASICALLY,
-            },
-            {
-                "title": "基站建设项目资金缺口",
-                "category": C.FINANCING,
-                "fence": IN,
-                "unit": "财政局",
-                "resolution": "协调建设银行周口分行发放项目贷款5000万元。",
-            },
-        ],
-    },
-    {
-        "enterprise": "青网科技",
-        "visited_on": date(2021, 7, 20),
-        "notes": "了解网红直播中心建设和电商人才情况。",
-        "problems": [
-            {
-                "title": "电商直播运营人才短缺",
-                "category": C.LABOUR,
-                "fence": IN,
-                "unit": "人社局",
-                "resolution": "人社局联合园区开展电商直播培训3期，培训学员210人。",
-            },
-            {
-                "title": "网红直播中心装修工程消防验收",
-                "category": C.APPROVALS,
-                "fence": OUT,
-                "unit": "住建局",
-                "sent_back": ("办结材料未附消防验收意见书，请补充后再报。", "已安排消防验收，企业整改完毕。"),
-                "resolution": "住建局提前介入指导，完成消防设计审查和消防验收，已出具消防验收意见书。",
-            },
-        ],
-    },
-    {
-        "enterprise": "杭萧钢构",
-        "visited_on": date(2021, 8, 3),
-        "notes": "了解钢结构产品运输和二期项目前期工作。",
-        "problems": [
-            {
-                "title": "钢构件运输超限，大件运输许可办理慢",
-                "category": C.APPROVALS,
-                "fence": OUT,
-                "unit": "经发局",
-                "escalations": ["大件运输许可由市交通运输局办理。"],
-                "resolution": "市交通运输局开通大件运输许可网上快办，3个工作日内办结。",
-            },
-            {
-                "title": "二期项目规划设计方案审查",
-                "category": C.APPROVALS,
-                "fence": OUT,
-                "unit": "自然资源和规划局",
-                "unsatisfied": (
-                    "审查意见未明确容积率能否调整，企业无法开展施工图设计。",
-                    "已组织联合审查并出具审查意见。",
-                ),
-                "resolution": "补充出具书面意见，明确二期容积率按1.2执行，企业已启动施工图设计。",
-                "satisfaction": BASICALLY,
-            },
-        ],
-    },
-    {
-        "enterprise": "科信电缆",
-        "visited_on": date(2021, 8, 10),
-        "notes": "了解电缆产品市场开拓和生产用电情况。",
-        "problems": [
-            {
-                "title": "电缆产品进入政府采购渠道",
-                "category": C.MARKET,
-                "fence": OUT,
-                "unit": "经发局",
-                "resolution": "经发局协助企业完成省政府采购网上商城入驻。",
-            },
-            {
-                "title": "高压电缆出厂试验需要专用供电",
-                "category": C.UTILITIES,
-                "fence": OUT,
-                "unit": "经发局",
-                "escalations": ["需市供电公司调整电网运行方式。"],
-                "resolution": "市供电公司调整运行方式并新建专用间隔，满足出厂试验用电。",
-            },
-        ],
-    },
-    {
-        "enterprise": "合一抗磨",
-        "visited_on": date(2021, 8, 17),
-        "notes": "了解环保设施运行和专精特新申报情况。",
-        "problems": [
-            {
-                "title": "除尘设施提标改造需要技术指导",
-                "category": C.OTHER,
-                "fence": IN,
-                "unit": "生态环境分局",
-                "resolution": "生态环境分局组织专家现场指导，企业已完成除尘设施提标改造方案。",
-            },
-            {
-                "title": "申报省级专精特新需要市级推荐",
-                "category": C.POLICY,
-                "fence": OUT,
-                "unit": "经发局",
-                "escalations": ["省级专精特新由市工业和信息化局审核推荐。"],
-                "resolution": "市工业和信息化局组织评审并推荐上报，企业获评省级专精特新。",
-            },
-        ],
-    },
-    {
-        "enterprise": "奔泽精密钣金",
-        "visited_on": date(2021, 8, 24),
-        "notes": "了解标准化厂房产权和出口业务情况。",
-        "problems": [
-            {
-                "title": "租用的标准化厂房不动产权证办理滞后",
-                "category": C.LEGACY,
-                "fence": OUT,
-                "unit": "自然资源和规划局",
-                "resolution": "会同住建局完成竣工验收备案，为标准化厂房办理了不动产权证书。",
-            },
-            {
-                "title": "出口退税办理周期长",
-                "category": C.POLICY,
-                "fence": OUT,
-                "unit": "税务局",
-                "escalations": ["出口退税审核在市税务局。"],
-                "resolution": "市税务局启用出口退税容缺办理，退税周期缩短至5个工作日。",
-            },
-        ],
-    },
-    {
-        "enterprise": "永正铝模",
-        "visited_on": date(2021, 9, 7),
-        "notes": "了解铝模板产品检测和销售情况。",
-        "problems": [
-            {
-                "title": "铝模板产品检测需外送，周期长",
-                "category": C.MARKET,
-                "fence": IN,
-                "unit": "经发局",
-                "resolution": "经发局协调市质检中心到园区开展上门取样送检服务。",
-            },
-        ],
-    },
-    {
-        "enterprise": "领尚科技",
-        "visited_on": date(2021, 9, 14),
-        "notes": "了解技术工人队伍和研发投入情况。",
-        "problems": [
-            {
-                "title": "数控技术工人招聘难",
-                "category": C.LABOUR,
-                "fence": IN,
-                "unit": "人社局",
-                "resolution": "人社局发布用工需求并组织校企对接，企业招录技术工人35人。",
-            },
-            {
-                "title": "研发费用加计扣除政策把握不准",
-                "category": C.POLICY,
-                "fence": OUT,
-                "unit": "税务局",
-                "resolution": "税务局上门辅导，企业在季度预缴中享受研发费用加计扣除。",
-            },
-        ],
-    },
-    {
-        "enterprise": "格德格瑞",
-        "visited_on": date(2021, 9, 22),
-        "notes": "了解技改项目和专项资金申报情况。",
-        "problems": [
-            {
-                "title": "申请市级技术改造专项资金",
-                "category": C.POLICY,
-                "fence": OUT,
-                "unit": "财政局",
-                "escalations": ["专项资金由市工业和信息化局、市财政局审批。"],
-                "resolution": "市级技术改造专项资金120万元已拨付到位。",
-            },
-        ],
-    },
-    {
-        "enterprise": "龙途新材料",
-        "visited_on": date(2021, 10, 12),
-        "notes": "了解新项目开工准备情况。",
-        "problems": [
-            {
-                "title": "项目用地上空有高压线，需迁改",
-                "category": C.LEGACY,
-                "fence": OUT,
-                "unit": "经发局",
-                "escalations": ["高压线迁改涉及市供电公司资产，需市级协调。"],
-                "resolution": "市供电公司完成110千伏线路迁改，项目用地已具备开工条件。",
-            },
-            {
-                "title": "项目施工图审查进度慢",
-                "category": C.APPROVALS,
-                "fence": OUT,
-                "unit": "住建局",
-                "resolution": "住建局协调审图机构加快审查，7个工作日内出具施工图审查合格书。",
-            },
-        ],
-    },
-    {
-        "enterprise": "瑞诺电气",
-        "visited_on": date(2021, 10, 19),
-        "notes": "了解企业融资和产品市场情况。",
-        "problems": [
-            {
-                "title": "申请流动资金贷款贴息",
-                "category": C.FINANCING,
-                "fence": OUT,
-                "unit": "财政局",
-                "resolution": "财政局审核后拨付贷款贴息资金18万元。",
-            },
-            {
-                "title": "产品进入电网公司招标目录需资质核实",
-                "category": C.MARKET,
-                "fence": OUT,
-                "unit": "经发局",
-                "escalations": ["需市工业和信息化局协调省电力公司。"],
-                "resolution": "企业通过国网河南省电力公司供应商资质核实，产品进入招标目录。",
-            },
-        ],
-    },
-    {
-        "enterprise": "宏伟福旺",
-        "visited_on": date(2021, 10, 26),
-        "notes": "了解环保手续和排水情况。",
-        "problems": [
-            {
-                "title": "厂区污水排入园区管网需办理排水许可",
-                "category": C.APPROVALS,
-                "fence": OUT,
-                "unit": "住建局",
-                "resolution": "住建局现场核查后核发城镇污水排入排水管网许可证。",
-            },
-            {
-                "title": "排污许可证到期需重新申领",
-                "category": C.APPROVALS,
-                "fence": OUT,
-                "unit": "生态环境分局",
-                "escalations": ["排污许可证由市生态环境局核发。"],
-                "resolution": "市生态环境局完成审核，已核发排污许可证。",
-            },
-        ],
-    },
-    {
-        "enterprise": "大用邦杰",
-        "visited_on": date(2021, 11, 2),
-        "notes": "了解冷库运行和用电成本。",
-        "problems": [
-            {
-                "title": "冷库用电能否执行峰谷分时电价",
-                "category": C.UTILITIES,
-                "fence": IN,
-                "unit": "经发局",
-                "resolution": "经发局联系供电公司上门核实，企业冷库用电已执行峰谷分时电价。",
-            },
-        ],
-    },
-    {
-        "enterprise": "斯美特",
-        "visited_on": date(2021, 11, 9),
-        "notes": "了解原料储备和厂区周边环境。",
-        "problems": [
-            {
-                "title": "厂区周边道路夜间照明不足",
-                "category": C.INFRASTRUCTURE,
-                "fence": OUT,
-                "unit": "住建局",
-                "resolution": "住建局新装路灯28盏，厂区周边道路夜间照明已恢复。",
-                "satisfaction": None,
-            },
-            {
-                "title": "小麦原料储备需政策性贷款支持",
-                "category": C.FINANCING,
-                "fence": IN,
-                "unit": "财政局",
-                "escalations": ["需市金融工作局协调农发行周口市分行。"],
-                "resolution": "农发行周口市分行发放原料储备贷款1亿元。",
-            },
-        ],
-    },
-    {
-        "enterprise": "迪信通",
-        "visited_on": date(2021, 11, 16),
-        "notes": "无人智能科技园项目前期工作专题走访。",
-        "problems": [
-            {
-                "title": "无人智能科技园项目前期手续多，企业不熟悉",
-                "category": C.APPROVALS,
-                "fence": OUT,
-                "unit": "自然资源和规划局",
-                "resolution": "编制项目审批手续清单，实行专人全程代办。",
-                "satisfaction": None,
-            },
-            {
-                "title": "项目土地出让金申请分期缴纳",
-                "category": C.LAND,
-                "fence": OUT,
-                "unit": "自然资源和规划局",
-                "escalations": ["土地出让金分期缴纳需市政府批准。"],
-                "resolution": "市政府同意土地出让金分两期缴纳，企业已签订土地出让合同。",
-                "satisfaction": None,
-            },
-        ],
-    },
-]
+    problems = read(
+        directory,
+        "problems.toml",
+        {
+            "problem_year": integer,
+            "first_replies": list_of(text),
+            "past_visits": rows(
+                {
+                    "enterprise": enterprise,
+                    "visited_on": day,
+                    "notes": text,
+                    "problems": rows(problem_spec, "title"),
+                },
+                "enterprise",
+            ),
+            "visits_this_year": rows(
+                {
+                    "enterprise": enterprise,
+                    "on": month_day,
+                    "notes": text,
+                    "problems": rows(problem_spec, "title"),
+                },
+                "enterprise",
+            ),
+            "current_problems": rows(
+                {
+                    "enterprise": enterprise,
+                    "source": OptionalKey(choice(ProblemSource)),
+                    "hours_ago": OptionalKey(integer),
+                    "days_ago": OptionalKey(integer),
+                    "state": one_of(CURRENT_STEPS, "state"),
+                    "major": OptionalKey(boolean, False),
+                    "unit": OptionalKey(units),
+                    "title": text,
+                    "description": OptionalKey(text, ""),
+                    "category": choice(ProblemCategory),
+                    "fence": choice(Fence),
+                    "reply": OptionalKey(text),
+                    "plan": OptionalKey(text),
+                    "plan_days": OptionalKey(integer),
+                    "resolution": OptionalKey(text),
+                    "first_resolution": OptionalKey(text),
+                    "sent_back": OptionalKey(text),
+                    "unsatisfied": OptionalKey(text),
+                    "reply2": OptionalKey(text),
+                    "escalation": OptionalKey(text),
+                },
+                "title",
+            ),
+        },
+        current_steps,
+    )
 
-# A unit's first progress reports, in turn (the 2021 history has no other wording for them).
-# The year under way: problems collected on visits from February on, each solved in the zone and
-# rated (a few 基本满意), so the leaders' problem panel of the published months has figures.
-# A visit is (month, day); the loader places it in the current year and skips any not yet past.
-VISITS_THIS_YEAR = [
-    {
-        "enterprise": "五得利",
-        "on": (2, 22),
-        "notes": "节后复工走访，了解面粉生产线满负荷运行和用工情况。",
-        "problems": [
-            {
-                "title": "节后一线操作工缺口30人",
-                "category": C.LABOUR,
-                "fence": IN,
-                "unit": "人社局",
-                "resolution": "组织专场招聘会2场，已招录操作工32人。",
-            },
-        ],
-    },
-    {
-        "enterprise": "鲁花",
-        "on": (3, 14),
-        "notes": "了解花生油扩产线建设和原料收储情况。",
-        "problems": [
-            {
-                "title": "原料收储季流动资金紧张",
-                "category": C.FINANCING,
-                "fence": IN,
-                "unit": "财政局",
-                "resolution": "对接两家银行，落实收储贷款3000万元。",
-            },
-            {
-                "title": "厂区西门路口缺少红绿灯",
-                "category": C.INFRASTRUCTURE,
-                "fence": OUT,
-                "unit": "住建局",
-                "resolution": "协调交警部门完成信号灯安装并投入使用。",
-                "satisfaction": BASICALLY,
-            },
-        ],
-    },
-    {
-        "enterprise": "海王药业",
-        "on": (4, 9),
-        "notes": "了解医药物流中心二期前期手续办理进度。",
-        "problems": [
-            {
-                "title": "二期仓库规划条件核定较慢",
-                "category": C.APPROVALS,
-                "fence": OUT,
-                "unit": "自然资源和规划局",
-                "resolution": "规划条件已核定，容缺受理建设工程规划许可申请。",
-            },
-        ],
-    },
-    {
-        "enterprise": "科信电缆",
-        "on": (5, 20),
-        "notes": "了解电缆出口订单和产能对接需求。",
-        "problems": [
-            {
-                "title": "高压电缆试验用电需临时增容",
-                "category": C.UTILITIES,
-                "fence": OUT,
-                "unit": "经发局",
-                "resolution": "协调供电公司办理临时增容，试验线已通电。",
-            },
-            {
-                "title": "出口退税到账周期较长",
-                "category": C.POLICY,
-                "fence": IN,
-                "unit": "税务局",
-                "resolution": "纳入出口退税绿色通道，平均到账时间缩短至5个工作日。",
-            },
-        ],
-    },
-    {
-        "enterprise": "永正铝模",
-        "on": (6, 18),
-        "notes": "了解铝模板订单和厂区配套情况。",
-        "problems": [
-            {
-                "title": "雨季厂区周边排水不畅",
-                "category": C.INFRASTRUCTURE,
-                "fence": OUT,
-                "unit": "住建局",
-                "resolution": "完成厂区周边雨水管网疏通和改造。",
-                "satisfaction": BASICALLY,
-            },
-        ],
-    },
-    {
-        "enterprise": "龙途新材料",
-        "on": (7, 23),
-        "notes": "了解新材料中试线建设和技术人才需求。",
-        "problems": [
-            {
-                "title": "中试线环评批复办理咨询",
-                "category": C.APPROVALS,
-                "fence": OUT,
-                "unit": "生态环境分局",
-                "resolution": "提前介入指导编制环评报告，已取得批复。",
-            },
-            {
-                "title": "研发人员子女入学",
-                "category": C.OTHER,
-                "fence": OUT,
-                "unit": "党政办",
-                "resolution": "协调就近学校落实3名研发人员子女入学。",
-            },
-        ],
-    },
-    {
-        "enterprise": "同益粉投",
-        "on": (8, 27),
-        "notes": "了解粉体投料设备订单和资金周转情况。",
-        "problems": [
-            {
-                "title": "设备采购贷款续贷",
-                "category": C.FINANCING,
-                "fence": IN,
-                "unit": "财政局",
-                "resolution": "协调银行办理无还本续贷1500万元。",
-            },
-        ],
-    },
-    {
-        "enterprise": "瑞诺电气",
-        "on": (9, 16),
-        "notes": "了解智能配电设备扩产和用地需求。",
-        "problems": [
-            {
-                "title": "扩产项目用地指标",
-                "category": C.LAND,
-                "fence": OUT,
-                "unit": "自然资源和规划局",
-                "resolution": "纳入年度供地计划，完成土地挂牌出让。",
-            },
-            {
-                "title": "省级专精特新申报辅导",
-                "category": C.POLICY,
-                "fence": IN,
-                "unit": "经发局",
-                "resolution": "组织专家一对一辅导，申报材料已按期报送。",
-            },
-        ],
-    },
-]
+    return {
+        "DEPARTMENTS": reference["units"],
+        "PARKS": reference["parks"],
+        "CLUSTERS": reference["clusters"],
+        "HONOURS": [(row["name"], row["rank"]) for row in reference["honours"]],
+        "LEADERS": reference["leaders"],
+        "LOGIN_URL": users["login_url"],
+        "USERS": users["users"],
+        "CREDIT_CODE_PREFIX": enterprises["credit_code_prefix"],
+        "ENTERPRISES": enterprises["enterprises"],
+        "AS_OF": projects["as_of"],
+        "PROGRESS_YEAR": projects["progress_year"],
+        "PROGRESS_MONTHS": projects["progress_months"],
+        "APPROVED_THROUGH_MONTH": projects["approved_through_month"],
+        "_LAND_NOT_NEEDED": projects["land_not_needed"],
+        "MILESTONE_RULES": projects["milestone_rules"],
+        "PROJECTS": projects["projects"],
+        "BATCHES": batches["batches"],
+        "PROBLEM_YEAR": problems["problem_year"],
+        "FIRST_REPLIES": problems["first_replies"],
+        "VISITS_2021": problems["past_visits"],
+        "VISITS_THIS_YEAR": problems["visits_this_year"],
+        "CURRENT_PROBLEMS": problems["current_problems"],
+    }
 
-FIRST_REPLIES = [
-    "已到企业现场核实情况，制定办理方案，正在推进。",
-    "已与企业对接，明确办理事项和时间节点。",
-    "已召开专题协调会，明确责任人，正在办理。",
-    "已收到企业材料，正在审核办理。",
-]
 
-# Problems being worked on now, collected ``days_ago`` days before the load (at
-# noon of that day; a hotline call ``hours_ago`` hours before it), so that the
-# "13710" clock is live. ``state`` is how far each has got (see the command).
-CURRENT_PROBLEMS = [
-    {
-        "enterprise": "科信电缆",
-        "source": ProblemSource.HOTLINE,
-        "hours_ago": 2,
-        "state": "pending",
-        "title": "厂区门前道路施工封闭，货车无法进出",
-        "description": "企业来电反映：市政管网施工封闭了厂区正门道路，未设置临时通道，成品电缆无法装车外运。",
-        "category": C.INFRASTRUCTURE,
-        "fence": OUT,
-    },
-    {
-        "enterprise": "网商云谷",
-        "days_ago": 5,
-        "state": "pending",
-        "title": "园区宽带专线报装三周未开通",
-        "category": C.INFRASTRUCTURE,
-        "fence": OUT,
-    },
-    {
-        "enterprise": "益常青生物",
-        "days_ago": 1,
-        "state": "assigned",
-        "unit": "自然资源和规划局",
-        "title": "低聚木糖项目用地预审材料需补正，企业不清楚补什么",
-        "category": C.LAND,
-        "fence": OUT,
-    },
-    {
-        "enterprise": "海熙药业",
-        "days_ago": 6,
-        "state": "assigned",
-        "unit": "自然资源和规划局",
-        "title": "药品研发与智能生产项目选址意见书办理",
-        "category": C.APPROVALS,
-        "fence": OUT,
-    },
-    {
-        "enterprise": "天子铝业",
-        "days_ago": 4,
-        "state": "in_progress",
-        "unit": "自然资源和规划局",
-        "title": "电池托盘项目建设用地规划许可证办理",
-        "category": C.LAND,
-        "fence": OUT,
-        "reply": "已梳理申报材料清单并告知企业，待企业提交总平面图后3个工作日内核发。",
-    },
-    {
-        "enterprise": "中兴新业港",
-        "days_ago": 10,
-        "state": "planned",
-        "major": True,
-        "unit": "自然资源和规划局",
-        "title": "二期项目用地内一处历史遗留厂房未拆迁",
-        "description": "二期项目红线内有一处原村办企业厂房，产权人对补偿标准有异议，影响项目供地。",
-        "category": C.LEGACY,
-        "fence": OUT,
-        "reply": "已会同街道与产权人初步沟通，委托评估机构开展评估。",
-        "plan": "第一步完成房屋及附属物评估；第二步依据评估结果签订补偿协议；"
-        "第三步拆除并完成场地平整后供地。",
-        "plan_days": 18,
-    },
-    {
-        "enterprise": "杭萧钢构",
-        "days_ago": 6,
-        "state": "under_review",
-        "unit": "自然资源和规划局",
-        "title": "二期项目不动产权证附图与规划条件不一致",
-        "category": C.APPROVALS,
-        "fence": OUT,
-        "reply": "已调取原出让合同和规划条件，正在核对。",
-        "resolution": "已出具规划条件核实意见，不动产登记中心据此更正权证附图，企业已领取更正后的证书。",
-    },
-    {
-        "enterprise": "永正铝模",
-        "days_ago": 7,
-        "state": "sent_back",
-        "unit": "住建局",
-        "title": "厂区门前道路破损严重",
-        "category": C.INFRASTRUCTURE,
-        "fence": OUT,
-        "reply": "已安排养护队伍现场查看，制定修补方案。",
-        "first_resolution": "已安排养护队伍修补路面坑槽。",
-        "sent_back": "未附修补后的现场照片，且东段破损路面尚未处理，请补充后再报。",
-        "reply2": "东段破损路面已列入本周施工计划，完工后连同照片一并报送。",
-    },
-    {
-        "enterprise": "龙途新材料",
-        "days_ago": 9,
-        "state": "resolved",
-        "unit": "住建局",
-        "title": "扩建项目施工许可证能否分期办理",
-        "category": C.APPROVALS,
-        "fence": OUT,
-        "reply": "已与企业核对各期建设内容，符合分期办理条件。",
-        "resolution": "按一期、二期分别核发施工许可证，一期已发证，企业已开工。",
-    },
-    {
-        "enterprise": "奔泽精密钣金",
-        "days_ago": 15,
-        "state": "reopened",
-        "unit": "自然资源和规划局",
-        "title": "二期厂房不动产首次登记办理慢",
-        "category": C.LAND,
-        "fence": OUT,
-        "reply": "已与不动产登记中心对接，正在审核企业材料。",
-        "first_resolution": "已为企业办理一期厂房不动产首次登记。",
-        "unsatisfied": "只办了一期厂房，二期厂房仍未登记，问题没有解决。",
-        "reply2": "二期厂房缺少竣工验收备案，已联系住建局加快备案，备案后即办理登记。",
-    },
-    {
-        "enterprise": "广西华仁",
-        "days_ago": 12,
-        "state": "escalated",
-        "major": True,
-        "unit": "自然资源和规划局",
-        "title": "二期项目用地涉及永久基本农田调整",
-        "category": C.LAND,
-        "fence": OUT,
-        "reply": "已核实地块内涉及永久基本农田约8亩，正在编制调整方案。",
-        "escalation": "永久基本农田调整须由市自然资源和规划局报批，区级无权限。",
-        "reply2": "调整方案已报市自然资源和规划局，市局已安排专人对接。",
-    },
-]
+@functools.cache
+def world() -> dict[str, Any]:
+    """The demo world from DATA_DIR, read once."""
+    return read_world(DATA_DIR)
+
+
+# The names the world offers (``demo_data.PROJECTS``), read from the files on first use.
+DEPARTMENTS: list[dict[str, Any]]
+PARKS: list[dict[str, Any]]
+CLUSTERS: list[dict[str, Any]]
+HONOURS: list[tuple[str, int]]
+LEADERS: list[dict[str, Any]]
+LOGIN_URL: str
+USERS: list[dict[str, Any]]
+CREDIT_CODE_PREFIX: str
+ENTERPRISES: list[dict[str, Any]]
+AS_OF: datetime.date
+PROGRESS_YEAR: int
+PROGRESS_MONTHS: int
+APPROVED_THROUGH_MONTH: int
+_LAND_NOT_NEEDED: str
+MILESTONE_RULES: dict[MilestoneKind, tuple[str, str]]
+PROJECTS: list[dict[str, Any]]
+BATCHES: list[dict[str, Any]]
+PROBLEM_YEAR: int
+FIRST_REPLIES: list[str]
+VISITS_2021: list[dict[str, Any]]
+VISITS_THIS_YEAR: list[dict[str, Any]]
+CURRENT_PROBLEMS: list[dict[str, Any]]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __annotations__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return world()[name]

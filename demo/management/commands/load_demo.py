@@ -1,4 +1,4 @@
-"""Load the demo world of demo.demo_data: reference data, users, enterprises
+"""Load the demo world of demo/data/ (read by demo.demo_data): reference data, users, enterprises
 and projects with their plans, monthly progress, approvals and batches, and the
 万人助万企 visits and problem tickets.
 
@@ -60,28 +60,6 @@ GRADES = [ClosureGrade.EXCELLENT, ClosureGrade.GOOD, ClosureGrade.GOOD, "", Clos
 # Days an ordinary 2021 problem took to be resolved, in turn (8: one day late).
 ZONE_DAYS = [3, 5, 4, 6, 2, 8, 5]
 
-# How far each current problem has got: (hours after collection at noon, step).
-# With the ``days_ago`` its row gives, the last step falls before today began;
-# ``act`` refuses a moment in the future should the two ever disagree.
-CURRENT_STEPS = {
-    "pending": [],
-    "assigned": [(3, "assign")],
-    "in_progress": [(3, "assign"), (22, "reply")],
-    "planned": [(4, "assign"), (24, "reply"), (50, "plan")],
-    "under_review": [(3, "assign"), (22, "reply"), (120, "resolve")],
-    "sent_back": [(3, "assign"), (22, "reply"), (72, "first_resolve"), (96, "send_back"), (120, "reply2")],
-    "resolved": [(3, "assign"), (22, "reply"), (96, "resolve"), (120, "close")],
-    "reopened": [
-        (3, "assign"),
-        (22, "reply"),
-        (120, "first_resolve"),
-        (144, "close"),
-        (264, "unsatisfied"),
-        (288, "reply2"),
-    ],
-    "escalated": [(3, "assign"), (24, "reply"), (72, "escalate"), (144, "reply2")],
-}
-
 # Days between an approval and the project's start (negative: before it).
 DAYS_BEFORE_START = {
     MilestoneKind.LAND_PREAPPROVAL: -85,
@@ -119,6 +97,10 @@ def previous_month(day: datetime.date) -> tuple[int, int]:
     return (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
 
 
+def next_month(year: int, month: int) -> tuple[int, int]:
+    return (year, month + 1) if month < 12 else (year + 1, 1)
+
+
 def spread(total: Decimal, year: int, months: list[int], name: str) -> dict[int, Decimal]:
     """``total`` split over the year's twelve months by season, with a little noise; only
     ``months`` are returned (the year under way stops at its latest reported month)."""
@@ -127,10 +109,6 @@ def spread(total: Decimal, year: int, months: list[int], name: str) -> dict[int,
     amounts = {m: (total * weights[m] / whole).quantize(CENT, rounding=ROUND_DOWN) for m in range(1, 13)}
     amounts[12] += total - sum(amounts.values())
     return {m: amounts[m] for m in months}
-
-
-def money(value):
-    return None if value is None else Decimal(value)
 
 
 def days(value: datetime.date, count: int) -> datetime.date:
@@ -169,6 +147,10 @@ class Command(BaseCommand):
                 "load_demo refuses to run with DEBUG off: it creates users with published "
                 "passwords. Use --force if this really is a demo server."
             )
+        try:
+            data.world()
+        except data.DemoDataError as error:
+            raise CommandError(str(error)) from error
         self.force_password_change = force_password_change
         self.created = Counter()
         self.updated = Counter()
@@ -223,7 +205,7 @@ class Command(BaseCommand):
                 Leader,
                 {"name": row["name"], "title": row["title"]},
                 {
-                    "department": self.departments[row["department"]],
+                    "department": self.departments[row["unit"]],
                     "user": self.leader_users.get(row["name"]),
                 },
             )
@@ -243,8 +225,8 @@ class Command(BaseCommand):
                     {"name": industry["name"]},
                     {
                         "cluster": cluster,
-                        "is_leading": industry.get("is_leading", False),
-                        "is_strategic_emerging": industry.get("is_strategic_emerging", False),
+                        "is_leading": industry["is_leading"],
+                        "is_strategic_emerging": industry["is_strategic_emerging"],
                     },
                 )
         self.honours = {
@@ -252,21 +234,23 @@ class Command(BaseCommand):
         }
         self.load_enterprises()
         self.batches = {
-            number: self.upsert(Batch, {"number": number}, {"announced_on": announced_on, "note": note})
-            for number, announced_on, note in data.BATCHES
+            row["number"]: self.upsert(
+                Batch, {"number": row["number"]}, {"announced_on": row["announced_on"], "note": row["note"]}
+            )
+            for row in data.BATCHES
         }
         self.load_projects()
         self.load_present()
         self.publish_months()
-        for number, name, role in data.BATCH_MEMBERSHIPS:
-            self.upsert(
-                BatchMembership,
-                {"batch": self.batches[number], "project": self.projects[name]},
-                {"role": role},
-            )
+        for row in data.BATCHES:
+            for member in row["members"]:
+                self.upsert(
+                    BatchMembership,
+                    {"batch": self.batches[row["number"]], "project": self.projects[member["project"]]},
+                    {"role": member["role"]},
+                )
         events = TicketEvent.objects.count()
-        self.load_problem_history()
-        self.load_this_years_problems()
+        self.load_past_problems()
         self.load_current_problems()
         self.created[TicketEvent._meta.label] += TicketEvent.objects.count() - events
 
@@ -276,9 +260,9 @@ class Command(BaseCommand):
         for row in data.USERS:
             values = {
                 "display_name": row["display_name"],
-                "department": self.departments[row["department"]],
+                "department": self.departments[row["unit"]],
                 "is_staff": True,
-                "is_superuser": row.get("is_superuser", False),
+                "is_superuser": row["is_superuser"],
                 "is_active": True,
             }
             if self.force_password_change:
@@ -299,7 +283,7 @@ class Command(BaseCommand):
                     self.updated[User._meta.label] += 1
             self.users[row["username"]] = user
             if "leader" in row:
-                self.leader_users[row["leader"][0]] = user
+                self.leader_users[row["leader"]] = user
         self.history_user = self.users["admin"]
 
     def load_groups(self):
@@ -318,7 +302,7 @@ class Command(BaseCommand):
                 {"name": row["name"]},
                 {
                     "short_name": row["key"],
-                    "parent": self.enterprises.get(data.ENTERPRISE_PARENTS.get(row["key"])),
+                    "parent": self.enterprises.get(row["parent"]),
                     "credit_code": first17 + credit_code_check_char(first17),
                     "legal_representative": row["legal_representative"],
                     "industry": self.industries[row["industry"]],
@@ -331,17 +315,8 @@ class Command(BaseCommand):
                 },
             )
             enterprise.honours.set([self.honours[name] for name in row["honours"]])
-            for year, (output_value, revenue, taxes, employees) in row["figures"].items():
-                self.upsert(
-                    EnterpriseYearlyFigure,
-                    {"enterprise": enterprise, "year": year},
-                    {
-                        "output_value": money(output_value),
-                        "revenue": money(revenue),
-                        "taxes": money(taxes),
-                        "employees": employees,
-                    },
-                )
+            for year, figures in row["figures"].items():
+                self.upsert(EnterpriseYearlyFigure, {"enterprise": enterprise, "year": year}, figures)
             self.enterprises[row["key"]] = enterprise
 
     # --- Projects -------------------------------------------------------------
@@ -352,12 +327,8 @@ class Command(BaseCommand):
         for index, row in enumerate(data.PROJECTS):
             project = self.load_project(row)
             self.projects[row["name"]] = project
-            for year, (planned, category, goals) in row.get("plans", {}).items():
-                self.upsert(
-                    AnnualPlan,
-                    {"project": project, "year": year},
-                    {"planned_investment": money(planned), "category": category, "goals": goals},
-                )
+            for year, plan in row["plans"].items():
+                self.save_plan(project, year, plan["investment"], plan["category"], plan["goals"])
             if "monthly" in row:
                 self.load_progress(project, row)
             if row["stages"][-1][0] >= Stage.SIGNED:
@@ -375,12 +346,12 @@ class Command(BaseCommand):
             "park": self.parks[row["park"]] if row["park"] else None,
             "level": row["level"],
             "construction_content": row["construction_content"],
-            "total_investment": money(row["total_investment"]),
-            "land_area": money(row["land_area"]),
+            "total_investment": row["total_investment"],
+            "land_area": row["land_area"],
             "planned_start": row["planned_start"],
             "planned_completion": row["planned_completion"],
-            "actual_start": row.get("actual_start"),
-            "actual_completion": row.get("actual_completion"),
+            "actual_start": row["actual_start"],
+            "actual_completion": row["actual_completion"],
             "responsible_leader": self.leaders[row["leader"]],
             "responsible_unit": self.departments[row["unit"]],
             "staff_in_charge": staff,
@@ -407,38 +378,37 @@ class Command(BaseCommand):
         return project
 
     def load_progress(self, project, row):
-        staff, reviewer = self.users["staff"], self.users["reviewer"]
         year = data.PROGRESS_YEAR
-        notes, problems = row["notes"], row.get("problems", {})
-        amounts = [Decimal(amount) for amount in row["monthly"].split()]
         note = ""
-        for month in range(1, data.PROGRESS_MONTHS + 1):
-            note = notes.get(month, note)
-            # Reports come in by the 5th of the next month and are reviewed by the 8th.
-            submitted_at = datetime.datetime(year, month + 1, 5, 16, 30, tzinfo=self.tz)
-            values = {
-                "completed_investment": amounts[month - 1],
-                "physical_progress": note,
-                "problems": problems.get(month, ""),
-                "status": ProgressStatus.DRAFT,
-                "submitted_by": None,
-                "submitted_at": None,
-                "reviewed_by": None,
-                "reviewed_at": None,
-                "review_comment": "",
-            }
-            if month <= self.approved_through(year):
+        for month, amount in enumerate(row["monthly"], start=1):
+            note = row["notes"].get(month, note)
+            comment = "季度数据已与统计台账核对一致。" if month % 3 == 0 else ""
+            values = self.approved_report(year, month, amount, note, row["problems"].get(month, ""), comment)
+            if month > self.approved_through(year):
                 values.update(
-                    status=ProgressStatus.APPROVED,
-                    submitted_by=staff,
-                    submitted_at=submitted_at,
-                    reviewed_by=reviewer,
-                    reviewed_at=datetime.datetime(year, month + 1, 8, 10, 0, tzinfo=self.tz),
-                    review_comment="季度数据已与统计台账核对一致。" if month % 3 == 0 else "",
+                    status=ProgressStatus.SUBMITTED, reviewed_by=None, reviewed_at=None, review_comment=""
                 )
-            elif not row.get("october_draft"):
-                values.update(status=ProgressStatus.SUBMITTED, submitted_by=staff, submitted_at=submitted_at)
+                if row["october_draft"]:
+                    values.update(status=ProgressStatus.DRAFT, submitted_by=None, submitted_at=None)
             self.upsert(MonthlyProgress, {"project": project, "year": year, "month": month}, values)
+
+    def approved_report(self, year, month, amount, progress, problems="", comment="") -> dict:
+        """A month's report as approved: it came in on the 5th of the next month, was reviewed on the 8th."""
+        return {
+            "completed_investment": amount,
+            "physical_progress": progress,
+            "problems": problems,
+            "status": ProgressStatus.APPROVED,
+            "submitted_by": self.users["staff"],
+            "submitted_at": self.month_after(year, month, 5, 16, 30),
+            "reviewed_by": self.users["reviewer"],
+            "reviewed_at": self.month_after(year, month, 8, 10),
+            "review_comment": comment,
+        }
+
+    def month_after(self, year, month, day, hour, minute=0) -> datetime.datetime:
+        """A moment in the month after ``year``/``month``, where its reports and publication fall."""
+        return datetime.datetime(*next_month(year, month), day, hour, minute, tzinfo=self.tz)
 
     # --- The present: the seeds' world continued to today ----------------------
 
@@ -464,8 +434,8 @@ class Command(BaseCommand):
         reporting = [row for row in data.PROJECTS if "monthly" in row]
         for index, row in enumerate(reporting):
             project = self.projects[row["name"]]
-            total = money(row["total_investment"])
-            seed_plan = money(row["plans"][data.PROGRESS_YEAR][0])
+            total = row["total_investment"]
+            seed_plan = row["plans"][data.PROGRESS_YEAR]["investment"]
             completed = Decimal("0")
             for year in range(data.PROGRESS_YEAR - 1, review_year + 1):
                 if year == data.PROGRESS_YEAR:
@@ -483,10 +453,9 @@ class Command(BaseCommand):
                     self.save_report(project, year, month, amount, index)
 
     def plan_for(self, project, row, year, remaining, seed_plan) -> Decimal | None:
-        plans = row.get("plans", {})
-        if year in plans:
-            planned, category, goals = plans[year]
-            planned = money(planned)
+        if year in row["plans"]:
+            plan = row["plans"][year]
+            planned, category, goals = plan["investment"], plan["category"], plan["goals"]
         else:
             # About the seeds' 2023 pace, and never more than half of what is left to invest.
             planned = min(seed_plan * (80 + vary(row["name"], "plan", year) % 41) / 100, remaining / 2)
@@ -494,18 +463,21 @@ class Command(BaseCommand):
             category, goals = PlanCategory.CONTINUING, f"{year}年度续建，完成年度投资计划。"
         if planned < 1:
             return None
+        self.save_plan(project, year, planned, category, goals)
+        return planned
+
+    def save_plan(self, project, year, planned, category, goals):
         self.upsert(
             AnnualPlan,
             {"project": project, "year": year},
             {"planned_investment": planned, "category": category, "goals": goals},
         )
-        return planned
 
     def finish_seed_year(self, project, row, seed_plan, index) -> Decimal:
         """The seeds stop at October; November and December bring the year to 95–105 % of its plan
         (at least 2 % of it: the year-end push)."""
         year = data.PROGRESS_YEAR
-        seeded = sum(money(amount) for amount in row["monthly"].split())
+        seeded = sum(row["monthly"])
         if self.under_review <= (year, data.PROGRESS_MONTHS):
             return seeded
         rest = max(seed_plan * (95 + vary(row["name"], year) % 11) / 100 - seeded, seed_plan / 50)
@@ -518,23 +490,13 @@ class Command(BaseCommand):
 
     def save_report(self, project, year, month, amount, index):
         """One month's report in the state the calendar gives it."""
-        staff, reviewer = self.users["staff"], self.users["reviewer"]
-        next_year, next_month = (year, month + 1) if month < 12 else (year + 1, 1)
-        values = {
-            "completed_investment": amount,
-            "physical_progress": f"{month}月：按年度计划推进，完成投资{amount}万元。",
-            "problems": "",
-            "status": ProgressStatus.APPROVED,
-            "submitted_by": staff,
-            "submitted_at": datetime.datetime(next_year, next_month, 5, 16, 30, tzinfo=self.tz),
-            "reviewed_by": reviewer,
-            "reviewed_at": datetime.datetime(next_year, next_month, 8, 10, 0, tzinfo=self.tz),
-            "review_comment": "",
-        }
+        values = self.approved_report(
+            year, month, amount, f"{month}月：按年度计划推进，完成投资{amount}万元。"
+        )
         if (year, month) == self.under_review:
             # Reports come in from the 1st of the next month: a fixed moment, so a rerun the same
             # month changes nothing.
-            sent = min(datetime.datetime(next_year, next_month, 1, 0, 30, tzinfo=self.tz), self.now)
+            sent = min(self.month_after(year, month, 1, 0, 30), self.now)
             values.update(reviewed_by=None, reviewed_at=None, submitted_at=sent)
             turn = index % 5
             if turn == 0:
@@ -542,7 +504,7 @@ class Command(BaseCommand):
             if turn == 2 and index < 5:
                 values.update(
                     status=ProgressStatus.RETURNED,
-                    reviewed_by=reviewer,
+                    reviewed_by=self.users["reviewer"],
                     reviewed_at=sent + HOUR,
                     review_comment=RETURN_REASON,
                 )
@@ -560,14 +522,13 @@ class Command(BaseCommand):
             for month in range(1, 13):
                 if (year, month) >= (review_year, review_month) or month > self.approved_through(year):
                     continue
-                next_year, next_month = (year, month + 1) if month < 12 else (year + 1, 1)
                 self.upsert(
                     MonthPublication,
                     {"year": year, "month": month},
                     {
                         "is_published": True,
                         "published_by": self.users["reviewer"],
-                        "published_at": datetime.datetime(next_year, next_month, 10, 9, 0, tzinfo=self.tz),
+                        "published_at": self.month_after(year, month, 10, 9),
                     },
                 )
 
@@ -614,7 +575,7 @@ class Command(BaseCommand):
         started = reached.get(Stage.STARTED)
         landed = reached.get(Stage.LANDED) or (days(started, -60) if started else None)
         produced = reached.get(Stage.IN_PRODUCTION)
-        overrides = row.get("milestones", {})
+        overrides = row["milestones"]
 
         def done(kind, on, phase=1):
             # Some procedures finish a little late against their plan, most early.
@@ -679,7 +640,7 @@ class Command(BaseCommand):
                 )
                 for kind in [*before_start, MilestoneKind.CONSTRUCTION_PERMIT]
             ]
-        if produced and not row.get("partly_in_production"):
+        if produced and not row["partly_in_production"]:
             rows.append(done(MilestoneKind.COMPLETION_ACCEPTANCE, days(produced, -10)))
         else:
             status = MilestoneStatus.IN_PROGRESS if produced else MilestoneStatus.NOT_STARTED
@@ -698,7 +659,7 @@ class Command(BaseCommand):
     def handler_of(self, unit):
         """The demo user who works the unit's problems; an administrator stands in for units without one."""
         for row in data.USERS:
-            if row["role"] == roles.Role.UNIT and row["department"] == unit.short_name:
+            if row["role"] == roles.Role.UNIT and row["unit"] == unit.short_name:
                 return self.users[row["username"]]
         return None
 
@@ -737,7 +698,9 @@ class Command(BaseCommand):
         return self.existing_tickets(enterprise, [row["title"] for row in missing])
 
     def ticket_data(self, row, enterprise) -> dict:
-        major = bool(row.get("escalations") or row.get("major"))
+        major = bool(
+            row.get("escalations") or row.get("major")
+        )  # the past ones escalated, the current ones say
         return {
             "title": row["title"],
             "description": row.get("description", ""),
@@ -772,86 +735,84 @@ class Command(BaseCommand):
         }[action]
         return service(ticket=ticket, user=user, at=at, **kwargs)
 
-    def load_problem_history(self):
-        """Seed 000's year: each problem assigned, reported on, escalated if need be, closed, rated."""
-        count = 0
-        for visit in data.VISITS_2021:
-            enterprise = self.enterprises[visit["enterprise"]]
+    def load_past_problems(self):
+        """Seed 000's year, then the year under way's visits before the month under review: each
+        problem assigned, reported on, escalated if need be, resolved, closed and rated."""
+        review_year, review_month = self.under_review
+        self.play_visits(data.VISITS_2021)
+        self.play_visits(
+            {**visit, "visited_on": datetime.date(review_year, *visit["on"])}
+            for visit in data.VISITS_THIS_YEAR
+            if visit["on"][0] < review_month
+        )
+
+    def play_visits(self, visits):
+        index = 0  # each problem's turn in the replies, durations and grades that rotate
+        for visit in visits:
             rows = visit["problems"]
+            enterprise = self.enterprises[visit["enterprise"]]
             created = self.record_visit(enterprise, visit["visited_on"], visit["notes"], rows)
             for row in rows:
                 if row["title"] in created:
-                    self.play_history(created[row["title"]], row, count)
-                count += 1
-
-    def load_this_years_problems(self):
-        """The year under way's visits before the month under review, solved and rated."""
-        review = self.under_review
-        count = 0
-        for visit in data.VISITS_THIS_YEAR:
-            visited_on = datetime.date(review[0], *visit["on"])
-            if (visited_on.year, visited_on.month) >= review:
-                continue
-            enterprise = self.enterprises[visit["enterprise"]]
-            rows = visit["problems"]
-            created = self.record_visit(enterprise, visited_on, visit["notes"], rows)
-            for row in rows:
-                if row["title"] in created:
-                    self.play_history(created[row["title"]], row, count)
-                count += 1
+                    self.play_history(created[row["title"]], row, index)
+                index += 1
 
     def play_history(self, ticket, row, index):
         units = self.departments
         at = ticket.collected_at + 4 * HOUR
         if "declined" in row:
-            first_unit, reason = row["declined"]
-            ticket = self.act("assign", ticket, at, unit=units[first_unit])
+            ticket = self.act("assign", ticket, at, unit=units[row["declined"]["unit"]])
             at += 18 * HOUR
-            ticket = self.act("decline", ticket, at, reason=reason)
+            ticket = self.act("decline", ticket, at, reason=row["declined"]["reason"])
             at += 2 * HOUR
         ticket = self.act("assign", ticket, at, unit=units[row["unit"]])
         at += 18 * HOUR
         ticket = self.act("reply", ticket, at, text=data.FIRST_REPLIES[index % len(data.FIRST_REPLIES)])
-        escalations = row.get("escalations", [])
+        escalations = row["escalations"]
         if escalations:
             at += DAY
             ticket = self.act("escalate", ticket, at, reason=escalations[0])
         if "plan" in row:
-            plan, committed = row["plan"]
             at += DAY
-            ticket = self.act("plan", ticket, at, plan=plan, committed_date=committed)
+            ticket = self.act(
+                "plan", ticket, at, plan=row["plan"]["text"], committed_date=row["plan"]["committed"]
+            )
         if len(escalations) > 1:
             at += 10 * DAY
             ticket = self.act("escalate", ticket, at, reason=escalations[1])
-        for day, text in row.get("followed", []):
-            ticket = self.act("reply", ticket, self.noon(day), text=text)
+        for report in row["followed"]:
+            ticket = self.act("reply", ticket, self.noon(report["on"]), text=report["text"])
         if row["resolution"] is None:
             return
         if len(escalations) > 1:
-            at = self.noon(row["plan"][1]) - 20 * DAY
+            at = self.noon(row["plan"]["committed"]) - 20 * DAY
         elif escalations:
             at = ticket.collected_at + (12 + index * 7 % 20) * DAY + 4 * HOUR
         else:
             at = ticket.collected_at + ZONE_DAYS[index % len(ZONE_DAYS)] * DAY - 2 * HOUR
         if "sent_back" in row:
-            reason, first = row["sent_back"]
-            ticket = self.act("resolve", ticket, at, resolution=first)
-            ticket = self.act("send_back", ticket, at + DAY, reason=reason)
+            sent_back = row["sent_back"]
+            ticket = self.act("resolve", ticket, at, resolution=sent_back["first_resolution"])
+            ticket = self.act("send_back", ticket, at + DAY, reason=sent_back["reason"])
             ticket = self.act("reply", ticket, at + DAY + 2 * HOUR, text="已按要求补充，正在完善办结材料。")
             at += 2 * DAY
         if "unsatisfied" in row:
-            comment, first = row["unsatisfied"]
-            ticket = self.act("resolve", ticket, at, resolution=first)
+            unsatisfied = row["unsatisfied"]
+            ticket = self.act("resolve", ticket, at, resolution=unsatisfied["first_resolution"])
             ticket = self.act("close", ticket, at + DAY)
-            unsatisfied = Satisfaction.UNSATISFIED
-            ticket = self.act("rate", ticket, at + 2 * DAY, satisfaction=unsatisfied, comment=comment)
+            ticket = self.act(
+                "rate",
+                ticket,
+                at + 2 * DAY,
+                satisfaction=Satisfaction.UNSATISFIED,
+                comment=unsatisfied["comment"],
+            )
             ticket = self.act("reply", ticket, at + 3 * DAY, text="已重新组织审查，正在出具补充意见。")
             at += 5 * DAY
         ticket = self.act("resolve", ticket, at, resolution=row["resolution"])
         ticket = self.act("close", ticket, at + DAY, grade=GRADES[index % len(GRADES)])
-        satisfaction = row.get("satisfaction", Satisfaction.SATISFIED)
-        if satisfaction:
-            self.act("rate", ticket, at + 3 * DAY, satisfaction=satisfaction)
+        if row["satisfaction"]:  # None: not rated yet
+            self.act("rate", ticket, at + 3 * DAY, satisfaction=row["satisfaction"])
 
     def noon(self, day: datetime.date) -> datetime.datetime:
         return datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=self.tz)
@@ -883,7 +844,7 @@ class Command(BaseCommand):
             self.play_current(ticket, row, today)
 
     def play_current(self, ticket, row, today):
-        for hours, step in CURRENT_STEPS[row["state"]]:
+        for hours, step in data.CURRENT_STEPS[row["state"]]:
             at = ticket.collected_at + hours * HOUR
             if step == "assign":
                 ticket = self.act("assign", ticket, at, unit=self.departments[row["unit"]])
