@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +27,10 @@ from problems.transitions import ONLY_OFFICE, ONLY_UNIT, TRANSITIONS, allowed
 
 if TYPE_CHECKING:
     from django.db.models import Field
+
+    from enterprises.models import Enterprise
+    from projects.models import Project
+    from reference.models import Department, Leader
 
 __all__ = ["ONLY_OFFICE", "ONLY_UNIT", "TRANSITIONS", "StaleVersion"]
 
@@ -125,17 +129,22 @@ def _local_day(moment: datetime.datetime) -> datetime.date:
 
 # --- Creating tickets and visits ---------------------------------------------------
 
-TICKET_FIELDS = (
-    "enterprise",
-    "project",
-    "source",
-    "category",
-    "title",
-    "description",
-    "fence",
-    "is_major",
-    "responsible_leader",
-)
+
+class TicketData(TypedDict, total=False):
+    """A ticket's details, as recorded or corrected."""
+
+    enterprise: Enterprise
+    project: Project | None
+    source: str
+    category: str
+    title: str
+    description: str
+    fence: str
+    is_major: bool
+    responsible_leader: Leader | None
+
+
+TICKET_FIELDS = tuple(TicketData.__annotations__)
 # The enterprise is fixed once collected; the rest may be corrected.
 EDITABLE_FIELDS = tuple(name for name in TICKET_FIELDS if name != "enterprise")
 
@@ -157,7 +166,7 @@ def _set_clock(ticket: ProblemTicket) -> None:
 def ticket_create(
     *,
     user,
-    data: dict[str, Any],
+    data: TicketData,
     visit: Visit | None = None,
     collected_at: datetime.datetime | None = None,
 ) -> ProblemTicket:
@@ -198,13 +207,22 @@ class ProblemRowErrors(Exception):
         self.errors = errors
 
 
-VISIT_FIELDS = ("enterprise", "visited_on", "unit", "notes")
+class VisitData(TypedDict, total=False):
+    """A visit's own details; its visitors and problems come apart."""
+
+    enterprise: Enterprise
+    visited_on: datetime.date
+    unit: Department | None
+    notes: str
+
+
+VISIT_FIELDS = tuple(VisitData.__annotations__)
 
 
 @transaction.atomic
 @history.recording(batch=True)
 def visit_create(
-    *, user, data: dict[str, Any], visitors=(), problems: Sequence[dict[str, Any]] = ()
+    *, user, data: VisitData, visitors=(), problems: Sequence[TicketData] = ()
 ) -> Visit:
     """Record a visit and every problem collected on it: all of them, or nothing."""
     permissions.ensure_can_collect(user)
@@ -229,7 +247,7 @@ def visit_create(
 
 @transaction.atomic
 def ticket_update(
-    *, ticket: ProblemTicket, user, data: dict[str, Any], expected_version: int | None = None, at=None
+    *, ticket: ProblemTicket, user, data: TicketData, expected_version: int | None = None, at=None
 ) -> ProblemTicket:
     """Correct a ticket's details; marking it major or not moves its resolution deadline."""
 
