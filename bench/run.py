@@ -241,7 +241,6 @@ def main(argv=None) -> int:
 
     django.setup()
     from django.conf import settings
-    from django.contrib.auth.models import Group
     from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
@@ -250,7 +249,7 @@ def main(argv=None) -> int:
     from django.utils import timezone
 
     from core.models import User
-    from core.roles import GROUP_NAMES, Role
+    from core.roles import Role, role_group
     from projects import selectors
     from projects.models import Project
     from reference.models import Department, Park
@@ -274,7 +273,7 @@ def main(argv=None) -> int:
         if created:
             user.set_unusable_password()
             user.save()
-            user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+            user.groups.add(role_group(role))
         signed = Client()
         signed.force_login(user)
         return signed

@@ -3,8 +3,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from axes.models import AccessFailureLog
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.admin_history import HistoryAdmin
 from core.formatting import money
@@ -91,6 +94,24 @@ class UserAdmin(HistoryAdmin, BaseUserAdmin):
         # A user who leaves is deactivated, not deleted: deleting would blank their name on every
         # history row they wrote (the rows keep the user by reference).
         return False
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    """Groups with the role each carries: the role goes by a code the group keeps, so a renamed group's
+    members keep their role; the code is set when the role groups are made, never here."""
+
+    list_display = ["name", "role_label"]
+    list_select_related = ["role"]
+    fields = ["name", "role_label", "permissions"]
+    readonly_fields = ["role_label"]
+
+    @admin.display(description=pgettext_lazy("portal role", "role"), ordering="role__code")
+    def role_label(self, group: Group):
+        return group.role.get_code_display() if hasattr(group, "role") else None
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

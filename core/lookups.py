@@ -15,7 +15,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from core.roles import GROUP_NAMES, roles_of
+from core.roles import ROLE_LABELS, roles_of
 from core.selectors import ANY_ROLE, people, person_label
 
 LOOKUP_LIMIT = 20
@@ -84,7 +84,7 @@ def user_lookup(request):
     if not roles_of(request.user):
         raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
     role = request.GET.get("role") or None
-    if role is not None and role != ANY_ROLE and role not in GROUP_NAMES:
+    if role is not None and role != ANY_ROLE and role not in ROLE_LABELS:
         raise BadLookup("role")
     users = people(
         role=role, unit_id=id_param(request, "unit"), active_only=request.GET.get("inactive") != "1"

@@ -4,12 +4,14 @@ import datetime
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from knox.models import AbstractAuthToken
 
+from core.choices import ROLE_LABELS
 from core.history import tracked
 
 
@@ -81,6 +83,28 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # knox (untyp
             finally:
                 del self.skip_history_when_saving
         return super().save(*args, **kwargs)
+
+
+class RoleGroup(models.Model):
+    """The role a Django group carries, by its code: admins may rename the group (its name is only
+    what they see and pick) and its members keep the role. A group without one carries no role."""
+
+    group = models.OneToOneField(
+        Group, verbose_name=_("group"), on_delete=models.CASCADE, primary_key=True, related_name="role"
+    )
+    code = models.CharField(
+        pgettext_lazy("portal role", "role"), max_length=20, unique=True, choices=list(ROLE_LABELS.items())
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("group role")
+        verbose_name_plural = _("group roles")
+        # Set by sync_role_groups only: no model permissions, so no role's permissions change.
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.group.name}: {self.get_code_display()}"
 
 
 def _import_path(instance, filename):

@@ -1,29 +1,24 @@
 """The six roles and the Django groups that carry them.
 
-A role is a group membership; a superuser counts as an administrator. The
-groups are created (and given at least their baseline permissions) after every
-``migrate``, so every install has them; an administrator may grant more.
+A role is a group membership; a superuser counts as an administrator. A group carries a role by the
+role's code (core.models.RoleGroup), not by its name, so an administrator may rename a group and
+its members keep the role. The groups are created (and given at least their baseline permissions)
+after every ``migrate``, so every install has them; an administrator may grant more.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as gettext_now
-from django.utils.translation import gettext_lazy as _
 
+from core.choices import ROLE_LABELS as ROLE_LABELS  # re-exported: the roles' labels live with them
+from core.choices import Role
+from core.models import RoleGroup
 
-class Role:
-    ADMIN = "admin"
-    LEADER = "leader"
-    REVIEWER = "reviewer"
-    STAFF = "staff"
-    UNIT = "unit"
-    SUPERVISOR = "supervisor"
-
-
-# Group names are what admins see and pick; they stay Chinese in every language.
+# The role groups' names on a new install: what admins see and pick (Chinese in every language).
+# Only sync_role_groups reads them, to create a missing group; the role goes by its code.
 GROUP_NAMES = {
     Role.ADMIN: "管理员",
     Role.LEADER: "领导",
@@ -31,16 +26,6 @@ GROUP_NAMES = {
     Role.STAFF: "项目专员",
     Role.UNIT: "责任单位",
     Role.SUPERVISOR: "督办",
-}
-ROLE_BY_GROUP = {name: role for role, name in GROUP_NAMES.items()}
-
-ROLE_LABELS = {
-    Role.ADMIN: _("administrator"),
-    Role.LEADER: _("leader"),
-    Role.REVIEWER: _("reviewer"),
-    Role.STAFF: _("project staff"),
-    Role.UNIT: _("responsible unit"),
-    Role.SUPERVISOR: _("supervision office"),
 }
 
 ZONE_APPS = ["core", "reference", "enterprises", "projects", "problems"]
@@ -52,18 +37,22 @@ def roles_of(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_zone_roles", None)
     if cached is None:
-        # Lists of users prefetch their groups; one user alone reads just the names.
         prefetched = getattr(user, "_prefetched_objects_cache", {}).get("groups")
-        names = (
-            [group.name for group in prefetched]
-            if prefetched is not None
-            else user.groups.values_list("name", flat=True)
-        )
-        cached = frozenset(ROLE_BY_GROUP[name] for name in names if name in ROLE_BY_GROUP)
+        if prefetched is not None and all(Group.role.is_cached(group) for group in prefetched):
+            codes = [group.role.code for group in prefetched if hasattr(group, "role")]
+        else:  # one user alone: just the codes, in one query
+            codes = list(RoleGroup.objects.filter(group__user=user).values_list("code", flat=True))
+        cached = frozenset(codes)
         if user.is_superuser:
             cached |= {Role.ADMIN}
         user._zone_roles = cached
     return cached
+
+
+def with_roles(users: QuerySet) -> QuerySet:
+    """``users`` for a list that shows roles: every user's groups and their codes in one query, from
+    which roles_of reads."""
+    return users.prefetch_related(Prefetch("groups", queryset=Group.objects.select_related("role")))
 
 
 def has_role(user, *roles: str) -> bool:
@@ -110,10 +99,32 @@ def baseline_permissions() -> dict[str, Q]:
     }
 
 
+def role_group(role: str) -> Group:
+    """The group that carries ``role``, whatever it is called now."""
+    return Group.objects.get(role__code=role)
+
+
+def _new_role_group(role: str) -> Group:
+    """The group of the default name takes the role, unless it carries another (an administrator
+    renamed groups): then a new group, the code in its name to tell them apart."""
+    name = GROUP_NAMES[role]
+    group, _created = Group.objects.get_or_create(name=name)
+    if hasattr(group, "role"):
+        group = Group.objects.create(name=f"{name}（{role}）")
+    RoleGroup.objects.create(group=group, code=role)
+    return group
+
+
 def sync_role_groups(**kwargs) -> None:
-    """Create the role groups and add their baseline permissions (never removes any)."""
+    """Give every role a group and its baseline permissions (never removes any).
+
+    A role's group is the one holding its code; a role without one takes the group of its default
+    name, created if missing. A renamed group keeps its name."""
     for role, condition in baseline_permissions().items():
-        group, _created = Group.objects.get_or_create(name=GROUP_NAMES[role])
+        try:
+            group = role_group(role)
+        except Group.DoesNotExist:
+            group = _new_role_group(role)
         group.permissions.add(*Permission.objects.filter(condition))
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, QuerySet
 
 from core.models import User
-from core.roles import GROUP_NAMES
 
 # ``people(role=ANY_ROLE)``: whoever has some role in the portal.
 ANY_ROLE = "any"
@@ -22,7 +21,7 @@ def people(*, role: str | None = None, unit_id: int | None = None, active_only: 
     if role is not None:
         memberships = User.groups.through.objects.filter(user_id=OuterRef("pk"))
         if role != ANY_ROLE:
-            memberships = memberships.filter(group__name=GROUP_NAMES[role])
+            memberships = memberships.filter(group__role__code=role)
         users = users.filter(Exists(memberships))
     if unit_id is not None:
         users = users.filter(department_id=unit_id)

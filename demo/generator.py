@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -766,7 +765,7 @@ class _Run:
         self.writer.begin(_("Users"), 1)
         rng = self.rng("users")
         roles.sync_role_groups()
-        groups = {role: Group.objects.get(name=name) for role, name in roles.GROUP_NAMES.items()}
+        groups = {role: roles.role_group(role) for role in roles.GROUP_NAMES}
         prefix = "gen"
         if User.objects.filter(username="gen_admin").exists():
             prefix = next(

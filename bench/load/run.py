@@ -184,11 +184,10 @@ def seed(*, users: int, projects: int, year: int) -> dict:
     The accounts are in units, so they may change their unit's projects too; each saves only to its
     own, which is what makes every save's outcome known."""
     from django.contrib.auth.hashers import make_password
-    from django.contrib.auth.models import Group
 
     from bench.load.seed import generate
     from core.models import User
-    from core.roles import GROUP_NAMES, Role, sync_role_groups
+    from core.roles import Role, role_group, sync_role_groups
     from projects.choices import Level, Stage
     from projects.models import Project
     from reference.models import Department, Park
@@ -197,7 +196,7 @@ def seed(*, users: int, projects: int, year: int) -> dict:
     sync_role_groups()
     password = secrets.token_urlsafe(12) + "a1"
     hashed = make_password(password)  # hashed once: the production hasher is slow on purpose
-    staff = Group.objects.get(name=GROUP_NAMES[Role.STAFF])
+    staff = role_group(Role.STAFF)
     # In a unit, as staff are: the dashboard shows them their unit's projects.
     units = list(Department.objects.order_by("pk"))
     accounts = []

@@ -7,7 +7,7 @@ from rest_framework import permissions, serializers, viewsets
 
 from core.api.permissions import HasZoneRole
 from core.models import User
-from core.roles import is_admin, roles_of
+from core.roles import is_admin, roles_of, with_roles
 from reference.models import Cluster, Department, Industry, Leader, Park
 
 
@@ -97,5 +97,5 @@ class UserSerializer(serializers.ModelSerializer):
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
     """People who sign in, with their unit and roles (no contact details: those stay in the admin)."""
 
-    queryset = User.objects.filter(is_active=True).prefetch_related("groups").order_by("username", "pk")
+    queryset = with_roles(User.objects.filter(is_active=True)).order_by("username", "pk")
     serializer_class = UserSerializer

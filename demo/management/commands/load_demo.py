@@ -290,7 +290,7 @@ class Command(BaseCommand):
         # The groups exist after migrate; this only puts the demo users in them.
         roles.sync_role_groups()
         for row in data.USERS:
-            group = Group.objects.get(name=roles.GROUP_NAMES[row["role"]])
+            group = roles.role_group(row["role"])
             self.users[row["username"]].groups.add(group)
 
     def load_enterprises(self):
