@@ -1,11 +1,10 @@
-"""Who may read and act on visits and problem tickets. Pages, services and the admin ask here.
+"""Who may read and keep the enterprise registry, and the reading roles the 万人助万企 pages share.
 
-* The 万人助万企 office — administrators and the 督办 (supervision) group —
-  reads everything, assigns tickets, reviews resolutions, escalates.
-* Leaders read everything, comment and reassign.
-* Project staff and reviewers read everything; staff collect problems (visits,
-  tickets), follow them up and record the enterprise's rating.
-* A responsible unit's handlers read and act only on tickets assigned to their unit.
+* Every role reads the registry.
+* The 万人助万企 office — administrators and the 督办 (supervision) group — keeps the enterprise
+  records; only administrators delete one.
+* Zone-wide readers (every role but a responsible unit's handlers) read everything of 万人助万企;
+  a unit's handlers read their unit's tickets (problems/permissions.py).
 """
 
 from __future__ import annotations
@@ -22,12 +21,8 @@ def is_office(user) -> bool:
     return has_role(user, Role.ADMIN, Role.SUPERVISOR)
 
 
-def can_read_enterprises(user) -> bool:
-    return has_role(user, *ZONE_WIDE_READERS, Role.UNIT)
-
-
 def ensure_can_read_enterprises(user) -> None:
-    if not can_read_enterprises(user):
+    if not has_role(user, *ZONE_WIDE_READERS, Role.UNIT):
         raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
 
 
@@ -35,13 +30,8 @@ def has_zone_wide_read(user) -> bool:
     return has_role(user, *ZONE_WIDE_READERS)
 
 
-def can_edit_enterprises(user) -> bool:
-    """The 万人助万企 office keeps the enterprise records; only administrators delete one."""
-    return is_office(user)
-
-
 def ensure_can_edit_enterprises(user) -> None:
-    if not can_edit_enterprises(user):
+    if not is_office(user):
         raise PermissionDenied(_("Only administrators and the supervision office change enterprise records."))
 
 

@@ -14,40 +14,41 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from core.permissions import allowed, restrict, rule
 from core.roles import Role, has_role, is_admin
-from enterprises.permissions import ZONE_WIDE_READERS, is_office
+from enterprises.permissions import has_zone_wide_read, is_office
 from problems.choices import TicketStatus
-from problems.models import ProblemTicket, Visit
+from problems.models import ProblemTicket
 
 
-def read_scope(user) -> Q | None:
-    """The tickets a user may read, as a filter; None when none."""
-    if has_role(user, *ZONE_WIDE_READERS):
+@rule("ticket.handle", ProblemTicket)
+def handle_scope(user) -> Q | None:
+    """The tickets a user handles for their unit (administrators may stand in for any unit)."""
+    if is_admin(user):
         return Q()
     if has_role(user, Role.UNIT) and user.department_id:
         return Q(unit_id=user.department_id)
     return None
 
 
+@rule("ticket.read", ProblemTicket)
+def read_scope(user) -> Q | None:
+    """The tickets a user may read, as a filter; None when none: zone-wide readers every ticket, a
+    unit's handlers those they handle."""
+    return Q() if has_zone_wide_read(user) else handle_scope(user)
+
+
 def readable_tickets(user, tickets: QuerySet | None = None) -> QuerySet:
-    tickets = ProblemTicket.objects.all() if tickets is None else tickets
-    scope = read_scope(user)
-    return tickets.none() if scope is None else tickets.filter(scope)
+    return restrict(user, "ticket.read", tickets)
 
 
 def can_read_ticket(user, ticket: ProblemTicket) -> bool:
-    if has_role(user, *ZONE_WIDE_READERS):
-        return True
-    return is_unit_of(user, ticket)
+    return allowed(user, "ticket.read", ticket)
 
 
 def is_unit_of(user, ticket: ProblemTicket) -> bool:
     """The user handles tickets for the unit this ticket is assigned to (administrators may stand in)."""
-    if is_admin(user):
-        return True
-    return (
-        has_role(user, Role.UNIT) and user.department_id is not None and ticket.unit_id == user.department_id
-    )
+    return allowed(user, "ticket.handle", ticket)
 
 
 def can_collect(user) -> bool:
@@ -78,10 +79,6 @@ def can_edit_details(user, ticket: ProblemTicket) -> bool:
     return ticket.status == TicketStatus.PENDING and ticket.created_by_id == user.pk and can_collect(user)
 
 
-def can_read_visit(user, visit: Visit) -> bool:
-    return has_role(user, *ZONE_WIDE_READERS)
-
-
 def ensure_can_read_ticket(user, ticket: ProblemTicket) -> None:
     if not can_read_ticket(user, ticket):
         raise PermissionDenied(_("This problem is assigned to another unit; you cannot open it."))
@@ -93,7 +90,7 @@ def ensure_can_collect(user) -> None:
 
 
 def ensure_can_read_visits(user) -> None:
-    if not has_role(user, *ZONE_WIDE_READERS):
+    if not has_zone_wide_read(user):
         raise PermissionDenied(_("Visit records are for zone staff, leaders and the supervision office."))
 
 

@@ -17,15 +17,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from core.permissions import allowed, restrict, rule
 from core.roles import Role, has_role, is_admin, roles_of
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress, MonthPublication, Project
 
 
-def can_read_projects(user) -> bool:
-    return bool(roles_of(user))
+@rule("project.read", Project)
+def read_scope(user) -> Q | None:
+    """Every role reads every project."""
+    return Q() if roles_of(user) else None
 
 
+@rule("project.edit", Project)
 def edit_scope(user) -> Q | None:
     """The projects a user may change, as a filter; None when they may change none."""
     if is_admin(user):
@@ -38,24 +42,20 @@ def edit_scope(user) -> Q | None:
     return scope
 
 
+def can_read_projects(user) -> bool:
+    return read_scope(user) is not None
+
+
 def readable_projects(user) -> QuerySet:
-    return Project.objects.all() if can_read_projects(user) else Project.objects.none()
+    return restrict(user, "project.read")
 
 
 def editable_projects(user, projects: QuerySet | None = None) -> QuerySet:
-    projects = Project.objects.all() if projects is None else projects
-    scope = edit_scope(user)
-    return projects.none() if scope is None else projects.filter(scope)
+    return restrict(user, "project.edit", projects)
 
 
 def can_edit_project(user, project: Project) -> bool:
-    if is_admin(user):
-        return True
-    if not has_role(user, Role.STAFF):
-        return False
-    return project.staff_in_charge_id == user.pk or (
-        user.department_id is not None and project.responsible_unit_id == user.department_id
-    )
+    return allowed(user, "project.edit", project)
 
 
 def is_leader(user) -> bool:
@@ -68,10 +68,6 @@ def can_create_project(user) -> bool:
 
 def can_review(user) -> bool:
     return has_role(user, Role.ADMIN, Role.REVIEWER)
-
-
-def can_read_report(user, report: MonthlyProgress) -> bool:
-    return can_read_projects(user)
 
 
 def ensure_can_read(user) -> None:
@@ -146,8 +142,9 @@ def ensure_can_review(user) -> None:
 
 
 def can_publish_months(user) -> bool:
-    """Publishing a month (月报发布) and reopening it are the reviewers' and administrators'."""
-    return has_role(user, Role.ADMIN, Role.REVIEWER)
+    """Publishing a month (月报发布) and reopening it are the reviewers' and administrators', as the
+    reviews are."""
+    return can_review(user)
 
 
 def ensure_can_publish_months(user) -> None:
@@ -155,12 +152,8 @@ def ensure_can_publish_months(user) -> None:
         raise PermissionDenied(_("Only reviewers and administrators publish or reopen a month's figures."))
 
 
-def can_manage_batches(user) -> bool:
-    return is_admin(user)
-
-
 def ensure_can_manage_batches(user) -> None:
-    if not can_manage_batches(user):
+    if not is_admin(user):
         raise PermissionDenied(_("Only administrators change the “three batches” batches and their lists."))
 
 
