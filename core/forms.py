@@ -1,9 +1,10 @@
 """Form helpers shared by every app's pages."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.forms import AdminPasswordChangeForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -216,10 +217,25 @@ class VersionedForm(BootstrapFormMixin, forms.Form):
 def apply_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's refusal on the form: on its field when the form has it, else on top."""
     if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
+        for field, field_messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, field_messages)
     else:
         form.add_error(None, error.messages)
+
+
+def saved_through(request, form: forms.BaseForm, save: Callable[[], Any], message: Any) -> bool:
+    """Hand a posted, valid ``form`` to its service (``save``); True once it saved, with ``message``
+    shown (a callable: called once saved). Not posted, not valid or refused (the refusal shown on
+    the form): False, nothing saved."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        save()
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return False
+    messages.success(request, message() if callable(message) else message)
+    return True
 
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST, require_safe
 from core import caching, history_views, jobs
 from core.excel import Workbook
 from core.filtering import applied_filters, filter_chips
-from core.forms import apply_service_errors
+from core.forms import apply_service_errors, saved_through
 from core.job_views import excel_download
 from core.lookups import id_param, lookup_response, lookup_view, search, search_term
 from core.models import Job
@@ -378,19 +378,17 @@ def project_edit(request, pk):
     project = get_object_or_404(Project, pk=pk)
     ensure_can_edit(request.user, project)
     form = ProjectForm(request.POST or None, instance=project)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.project_update(
-                project=Project.objects.get(pk=pk),
-                user=request.user,
-                data=form.project_data(),
-                expected_version=form.cleaned_data.get("version"),
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("projects:detail", pk=pk)
+
+    def save():
+        services.project_update(
+            project=Project.objects.get(pk=pk),
+            user=request.user,
+            data=form.project_data(),
+            expected_version=form.cleaned_data.get("version"),
+        )
+
+    if saved_through(request, form, save, _("Changes saved.")):
+        return redirect("projects:detail", pk=pk)
     return render(request, "projects/project_form.html", {"form": form, "project": project})
 
 
@@ -399,23 +397,22 @@ def project_stage(request, pk):
     project = get_object_or_404(Project, pk=pk)
     ensure_can_edit(request.user, project)
     form = StageChangeForm(request.POST or None, initial={"stage": project.stage, "version": project.version})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.project_change_stage(
-                project=project,
-                user=request.user,
-                stage=form.cleaned_data["stage"],
-                changed_on=form.cleaned_data["changed_on"],
-                reason=form.cleaned_data["reason"],
-                expected_version=form.expected_version(),
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("Stage changed to %(stage)s.") % {"stage": project.get_stage_display()}
-            )
-            return redirect("projects:detail", pk=pk)
+
+    def save():
+        services.project_change_stage(
+            project=project,
+            user=request.user,
+            stage=form.cleaned_data["stage"],
+            changed_on=form.cleaned_data["changed_on"],
+            reason=form.cleaned_data["reason"],
+            expected_version=form.expected_version(),
+        )
+
+    def message():  # the new stage: the service updates ``project``
+        return _("Stage changed to %(stage)s.") % {"stage": project.get_stage_display()}
+
+    if saved_through(request, form, save, message):
+        return redirect("projects:detail", pk=pk)
     return render(request, "projects/project_stage.html", {"form": form, "project": project})
 
 
@@ -804,19 +801,17 @@ def milestone_edit(request, pk):
     project = milestone.project
     ensure_can_edit(request.user, project)
     form = MilestoneForm(request.POST or None, instance=milestone)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.milestone_update(
-                milestone=ApprovalMilestone.objects.get(pk=pk),
-                user=request.user,
-                data=form.milestone_data(),
-                expected_version=form.cleaned_data.get("version"),
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Approval procedure updated."))
-            return redirect(reverse("projects:detail", kwargs={"pk": project.pk}) + "#milestones")
+
+    def save():
+        services.milestone_update(
+            milestone=ApprovalMilestone.objects.get(pk=pk),
+            user=request.user,
+            data=form.milestone_data(),
+            expected_version=form.cleaned_data.get("version"),
+        )
+
+    if saved_through(request, form, save, _("Approval procedure updated.")):
+        return redirect(reverse("projects:detail", kwargs={"pk": project.pk}) + "#milestones")
     return render(
         request, "projects/milestone_form.html", {"form": form, "project": project, "milestone": milestone}
     )
@@ -827,18 +822,16 @@ def milestone_create(request, pk):
     project = get_object_or_404(Project, pk=pk)
     ensure_can_edit(request.user, project)
     form = MilestoneForm(request.POST or None, instance=ApprovalMilestone(project=project))
-    if request.method == "POST" and form.is_valid():
+
+    def save():
         data = form.milestone_data() | {
             "kind": form.cleaned_data["kind"],
             "phase": form.cleaned_data["phase"],
         }
-        try:
-            services.milestone_create(project=project, user=request.user, data=data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Approval procedure added."))
-            return redirect(reverse("projects:detail", kwargs={"pk": project.pk}) + "#milestones")
+        services.milestone_create(project=project, user=request.user, data=data)
+
+    if saved_through(request, form, save, _("Approval procedure added.")):
+        return redirect(reverse("projects:detail", kwargs={"pk": project.pk}) + "#milestones")
     return render(request, "projects/milestone_form.html", {"form": form, "project": project})
 
 
