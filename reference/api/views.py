@@ -37,48 +37,27 @@ class ReferenceViewSet(viewsets.ModelViewSet):
         instance.save()
 
 
-def reference_serializer(model_class, field_names):
+def reference_viewset(model_class, summary: str, field_names: list[str]):
+    """The read/admin-write API of one kind of reference record, listed by name."""
     meta = type("Meta", (), {"model": model_class, "fields": ["id", *field_names]})
-    return type(f"{model_class.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta})
+    serializer = type(f"{model_class.__name__}Serializer", (serializers.ModelSerializer,), {"Meta": meta})
+    viewset = type(
+        f"{model_class.__name__}ViewSet",
+        (ReferenceViewSet,),
+        {"queryset": model_class.objects.order_by("name", "pk"), "serializer_class": serializer},
+    )
+    return extend_schema_view(list=extend_schema(summary=summary))(viewset)
 
 
-DepartmentSerializer = reference_serializer(Department, ["name", "short_name", "phone", "is_active"])
-ParkSerializer = reference_serializer(Park, ["name", "alias", "area_km2", "description"])
-ClusterSerializer = reference_serializer(Cluster, ["name", "description"])
-IndustrySerializer = reference_serializer(
-    Industry, ["name", "cluster", "is_leading", "is_strategic_emerging"]
+DepartmentViewSet = reference_viewset(
+    Department, "Responsible units (责任单位)", ["name", "short_name", "phone", "is_active"]
 )
-LeaderSerializer = reference_serializer(Leader, ["name", "title", "department", "phone"])
-
-
-@extend_schema_view(list=extend_schema(summary="Responsible units (责任单位)"))
-class DepartmentViewSet(ReferenceViewSet):
-    queryset = Department.objects.order_by("name", "pk")
-    serializer_class = DepartmentSerializer
-
-
-@extend_schema_view(list=extend_schema(summary="Parks (园区)"))
-class ParkViewSet(ReferenceViewSet):
-    queryset = Park.objects.order_by("name", "pk")
-    serializer_class = ParkSerializer
-
-
-@extend_schema_view(list=extend_schema(summary="Industrial clusters (产业集群)"))
-class ClusterViewSet(ReferenceViewSet):
-    queryset = Cluster.objects.order_by("name", "pk")
-    serializer_class = ClusterSerializer
-
-
-@extend_schema_view(list=extend_schema(summary="Industries (产业)"))
-class IndustryViewSet(ReferenceViewSet):
-    queryset = Industry.objects.order_by("name", "pk")
-    serializer_class = IndustrySerializer
-
-
-@extend_schema_view(list=extend_schema(summary="Leaders (分包/包联领导)"))
-class LeaderViewSet(ReferenceViewSet):
-    queryset = Leader.objects.order_by("name", "pk")
-    serializer_class = LeaderSerializer
+ParkViewSet = reference_viewset(Park, "Parks (园区)", ["name", "alias", "area_km2", "description"])
+ClusterViewSet = reference_viewset(Cluster, "Industrial clusters (产业集群)", ["name", "description"])
+IndustryViewSet = reference_viewset(
+    Industry, "Industries (产业)", ["name", "cluster", "is_leading", "is_strategic_emerging"]
+)
+LeaderViewSet = reference_viewset(Leader, "Leaders (分包/包联领导)", ["name", "title", "department", "phone"])
 
 
 class UserSerializer(serializers.ModelSerializer):
