@@ -36,7 +36,9 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from core import importing
 from core.importing import BadFile, BadValue, Issue, normalise
 from core.imports import can_import
+from core.locking import check_fields
 from enterprises.models import Enterprise, Honour
+from enterprises.services import EnterpriseChanges
 from enterprises.validators import validate_credit_code
 from reference.models import Department, Industry, Leader, Park
 
@@ -547,6 +549,7 @@ def apply(
             data = dict(row.data)
             for name, text in row.refs.items():
                 data[name] = refs[name][normalise(text)]
+            check_fields(data, EnterpriseChanges)  # a list sets what the registry's service may set
             if row.enterprise is None:
                 enterprise = Enterprise(**data)
                 created.append((row, enterprise))

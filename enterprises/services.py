@@ -7,72 +7,71 @@ may take it, and the event is appended to the timeline in the same transaction.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TypedDict
 
 from django.db import transaction
 
 from core import history
-from core.locking import check_fields, copy_state
+from core.locking import apply_changes, check_fields, stamp
 from enterprises import permissions
 from enterprises.models import Enterprise
-
-if TYPE_CHECKING:
-    from django.db.models import Field
+from reference.models import Department, Industry, Leader, Park
 
 # --- Enterprises ----------------------------------------------------------------------------
 
-ENTERPRISE_FIELDS = (
-    "name",
-    "short_name",
-    "parent",
-    "credit_code",
-    "legal_representative",
-    "industry",
-    "park",
-    "address",
-    "contact_person",
-    "contact_phone",
-    "is_above_scale",
-    "on_white_list",
-    "liaison_leader",
-    "liaison_unit",
-    "description",
-)
+
+class EnterpriseChanges(TypedDict, total=False):
+    """What enterprise_create and enterprise_update set."""
+
+    name: str
+    short_name: str
+    parent: Enterprise | None
+    credit_code: str
+    legal_representative: str
+    industry: Industry | None
+    park: Park | None
+    address: str
+    contact_person: str
+    contact_phone: str
+    is_above_scale: bool
+    on_white_list: bool
+    liaison_leader: Leader | None
+    liaison_unit: Department | None
+    description: str
+
+
+ENTERPRISE_FIELDS = tuple(EnterpriseChanges.__annotations__)
 
 
 @transaction.atomic
-def enterprise_create(*, user, data: dict[str, Any], honours=None) -> Enterprise:
+def enterprise_create(*, user, data: EnterpriseChanges, honours=None) -> Enterprise:
     """Register an enterprise; its credit code is checked and stored in one spelling (the model's clean)."""
     permissions.ensure_can_edit_enterprises(user)
-    check_fields(data, ENTERPRISE_FIELDS)
+    check_fields(data, EnterpriseChanges)
     enterprise = Enterprise(**data)
     enterprise.full_clean()
-    enterprise._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
+    stamp(enterprise, user)
     history.save_with_links(enterprise, {"honours": honours} if honours is not None else {})
     return enterprise
 
 
 @transaction.atomic
-def enterprise_update(*, enterprise: Enterprise, user, data: dict[str, Any], honours=None) -> Enterprise:
-    """Change an enterprise's record; ``honours`` (when given) replaces its titles."""
+def enterprise_update(*, enterprise: Enterprise, user, data: EnterpriseChanges, honours=None) -> Enterprise:
+    """Change an enterprise's record; ``honours`` (when given) replaces its titles. A credit code
+    respelled by the model's clean into the one it had is no change."""
     permissions.ensure_can_edit_enterprises(user)
-    check_fields(data, ENTERPRISE_FIELDS)
-    locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
-    columns = [cast("Field[Any, Any]", Enterprise._meta.get_field(name)) for name in ENTERPRISE_FIELDS]
-    before = {field.attname: getattr(locked, field.attname) for field in columns}
-    for name, value in data.items():
-        setattr(locked, name, value)
-    locked.full_clean()
-    # Compared after clean, which may respell the credit code.
-    changed = [field.name for field in columns if getattr(locked, field.attname) != before[field.attname]]
     honours_changed = honours is not None and {getattr(h, "pk", h) for h in honours} != set(
-        locked.honours.values_list("pk", flat=True)
+        enterprise.honours.values_list("pk", flat=True)
     )
-    if changed or honours_changed:
-        locked._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
-        links = {"honours": honours} if honours_changed else {}
-        history.save_with_links(locked, links, update_fields=[*changed, "updated_at"])
-    copy_state(locked, enterprise)
+    links = {"honours": honours} if honours_changed else {}
+    apply_changes(
+        enterprise,
+        data,
+        user=user,
+        allowed=EnterpriseChanges,
+        always=honours_changed,  # the titles alone are a change, saved with the record
+        save=lambda locked, fields: history.save_with_links(locked, links, update_fields=fields),
+    )
     return enterprise
 
 
@@ -82,5 +81,5 @@ def enterprise_delete(*, enterprise: Enterprise, user) -> None:
     subsidiaries is refused (ProtectedError): those records need it."""
     permissions.ensure_can_delete_enterprises(user)
     locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
-    locked._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
+    stamp(locked, user)
     locked.delete()

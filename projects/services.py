@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 import io
 from dataclasses import dataclass
-from typing import Any, cast
+from decimal import Decimal
+from typing import Any, TypedDict, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,8 +17,10 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from core import history, locking
-from core.locking import StaleVersion, copy_state, lock_current
+from core.locking import StaleVersion, apply_changes, check_fields, copy_state, lock_current, stamp
+from core.models import User
 from core.roles import ensure_admin
+from enterprises.models import Enterprise
 from projects import checks
 from projects.choices import ProgressStatus
 from projects.models import (
@@ -45,42 +48,54 @@ from projects.permissions import (
     report_locked_message,
 )
 from projects.selectors import Period, month_review
-
-# Fields a caller may not set through project_create/project_update: the
-# stage moves only through project_change_stage, which records why.
-_PROTECTED_FIELDS = {"id", "pk", "stage", "created_at", "updated_at"}
+from reference.models import Department, Industry, Leader, Park
 
 
-def _check_fields(data: dict[str, Any]) -> None:
-    unknown = set(data) - {field.name for field in Project._meta.concrete_fields}
-    if unknown or _PROTECTED_FIELDS & set(data):
-        raise ValueError(f"cannot set {sorted(unknown | (_PROTECTED_FIELDS & set(data)))}")
+class ProjectChanges(TypedDict, total=False):
+    """What project_create and project_update set. Not the stage: it moves only through
+    project_change_stage, which records why."""
+
+    name: str
+    code: str
+    enterprise: Enterprise
+    nature: str
+    level: str
+    industry: Industry | None
+    park: Park | None
+    construction_content: str
+    total_investment: Decimal
+    land_area: Decimal | None
+    planned_start: datetime.date | None
+    planned_completion: datetime.date | None
+    actual_start: datetime.date | None
+    actual_completion: datetime.date | None
+    responsible_leader: Leader | None
+    responsible_unit: Department | None
+    staff_in_charge: User | None
+    on_white_list: bool
+    location: str
+    contact_person: str
+    contact_phone: str
 
 
 @transaction.atomic
 def project_create(
     *,
     user,
-    data: dict[str, Any],
+    data: ProjectChanges,
     stage: int,
     stage_changed_on: datetime.date | None = None,
 ) -> Project:
     """Create a project and record the stage it starts at."""
     ensure_can_create(user)
-    _check_fields(data)
+    check_fields(data, ProjectChanges)
     stage_changed_on = stage_changed_on or timezone.localdate()
     validate_not_future(stage_changed_on)
     project = Project(**data, stage=stage)
     project.full_clean()
-    project._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
+    stamp(project, user)
     project.save()
-    StageChange.objects.create(
-        project=project,
-        from_stage=None,
-        to_stage=stage,
-        changed_on=stage_changed_on,
-        changed_by=user,
-    )
+    stage_change(project, to_stage=stage, changed_on=stage_changed_on, user=user, starting=True).save()
     return project
 
 
@@ -89,7 +104,7 @@ def project_update(
     *,
     project: Project,
     user,
-    data: dict[str, Any],
+    data: ProjectChanges,
     expected_version: int | None = None,
     stage: int | None = None,
     stage_changed_on: datetime.date | None = None,
@@ -100,17 +115,15 @@ def project_update(
     ``expected_version`` is the version the editor loaded; if someone saved in
     between, the change is refused rather than overwriting theirs.
     """
-    _check_fields(data)
-    locked = lock_current(Project, project.pk, expected_version)
-    ensure_can_edit(user, locked)
-    changed = [name for name, value in data.items() if getattr(locked, name) != value]
-    for name in changed:
-        setattr(locked, name, data[name])
-    if changed:
-        locked.full_clean()
-        locked._history_user = user  # type: ignore[attr-defined]  # simple-history's hook for who made the change
-        locked.version += 1
-        locked.save(update_fields=[*changed, "version", "updated_at"])
+    locked = apply_changes(
+        project,
+        data,
+        user=user,
+        expected_version=expected_version,
+        allowed=ProjectChanges,
+        check=lambda row: ensure_can_edit(user, row),
+        copy_back=False,  # the caller's instance follows once the stage has moved too
+    )
     if stage is not None and stage != locked.stage:
         project_change_stage(
             project=locked, user=user, stage=stage, changed_on=stage_changed_on, reason=stage_reason
@@ -125,7 +138,7 @@ def project_delete(*, project: Project, user) -> None:
     (ProtectedError): its figures are part of the record."""
     ensure_admin(user)
     locked = lock_current(Project, project.pk, None)
-    locked._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
+    stamp(locked, user)
     locked.delete()
 
 
@@ -158,6 +171,28 @@ def validate_stage_change(*, project: Project, to_stage: int, reason: str, chang
         )
 
 
+def stage_change(
+    project: Project,
+    *,
+    to_stage: int,
+    changed_on: datetime.date,
+    user,
+    reason: str = "",
+    starting: bool = False,
+) -> StageChange:
+    """The record moving ``project`` from the stage it is at to ``to_stage`` leaves, or, when
+    ``starting``, the stage a new project starts at. The services save it; the importer and the
+    generator write many at once."""
+    return StageChange(
+        project=project,
+        from_stage=None if starting else project.stage,
+        to_stage=to_stage,
+        changed_on=changed_on,
+        reason=reason,
+        changed_by=user,
+    )
+
+
 @transaction.atomic
 def project_change_stage(
     *,
@@ -169,41 +204,57 @@ def project_change_stage(
     expected_version: int | None = None,
 ) -> StageChange:
     """Move a project along its lifecycle. Going back is a correction and needs a reason."""
-    # Lock the row so two people moving the same project cannot both record
-    # a change from the same old stage.
-    locked = lock_current(Project, project.pk, expected_version)
-    ensure_can_edit(user, locked)
     reason = (reason or "").strip()
-    changed_on = changed_on or timezone.localdate()
-    validate_stage_change(project=locked, to_stage=stage, reason=reason, changed_on=changed_on)
-    change = StageChange(
-        project=locked,
-        from_stage=locked.stage,
-        to_stage=stage,
-        changed_on=changed_on,
-        reason=reason,
-        changed_by=user,
+    on = changed_on or timezone.localdate()
+    changes: list[StageChange] = []
+
+    def record(locked: Project) -> None:
+        ensure_can_edit(user, locked)
+        validate_stage_change(project=locked, to_stage=stage, reason=reason, changed_on=on)
+        change = stage_change(locked, to_stage=stage, changed_on=on, user=user, reason=reason)
+        change.full_clean()
+        change.save()
+        changes.append(change)
+
+    # The row stays locked, so two people moving the same project cannot both record a change
+    # from the same old stage.
+    locked = apply_changes(
+        project,
+        {"stage": stage},
+        user=user,
+        expected_version=expected_version,
+        check=record,
+        always=True,
+        clean=False,
+        copy_back=False,
     )
-    change.full_clean()
-    change.save()
-    locked.stage = stage
-    locked.version += 1
-    locked._history_user = user  # type: ignore[attr-defined]  # simple-history's hook
-    locked.save(update_fields=["stage", "version", "updated_at"])
     project.stage = stage
     project.version = locked.version
-    return change
+    return changes[0]
 
 
 # --- Monthly progress ---------------------------------------------------------
 
-PROGRESS_FIELDS = ("completed_investment", "physical_progress", "problems")
+
+class ProgressChanges(TypedDict, total=False):
+    """What a reporter writes in a month's report."""
+
+    completed_investment: Decimal | None
+    physical_progress: str
+    problems: str
 
 
-def _stamp(obj, user, reason: str = "") -> None:
-    obj._history_user = user
-    if reason:
-        obj._change_reason = reason
+PROGRESS_FIELDS = tuple(ProgressChanges.__annotations__)
+
+
+def submitted(user, at: datetime.datetime) -> dict[str, Any]:
+    """The fields of a report sent to the reviewers (by the service, or by a ledger import)."""
+    return {"status": ProgressStatus.SUBMITTED, "submitted_by": user, "submitted_at": at}
+
+
+def reviewed(status: str, user, at: datetime.datetime | None, comment: str = "") -> dict[str, Any]:
+    """The fields a reviewer's decision sets (by the service, or by a reviewer's ledger import)."""
+    return {"status": status, "reviewed_by": user, "reviewed_at": at, "review_comment": comment}
 
 
 @transaction.atomic
@@ -213,7 +264,7 @@ def progress_save(
     year: int,
     month: int,
     user,
-    data: dict[str, Any],
+    data: ProgressChanges,
     expected_version: int | None = None,
     submit: bool = False,
     confirm_warnings: bool = False,
@@ -230,9 +281,7 @@ def progress_save(
     ``verdict`` is the checks' answer when the caller has it already (the grid checks every row
     in one pass).
     """
-    unknown = set(data) - set(PROGRESS_FIELDS)
-    if unknown:
-        raise ValueError(f"cannot set {sorted(unknown)}")
+    check_fields(data, ProgressChanges)
     ensure_can_edit(user, project)
     ensure_month_open(year, month)
     existing = (
@@ -245,12 +294,11 @@ def progress_save(
         if not report.is_editable:
             raise ValidationError(report_locked_message(report), code="locked")
     changed = [name for name, value in data.items() if getattr(report, name) != value]
-    for name in changed:
-        setattr(report, name, data[name])
+    for name, value in data.items():
+        setattr(report, name, value)
     if submit:
-        report.status = ProgressStatus.SUBMITTED
-        report.submitted_by = user
-        report.submitted_at = timezone.now()
+        for name, value in submitted(user, timezone.now()).items():
+            setattr(report, name, value)
     if existing is not None and not changed and not submit:
         return report
     report.full_clean()
@@ -262,7 +310,7 @@ def progress_save(
             )
         reason = _hold_back(verdict, confirm_warnings)
     report.version = 1 if existing is None else report.version + 1
-    _stamp(report, user, reason)
+    stamp(report, user, reason)
     if existing is not None:
         report.save()
         return report
@@ -301,7 +349,7 @@ class GridRow:
     """One project's line in the batch entry grid."""
 
     project: Project
-    data: dict[str, Any]
+    data: ProgressChanges
     expected_version: int | None = None
     confirm_warnings: bool = False  # the user confirmed this row's figure despite its warnings
 
@@ -379,16 +427,15 @@ def progress_submit(*, report: MonthlyProgress, user, expected_version: int | No
     """Send a draft or returned report to the reviewers."""
     ensure_can_edit(user, report.project)
     ensure_month_open(report.year, report.month)
-    locked = lock_current(MonthlyProgress, report.pk, expected_version)
-    if not locked.is_editable:
-        raise ValidationError(report_locked_message(locked), code="locked")
-    locked.status = ProgressStatus.SUBMITTED
-    locked.submitted_by = user
-    locked.submitted_at = timezone.now()
-    locked.version += 1
-    _stamp(locked, user)
-    locked.save(update_fields=["status", "submitted_by", "submitted_at", "version", "updated_at"])
-    copy_state(locked, report)
+
+    def editable(locked: MonthlyProgress) -> None:
+        if not locked.is_editable:
+            raise ValidationError(report_locked_message(locked), code="locked")
+
+    data = submitted(user, timezone.now())
+    apply_changes(
+        report, data, user=user, expected_version=expected_version, check=editable, always=True, clean=False
+    )
     return report
 
 
@@ -416,32 +463,36 @@ def _review(
 ):
     ensure_can_review(user)
     ensure_month_open(report.year, report.month)
-    locked = lock_current(MonthlyProgress, report.pk, expected_version)
-    if locked.status not in allowed_from:
-        raise ValidationError(
-            _("Only a %(allowed)s report can be %(verb)s; this one is %(status)s.")
-            % {
-                "allowed": "/".join(str(ProgressStatus(s).label) for s in allowed_from),
-                "verb": verb,
-                "status": locked.get_status_display(),
-            },
-            code="status",
-        )
-    if approving:
-        _ensure_not_own_report(locked, user)
     reason = (reason or "").strip()
-    if reason_required and not reason:
-        raise ValidationError({"review_comment": _("Give the reason, so the reporter knows what to fix.")})
-    locked.status = to_status
-    locked.reviewed_by = user
-    locked.reviewed_at = timezone.now()
-    locked.review_comment = reason
-    locked.version += 1
-    _stamp(locked, user, reason=_reason(verb, reason) if reason else str(verb))
-    locked.save(
-        update_fields=["status", "reviewed_by", "reviewed_at", "review_comment", "version", "updated_at"]
+
+    def allowed(locked: MonthlyProgress) -> None:
+        if locked.status not in allowed_from:
+            raise ValidationError(
+                _("Only a %(allowed)s report can be %(verb)s; this one is %(status)s.")
+                % {
+                    "allowed": "/".join(str(ProgressStatus(s).label) for s in allowed_from),
+                    "verb": verb,
+                    "status": locked.get_status_display(),
+                },
+                code="status",
+            )
+        if approving:
+            _ensure_not_own_report(locked, user)
+        if reason_required and not reason:
+            raise ValidationError(
+                {"review_comment": _("Give the reason, so the reporter knows what to fix.")}
+            )
+
+    apply_changes(
+        report,
+        reviewed(to_status, user, timezone.now(), reason),
+        user=user,
+        expected_version=expected_version,
+        check=allowed,
+        always=True,
+        clean=False,
+        reason=_reason(verb, reason) if reason else str(verb),
     )
-    copy_state(locked, report)
     return report
 
 
@@ -559,7 +610,7 @@ def month_publish(*, year: int, month: int, user, expected_version: int | None =
     publication.published_at = timezone.now()
     publication.full_clean()
     publication.version = 1 if existing is None else publication.version + 1
-    _stamp(publication, user, reason=str(_("published")))
+    stamp(publication, user, reason=str(_("published")))
     try:
         with transaction.atomic():
             publication.save()
@@ -577,25 +628,27 @@ def month_reopen(
     """Reopen a published month for a correction; the reason goes into the history. The pages fall
     back to the previous published month until it is published again."""
     ensure_can_publish_months(user)
-    locked = lock_current(MonthPublication, publication.pk, expected_version)
-    if not locked.is_published:
-        raise ValidationError(
-            _("%(year)s-%(month)02d is not published.") % {"year": locked.year, "month": locked.month},
-            code="not_published",
-        )
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reopen_reason": _("Give the reason for reopening the month.")})
-    locked.is_published = False
-    locked.reopened_by = user
-    locked.reopened_at = timezone.now()
-    locked.reopen_reason = reason
-    locked.version += 1
-    _stamp(locked, user, reason=_reason(_("reopened"), reason))
-    locked.save(
-        update_fields=["is_published", "reopened_by", "reopened_at", "reopen_reason", "version", "updated_at"]
+
+    def reopenable(locked: MonthPublication) -> None:
+        if not locked.is_published:
+            raise ValidationError(
+                _("%(year)s-%(month)02d is not published.") % {"year": locked.year, "month": locked.month},
+                code="not_published",
+            )
+        if not reason:
+            raise ValidationError({"reopen_reason": _("Give the reason for reopening the month.")})
+
+    apply_changes(
+        publication,
+        {"is_published": False, "reopened_by": user, "reopened_at": timezone.now(), "reopen_reason": reason},
+        user=user,
+        expected_version=expected_version,
+        check=reopenable,
+        always=True,
+        clean=False,
+        reason=_reason(_("reopened"), reason),
     )
-    copy_state(locked, publication)
     return publication
 
 
@@ -691,7 +744,7 @@ def photo_add(
     photo = ProgressPhoto(report=report, caption=caption.strip(), uploaded_by=user)
     photo.image.save(f"photo{extension}", ContentFile(stored), save=False)
     photo.thumbnail.save("thumb.jpg", ContentFile(buffer.getvalue()), save=False)
-    _stamp(photo, user)
+    stamp(photo, user)
     photo.save()
     return photo
 
@@ -700,7 +753,7 @@ def photo_add(
 def photo_delete(*, photo: ProgressPhoto, user) -> None:
     """Remove a photo and, once that is committed, its files."""
     _ensure_can_change_photos(user, lock_current(MonthlyProgress, photo.report_id, None))
-    _stamp(photo, user)
+    stamp(photo, user)
     files = [photo.image, photo.thumbnail]
     photo.delete()
     # Files go only once the row is surely gone.
@@ -709,38 +762,45 @@ def photo_delete(*, photo: ProgressPhoto, user) -> None:
 
 # --- Approval milestones -----------------------------------------------------
 
-MILESTONE_FIELDS = ("status", "planned_date", "completed_date", "document_number", "department", "note")
+
+class MilestoneChanges(TypedDict, total=False):
+    """How far an approval procedure has got: what milestone_update sets."""
+
+    status: str
+    planned_date: datetime.date | None
+    completed_date: datetime.date | None
+    document_number: str
+    department: str
+    note: str
+
+
+class NewMilestone(MilestoneChanges, total=False):
+    """A milestone to record: which procedure, and how far it has got."""
+
+    kind: str
+    phase: int
+
+
+MILESTONE_FIELDS = tuple(MilestoneChanges.__annotations__)
 
 
 @transaction.atomic
 def milestone_update(
-    *, milestone: ApprovalMilestone, user, data: dict[str, Any], expected_version: int | None = None
+    *, milestone: ApprovalMilestone, user, data: MilestoneChanges, expected_version: int | None = None
 ) -> ApprovalMilestone:
     """Record how far an approval procedure has got."""
-    unknown = set(data) - set(MILESTONE_FIELDS)
-    if unknown:
-        raise ValueError(f"cannot set {sorted(unknown)}")
+    check_fields(data, MilestoneChanges)
     ensure_can_edit(user, milestone.project)
-    locked = lock_current(ApprovalMilestone, milestone.pk, expected_version)
-    changed = [name for name, value in data.items() if getattr(locked, name) != value]
-    if not changed:
-        return milestone
-    for name in changed:
-        setattr(locked, name, data[name])
-    locked.full_clean()
-    locked.version += 1
-    _stamp(locked, user)
-    locked.save(update_fields=[*changed, "version", "updated_at"])
-    copy_state(locked, milestone)
+    apply_changes(milestone, data, user=user, expected_version=expected_version)
     return milestone
 
 
 @transaction.atomic
-def milestone_create(*, project: Project, user, data: dict[str, Any]) -> ApprovalMilestone:
+def milestone_create(*, project: Project, user, data: NewMilestone) -> ApprovalMilestone:
     ensure_can_edit(user, project)
     milestone = ApprovalMilestone(project=project, **data)
     milestone.full_clean()
-    _stamp(milestone, user)
+    stamp(milestone, user)
     milestone.save()
     return milestone
 
@@ -770,16 +830,14 @@ def progress_create(
     year: int,
     month: int,
     user,
-    data: dict[str, Any],
+    data: ProgressChanges,
     submit: bool = False,
     confirm_warnings: bool = False,
 ) -> MonthlyProgress:
     """Start a project's report for a month. Unlike ``progress_save`` an existing report is refused
     (with the model's unique message), so a client that meant to create never overwrites one. The
     figure is checked as ``progress_save`` checks it."""
-    unknown = set(data) - set(PROGRESS_FIELDS)
-    if unknown:
-        raise ValueError(f"cannot set {sorted(unknown)}")
+    check_fields(data, ProgressChanges)
     ensure_can_edit(user, project)
     # Every rule at once (the month not to come, the amount, one report a month) before saving.
     MonthlyProgress(project=project, year=year, month=month, **data).full_clean()
@@ -796,43 +854,35 @@ def progress_create(
 
 # --- Annual plans -----------------------------------------------------------------
 
-PLAN_FIELDS = ("year", "planned_investment", "category", "goals")
 
+class PlanChanges(TypedDict, total=False):
+    """A project's plan for a year."""
 
-def _check_plan_fields(data: dict[str, Any]) -> None:
-    unknown = set(data) - set(PLAN_FIELDS)
-    if unknown:
-        raise ValueError(f"cannot set {sorted(unknown)}")
+    year: int
+    planned_investment: Decimal
+    category: str
+    goals: str
 
 
 @transaction.atomic
-def plan_create(*, project: Project, user, data: dict[str, Any]) -> AnnualPlan:
+def plan_create(*, project: Project, user, data: PlanChanges) -> AnnualPlan:
     """Record a project's planned investment for a year. The plan is an official figure (the
     denominator of 完成率), so every change keeps a history row naming who made it."""
-    _check_plan_fields(data)
+    check_fields(data, PlanChanges)
     ensure_can_edit(user, project)
     plan = AnnualPlan(project=project, **data)
     plan.full_clean()
-    _stamp(plan, user)
+    stamp(plan, user)
     plan.save()
     return plan
 
 
 @transaction.atomic
-def plan_update(*, plan: AnnualPlan, user, data: dict[str, Any]) -> AnnualPlan:
+def plan_update(*, plan: AnnualPlan, user, data: PlanChanges) -> AnnualPlan:
     """Change a plan's year, amount, category or goals; the project it belongs to stays."""
-    _check_plan_fields(data)
-    locked = lock_current(AnnualPlan, plan.pk, None)
-    ensure_can_edit(user, locked.project)
-    changed = [name for name, value in data.items() if getattr(locked, name) != value]
-    if not changed:
-        return plan
-    for name in changed:
-        setattr(locked, name, data[name])
-    locked.full_clean()
-    _stamp(locked, user)
-    locked.save(update_fields=[*changed, "updated_at"])
-    copy_state(locked, plan)
+    apply_changes(
+        plan, data, user=user, allowed=PlanChanges, check=lambda row: ensure_can_edit(user, row.project)
+    )
     return plan
 
 
@@ -841,21 +891,40 @@ def plan_delete(*, plan: AnnualPlan, user) -> None:
     """Remove a plan entered by mistake; its history rows (and who deleted it) remain."""
     locked = lock_current(AnnualPlan, plan.pk, None)
     ensure_can_edit(user, locked.project)
-    _stamp(locked, user)
+    stamp(locked, user)
     locked.delete()
 
 
 # --- "三个一批" batches and their lists -----------------------------------------------
 
-BATCH_FIELDS = ("number", "announced_on", "note")
+
+class BatchChanges(TypedDict, total=False):
+    """A batch as the province announces it."""
+
+    number: int
+    announced_on: datetime.date | None
+    note: str
+
+
+class NewMembership(TypedDict):
+    """A project put in a batch with its role."""
+
+    batch: Batch
+    project: Project
+    role: str
+
+
+class MemberRow(TypedDict, total=False):
+    """One line of a batch's list as published; either key may be missing (the row is refused)."""
+
+    project: Project | None
+    role: str
 
 
 @transaction.atomic
-def batch_create(*, user, data: dict[str, Any]) -> Batch:
+def batch_create(*, user, data: BatchChanges) -> Batch:
     ensure_can_manage_batches(user)
-    unknown = set(data) - set(BATCH_FIELDS)
-    if unknown:
-        raise ValueError(f"cannot set {sorted(unknown)}")
+    check_fields(data, BatchChanges)
     batch = Batch(**data)
     batch.full_clean()
     batch.save()
@@ -863,19 +932,9 @@ def batch_create(*, user, data: dict[str, Any]) -> Batch:
 
 
 @transaction.atomic
-def batch_update(*, batch: Batch, user, data: dict[str, Any]) -> Batch:
+def batch_update(*, batch: Batch, user, data: BatchChanges) -> Batch:
     ensure_can_manage_batches(user)
-    unknown = set(data) - set(BATCH_FIELDS)
-    if unknown:
-        raise ValueError(f"cannot set {sorted(unknown)}")
-    locked = Batch.objects.select_for_update().get(pk=batch.pk)
-    changed = [name for name, value in data.items() if getattr(locked, name) != value]
-    if changed:
-        for name in changed:
-            setattr(locked, name, data[name])
-        locked.full_clean()
-        locked.save(update_fields=changed)
-    copy_state(locked, batch)
+    apply_changes(batch, data, user=user, allowed=BatchChanges)
     return batch
 
 
@@ -887,12 +946,12 @@ def batch_delete(*, batch: Batch, user) -> None:
 
 
 @transaction.atomic
-def membership_create(*, user, data: dict[str, Any]) -> BatchMembership:
+def membership_create(*, user, data: NewMembership) -> BatchMembership:
     """Put a project in a batch with its role (to sign, to start, to go into production)."""
     ensure_can_manage_batches(user)
     membership = BatchMembership(**data)
     membership.full_clean()
-    _stamp(membership, user)
+    stamp(membership, user)
     membership.save()
     return membership
 
@@ -901,13 +960,7 @@ def membership_create(*, user, data: dict[str, Any]) -> BatchMembership:
 def membership_update(*, membership: BatchMembership, user, role: str) -> BatchMembership:
     """Change a project's role in its batch; the batch and the project stay."""
     ensure_can_manage_batches(user)
-    locked = BatchMembership.objects.select_for_update().get(pk=membership.pk)
-    if locked.role != role:
-        locked.role = role
-        locked.full_clean()
-        _stamp(locked, user)
-        locked.save(update_fields=["role"])
-    copy_state(locked, membership)
+    apply_changes(membership, {"role": role}, user=user)
     return membership
 
 
@@ -915,7 +968,7 @@ def membership_update(*, membership: BatchMembership, user, role: str) -> BatchM
 def membership_delete(*, membership: BatchMembership, user) -> None:
     ensure_can_manage_batches(user)
     locked = BatchMembership.objects.select_for_update().get(pk=membership.pk)
-    _stamp(locked, user)
+    stamp(locked, user)
     locked.delete()
 
 
@@ -930,7 +983,7 @@ class MemberChanges:
 
 
 @transaction.atomic
-def batch_replace_members(*, batch: Batch, user, rows: list[dict[str, Any]]) -> MemberChanges:
+def batch_replace_members(*, batch: Batch, user, rows: list[MemberRow]) -> MemberChanges:
     """Make a batch's list exactly ``rows`` (each ``{"project": Project, "role": str}``), as the
     province publishes it: projects not listed leave the batch, listed ones join or change role.
 
@@ -943,7 +996,7 @@ def batch_replace_members(*, batch: Batch, user, rows: list[dict[str, Any]]) -> 
         return _replace_members(batch, user, rows)
 
 
-def _replace_members(batch: Batch, user, rows: list[dict[str, Any]]) -> MemberChanges:
+def _replace_members(batch: Batch, user, rows: list[MemberRow]) -> MemberChanges:
     # The batch row serialises two replacements of the same list.
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     current = {m.project_id: m for m in batch.memberships.select_for_update().select_related("project")}
@@ -976,20 +1029,20 @@ def _replace_members(batch: Batch, user, rows: list[dict[str, Any]]) -> MemberCh
     changes = MemberChanges(memberships=[])
     for project_id, old in current.items():
         if project_id not in wanted:
-            _stamp(old, user)
+            stamp(old, user)
             old.delete()
             changes.deleted += 1
     for project_id, new in wanted.items():
         existing = current.get(project_id)
         if existing is None:
-            _stamp(new, user)
+            stamp(new, user)
             new.save()
             changes.created += 1
             changes.memberships.append(new)
         else:
             if existing.role != new.role:
                 existing.role = new.role
-                _stamp(existing, user)
+                stamp(existing, user)
                 existing.save(update_fields=["role"])
                 changes.changed += 1
             changes.memberships.append(existing)

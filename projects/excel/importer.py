@@ -34,6 +34,7 @@ Rules decided here (the README repeats them):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ from core import importing
 from core.importing import BadFile, BadValue, Issue, normalise
 from core.roles import Role, has_role
 from enterprises.models import Enterprise
-from projects import checks
+from projects import checks, services
 from projects.choices import Level, Nature, ProgressStatus, Stage
 from projects.excel.ledger import PENDING_TEXT
 from projects.models import AnnualPlan, MonthlyProgress, Project, StageChange
@@ -817,7 +818,11 @@ def apply(
     now = timezone.now()
     history = {"default_user": user, "default_change_reason": reason, "default_date": now}
     refs = _create_refs(ledger, user=user, history=history)
-    created, updated = [], []
+    created, updated, moves = [], [], []
+    # The stage changes this import records, as the services record them.
+    move = functools.partial(
+        services.stage_change, changed_on=timezone.localdate(now), user=user, reason=reason
+    )
     staff = has_role(user, Role.STAFF) and not has_role(user, Role.ADMIN)
     # Lock the projects to update in one query, and refuse if any was saved since it was read.
     wanted = {row.project.pk: row.project.version for row in ledger.updated}
@@ -843,7 +848,7 @@ def apply(
             for name, value in data.items():
                 setattr(project, name, value)
             if row.stage is not None:
-                row.stage_from = project.stage
+                moves.append(move(project, to_stage=row.stage))
                 project.stage = row.stage
             if data or row.stage is not None:
                 _check_fields(project)
@@ -858,7 +863,7 @@ def apply(
                 )
             row.project = project
     try:
-        _write_projects(created, updated, history, user=user, now=now)
+        _write_projects(created, updated, moves, history, move=move)
         _write_plans(ledger, history, user=user, now=now)
         _write_reports(ledger, history, user=user, now=now)
     except IntegrityError as error:
@@ -896,38 +901,20 @@ def _create_refs(ledger: LedgerPreview, *, user, history) -> dict[str, dict[str,
     }
 
 
-def _write_projects(created, updated, history, *, user, now) -> None:
+def _write_projects(created, updated, moves: list[StageChange], history, *, move) -> None:
+    """The projects created and changed, and the stage changes they record: each new project's
+    starting stage (``move`` makes it), then ``moves``, the stage changes of projects moved on."""
     projects = bulk_create_with_history([p for _r, p in created], Project, batch_size=500, **history)
     changes = []
     for (row, _old), project in zip(created, projects, strict=True):
         row.project = project
-        changes.append(
-            StageChange(
-                project=project,
-                from_stage=None,
-                to_stage=project.stage,
-                changed_on=timezone.localdate(now),
-                changed_by=user,
-                reason=history["default_change_reason"],
-            )
-        )
+        changes.append(move(project, to_stage=project.stage, starting=True))
     by_fields = defaultdict(list)
-    for row, project, fields in updated:
+    for _row, project, fields in updated:
         by_fields[tuple(sorted(set(fields)))].append(project)
-        if row.stage is not None:
-            changes.append(
-                StageChange(
-                    project=project,
-                    from_stage=row.stage_from,
-                    to_stage=row.stage,
-                    changed_on=timezone.localdate(now),
-                    changed_by=user,
-                    reason=history["default_change_reason"],
-                )
-            )
     for fields, objs in by_fields.items():
         bulk_update_with_history(objs, Project, list(fields), batch_size=500, **history)
-    StageChange.objects.bulk_create(changes, batch_size=1000)
+    StageChange.objects.bulk_create([*changes, *moves], batch_size=1000)
 
 
 def _write_plans(ledger: LedgerPreview, history, *, user, now) -> None:
@@ -951,15 +938,11 @@ def _write_plans(ledger: LedgerPreview, history, *, user, now) -> None:
 def _write_reports(ledger: LedgerPreview, history, *, user, now) -> None:
     """The month's reports: created, or changed. A report takes the import's status only when its
     figure is set or changed (``row.report_restated``); otherwise just its texts are written."""
-    approved = ledger.report_status == ProgressStatus.APPROVED
-    status_fields = {
-        "status": ledger.report_status,
-        "submitted_by": user,
-        "submitted_at": now,
-        "reviewed_by": user if approved else None,
-        "reviewed_at": now if approved else None,
-        "review_comment": history["default_change_reason"] if approved else "",
-    }
+    if ledger.report_status == ProgressStatus.APPROVED:  # a reviewer's import approves as it submits
+        review = services.reviewed(ProgressStatus.APPROVED, user, now, history["default_change_reason"])
+    else:  # a report submitted anew carries no earlier review
+        review = services.reviewed(ProgressStatus.SUBMITTED, None, None)
+    status_fields = {**services.submitted(user, now), **review}
     new, restated, retexted = [], [], []
     existing_ids = [row.report_obj.pk for row in ledger.rows if row.report is not None and row.report_obj]
     locked = {r.pk: r for r in MonthlyProgress.objects.select_for_update().filter(pk__in=existing_ids)}
