@@ -44,6 +44,7 @@ from enterprises.models import Enterprise, EnterpriseYearlyFigure, Honour
 from enterprises.validators import CREDIT_CODE_CHARSET, credit_code_check_char
 from problems import deadlines
 from problems.choices import (
+    LEVEL_ORDER,
     ClosureGrade,
     EventKind,
     Fence,
@@ -54,6 +55,7 @@ from problems.choices import (
     TicketStatus,
 )
 from problems.models import ProblemTicket, TicketEvent, Visit
+from projects import services as project_services
 from projects.choices import (
     BatchRole,
     Level,
@@ -1262,6 +1264,11 @@ class _Run:
                 status, submitted_at, reviewed_at, reviewer, comment, created = self.report_state(
                     rng, year, month, previous
                 )
+                # The fields a submission and a review set, as the services set them (by id here).
+                state = {
+                    **project_services.submitted(staff if submitted_at else None, submitted_at),
+                    **project_services.reviewed(status, reviewer, reviewed_at, comment),
+                }
                 report_id = self.ids[MonthlyProgress]
                 self.ids[MonthlyProgress] += 1
                 reports.add(
@@ -1273,12 +1280,12 @@ class _Run:
                         _money(amount),
                         text,
                         problem,
-                        status,
-                        staff if submitted_at else None,
-                        submitted_at,
-                        reviewer,
-                        reviewed_at,
-                        comment,
+                        state["status"],
+                        state["submitted_by"],
+                        state["submitted_at"],
+                        state["reviewed_by"],
+                        state["reviewed_at"],
+                        state["review_comment"],
                         1,
                         created,
                         reviewed_at or submitted_at or created,
@@ -1798,8 +1805,8 @@ class _Run:
                 event(EventKind.REPLIED, at, t["handler"], text=extra["text"])
                 t["first_reply_at"] = t["first_reply_at"] or at
             elif step == "escalate":
-                position = [ProblemLevel.ZONE, ProblemLevel.CITY, ProblemLevel.PROVINCE].index(t["level"])
-                to_level = [ProblemLevel.ZONE, ProblemLevel.CITY, ProblemLevel.PROVINCE][position + 1]
+                position = LEVEL_ORDER.index(t["level"])
+                to_level = LEVEL_ORDER[position + 1]
                 event(
                     EventKind.ESCALATED,
                     at,
@@ -1811,8 +1818,9 @@ class _Run:
                 t["level"] = to_level
             elif step == "plan":
                 t["plan"], t["committed"] = rng.choice(PLANS), extra["committed"]
-                if clock.local_day(at) <= t["resolve_due"]:
-                    t["resolve_due"] = extra["committed"]
+                t["resolve_due"] = deadlines.planned_resolve_due(
+                    t["resolve_due"], extra["committed"], clock.local_day(at)
+                )
                 event(EventKind.PLANNED, at, t["handler"], text=t["plan"], date=extra["committed"])
             elif step == "resolve":
                 t["resolution"], t["resolved_at"] = rng.choice(resolutions), at

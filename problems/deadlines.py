@@ -121,6 +121,14 @@ def review_due(resolved_on: datetime.date) -> datetime.date:
     return add_days(resolved_on, day_count("review"))
 
 
+def planned_resolve_due(
+    resolve_due: datetime.date, committed: datetime.date, planned_on: datetime.date
+) -> datetime.date:
+    """A major problem's resolution deadline once its unit records a plan on ``planned_on``: the date
+    it commits to, when the plan came by the deadline; otherwise the deadline stays (and is missed)."""
+    return committed if planned_on <= resolve_due else resolve_due
+
+
 # --- Which step a ticket waits on, and whether it is late ----------------------
 
 
