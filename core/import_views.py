@@ -25,7 +25,7 @@ from core.models import ImportRecord, Job
 from core.roles import is_admin
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    pass
 
 PREVIEW_ROWS_SHOWN = 500
 can_import = imports.can_import
@@ -41,7 +41,7 @@ class UploadForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
-        if kind != ImportRecord.Kind.PROJECT_LEDGER:
+        if not imports.IMPORT_KINDS[kind].asks_period:
             del self.fields["year"], self.fields["month"]
         else:
             self.fields["year"].help_text = _("Leave the period empty to read it from the ledger's title.")
@@ -49,22 +49,17 @@ class UploadForm(BootstrapFormMixin, forms.Form):
     def clean(self):
         cleaned = super().clean()
         assert cleaned is not None  # Django's form returns its cleaned_data
-        if (cleaned.get("year") is None) != (cleaned.get("month") is None) and self.kind == "project_ledger":
+        if (cleaned.get("year") is None) != (cleaned.get("month") is None) and "year" in self.fields:
             raise forms.ValidationError(_("Give both the year and the month, or neither."))
         return cleaned
 
 
-KIND_TITLES: dict[str, StrOrPromise] = {
-    ImportRecord.Kind.PROJECT_LEDGER: gettext_lazy("Import a project ledger"),
-    ImportRecord.Kind.ENTERPRISES: gettext_lazy("Import an enterprise list"),
-}
-
-
 @login_required
 def import_upload(request, kind: str):
-    if kind not in ImportRecord.Kind.values:
+    if kind not in imports.IMPORT_KINDS:
         raise Http404
     imports.ensure_can_import(request.user)
+    import_kind = imports.IMPORT_KINDS[kind]
     form = UploadForm(request.POST or None, request.FILES or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -87,7 +82,9 @@ def import_upload(request, kind: str):
             record = imports.save_preview(kind, data, file_name=upload.name, user=request.user, result=result)
             return redirect("import_detail", pk=record.pk)
     return render(
-        request, "core/import_form.html", {"form": form, "kind": kind, "title": KIND_TITLES[kind]}
+        request,
+        "core/import_form.html",
+        {"form": form, "kind": kind, "import_kind": import_kind, "title": import_kind.title},
     )
 
 
@@ -261,4 +258,6 @@ def import_list(request):
     if not is_admin(request.user):
         records = records.filter(user=request.user)
     page = Paginator(records.order_by("-created_at", "-pk"), 50).get_page(request.GET.get("page"))
-    return render(request, "core/import_list.html", {"page": page, "query": ""})
+    return render(
+        request, "core/import_list.html", {"page": page, "query": "", "import_kinds": imports.import_kinds()}
+    )

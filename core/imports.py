@@ -18,16 +18,15 @@ from django.utils.translation import gettext as _
 
 from core import history
 from core.importing import BadFile, ensure_erasures_confirmed, ensure_held_confirmed, workbook_rows
+from core.kinds import IMPORT_KINDS, ImportKind
 from core.models import ImportRecord
 from core.roles import Role, has_role
 
-# The module that previews and applies each kind of import (``preview`` and ``apply``), by import path,
-# put here by the app that owns it (``register_importer``, from its AppConfig.ready()).
-IMPORTERS: dict[str, str] = {}
 
-
-def register_importer(kind: str, module: str) -> None:
-    IMPORTERS[kind] = module
+def register_importer(kind: ImportKind) -> None:
+    """The app that owns a kind of import registers it from its AppConfig.ready(); its module
+    (``preview`` and ``apply``) is loaded by import path when an import of the kind runs."""
+    IMPORT_KINDS[kind.value] = kind
 
 
 def can_import(user) -> bool:
@@ -41,8 +40,12 @@ def ensure_can_import(user) -> None:
         raise PermissionDenied(_("Only project staff and administrators import Excel files."))
 
 
+def import_kinds() -> list[ImportKind]:
+    return sorted(IMPORT_KINDS.values(), key=lambda kind: kind.position)
+
+
 def importer_for(kind: str):
-    return importlib.import_module(IMPORTERS[kind])
+    return importlib.import_module(IMPORT_KINDS[kind].module)
 
 
 class PreviewChanged(ValidationError):

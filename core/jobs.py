@@ -39,6 +39,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core import kinds
 from core.models import Job, WorkerHeartbeat
 from core.roles import is_admin
 
@@ -49,8 +50,10 @@ logger = logging.getLogger(__name__)
 TASKS: dict[str, Any] = {}  # django-tasks' Task, untyped
 
 
-def register_task(kind: str, task) -> None:
+def register_task(kind: str, label, task) -> None:
+    """``task`` runs the jobs of ``kind``, which lists read as ``label``."""
     TASKS[kind] = task
+    kinds.JOB_KINDS[kind] = label
 
 
 PROGRESS_SECONDS = 1.0  # at most one progress write a second

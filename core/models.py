@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from knox.models import AbstractAuthToken
 
+from core import kinds
 from core.choices import ROLE_LABELS
 from core.history import tracked
 
@@ -118,16 +119,13 @@ class ImportRecord(models.Model):
     The uploaded file is kept so the confirmation applies exactly the file that was previewed.
     """
 
-    class Kind(models.TextChoices):
-        PROJECT_LEDGER = "project_ledger", _("project ledger")
-        ENTERPRISES = "enterprises", _("enterprise list")
-
     class Status(models.TextChoices):
         PREVIEWED = "previewed", _("previewed")
         APPLIED = "applied", _("applied")
         FAILED = "failed", _("refused")
 
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    # The apps register their kinds of import (core.kinds).
+    kind = models.CharField(_("kind"), max_length=20, choices=kinds.import_kind_choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
     )
@@ -212,12 +210,11 @@ class Job(models.Model):
     its owner (and administrators) and deleted after ``JOB_RESULT_DAYS``."""
 
     class Kind(models.TextChoices):
-        PROJECT_LEDGER_EXPORT = "project_ledger_export", _("project ledger export")
-        TICKET_LEDGER_EXPORT = "ticket_ledger_export", _("problem ledger export")
+        """Core's own kinds; the apps register theirs (core.kinds)."""
+
         CHANGE_LOG_EXPORT = "change_log_export", _("change log export")
         IMPORT_CHECK = "import_check", _("Excel import check")
         IMPORT_APPLY = "import_apply", _("Excel import")
-        GENERATE_DATA = "generate_data", _("data generation")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -228,7 +225,7 @@ class Job(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="jobs"
     )
-    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    kind = models.CharField(_("kind"), max_length=30, choices=kinds.job_kind_choices)
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     # The language the owner used: steps and messages are written in it.
     language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)

@@ -30,13 +30,13 @@ logger = logging.getLogger(__name__)
 # The functions that work out an export for (user, query parameters), by import path so a page's
 # module is loaded only when its job runs; the download views call them too. The apps that own the
 # other exports add theirs (``register_exporter``, from their AppConfig.ready()).
-EXPORTERS: dict[str, str] = {
-    Job.Kind.CHANGE_LOG_EXPORT: "core.history_views.change_log_workbook",
-}
+EXPORTERS: dict[str, str] = {}
 
 
-def register_exporter(kind: str, path: str) -> None:
+def register_exporter(kind: str, label, path: str) -> None:
+    """The export ``kind`` (read as ``label``) is worked out by the function at ``path``."""
     EXPORTERS[kind] = path
+    jobs.register_task(kind, label, export_task)
 
 
 def run(job_id: int, work: Callable[[Job, jobs.Progress], None]) -> None:
@@ -182,7 +182,8 @@ def _import_apply(job: Job, progress: jobs.Progress) -> None:
     jobs.finish(job)
 
 
-for kind in (Job.Kind.PROJECT_LEDGER_EXPORT, Job.Kind.TICKET_LEDGER_EXPORT, Job.Kind.CHANGE_LOG_EXPORT):
-    jobs.register_task(kind, export_task)
-jobs.register_task(Job.Kind.IMPORT_CHECK, import_check_task)
-jobs.register_task(Job.Kind.IMPORT_APPLY, import_apply_task)
+register_exporter(
+    Job.Kind.CHANGE_LOG_EXPORT, Job.Kind.CHANGE_LOG_EXPORT.label, "core.history_views.change_log_workbook"
+)
+jobs.register_task(Job.Kind.IMPORT_CHECK, Job.Kind.IMPORT_CHECK.label, import_check_task)
+jobs.register_task(Job.Kind.IMPORT_APPLY, Job.Kind.IMPORT_APPLY.label, import_apply_task)

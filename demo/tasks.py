@@ -1,11 +1,14 @@
 """The data generator as a background job (``manage.py generate_data --background``)."""
 
+from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from core import jobs
 from core.models import Job
 from core.tasks import run
 from demo import generator
+
+GENERATE_DATA = "generate_data"  # the kind of job
 
 
 @task()
@@ -29,4 +32,4 @@ def _generate_data(job: Job, progress: jobs.Progress) -> None:
     jobs.finish(job)
 
 
-jobs.register_task(Job.Kind.GENERATE_DATA, generate_data_task)
+jobs.register_task(GENERATE_DATA, _("data generation"), generate_data_task)

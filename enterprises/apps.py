@@ -19,6 +19,16 @@ class EnterprisesConfig(AppConfig):
         )
 
         from core import imports
-        from core.models import ImportRecord
+        from core.kinds import ImportKind
+        from enterprises.choices import EnterpriseImportKind
 
-        imports.register_importer(ImportRecord.Kind.ENTERPRISES, "enterprises.importer")
+        kind = EnterpriseImportKind.ENTERPRISES
+        imports.register_importer(
+            ImportKind(
+                kind,
+                kind.label,
+                _("Import an enterprise list"),
+                "enterprises.importer",
+                "enterprises/includes/import_help.html",
+            )
+        )

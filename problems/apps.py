@@ -20,6 +20,7 @@ class ProblemsConfig(AppConfig):
         changelog.describe_as(Visit, parent="enterprise", subject=visit_subject)
 
         from core import tasks
-        from core.models import Job
+        from problems.choices import ProblemJobKind
 
-        tasks.register_exporter(Job.Kind.TICKET_LEDGER_EXPORT, "problems.views.ticket_ledger_export")
+        export = ProblemJobKind.TICKET_LEDGER_EXPORT
+        tasks.register_exporter(export, export.label, "problems.views.ticket_ledger_export")

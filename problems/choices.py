@@ -106,3 +106,9 @@ class Step(models.TextChoices):
     RESOLVE = "resolve", _("Resolve")
     REVIEW = "review", _("Review the resolution")
     RATE = "rate", _("Enterprise's rating")
+
+
+class ProblemJobKind(models.TextChoices):
+    """The background job this app registers (apps.py)."""
+
+    TICKET_LEDGER_EXPORT = "ticket_ledger_export", _("problem ledger export")

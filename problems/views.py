@@ -24,12 +24,11 @@ from core import caching, history_views, jobs
 from core.filtering import filter_chips
 from core.forms import apply_service_errors
 from core.job_views import excel_download
-from core.models import Job
 from enterprises import permissions as enterprise_permissions
 from enterprises.filtersets import EnterpriseFilterSet
 from enterprises.models import Enterprise, Honour
 from problems import excel, kpis, permissions, selectors, services
-from problems.choices import OPEN_STATUSES, ProblemSource, TicketStatus
+from problems.choices import OPEN_STATUSES, ProblemJobKind, ProblemSource, TicketStatus
 from problems.filtersets import TicketFilterSet
 from problems.forms import (
     ActionForm,
@@ -498,7 +497,7 @@ def ticket_export(request):
         export = ticket_ledger_export(request.user, request.GET)
     except jobs.ExportRefused as error:
         return refused(error.message)
-    return excel_download(request, export, kind=Job.Kind.TICKET_LEDGER_EXPORT, refused=refused)
+    return excel_download(request, export, kind=ProblemJobKind.TICKET_LEDGER_EXPORT, refused=refused)
 
 
 def _summary_period(request, today: datetime.date) -> excel.SummaryPeriod:

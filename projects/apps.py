@@ -43,7 +43,20 @@ class ProjectsConfig(AppConfig):
 
         # The exports and imports of this app that run as background jobs.
         from core import imports, tasks
-        from core.models import ImportRecord, Job
+        from core.kinds import ImportKind
+        from projects.choices import ProjectImportKind, ProjectJobKind
 
-        tasks.register_exporter(Job.Kind.PROJECT_LEDGER_EXPORT, "projects.views.project_ledger_export")
-        imports.register_importer(ImportRecord.Kind.PROJECT_LEDGER, "projects.excel.importer")
+        export = ProjectJobKind.PROJECT_LEDGER_EXPORT
+        tasks.register_exporter(export, export.label, "projects.views.project_ledger_export")
+        ledger = ProjectImportKind.PROJECT_LEDGER
+        imports.register_importer(
+            ImportKind(
+                ledger,
+                ledger.label,
+                _("Import a project ledger"),
+                "projects.excel.importer",
+                "projects/includes/import_help.html",
+                asks_period=True,
+                position=0,
+            )
+        )

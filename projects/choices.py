@@ -80,3 +80,15 @@ class FigureCheck(models.TextChoices):
     ABOVE_TOTAL = "above_total", _("Cumulative completion above the total investment")
     ABOVE_PLAN = "above_plan", _("Above the year's planned investment")
     LOOKS_LIKE_YUAN = "looks_like_yuan", _("Looks entered in yuan instead of 10k yuan")
+
+
+class ProjectJobKind(models.TextChoices):
+    """The background job this app registers (apps.py)."""
+
+    PROJECT_LEDGER_EXPORT = "project_ledger_export", _("project ledger export")
+
+
+class ProjectImportKind(models.TextChoices):
+    """The Excel import this app registers (apps.py)."""
+
+    PROJECT_LEDGER = "project_ledger", _("project ledger")

@@ -31,11 +31,10 @@ from core.filtering import applied_filters, filter_chips
 from core.forms import apply_service_errors, saved_through
 from core.job_views import excel_download
 from core.lookups import id_param, lookup_response, lookup_view, search, search_term
-from core.models import Job
 from core.views import filters_refused
 from enterprises.models import Enterprise
 from projects import figures, selectors, services
-from projects.choices import ProgressStatus
+from projects.choices import ProgressStatus, ProjectJobKind
 from projects.excel import ledger
 from projects.excel.milestones import milestone_workbook
 from projects.filtersets import ProjectFilterSet
@@ -242,7 +241,7 @@ def project_list_export(request):
         if error.bad_request:
             return HttpResponseBadRequest(error.message)
         return refused(error.message)
-    return excel_download(request, export, kind=Job.Kind.PROJECT_LEDGER_EXPORT, refused=refused)
+    return excel_download(request, export, kind=ProjectJobKind.PROJECT_LEDGER_EXPORT, refused=refused)
 
 
 MILESTONE_PAGE_SIZE = 50

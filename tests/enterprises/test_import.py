@@ -18,6 +18,7 @@ from core.imports import record_import
 from core.models import ImportRecord
 from core.roles import Role
 from enterprises import importer
+from enterprises.choices import EnterpriseImportKind
 from enterprises.models import Enterprise, Honour
 from enterprises.validators import CREDIT_CODE_CHARSET, credit_code_check_char
 from projects.excel.importer import preview_text
@@ -664,7 +665,7 @@ def test_record_import_applies_and_records_the_import(zone, staff, media):
     )
 
     record.refresh_from_db()
-    assert record.kind == ImportRecord.Kind.ENTERPRISES
+    assert record.kind == EnterpriseImportKind.ENTERPRISES
     assert record.status == ImportRecord.Status.APPLIED
     assert (record.created_count, record.updated_count, record.unchanged_count, record.error_count) == (
         1,

@@ -31,7 +31,15 @@ from core import imports
 from core.history import tracked_models
 from core.models import ImportRecord
 from core.roles import Role
-from projects.choices import BatchRole, Level, MilestoneKind, MilestoneStatus, ProgressStatus, Stage
+from projects.choices import (
+    BatchRole,
+    Level,
+    MilestoneKind,
+    MilestoneStatus,
+    ProgressStatus,
+    ProjectImportKind,
+    Stage,
+)
 from projects.excel import importer
 from projects.models import StageChange
 from tests.factories import (
@@ -199,7 +207,7 @@ def assert_round_trip(client, user, export: str) -> None:
     assert result.erasures == [], described
     assert f"新建 0 行，更新 0 行，无变化 {len(result.unchanged)} 行" in described, described
     record, _applied = imports.record_import(
-        kind=ImportRecord.Kind.PROJECT_LEDGER,
+        kind=ProjectImportKind.PROJECT_LEDGER,
         data=data,
         file_name=f"{export}.xlsx",
         user=user,

@@ -30,7 +30,7 @@ from core.roles import GROUP_NAMES, ZONE_APPS, Role
 from enterprises.models import Enterprise
 from problems.choices import TicketStatus
 from problems.models import ProblemTicket, Visit
-from projects.choices import PlanCategory, ProgressStatus
+from projects.choices import PlanCategory, ProgressStatus, ProjectJobKind
 from projects.models import AnnualPlan, MonthlyProgress, MonthPublication, Project
 from projects.services import comment_add
 from reference.models import Department
@@ -150,7 +150,7 @@ def objects_of_u1(people, units) -> dict:
         ),
         "core.ApiToken": create_token(people["staff_in"], name="省平台同步", days=30)[0],
         "core.Job": Job.objects.create(
-            owner=people["staff_in"], kind=Job.Kind.PROJECT_LEDGER_EXPORT, parameters={"query": ""}
+            owner=people["staff_in"], kind=ProjectJobKind.PROJECT_LEDGER_EXPORT, parameters={"query": ""}
         ),
         "projects.Project": project,
         "projects.AnnualPlan": AnnualPlanFactory(project=project),

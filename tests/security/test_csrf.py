@@ -25,10 +25,11 @@ from PIL import Image
 from core import imports
 from core.api.tokens import create_token
 from core.models import ApiToken, ImportRecord, Job
+from enterprises.choices import EnterpriseImportKind
 from problems.models import ProblemTicket, TicketEvent, Visit
 from projects import selectors
 from projects import services as project_services
-from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
+from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, ProjectJobKind, Stage
 from projects.models import (
     ApprovalMilestone,
     MonthlyProgress,
@@ -129,13 +130,13 @@ def w(db, superuser):
     _instance, world.token_secret = create_token(world.admin, name="待吊销", days=30)
     world.token = ApiToken.objects.get(name="待吊销")
     data = _enterprise_list(world.park, world.industry)
-    result = imports.preview(ImportRecord.Kind.ENTERPRISES, data, user=world.admin)
+    result = imports.preview(EnterpriseImportKind.ENTERPRISES, data, user=world.admin)
     assert not result.errors, result.errors
     world.record = imports.save_preview(
-        ImportRecord.Kind.ENTERPRISES, data, file_name="名录.xlsx", user=world.admin, result=result
+        EnterpriseImportKind.ENTERPRISES, data, file_name="名录.xlsx", user=world.admin, result=result
     )
     world.failed_job = Job.objects.create(
-        owner=world.admin, kind=Job.Kind.PROJECT_LEDGER_EXPORT, status=Job.Status.FAILED, error="断电"
+        owner=world.admin, kind=ProjectJobKind.PROJECT_LEDGER_EXPORT, status=Job.Status.FAILED, error="断电"
     )
     return world
 
@@ -226,8 +227,8 @@ FORMS = [
     ),
     Form(
         "import_upload",
-        page=lambda w: reverse("import_upload", args=[ImportRecord.Kind.ENTERPRISES]),
-        action=lambda w: reverse("import_upload", args=[ImportRecord.Kind.ENTERPRISES]),
+        page=lambda w: reverse("import_upload", args=[EnterpriseImportKind.ENTERPRISES]),
+        action=lambda w: reverse("import_upload", args=[EnterpriseImportKind.ENTERPRISES]),
         form_id="import-form",
         fill=_set(file=lambda w: SimpleUploadedFile("新名录.xlsx", _enterprise_list(w.park, w.industry))),
         done=lambda w, client: ImportRecord.objects.filter(file_name="新名录.xlsx").exists(),

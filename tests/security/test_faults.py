@@ -26,8 +26,9 @@ from django.utils.translation import gettext
 from core.api.tokens import create_token
 from core.models import ImportRecord
 from core.roles import Role
+from enterprises.choices import EnterpriseImportKind
 from projects import selectors
-from projects.choices import BatchRole, ProgressStatus
+from projects.choices import BatchRole, ProgressStatus, ProjectImportKind
 from projects.models import BatchMembership, MonthlyProgress
 from tests.enterprises.test_import import zone, zone_list  # noqa: F401
 from tests.factories import (
@@ -160,7 +161,7 @@ def _import_fails_cleanly(client, record, which):
 def test_a_database_failure_in_a_ledger_import_leaves_nothing_written(reference, which):  # noqa: F811
     client = Client()
     client.force_login(reference.admin)
-    record = _upload(client, ImportRecord.Kind.PROJECT_LEDGER, ledger(GOOD_ROWS))
+    record = _upload(client, ProjectImportKind.PROJECT_LEDGER, ledger(GOOD_ROWS))
     _import_fails_cleanly(client, record, which)
 
 
@@ -169,7 +170,7 @@ def test_a_database_failure_in_an_enterprise_import_leaves_nothing_written(db, z
     admin = UserFactory(username="guanli", roles=[Role.ADMIN])
     client = Client()
     client.force_login(admin)
-    record = _upload(client, ImportRecord.Kind.ENTERPRISES, zone_list())
+    record = _upload(client, EnterpriseImportKind.ENTERPRISES, zone_list())
     _import_fails_cleanly(client, record, which)
 
 

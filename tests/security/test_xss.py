@@ -25,10 +25,18 @@ from PIL import Image
 from core.api.tokens import create_token
 from core.models import ImportRecord, Job
 from core.roles import Role
+from enterprises.choices import EnterpriseImportKind
 from problems import services as ticket_services
 from problems.models import ProblemTicket, TicketEvent
 from projects import services as project_services
-from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
+from projects.choices import (
+    MilestoneKind,
+    MilestoneStatus,
+    ProgressStatus,
+    ProjectImportKind,
+    ProjectJobKind,
+    Stage,
+)
 from projects.models import ProjectComment
 from tests.factories import (
     AnnualPlanFactory,
@@ -211,12 +219,12 @@ def world(db, superuser):
     )
     w.ticket = _fresh(w.ticket)
     ImportRecord.objects.create(
-        kind=ImportRecord.Kind.PROJECT_LEDGER, user=w.admin, file="imports/x.xlsx", file_name=f"{SCRIPT}.xlsx"
+        kind=ProjectImportKind.PROJECT_LEDGER, user=w.admin, file="imports/x.xlsx", file_name=f"{SCRIPT}.xlsx"
     )
     create_token(w.admin, name=f"{SCRIPT}令牌", days=1)
     w.job = Job.objects.create(
         owner=w.admin,
-        kind=Job.Kind.PROJECT_LEDGER_EXPORT,
+        kind=ProjectJobKind.PROJECT_LEDGER_EXPORT,
         status=Job.Status.FAILED,
         step=f"{SVG}步骤",
         error=f"{SCRIPT}失败",
@@ -275,7 +283,7 @@ def staff_pages(w: World) -> list[tuple[str, list[str]]]:
         (reverse("enterprises:ticket_edit", args=[w.ticket.pk]), [w.ticket.title, w.ticket.description]),
         (reverse("enterprises:stats") + f"?date_from={w.year}-01-01", [w.unit.name, w.park.name]),
         (reverse("import_list"), [f"{SCRIPT}.xlsx"]),
-        (reverse("import_upload", args=[ImportRecord.Kind.PROJECT_LEDGER]), []),
+        (reverse("import_upload", args=[ProjectImportKind.PROJECT_LEDGER]), []),
         (reverse("api_tokens"), [f"{SCRIPT}令牌"]),
         (reverse("job_list"), [f"{SCRIPT}失败"]),
         (reverse("job_detail", args=[w.job.pk]), [f"{SCRIPT}失败", f"{IMG}第3行"]),
@@ -512,8 +520,8 @@ def _enterprise_list_with_hostile_cells(w: World) -> bytes:
 @pytest.mark.parametrize(
     "kind, make, shown",
     [
-        (ImportRecord.Kind.PROJECT_LEDGER, _ledger_with_hostile_cells, [f"{SCRIPT}导入项目", IMG]),
-        (ImportRecord.Kind.ENTERPRISES, _enterprise_list_with_hostile_cells, [f"{SCRIPT}新企业", IMG]),
+        (ProjectImportKind.PROJECT_LEDGER, _ledger_with_hostile_cells, [f"{SCRIPT}导入项目", IMG]),
+        (EnterpriseImportKind.ENTERPRISES, _enterprise_list_with_hostile_cells, [f"{SCRIPT}新企业", IMG]),
     ],
 )
 def test_an_import_preview_shows_hostile_cells_and_file_names_escaped(world, client, kind, make, shown):

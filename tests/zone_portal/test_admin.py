@@ -16,7 +16,14 @@ from core.models import ImportRecord, Job, User
 from core.roles import GROUP_NAMES, Role
 from core.tasks import export_task
 from problems import services
-from projects.choices import MilestoneKind, MilestoneStatus, ProgressStatus, Stage
+from projects.choices import (
+    MilestoneKind,
+    MilestoneStatus,
+    ProgressStatus,
+    ProjectImportKind,
+    ProjectJobKind,
+    Stage,
+)
 from projects.models import MonthPublication, Project, ProjectComment, StageChange
 from tests.factories import (
     AnnualPlanFactory,
@@ -74,11 +81,11 @@ def build_world(size: int):
         ticket = make_ticket(user=superuser, enterprise=figure.enterprise, project=project, visit=visit)
         services.ticket_assign(ticket=ticket, user=superuser, unit=DepartmentFactory())
         ImportRecord.objects.create(
-            kind=ImportRecord.Kind.PROJECT_LEDGER, user=reviewer, file="imports/x.xlsx", file_name="台账.xlsx"
+            kind=ProjectImportKind.PROJECT_LEDGER, user=reviewer, file="imports/x.xlsx", file_name="台账.xlsx"
         )
         create_token(reviewer, name="省平台同步", days=30)
         # A background job and its queued task (django-tasks-db's admin lists the tasks).
-        job = Job.objects.create(owner=reviewer, kind=Job.Kind.PROJECT_LEDGER_EXPORT)
+        job = Job.objects.create(owner=reviewer, kind=ProjectJobKind.PROJECT_LEDGER_EXPORT)
         export_task.enqueue(job.pk)
         # Login lockouts (django-axes): a counted failure and a recorded login.
         username = f"user{AccessAttempt.objects.count()}"

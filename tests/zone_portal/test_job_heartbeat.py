@@ -20,6 +20,7 @@ from django.utils import timezone
 from core import jobs
 from core.models import Job, WorkerHeartbeat
 from core.roles import Role
+from projects.choices import ProjectJobKind
 from tests.factories import ProjectFactory, UserFactory
 from tests.redis_helpers import redis_or_skip
 from tests.zone_portal.test_jobs import run_worker
@@ -40,7 +41,9 @@ def stale_after_two_minutes(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def running(owner, *, beat_seconds_ago: float | None, kind=Job.Kind.PROJECT_LEDGER_EXPORT, **fields) -> Job:
+def running(
+    owner, *, beat_seconds_ago: float | None, kind=ProjectJobKind.PROJECT_LEDGER_EXPORT, **fields
+) -> Job:
     """A job a worker claimed; its last heartbeat ``beat_seconds_ago`` before NOW (None: never)."""
     beat = None if beat_seconds_ago is None else NOW - datetime.timedelta(seconds=beat_seconds_ago)
     return Job.objects.create(
@@ -59,7 +62,7 @@ def test_a_running_job_silent_for_longer_than_the_setting_is_failed_with_a_messa
     dead = running(owner, beat_seconds_ago=121)
     alive = running(owner, beat_seconds_ago=119)
     never = running(owner, beat_seconds_ago=None)  # claimed before heartbeats existed
-    queued = Job.objects.create(owner=owner, kind=Job.Kind.PROJECT_LEDGER_EXPORT)
+    queued = Job.objects.create(owner=owner, kind=ProjectJobKind.PROJECT_LEDGER_EXPORT)
 
     failed = jobs.fail_stale(now=NOW)
 
@@ -141,7 +144,9 @@ def test_the_job_page_fails_a_job_whose_worker_died_and_offers_to_run_it_again(c
 
 def test_only_the_owner_or_an_administrator_can_run_a_failed_job_again(client):
     owner = UserFactory(roles=[Role.LEADER])
-    job = Job.objects.create(owner=owner, kind=Job.Kind.PROJECT_LEDGER_EXPORT, status="failed", error="x")
+    job = Job.objects.create(
+        owner=owner, kind=ProjectJobKind.PROJECT_LEDGER_EXPORT, status="failed", error="x"
+    )
     url = reverse("job_rerun", args=[job.pk])
 
     client.force_login(UserFactory(roles=[Role.LEADER]))
@@ -160,7 +165,7 @@ def test_only_the_owner_or_an_administrator_can_run_a_failed_job_again(client):
 
 def test_a_job_that_did_not_fail_cannot_be_run_again(client):
     owner = UserFactory(roles=[Role.LEADER])
-    done = Job.objects.create(owner=owner, kind=Job.Kind.PROJECT_LEDGER_EXPORT, status="done")
+    done = Job.objects.create(owner=owner, kind=ProjectJobKind.PROJECT_LEDGER_EXPORT, status="done")
     client.force_login(owner)
 
     page = client.get(reverse("job_detail", args=[done.pk])).content.decode()

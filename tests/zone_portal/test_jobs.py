@@ -28,6 +28,8 @@ from core import imports, jobs, tasks
 from core.models import ImportRecord, Job
 from core.roles import Role
 from enterprises.models import Enterprise
+from problems.choices import ProblemJobKind
+from projects.choices import ProjectImportKind, ProjectJobKind
 from projects.models import Project
 from tests.enterprises.test_import import broken, code, flat_book, flat_row
 from tests.factories import (
@@ -115,7 +117,11 @@ def test_a_ledger_above_the_sync_limit_is_written_by_a_job_and_matches_the_direc
     settings.EXCEL_SYNC_EXPORT_ROWS = 5
 
     job = job_of(client.get(reverse("projects:export"), MARCH))
-    assert (job.kind, job.status, job.owner) == (Job.Kind.PROJECT_LEDGER_EXPORT, Job.Status.QUEUED, leader)
+    assert (job.kind, job.status, job.owner) == (
+        ProjectJobKind.PROJECT_LEDGER_EXPORT,
+        Job.Status.QUEUED,
+        leader,
+    )
     assert job.parameters == {"query": "year=2024&month=3"}
     assert DBTaskResult.objects.get().task_path == "core.tasks.export_task"
     page = client.get(job.get_absolute_url()).content.decode()
@@ -213,7 +219,7 @@ def test_above_the_maximum_the_export_is_still_refused(client, leader, seven_pro
 @pytest.mark.parametrize(
     ("url_name", "kind", "skip"),
     [
-        ("enterprises:ticket_export", Job.Kind.TICKET_LEDGER_EXPORT, 0),
+        ("enterprises:ticket_export", ProblemJobKind.TICKET_LEDGER_EXPORT, 0),
         ("change_log_export", Job.Kind.CHANGE_LOG_EXPORT, 2),  # its title says when it was exported
     ],
 )
@@ -465,9 +471,9 @@ def test_an_apply_job_without_the_confirmation_writes_no_zero(client):
     book.active.append([1, "后台清零项目", 0])
     buffer = io.BytesIO()
     book.save(buffer)
-    result = imports.preview(ImportRecord.Kind.PROJECT_LEDGER, buffer.getvalue(), user=admin)
+    result = imports.preview(ProjectImportKind.PROJECT_LEDGER, buffer.getvalue(), user=admin)
     record = imports.save_preview(
-        ImportRecord.Kind.PROJECT_LEDGER, buffer.getvalue(), file_name="台账.xlsx", user=admin, result=result
+        ProjectImportKind.PROJECT_LEDGER, buffer.getvalue(), file_name="台账.xlsx", user=admin, result=result
     )
     apply = jobs.start(owner=admin, kind=Job.Kind.IMPORT_APPLY, import_record=record)
     run_worker()
@@ -500,7 +506,7 @@ def exploding_export(user, query):
 
 
 def test_a_task_that_raises_marks_the_job_failed_with_a_message(client, leader, seven_projects, monkeypatch):
-    monkeypatch.setitem(tasks.EXPORTERS, Job.Kind.PROJECT_LEDGER_EXPORT, f"{__name__}.exploding_export")
+    monkeypatch.setitem(tasks.EXPORTERS, ProjectJobKind.PROJECT_LEDGER_EXPORT, f"{__name__}.exploding_export")
     job = job_of(client.get(reverse("projects:export"), MARCH))
 
     run_worker()
@@ -563,10 +569,10 @@ def test_my_jobs_lists_my_own_with_a_fixed_number_of_queries(client, django_asse
             return client.get(reverse("job_list")).content.decode().split('id="job-list"')[1]
 
     Job.objects.create(owner=other, kind=Job.Kind.CHANGE_LOG_EXPORT, status="done")
-    Job.objects.create(owner=me, kind=Job.Kind.PROJECT_LEDGER_EXPORT, status="failed", error="出错了")
+    Job.objects.create(owner=me, kind=ProjectJobKind.PROJECT_LEDGER_EXPORT, status="failed", error="出错了")
     few = page()
     for _n in range(20):
-        Job.objects.create(owner=me, kind=Job.Kind.TICKET_LEDGER_EXPORT)
+        Job.objects.create(owner=me, kind=ProblemJobKind.TICKET_LEDGER_EXPORT)
     many = page()
 
     assert "出错了" in few and few.count('href="/jobs/') == 2  # one job: its number and its kind
@@ -578,13 +584,13 @@ def test_my_jobs_lists_my_own_with_a_fixed_number_of_queries(client, django_asse
 def test_purge_deletes_old_jobs_and_their_files(media):
     owner = UserFactory(username="me")
     now = timezone.now()
-    old = Job.objects.create(owner=owner, kind=Job.Kind.PROJECT_LEDGER_EXPORT, status="done")
+    old = Job.objects.create(owner=owner, kind=ProjectJobKind.PROJECT_LEDGER_EXPORT, status="done")
     old.result.save("a.xlsx", ContentFile(b"old"))
-    recent = Job.objects.create(owner=owner, kind=Job.Kind.PROJECT_LEDGER_EXPORT, status="done")
+    recent = Job.objects.create(owner=owner, kind=ProjectJobKind.PROJECT_LEDGER_EXPORT, status="done")
     recent.result.save("b.xlsx", ContentFile(b"new"))
     Job.objects.filter(pk=old.pk).update(finished_at=now - datetime.timedelta(days=8))
     Job.objects.filter(pk=recent.pk).update(finished_at=now - datetime.timedelta(days=6))
-    waiting = Job.objects.create(owner=owner, kind=Job.Kind.PROJECT_LEDGER_EXPORT)
+    waiting = Job.objects.create(owner=owner, kind=ProjectJobKind.PROJECT_LEDGER_EXPORT)
     old_path, recent_path = old.result.path, recent.result.path
 
     call_command("purge_jobs", verbosity=0)  # JOB_RESULT_DAYS = 7

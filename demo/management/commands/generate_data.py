@@ -14,9 +14,9 @@ from django.db import transaction
 from tqdm import tqdm
 
 from core import jobs
-from core.models import Job
 from core.roles import is_admin
 from demo import generator
+from demo.tasks import GENERATE_DATA
 
 
 class Command(BaseCommand):
@@ -86,7 +86,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             job = jobs.start(
                 owner=user,
-                kind=Job.Kind.GENERATE_DATA,
+                kind=GENERATE_DATA,
                 parameters={**dataclasses.asdict(profile), "seed": seed, "append": append},
             )
         self.stdout.write(

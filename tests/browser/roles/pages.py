@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, reverse
 
+from core.kinds import IMPORT_KINDS
 from core.models import ImportRecord, Job, User
 from problems.choices import TicketStatus
 from problems.models import ProblemTicket
@@ -115,7 +116,7 @@ def page_urls():
         "enterprises:ticket_detail": [{"pk": ticket.pk}],
         "enterprises:ticket_edit": [{"pk": ticket.pk}],
         "enterprises:ticket_history": [{"pk": ticket.pk}],
-        "import_upload": [{"kind": kind} for kind in ImportRecord.Kind.values],
+        "import_upload": [{"kind": kind} for kind in list(IMPORT_KINDS)],
         "import_detail": [{"pk": import_record.pk}],
         "job_detail": [{"pk": job.pk}],
     }
