@@ -221,9 +221,7 @@ VISIT_FIELDS = tuple(VisitData.__annotations__)
 
 @transaction.atomic
 @history.recording(batch=True)
-def visit_create(
-    *, user, data: VisitData, visitors=(), problems: Sequence[TicketData] = ()
-) -> Visit:
+def visit_create(*, user, data: VisitData, visitors=(), problems: Sequence[TicketData] = ()) -> Visit:
     """Record a visit and every problem collected on it: all of them, or nothing."""
     permissions.ensure_can_collect(user)
     check_fields(data, VISIT_FIELDS)
