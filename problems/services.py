@@ -377,11 +377,11 @@ def ticket_plan(
     today = _local_day(now)
     if committed_date < today:
         raise ValidationError({"committed_date": _("The committed date cannot be in the past.")})
-    in_time = today <= locked.resolve_due
     locked.plan, locked.committed_date = plan, committed_date
     fields = ["plan", "committed_date"]
-    if in_time:
-        locked.resolve_due = committed_date
+    resolve_due = deadlines.planned_resolve_due(locked.resolve_due, committed_date, today)
+    if resolve_due != locked.resolve_due:
+        locked.resolve_due = resolve_due
         fields.append("resolve_due")
     _event(locked, user, EventKind.PLANNED, text=plan, date=committed_date, at=now)
     return _save(locked, user, fields, ticket)

@@ -770,7 +770,7 @@ class MilestoneChanges(TypedDict, total=False):
     planned_date: datetime.date | None
     completed_date: datetime.date | None
     document_number: str
-    department: str
+    department: Department | None
     note: str
 
 
