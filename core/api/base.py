@@ -19,7 +19,9 @@ from django.db import DatabaseError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
+from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
@@ -30,6 +32,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.locking import NeedsConfirmation, StaleVersion
 
 if TYPE_CHECKING:  # what the mixins below are mixed into
+    from collections.abc import Callable
+
+    from rest_framework.request import Request
+    from rest_framework.serializers import BaseSerializer
     from rest_framework.viewsets import GenericViewSet
 
     _ViewSetBase = GenericViewSet[Any]
@@ -183,6 +189,37 @@ class SerializerPerActionMixin(_ViewSetBase):
         return self.serializer_classes.get(self.action) or super().get_serializer_class()
 
 
+def read_body(serializer_class: type[BaseSerializer], request: Request) -> dict:
+    """The request body as ``serializer_class`` checks it: a 400 with field messages if it is not."""
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
+def post_action(
+    summary: str, body: Any, responses: dict, *, name: str | None = None, detail: bool = True, **route
+):
+    """``@action`` for a POST of its own (a workflow step, an upload, publishing a month), with its
+    schema: the ``body`` it reads and its ``responses``. ``name`` names a method a factory built:
+    DRF routes to the viewset's attribute named as the function."""
+
+    def decorate(method):
+        if name is not None:
+            method.__name__ = name
+        schema = extend_schema(summary=summary, request=body, responses=responses)
+        return schema(action(detail=detail, methods=["post"], **route)(method))
+
+    return decorate
+
+
+class RereadMixin(_ViewSetBase):
+    """A write answers with the record as the endpoint reads it (its annotations and related rows),
+    which the service's own instance does not carry."""
+
+    def reread(self, record):
+        return self.get_queryset().get(pk=record.pk)
+
+
 class VersionedMixin(_ViewSetBase):
     """Records with a ``version``: reads carry it as the ETag, changes must say which version they
     change — the ``version`` field of the body, or If-Match — so nobody overwrites a newer save."""
@@ -214,6 +251,13 @@ class VersionedMixin(_ViewSetBase):
         except (TypeError, ValueError):
             raise exceptions.ValidationError({"version": [_("A valid integer is required.")]}) from None
 
+    def split_version(self, request, validated: dict, *, required: bool = True) -> tuple[dict, int | None]:
+        """The body without its ``version`` (the services take it apart), and the version expected."""
+        data = dict(validated)
+        expected = self.expected_version(request, data, required=required)
+        data.pop("version", None)
+        return data, expected
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         data = getattr(response, "data", None)
@@ -225,3 +269,41 @@ class VersionedMixin(_ViewSetBase):
         ):
             response["ETag"] = f'"{data["version"]}"'
         return response
+
+
+class StepsMixin(RereadMixin, VersionedMixin):
+    """Workflow steps of one record, each its own POST built by ``step_action``: the body goes to the
+    step's service with the version the client read, the answer is the record as the step left it."""
+
+    step_record = ""  # the services' keyword for the record: ``ticket``, ``report`` …
+
+    def take_step(self, request, service: Callable[..., Any], body_class: type[BaseSerializer]) -> Response:
+        record = self.get_object()
+        data, expected = self.split_version(request, read_body(body_class, request), required=False)
+        self.perform_step(
+            service, **{self.step_record: record}, user=request.user, expected_version=expected, **data
+        )
+        return self.step_answer(record)
+
+    def perform_step(self, service: Callable[..., Any], **arguments: Any) -> None:
+        service(**arguments)
+
+    def step_answer(self, record) -> Response:
+        return Response(self.get_serializer(self.reread(record)).data)
+
+
+def step_action(
+    service: Callable[..., Any],
+    body_class: type[BaseSerializer],
+    summary: str,
+    *,
+    name: str,
+    answer: Any,
+    **route,
+):
+    """A ``StepsMixin`` step as a viewset attribute: ``name`` must be the attribute's name."""
+
+    def step(self, request, pk=None):
+        return self.take_step(request, service, body_class)
+
+    return post_action(summary, body_class, {200: answer}, name=name, **route)(step)

@@ -2,7 +2,7 @@
 the entries for both)."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
@@ -116,3 +116,13 @@ class ObjectHistoryView(HistoryAPIView):
 
 
 FIELD_PARAMETER = OpenApiParameter("field", str, description="Only changes of this field (its name).")
+
+
+def documented_history(summary: str):
+    """Documents an ``ObjectHistoryView`` subclass, whose GET is inherited: its summary, the
+    ``field`` filter and the entries it answers."""
+    return extend_schema_view(
+        get=extend_schema(
+            summary=summary, parameters=[FIELD_PARAMETER], responses=ChangeSerializer(many=True)
+        )
+    )

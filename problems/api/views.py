@@ -13,8 +13,17 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.api.base import RulesMixin, VersionedMixin, api_denial, service_error_detail
-from core.api.history import FIELD_PARAMETER, ChangeSerializer, ObjectHistoryView
+from core.api.base import (
+    RereadMixin,
+    RulesMixin,
+    StepsMixin,
+    api_denial,
+    post_action,
+    read_body,
+    service_error_detail,
+    step_action,
+)
+from core.api.history import ObjectHistoryView, documented_history
 from core.filtersets import FilterForm
 from enterprises import permissions as enterprise_permissions
 from enterprises import services as enterprise_services
@@ -78,6 +87,7 @@ class VisitFilterSet(django_filters.FilterSet):
 )
 class VisitViewSet(
     RulesMixin,
+    RereadMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -116,7 +126,7 @@ class VisitViewSet(
         except services.ProblemRowErrors as refused:
             rows = {index: service_error_detail(error) for index, error in refused.errors.items()}
             raise exceptions.ValidationError({"problems": aligned_row_errors(rows, len(problems))}) from None
-        serializer.instance = self.get_queryset().get(pk=visit.pk)
+        serializer.instance = self.reread(visit)
 
 
 # --- Problem tickets ---------------------------------------------------------------------------
@@ -147,8 +157,8 @@ REASON_ACTIONS = {
 }
 
 
-def _transition(summary: str, request_serializer):
-    return extend_schema(summary=summary, request=request_serializer, responses={200: TicketDetailSerializer})
+def _step(service, body_class, summary: str, *, name: str):
+    return step_action(service, body_class, summary, name=name, answer=TicketDetailSerializer)
 
 
 @extend_schema_view(
@@ -164,7 +174,7 @@ def _transition(summary: str, request_serializer):
 )
 class TicketViewSet(
     RulesMixin,
-    VersionedMixin,
+    StepsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -181,6 +191,7 @@ class TicketViewSet(
         "retrieve": permissions.ensure_can_read_tickets,
         "create": permissions.ensure_can_collect,
     }
+    step_record = "ticket"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -209,15 +220,6 @@ class TicketViewSet(
                 services.ensure_actor(step, self.request.user, ticket)
         return ticket
 
-    def _reread(self, ticket: ProblemTicket) -> ProblemTicket:
-        return self.get_queryset().get(pk=ticket.pk)
-
-    def _detail(self, ticket: ProblemTicket) -> Response:
-        # Read outside the caller's scope on purpose: a unit that declined a problem is answered
-        # with the problem as its step left it, though the problem is no longer with the unit.
-        fresh = selectors.ticket_rows(ProblemTicket.objects.filter(pk=ticket.pk)).get()
-        return Response(TicketDetailSerializer(fresh, context=self.get_serializer_context()).data)
-
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         visit = data.pop("visit", None)
@@ -226,106 +228,104 @@ class TicketViewSet(
         ticket = services.ticket_create(
             user=self.request.user, data=data, visit=visit, collected_at=collected_at
         )
-        serializer.instance = self._reread(ticket)
+        serializer.instance = self.reread(ticket)
 
     def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        expected = self.expected_version(self.request, data)
-        data.pop("version", None)
+        data, expected = self.split_version(self.request, serializer.validated_data)
         ticket = services.ticket_update(
             ticket=serializer.instance, user=self.request.user, data=data, expected_version=expected
         )
-        serializer.instance = self._reread(ticket)
+        serializer.instance = self.reread(ticket)
 
-    def _step(self, request, service, serializer_class=VersionedActionSerializer) -> Response:
-        """Check the role, read the body, call the step's service, answer with the fresh ticket."""
-        ticket = self.get_object()
-        body = serializer_class(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        expected = self.expected_version(request, data, required=False)
-        data.pop("version", None)
+    def step_answer(self, record: ProblemTicket) -> Response:
+        # Read outside the caller's scope on purpose: a unit that declined a problem is answered
+        # with the problem as its step left it, though the problem is no longer with the unit.
+        fresh = selectors.ticket_rows(ProblemTicket.objects.filter(pk=record.pk)).get()
+        return Response(TicketDetailSerializer(fresh, context=self.get_serializer_context()).data)
+
+    def perform_step(self, service, **arguments):
         try:
-            service(ticket=ticket, user=request.user, expected_version=expected, **data)
+            service(**arguments)
         except DjangoValidationError as error:
             if self.action in REASON_ACTIONS and "text" in getattr(error, "error_dict", {}):
                 raise DjangoValidationError({"reason": error.error_dict["text"]}) from None
             raise
-        return self._detail(ticket)
 
-    @_transition("Assign the problem to a responsible unit (office)", AssignSerializer)
-    @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
-        return self._step(request, services.ticket_assign, AssignSerializer)
-
-    @_transition("Accept the problem (the assigned unit)", VersionedActionSerializer)
-    @action(detail=True, methods=["post"])
-    def accept(self, request, pk=None):
-        return self._step(request, services.ticket_accept)
-
-    @_transition("Send the problem back as not your unit's, saying why (the assigned unit)", ReasonSerializer)
-    @action(detail=True, methods=["post"])
-    def decline(self, request, pk=None):
-        return self._step(request, services.ticket_decline, ReasonSerializer)
-
-    @_transition("Report the measures taken and the progress (the assigned unit)", TextSerializer)
-    @action(detail=True, methods=["post"])
-    def reply(self, request, pk=None):
-        return self._step(request, services.ticket_reply, TextSerializer)
-
-    @_transition("Record the plan and committed date of a major problem (the assigned unit)", PlanSerializer)
-    @action(detail=True, methods=["post"])
-    def plan(self, request, pk=None):
-        return self._step(request, services.ticket_plan, PlanSerializer)
-
-    @_transition("Submit the resolution for review (the assigned unit)", ResolveSerializer)
-    @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
-        return self._step(request, services.ticket_resolve, ResolveSerializer)
-
-    @_transition("Approve the resolution: close the problem out, optionally graded (office)", CloseSerializer)
-    @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
-        return self._step(request, services.ticket_close, CloseSerializer)
-
-    @_transition("Send the resolution back to the unit, saying what is missing (office)", ReasonSerializer)
-    @action(detail=True, methods=["post"])
-    def send_back(self, request, pk=None):
-        return self._step(request, services.ticket_send_back, ReasonSerializer)
-
-    @_transition("Grade a closed problem (office)", GradeSerializer)
-    @action(detail=True, methods=["post"])
-    def grade(self, request, pk=None):
-        return self._step(request, services.ticket_grade, GradeSerializer)
-
-    @_transition(
-        "Record the enterprise's rating; “unsatisfied” reopens it (zone staff, office)", RateSerializer
+    assign = _step(
+        services.ticket_assign,
+        AssignSerializer,
+        "Assign the problem to a responsible unit (office)",
+        name="assign",
     )
-    @action(detail=True, methods=["post"])
-    def rate(self, request, pk=None):
-        return self._step(request, services.ticket_rate, RateSerializer)
-
-    @_transition("Escalate to the city, then the province, saying why (office)", ReasonSerializer)
-    @action(detail=True, methods=["post"])
-    def escalate(self, request, pk=None):
-        return self._step(request, services.ticket_escalate, ReasonSerializer)
-
-    @_transition("Move the problem to another unit (office, leaders)", ReassignSerializer)
-    @action(detail=True, methods=["post"])
-    def reassign(self, request, pk=None):
-        return self._step(request, services.ticket_reassign, ReassignSerializer)
-
-    @extend_schema(
-        summary="Comment on the problem (anyone who may open it)",
-        request=CommentSerializer,
-        responses={201: TicketEventSerializer},
+    accept = _step(
+        services.ticket_accept,
+        VersionedActionSerializer,
+        "Accept the problem (the assigned unit)",
+        name="accept",
     )
-    @action(detail=True, methods=["post"])
+    decline = _step(
+        services.ticket_decline,
+        ReasonSerializer,
+        "Send the problem back as not your unit's, saying why (the assigned unit)",
+        name="decline",
+    )
+    reply = _step(
+        services.ticket_reply,
+        TextSerializer,
+        "Report the measures taken and the progress (the assigned unit)",
+        name="reply",
+    )
+    plan = _step(
+        services.ticket_plan,
+        PlanSerializer,
+        "Record the plan and committed date of a major problem (the assigned unit)",
+        name="plan",
+    )
+    resolve = _step(
+        services.ticket_resolve,
+        ResolveSerializer,
+        "Submit the resolution for review (the assigned unit)",
+        name="resolve",
+    )
+    close = _step(
+        services.ticket_close,
+        CloseSerializer,
+        "Approve the resolution: close the problem out, optionally graded (office)",
+        name="close",
+    )
+    send_back = _step(
+        services.ticket_send_back,
+        ReasonSerializer,
+        "Send the resolution back to the unit, saying what is missing (office)",
+        name="send_back",
+    )
+    grade = _step(services.ticket_grade, GradeSerializer, "Grade a closed problem (office)", name="grade")
+    rate = _step(
+        services.ticket_rate,
+        RateSerializer,
+        "Record the enterprise's rating; “unsatisfied” reopens it (zone staff, office)",
+        name="rate",
+    )
+    escalate = _step(
+        services.ticket_escalate,
+        ReasonSerializer,
+        "Escalate to the city, then the province, saying why (office)",
+        name="escalate",
+    )
+    reassign = _step(
+        services.ticket_reassign,
+        ReassignSerializer,
+        "Move the problem to another unit (office, leaders)",
+        name="reassign",
+    )
+
+    @post_action(
+        "Comment on the problem (anyone who may open it)", CommentSerializer, {201: TicketEventSerializer}
+    )
     def comment(self, request, pk=None):
         ticket = self.get_object()
-        body = CommentSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        event = services.ticket_comment(ticket=ticket, user=request.user, text=body.validated_data["text"])
+        text = read_body(CommentSerializer, request)["text"]
+        event = services.ticket_comment(ticket=ticket, user=request.user, text=text)
         return Response(TicketEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -361,11 +361,8 @@ class TicketViewSet(
         if request.method == "GET":
             files = ticket.attachments.select_related("uploaded_by").order_by("uploaded_at", "pk")
             return Response(TicketAttachmentSerializer(files, many=True, context=context).data)
-        body = AttachmentUploadSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        attachment = services.attachment_add(
-            ticket=ticket, user=request.user, upload=body.validated_data["file"]
-        )
+        upload = read_body(AttachmentUploadSerializer, request)["file"]
+        attachment = services.attachment_add(ticket=ticket, user=request.user, upload=upload)
         return Response(
             TicketAttachmentSerializer(attachment, context=context).data, status=status.HTTP_201_CREATED
         )
@@ -393,15 +390,8 @@ class AttachmentFileView(GenericAPIView):
         return attachment_response(self.get_object())
 
 
+@documented_history("An enterprise's change history, with its yearly figures and visits")
 class EnterpriseHistoryView(ObjectHistoryView):
-    @extend_schema(
-        summary="An enterprise's change history, with its yearly figures and visits",
-        parameters=[FIELD_PARAMETER],
-        responses=ChangeSerializer(many=True),
-    )
-    def get(self, request, pk):
-        return super().get(request, pk)
-
     def readable(self, pk):
         enterprise_permissions.ensure_can_read_enterprises(self.request.user)
         return get_object_or_404(Enterprise, pk=pk)
@@ -411,15 +401,8 @@ class EnterpriseHistoryView(ObjectHistoryView):
         return selectors.enterprise_history_rows(obj.pk, with_visits=with_visits)
 
 
+@documented_history("A problem's change history")
 class TicketHistoryView(ObjectHistoryView):
-    @extend_schema(
-        summary="A problem's change history",
-        parameters=[FIELD_PARAMETER],
-        responses=ChangeSerializer(many=True),
-    )
-    def get(self, request, pk):
-        return super().get(request, pk)
-
     def readable(self, pk):
         # As /api/tickets/{id}/: a problem the caller may not read is not found.
         return get_object_or_404(permissions.readable_tickets(self.request.user), pk=pk)
@@ -436,7 +419,7 @@ class TicketHistoryView(ObjectHistoryView):
     partial_update=extend_schema(summary="Change some of an enterprise's fields"),
     destroy=extend_schema(summary="Delete an enterprise nothing refers to (administrators)"),
 )
-class EnterpriseViewSet(RulesMixin, viewsets.ModelViewSet):
+class EnterpriseViewSet(RulesMixin, RereadMixin, viewsets.ModelViewSet):
     """The zone's enterprises. Every role reads them (responsible units too); the office keeps them.
     ``open_problems``, ``problem_total`` and ``has_overdue`` count every problem of the enterprise."""
 
@@ -458,14 +441,11 @@ class EnterpriseViewSet(RulesMixin, viewsets.ModelViewSet):
         rows = selectors.enterprise_rows(Enterprise.objects.all())
         return rows.select_related("parent").prefetch_related("honours").order_by("name", "pk")
 
-    def _reread(self, enterprise: Enterprise) -> Enterprise:
-        return self.get_queryset().get(pk=enterprise.pk)
-
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         honours = data.pop("honours", None)
         enterprise = enterprise_services.enterprise_create(user=self.request.user, data=data, honours=honours)
-        serializer.instance = self._reread(enterprise)
+        serializer.instance = self.reread(enterprise)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
@@ -473,7 +453,7 @@ class EnterpriseViewSet(RulesMixin, viewsets.ModelViewSet):
         enterprise = enterprise_services.enterprise_update(
             enterprise=serializer.instance, user=self.request.user, data=data, honours=honours
         )
-        serializer.instance = self._reread(enterprise)
+        serializer.instance = self.reread(enterprise)
 
     def perform_destroy(self, instance):
         enterprise_services.enterprise_delete(enterprise=instance, user=self.request.user)

@@ -7,10 +7,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
-from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api.base import RulesMixin
+from core.api.base import RulesMixin, post_action, read_body
 from projects import selectors, services
 from projects.models import MonthPublication
 from projects.permissions import ensure_can_publish_months, ensure_can_read
@@ -102,31 +101,27 @@ class MonthViewSet(RulesMixin, viewsets.GenericViewSet):
             MonthStateSerializer([month_state(r) for r in selectors.month_reviews(year)], many=True).data
         )
 
-    @extend_schema(
-        summary="Publish a month that is over and has no report waiting for review (reviewers)",
-        request=MonthSerializer,
-        responses={200: MonthStateSerializer},
+    @post_action(
+        "Publish a month that is over and has no report waiting for review (reviewers)",
+        MonthSerializer,
+        {200: MonthStateSerializer},
+        detail=False,
     )
-    @action(detail=False, methods=["post"])
     def publish(self, request):
-        body = MonthSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = read_body(MonthSerializer, request)
         services.month_publish(
             year=data["year"], month=data["month"], user=request.user, expected_version=data.get("version")
         )
         return self._state(data["year"], data["month"])
 
-    @extend_schema(
-        summary="Reopen a published month for a correction, with the reason (reviewers)",
-        request=MonthReopenSerializer,
-        responses={200: MonthStateSerializer},
+    @post_action(
+        "Reopen a published month for a correction, with the reason (reviewers)",
+        MonthReopenSerializer,
+        {200: MonthStateSerializer},
+        detail=False,
     )
-    @action(detail=False, methods=["post"])
     def reopen(self, request):
-        body = MonthReopenSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = read_body(MonthReopenSerializer, request)
         publication = get_object_or_404(MonthPublication, year=data["year"], month=data["month"])
         services.month_reopen(
             publication=publication,

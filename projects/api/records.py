@@ -19,11 +19,16 @@ from rest_framework.response import Response
 
 from core.api.base import (
     FilterSetBackend,
+    RereadMixin,
     RulesMixin,
     SerializerPerActionMixin,
+    StepsMixin,
     VersionedMixin,
     api_denial,
+    post_action,
+    read_body,
     service_error_detail,
+    step_action,
     updated_by,
 )
 from projects import selectors, services
@@ -67,7 +72,7 @@ from projects.permissions import (
 READS = {"list": ensure_can_read, "retrieve": ensure_can_read}
 
 
-class ProjectScopeMixin:
+class ProjectScopeMixin(RereadMixin):
     """Changes to one record need its project in the caller's charge (403), checked before the
     request body is read; the service checks again inside its transaction."""
 
@@ -79,9 +84,6 @@ class ProjectScopeMixin:
         if self.action in self.scoped_actions:
             with api_denial():
                 ensure_can_edit(request.user, obj.project)
-
-    def reread(self, record):
-        return self.get_queryset().get(pk=record.pk)
 
 
 # --- Annual plans ------------------------------------------------------------------------
@@ -166,22 +168,8 @@ FIGURE_REFUSED = OpenApiResponse(
 )
 
 
-def review_action(service, body_class, field: str, summary: str, *, name: str, **route):
-    """A reviewer's action on one report: the body's ``field`` and version go to ``service``."""
-
-    def review(self, request, pk=None):
-        report = self.get_object()
-        body = body_class(data=request.data)
-        body.is_valid(raise_exception=True)
-        expected = self.expected_version(request, body.validated_data, required=False)
-        service(
-            report=report, user=request.user, expected_version=expected, **{field: body.validated_data[field]}
-        )
-        return self._answer(report)
-
-    review.__name__ = name  # DRF names the route after the function
-    schema = extend_schema(summary=summary, request=body_class, responses={200: ProgressSerializer})
-    return schema(action(detail=True, methods=["post"], **route)(review))
+def _step(service, body_class, summary: str, *, name: str, **route):
+    return step_action(service, body_class, summary, name=name, answer=ProgressSerializer, **route)
 
 
 @extend_schema_view(
@@ -205,7 +193,7 @@ class ProgressViewSet(
     ProjectScopeMixin,
     SerializerPerActionMixin,
     RulesMixin,
-    VersionedMixin,
+    StepsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -225,6 +213,7 @@ class ProgressViewSet(
         "review": ensure_can_review,
     }
     scoped_actions = frozenset({"update", "partial_update", "submit", "photos"})
+    step_record = "report"
 
     queryset = (
         MonthlyProgress.objects.select_related("project")
@@ -265,62 +254,45 @@ class ProgressViewSet(
         )
         serializer.instance = self.reread(report)
 
-    def _answer(self, report, code=status.HTTP_200_OK):
-        return Response(self.get_serializer(self.reread(report)).data, status=code)
-
-    @extend_schema(
-        summary="Submit a draft or returned report to the reviewers",
-        request=ProgressSubmitSerializer,
-        responses={200: ProgressSerializer},
+    submit = _step(
+        services.progress_submit,
+        ProgressSubmitSerializer,
+        "Submit a draft or returned report to the reviewers",
+        name="submit",
     )
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        report = self.get_object()
-        body = ProgressSubmitSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        services.progress_submit(
-            report=report,
-            user=request.user,
-            expected_version=self.expected_version(request, body.validated_data, required=False),
-        )
-        return self._answer(report)
-
-    # approve, return and reopen: one shape, a body with the reviewer's words and the version read.
-    approve = review_action(
+    # approve, return and reopen: a body with the reviewer's words and the version read.
+    approve = _step(
         services.progress_approve,
         ProgressApproveSerializer,
-        "comment",
         "Approve a submitted report: its figure becomes official (reviewers)",
         name="approve",
     )
-    return_ = review_action(
+    return_ = _step(
         services.progress_return,
         ProgressReasonSerializer,
-        "reason",
         "Return a submitted report to its reporter with the reason (reviewers)",
         name="return_",
         url_path="return",
         url_name="return",
     )
-    reopen = review_action(
+    reopen = _step(
         services.progress_reopen,
         ProgressReasonSerializer,
-        "reason",
         "Reopen an approved report for correction, with the reason (reviewers)",
         name="reopen",
     )
 
-    @extend_schema(
-        summary="Approve or return several submitted reports: all of them, or none (reviewers)",
-        request=ProgressBulkReviewSerializer,
-        responses={200: ProgressBulkReviewResultSerializer},
-    )
     # JSON only: a list of ids is not a form, and a long one would trip Django's limit on form fields.
-    @action(detail=False, methods=["post"], parser_classes=[JSONParser])
+    @post_action(
+        "Approve or return several submitted reports: all of them, or none (reviewers)",
+        ProgressBulkReviewSerializer,
+        {200: ProgressBulkReviewResultSerializer},
+        detail=False,
+        parser_classes=[JSONParser],
+    )
     def review(self, request):
-        body = ProgressBulkReviewSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        ids = list(dict.fromkeys(body.validated_data["ids"]))
+        body = read_body(ProgressBulkReviewSerializer, request)
+        ids = list(dict.fromkeys(body["ids"]))
         reports = {
             report.pk: report
             for report in MonthlyProgress.objects.filter(pk__in=ids).select_related("project")
@@ -333,8 +305,8 @@ class ProgressViewSet(
         count = services.progress_review_many(
             reports=[reports[pk] for pk in ids],
             user=request.user,
-            approve=body.validated_data["approve"],
-            reason=body.validated_data["reason"],
+            approve=body["approve"],
+            reason=body["reason"],
         )
         fresh = self.get_queryset().filter(pk__in=ids)
         return Response(
@@ -344,22 +316,21 @@ class ProgressViewSet(
             }
         )
 
-    @extend_schema(
-        summary="Attach a photo of what is built (形象进度) to a report",
-        request={"multipart/form-data": ProgressPhotoUploadSerializer},
-        responses={201: ProgressPhotoSerializer},
+    @post_action(
+        "Attach a photo of what is built (形象进度) to a report",
+        {"multipart/form-data": ProgressPhotoUploadSerializer},
+        {201: ProgressPhotoSerializer},
+        parser_classes=[MultiPartParser, FormParser],
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def photos(self, request, pk=None):
         report = self.get_object()
-        body = ProgressPhotoUploadSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = read_body(ProgressPhotoUploadSerializer, request)
         photo = services.photo_add(
             report=report,
             user=request.user,
-            upload=body.validated_data["image"],
-            caption=body.validated_data["caption"],
-            expected_version=self.expected_version(request, body.validated_data, required=False),
+            upload=body["image"],
+            caption=body["caption"],
+            expected_version=self.expected_version(request, body, required=False),
         )
         return Response(
             ProgressPhotoSerializer(photo, context=self.get_serializer_context()).data,
@@ -484,7 +455,7 @@ class MilestoneViewSet(
     partial_update=extend_schema(summary="Change some of a batch's fields (administrators)"),
     destroy=extend_schema(summary="Delete a batch whose list is empty (administrators)"),
 )
-class BatchViewSet(RulesMixin, viewsets.ModelViewSet):
+class BatchViewSet(RulesMixin, RereadMixin, viewsets.ModelViewSet):
     """The province's numbered batches. ``/members/`` reads a batch's list, and replaces it whole
     (PUT) as provincial systems publish it."""
 
@@ -499,18 +470,15 @@ class BatchViewSet(RulesMixin, viewsets.ModelViewSet):
 
     queryset = Batch.objects.annotate(member_count=Count("memberships")).order_by("number")
 
-    def _reread(self, batch):
-        return self.get_queryset().get(pk=batch.pk)
-
     def perform_create(self, serializer):
         batch = services.batch_create(user=self.request.user, data=dict(serializer.validated_data))
-        serializer.instance = self._reread(batch)
+        serializer.instance = self.reread(batch)
 
     def perform_update(self, serializer):
         batch = services.batch_update(
             batch=serializer.instance, user=self.request.user, data=dict(serializer.validated_data)
         )
-        serializer.instance = self._reread(batch)
+        serializer.instance = self.reread(batch)
 
     def perform_destroy(self, instance):
         services.batch_delete(batch=instance, user=self.request.user)
@@ -559,7 +527,7 @@ class BatchViewSet(RulesMixin, viewsets.ModelViewSet):
     partial_update=extend_schema(summary="Change a project's role in its batch (administrators)"),
     destroy=extend_schema(summary="Take a project out of a batch (administrators)"),
 )
-class BatchMembershipViewSet(SerializerPerActionMixin, RulesMixin, viewsets.ModelViewSet):
+class BatchMembershipViewSet(SerializerPerActionMixin, RulesMixin, RereadMixin, viewsets.ModelViewSet):
     """A project's role in a batch: to sign, to start construction or to go into production."""
 
     filterset_class = BatchMembershipFilterSet
@@ -574,18 +542,15 @@ class BatchMembershipViewSet(SerializerPerActionMixin, RulesMixin, viewsets.Mode
     serializer_class = BatchMembershipSerializer
     serializer_classes = updated_by(BatchMembershipUpdateSerializer)
 
-    def _reread(self, membership):
-        return self.get_queryset().get(pk=membership.pk)
-
     def perform_create(self, serializer):
         membership = services.membership_create(user=self.request.user, data=dict(serializer.validated_data))
-        serializer.instance = self._reread(membership)
+        serializer.instance = self.reread(membership)
 
     def perform_update(self, serializer):
         membership = serializer.instance
         role = serializer.validated_data.get("role", membership.role)
         services.membership_update(membership=membership, user=self.request.user, role=role)
-        serializer.instance = self._reread(membership)
+        serializer.instance = self.reread(membership)
 
     def perform_destroy(self, instance):
         services.membership_delete(membership=instance, user=self.request.user)

@@ -6,12 +6,11 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from core.api.base import RulesMixin, VersionedMixin, api_denial
-from core.api.history import FIELD_PARAMETER, ChangeSerializer, ObjectHistoryView
+from core.api.base import RereadMixin, RulesMixin, VersionedMixin, api_denial, post_action, read_body
+from core.api.history import ObjectHistoryView, documented_history
 from core.filtersets import FilterForm
 from core.roles import ensure_admin
 from projects import selectors, services
@@ -42,7 +41,7 @@ WRITE_ACTIONS = {"update", "partial_update", "stage"}
     partial_update=extend_schema(summary="Change some of a project's fields"),
     destroy=extend_schema(summary="Delete a project with no plans or reports (administrators)"),
 )
-class ProjectViewSet(RulesMixin, VersionedMixin, viewsets.ModelViewSet):
+class ProjectViewSet(RulesMixin, RereadMixin, VersionedMixin, viewsets.ModelViewSet):
     """Investment projects. ``?year=&month=`` choose the period of the nested figures; the filters
     and ``ordering`` are the project list's (``?park=…&level=…`` mean the same everywhere)."""
 
@@ -83,9 +82,6 @@ class ProjectViewSet(RulesMixin, VersionedMixin, viewsets.ModelViewSet):
             with api_denial():
                 ensure_can_edit(request.user, obj)
 
-    def _reread(self, project: Project) -> Project:
-        return self.get_queryset().get(pk=project.pk)
-
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         stage = int(data.pop("stage"))
@@ -94,38 +90,34 @@ class ProjectViewSet(RulesMixin, VersionedMixin, viewsets.ModelViewSet):
         project = services.project_create(
             user=self.request.user, data=data, stage=stage, stage_changed_on=changed_on
         )
-        serializer.instance = self._reread(project)
+        serializer.instance = self.reread(project)
 
     def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        expected = self.expected_version(self.request, data)
-        data.pop("version", None)
+        data, expected = self.split_version(self.request, serializer.validated_data)
         project = services.project_update(
             project=serializer.instance, user=self.request.user, data=data, expected_version=expected
         )
-        serializer.instance = self._reread(project)
+        serializer.instance = self.reread(project)
 
     def perform_destroy(self, instance):
         services.project_delete(project=instance, user=self.request.user)
 
-    @extend_schema(
-        summary="Move the project to another stage (going back needs a reason)",
-        request=StageMoveSerializer,
-        responses={201: StageChangeSerializer},
+    @post_action(
+        "Move the project to another stage (going back needs a reason)",
+        StageMoveSerializer,
+        {201: StageChangeSerializer},
     )
-    @action(detail=True, methods=["post"])
     def stage(self, request, pk=None):
         project = self.get_object()
-        move = StageMoveSerializer(data=request.data)
-        move.is_valid(raise_exception=True)
+        move = read_body(StageMoveSerializer, request)
         with transaction.atomic():
             change = services.project_change_stage(
                 project=project,
                 user=request.user,
-                stage=int(move.validated_data["stage"]),
-                changed_on=move.validated_data.get("changed_on"),
-                reason=move.validated_data.get("reason", ""),
-                expected_version=self.expected_version(request, move.validated_data, required=False),
+                stage=int(move["stage"]),
+                changed_on=move.get("changed_on"),
+                reason=move.get("reason", ""),
+                expected_version=self.expected_version(request, move, required=False),
             )
         return Response(StageChangeSerializer(change).data, status=status.HTTP_201_CREATED)
 
@@ -183,15 +175,8 @@ ROUTES = [
 ]
 
 
+@documented_history("A project's change history, with its plans, reports, photos, milestones and batches")
 class ProjectHistoryView(ObjectHistoryView):
-    @extend_schema(
-        summary="A project's change history, with its plans, reports, photos, milestones and batches",
-        parameters=[FIELD_PARAMETER],
-        responses=ChangeSerializer(many=True),
-    )
-    def get(self, request, pk):
-        return super().get(request, pk)
-
     def readable(self, pk):
         ensure_can_read(self.request.user)
         return get_object_or_404(Project, pk=pk)
