@@ -4,7 +4,8 @@ Ledgers arrive as zones really keep them: title rows above the header, two-level
 headers, numbers stored as text with thousands separators or full-width digits, dates as
 Excel dates or as text (2023年3月, 2023.03, 2023-03-15), subtotal and 合计 rows. This module
 turns a sheet into header → column and rows of raw values; each importer (project ledger,
-enterprise list) says which headers it knows and what a row means.
+enterprise list) says which headers it knows and what a row means; what their previews and
+``apply`` share (the planner's checks, the confirmations, creating what rows name) is here too.
 
 Files are checked before any parser sees them: size, the zip signature (an encrypted or old
 .xls workbook is an OLE file, not a zip), what each zip part really unpacks to (a zip bomb,
@@ -28,6 +29,7 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import chain, islice
@@ -37,8 +39,10 @@ from xml.parsers import expat
 from defusedxml import DefusedXmlException, ElementTree
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 from python_calamine import CalamineError, CalamineWorkbook
+from simple_history.utils import bulk_create_with_history
 
 HEADER_SCAN_ROWS = 20
 MAX_RATIO = 200  # xlsx XML compresses 10–30×; a bomb compresses thousands of times
@@ -532,6 +536,34 @@ def normalise(text: object) -> str:
     return re.sub(r"\s+", "", value)
 
 
+def header_matcher(headers: Iterable[tuple[str, str]]) -> Callable[[str], str | None]:
+    """A ``match_header`` for ``read_sheet`` from (key, pattern) pairs: the key of the first pattern
+    the whole header matches, its brackets read half-width as the patterns write them."""
+    compiled = [(key, re.compile(rf"^(?:{pattern})$")) for key, pattern in headers]
+
+    def match(text: str) -> str | None:
+        text = text.replace("（", "(").replace("）", ")")
+        for key, pattern in compiled:
+            if pattern.match(text):
+                return key
+        return None
+
+    return match
+
+
+def by_name(objects: Iterable[Any], *, also: str | None = None) -> dict[str, Any]:
+    """Objects by their normalised ``name`` and, where it is set, by their ``also`` attribute (an
+    alias, a short name), the names files give rows' references. An other name never displaces a
+    name or an earlier other name; a later object's name does displace it."""
+    found: dict[str, Any] = {}
+    for obj in objects:
+        found[normalise(obj.name)] = obj
+        other = getattr(obj, also) if also else None
+        if other:
+            found.setdefault(normalise(other), obj)
+    return found
+
+
 def read_sheet(
     data: bytes,
     *,
@@ -870,6 +902,10 @@ class PreviewRows:
     def error_rows(self) -> int:
         return len({issue.row for issue in self.errors})
 
+    def counts(self) -> dict[str, int]:
+        """What ``apply`` returns: how many rows it created, updated and left unchanged."""
+        return {"created": len(self.created), "updated": len(self.updated), "unchanged": len(self.unchanged)}
+
     @property
     def erasures(self) -> list[tuple]:
         """(row, change) for each figure the import would set to zero or value it would clear."""
@@ -897,6 +933,11 @@ class PreviewRows:
         for text in extra:
             digest.update(f"N{text}".encode())
         return digest.hexdigest()
+
+
+def named_lists(labelled: Iterable[tuple[str, list[str]]]) -> list[str]:
+    """A preview's notes on the names it will create: a line per label that has any."""
+    return [f"{label}：{'、'.join(names)}" for label, names in labelled if names]
 
 
 def erasures_not_confirmed(count: int) -> str:
@@ -927,6 +968,54 @@ def ensure_held_confirmed(preview, confirmed: bool) -> None:
         raise ValidationError(held_not_confirmed(len(preview.held)), code="held")
 
 
+def ensure_importable(preview, *, confirm_erasures: bool, confirm_warnings: bool) -> None:
+    """ValidationError, and nothing written, for a preview with errors, or with figures to clear or
+    to check that the user did not confirm (checked in that order)."""
+    if preview.errors:
+        raise ValidationError(_("The file has rows with errors; nothing was imported."))
+    ensure_erasures_confirmed(preview, confirm_erasures)
+    ensure_held_confirmed(preview, confirm_warnings)
+
+
+def history_options(*, user, reason: str, now: datetime.datetime) -> dict[str, Any]:
+    """simple-history's bulk helpers' options: every history row of an import carries its user,
+    reason and time."""
+    return {"default_user": user, "default_change_reason": reason, "default_date": now}
+
+
+@contextmanager
+def database_refusal() -> Iterator[None]:
+    """An IntegrityError while writing an import becomes a ValidationError the user can read; the
+    caller's transaction rolls every row back."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise ValidationError(
+            _("The database refused the import (%(error)s); nothing was imported.") % {"error": error}
+        ) from None
+
+
+def create_named(
+    model: type, names: Iterable[str], history: dict[str, Any], *, check: Callable[[Any], None] | None = None
+) -> dict[str, Any]:
+    """The objects a preview listed as new, created by name (each passed to ``check`` first) with
+    their history rows, by normalised name as the rows name them."""
+    objects = [model(name=name) for name in names]
+    if check is not None:
+        for obj in objects:
+            check(obj)
+    return {normalise(obj.name): obj for obj in bulk_create_with_history(objects, model, **history)}
+
+
+def with_created(data: dict, names: dict[str, str], created: dict[str, dict[str, Any]]) -> dict:
+    """A row's values to write, with each field it names a new object for (``names``: field → name)
+    set to the object ``created`` holds for that name."""
+    data = dict(data)
+    for field_name, text in names.items():
+        data[field_name] = created[field_name][normalise(text)]
+    return data
+
+
 class RowPlanner:
     """The part of an importer's planner that is the same for every kind of row: errors quoted
     with the file's own header, and the data rows sorted from blank, total and heading rows."""
@@ -940,6 +1029,26 @@ class RowPlanner:
     def error(self, row: int, key: str, value, message: str) -> None:
         column = self.sheet.headers.get(key) or self.column_labels.get(key, key)
         self.errors.append(Issue(row=row, column=column, value=cell_text(value), message=message))
+
+    def parse_cell(self, row: int, raw: dict, key: str, parse: Callable[[object], Any], values: dict) -> None:
+        """``values[key]`` set to the cell read by ``parse``, or the BadValue it raises reported."""
+        try:
+            values[key] = parse(raw[key])
+        except BadValue as error:
+            self.error(row, key, raw[key], str(error))
+
+    def check_length(self, row: int, key: str, value, text: str, limit: int | None) -> None:
+        """An error when ``text``, read from the cell ``value``, is longer than its field takes."""
+        if limit and len(text) > limit:
+            self.error(row, key, value, _("at most %(limit)s characters") % {"limit": limit})
+
+    def already_on_row(self, seen: dict, target, row: int, key: str, value, message: str) -> bool:
+        """Whether ``target`` was on an earlier row (``seen``: target → row); if it was, an error on
+        this row naming that one (``message`` has ``%(row)s``)."""
+        if target not in seen:
+            return False
+        self.error(row, key, value, message % {"row": seen[target]})
+        return True
 
     def data_rows(self, *, empty_name: str) -> tuple[list[tuple[int, dict]], int]:
         """(Excel row number, raw values) of the rows to import, and how many were skipped.

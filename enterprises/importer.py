@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from itertools import zip_longest
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,7 +40,8 @@ from core.locking import check_fields
 from enterprises.models import Enterprise, Honour
 from enterprises.services import EnterpriseChanges
 from enterprises.validators import validate_credit_code
-from reference.models import Department, Industry, Leader, Park
+from reference.lookup import References
+from reference.models import Department, Leader
 
 # Header rows are found by the name column; lists call it by any of these.
 ANCHORS = ("企业名称", "单位名称", "企业全称", "企业名称(全称)")
@@ -64,7 +65,7 @@ ENTERPRISE_HEADERS = [
     ("honours", r"(企业)?荣誉(称号|情况)?"),
     ("description", r"(企业)?简介|备注"),
 ]
-_COMPILED = [(key, re.compile(rf"^(?:{pattern})$")) for key, pattern in ENTERPRISE_HEADERS]
+_match_header = importing.header_matcher(ENTERPRISE_HEADERS)
 QUOTES = re.compile(r"[\"'“”‘’「」『』]")
 
 # Text columns: (key, longest value the model takes; None for no limit)
@@ -104,11 +105,7 @@ COLUMN_LABELS = {"seq": "序号", **FIELD_LABELS}
 
 
 def match_header(text: str) -> str | None:
-    text = QUOTES.sub("", text.replace("（", "(").replace("）", ")"))
-    for key, pattern in _COMPILED:
-        if pattern.match(text):
-            return key
-    return None
+    return _match_header(QUOTES.sub("", text))
 
 
 def _change(field: str, old, new) -> importing.Change:
@@ -142,15 +139,13 @@ class EnterprisePreview(importing.PreviewRows):
 
     def notes(self) -> list[str]:
         """What the preview says before the rows: the names that will be created."""
-        lines = []
-        for label, names in (
-            ("将新建的包联单位", self.new_units),
-            ("将新建的包联领导", self.new_leaders),
-            ("将新建的企业荣誉", self.new_honours),
-        ):
-            if names:
-                lines.append(f"{label}：{'、'.join(names)}")
-        return lines
+        return importing.named_lists(
+            (
+                ("将新建的包联单位", self.new_units),
+                ("将新建的包联领导", self.new_leaders),
+                ("将新建的企业荣誉", self.new_honours),
+            )
+        )
 
     def fingerprint(self) -> str:
         new = ("、".join(names) for names in (self.new_units, self.new_leaders, self.new_honours))
@@ -189,26 +184,16 @@ def _one_line(value: object) -> str:
     return re.sub(r"\s+", " ", importing.parse_text(value))
 
 
-class _Lookup:
+class _Lookup(References):
     """Reference data and the enterprises a list names, each loaded once."""
 
     def __init__(self, *, names: set[str], codes: set[str], leaders: set[str]):
-        self.parks = {}
-        for park in Park.objects.all():
-            self.parks[normalise(park.name)] = park
-            if park.alias:
-                self.parks.setdefault(normalise(park.alias), park)
-        self.industries = {normalise(i.name): i for i in Industry.objects.all()}
-        self.units = {}
-        for unit in Department.objects.all():
-            self.units[normalise(unit.name)] = unit
-            if unit.short_name:
-                self.units.setdefault(normalise(unit.short_name), unit)
+        super().__init__()
         self.leaders = defaultdict(list)
         for chunk in _chunks(set().union(*(_spellings(n) for n in leaders)) if leaders else ()):
             for leader in Leader.objects.filter(name__in=chunk):
                 self.leaders[normalise(leader.name)].append(leader)
-        self.honours = {normalise(h.name): h for h in Honour.objects.all()}
+        self.honours = importing.by_name(Honour.objects.all())
         self._load_enterprises(names, codes)
 
     def _load_enterprises(self, names: set[str], codes: set[str]) -> None:
@@ -267,32 +252,20 @@ class _Planner(importing.RowPlanner):
             code = values.get("credit_code")
             target = plan.enterprise.pk if plan.enterprise else normalise(plan.name)
             final_name = normalise(plan.data.get("name") or plan.enterprise.name)
-            if code and code in seen_codes:
-                self.error(
-                    row_number,
-                    "credit_code",
-                    code,
-                    _("the same credit code is already on row %(row)s") % {"row": seen_codes[code]},
-                )
-            elif target in seen_enterprises:
-                self.error(
-                    row_number,
-                    "name",
-                    values["name"],
-                    _("the same enterprise is already on row %(row)s") % {"row": seen_enterprises[target]},
-                )
-            elif final_name in seen_names:
-                self.error(
-                    row_number,
-                    "name",
-                    values["name"],
-                    _("the same name is already on row %(row)s") % {"row": seen_names[final_name]},
-                )
-            else:
-                if code:
-                    seen_codes[code] = row_number
-                seen_enterprises[target] = seen_names[final_name] = row_number
-                rows.append(plan)
+            # The first repetition found is the row's one error; a row without a code repeats none
+            # (seen_codes holds codes only).
+            text = values["name"]
+            repeats = (
+                (seen_codes, code, "credit_code", code, _("the same credit code is already on row %(row)s")),
+                (seen_enterprises, target, "name", text, _("the same enterprise is already on row %(row)s")),
+                (seen_names, final_name, "name", text, _("the same name is already on row %(row)s")),
+            )
+            if any(self.already_on_row(seen, key, row_number, *rest) for seen, key, *rest in repeats):
+                continue
+            if code:
+                seen_codes[code] = row_number
+            seen_enterprises[target] = seen_names[final_name] = row_number
+            rows.append(plan)
         order = {key: index for index, key in enumerate(self.sheet.columns)}
         column_order = {self.sheet.headers.get(k) or COLUMN_LABELS.get(k, k): i for k, i in order.items()}
         self.errors.sort(key=lambda issue: (issue.row, column_order.get(issue.column, len(order))))
@@ -319,10 +292,7 @@ class _Planner(importing.RowPlanner):
         values = {}
         values["name"] = _one_line(raw.get("name"))
         if "credit_code" in raw and not importing.is_blank(raw["credit_code"]):
-            try:
-                values["credit_code"] = _credit_code(raw["credit_code"])
-            except BadValue as error:
-                self.error(row, "credit_code", raw["credit_code"], str(error))
+            self.parse_cell(row, raw, "credit_code", _credit_code, values)
         for key, limit in TEXT_KEYS.items():
             if key in raw and not importing.is_blank(raw[key]):
                 if key == "description":
@@ -331,20 +301,15 @@ class _Planner(importing.RowPlanner):
                     values[key] = unicodedata.normalize("NFKC", _one_line(raw[key])).strip()
                 else:
                     values[key] = _one_line(raw[key])
-                if limit and len(values[key]) > limit:
-                    self.error(row, key, raw[key], _("at most %(limit)s characters") % {"limit": limit})
+                self.check_length(row, key, raw[key], values[key], limit)
         for key in BOOL_KEYS:
             if key in raw:
-                try:
-                    values[key] = importing.parse_bool(raw[key])
-                except BadValue as error:
-                    self.error(row, key, raw[key], str(error))
+                self.parse_cell(row, raw, key, importing.parse_bool, values)
         for key in REF_KEYS:
             if key in raw and not importing.is_blank(raw[key]):
                 values[key] = _one_line(raw[key])
         for key, limit in NAME_LIMITS.items():
-            if values.get(key) and len(values[key]) > limit:
-                self.error(row, key, raw[key], _("at most %(limit)s characters") % {"limit": limit})
+            self.check_length(row, key, raw.get(key), values.get(key) or "", limit)
         if "honours" in raw and not importing.is_blank(raw["honours"]):
             names = [n for n in HONOUR_SEPARATORS.split(importing.parse_text(raw["honours"])) if n]
             values["honours"] = list({normalise(n): n for n in names}.values())
@@ -534,21 +499,17 @@ def apply(
 
     The shared workflow re-plans inside this transaction (``preview`` then ``apply``); the rows
     to update are locked here and refused if they changed after that preview."""
-    if result.errors:
-        raise ValidationError(_("The file has rows with errors; nothing was imported."))
-    importing.ensure_erasures_confirmed(result, confirm_erasures)
+    importing.ensure_importable(result, confirm_erasures=confirm_erasures, confirm_warnings=confirm_warnings)
     now = timezone.now()
-    history = {"default_user": user, "default_change_reason": reason, "default_date": now}
-    try:
+    history = importing.history_options(user=user, reason=reason, now=now)
+    with importing.database_refusal():
         refs = _create_refs(result, history)
         locked = _lock(result)
         created, updated = [], defaultdict(list)
         for row in result.rows:
             if row.action == "unchanged":
                 continue
-            data = dict(row.data)
-            for name, text in row.refs.items():
-                data[name] = refs[name][normalise(text)]
+            data = importing.with_created(row.data, row.refs, refs)
             check_fields(data, EnterpriseChanges)  # a list sets what the registry's service may set
             if row.enterprise is None:
                 enterprise = Enterprise(**data)
@@ -568,30 +529,16 @@ def apply(
         for fields, enterprises in updated.items():  # rows write only the fields they change
             bulk_update_with_history(enterprises, Enterprise, list(fields), batch_size=500, **history)
         _write_honours(result, refs["honours"])
-    except IntegrityError as error:
-        raise ValidationError(
-            _("The database refused the import (%(error)s); nothing was imported.") % {"error": error}
-        ) from None
-    return {
-        "created": len(result.created),
-        "updated": len(result.updated),
-        "unchanged": len(result.unchanged),
-    }
+    return result.counts()
 
 
 def _create_refs(result: EnterprisePreview, history) -> dict[str, dict[str, object]]:
-    units = bulk_create_with_history(
-        [Department(name=name) for name in result.new_units], Department, **history
-    )
-    leaders = bulk_create_with_history([Leader(name=name) for name in result.new_leaders], Leader, **history)
-    bulk_create_with_history([Honour(name=name) for name in result.new_honours], Honour, **history)
+    units = importing.create_named(Department, result.new_units, history)
+    leaders = importing.create_named(Leader, result.new_leaders, history)
+    importing.create_named(Honour, result.new_honours, history)
     wanted = {name for row in result.rows if row.honours for name in row.honours}
     honours = [h for chunk in _chunks(wanted) for h in Honour.objects.filter(name__in=chunk)]
-    return {
-        "liaison_unit": {normalise(u.name): u for u in units},
-        "liaison_leader": {normalise(leader.name): leader for leader in leaders},
-        "honours": {h.name: h for h in honours},
-    }
+    return {"liaison_unit": units, "liaison_leader": leaders, "honours": {h.name: h for h in honours}}
 
 
 def _lock(result: EnterprisePreview) -> dict[int, Enterprise]:

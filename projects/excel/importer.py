@@ -41,14 +41,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from core import importing
-from core.importing import BadFile, BadValue, Issue, normalise
+from core.importing import BadFile, Issue, normalise
 from core.roles import Role, has_role
 from enterprises.models import Enterprise
 from projects import checks, services
@@ -57,7 +57,8 @@ from projects.excel.ledger import PENDING_TEXT
 from projects.models import AnnualPlan, MonthlyProgress, Project, StageChange
 from projects.permissions import can_create_project, can_edit_project, can_review
 from projects.selectors import Period, is_published
-from reference.models import Department, Industry, Leader, Park
+from reference.lookup import References
+from reference.models import Department, Leader
 
 # (key, pattern over the normalised header; an upper header and the one below are joined)
 LEDGER_HEADERS = [
@@ -87,7 +88,7 @@ LEDGER_HEADERS = [
     ("leader", r"(责任|分包|包联|分管|联系)领导"),
     ("unit", r"责任(单位|部门)|牵头单位"),
 ]
-_COMPILED = [(key, re.compile(rf"^(?:{pattern})$")) for key, pattern in LEDGER_HEADERS]
+match_header = importing.header_matcher(LEDGER_HEADERS)
 IGNORED_HEADERS = re.compile(r".*(完成率|时序进度|差|备注|序时).*")
 MONEY_KEYS = ("total", "plan", "month", "ytd")
 DATE_KEYS = ("planned_start", "actual_start", "planned_completion", "actual_completion")
@@ -126,14 +127,6 @@ COLUMN_LABELS = {
     "unit": "责任单位",
     **FIELD_LABELS,
 }
-
-
-def match_header(text: str) -> str | None:
-    text = text.replace("（", "(").replace("）", ")")
-    for key, pattern in _COMPILED:
-        if pattern.match(text):
-            return key
-    return None
 
 
 def _choices(enum, extra: dict[str, object]) -> dict[str, object]:
@@ -233,18 +226,17 @@ class LedgerPreview(importing.PreviewRows):
 
     def notes(self) -> list[str]:
         """What the preview says before the rows: the period, how reports are recorded, new names."""
-        lines = [
+        return [
             f"填报期间：{self.year}年{self.month}月（1—{self.month}月累计）",
             f"导入的月度完成投资将记为：{self.report_status_label}",
+            *importing.named_lists(
+                (
+                    ("将新建的企业", self.new_enterprises),
+                    ("将新建的责任单位", self.new_units),
+                    ("将新建的责任领导", self.new_leaders),
+                )
+            ),
         ]
-        for label, names in (
-            ("将新建的企业", self.new_enterprises),
-            ("将新建的责任单位", self.new_units),
-            ("将新建的责任领导", self.new_leaders),
-        ):
-            if names:
-                lines.append(f"{label}：{'、'.join(names)}")
-        return lines
 
     def fingerprint(self) -> str:
         return self.digest(f"ledger {self.year}-{self.month}", lambda row: row.project)
@@ -270,21 +262,11 @@ def _period_from(sheet: importing.Sheet, year: int | None, month: int | None) ->
     return year or found[0], month or found[1]
 
 
-class _Lookup:
+class _Lookup(References):
     """Reference objects by the names ledgers use for them, loaded once."""
 
     def __init__(self, names: dict[str, set[str]]):
-        self.parks = {}
-        for park in Park.objects.all():
-            self.parks[normalise(park.name)] = park
-            if park.alias:
-                self.parks.setdefault(normalise(park.alias), park)
-        self.industries = {normalise(i.name): i for i in Industry.objects.all()}
-        self.units = {}
-        for unit in Department.objects.all():
-            self.units[normalise(unit.name)] = unit
-            if unit.short_name:
-                self.units.setdefault(normalise(unit.short_name), unit)
+        super().__init__()
         # By name, and by name with title as reports print them (张主任（副主任）).
         self.leaders = defaultdict(list)
         wanted = names["leader"] | {re.split(r"[（(]", name)[0].strip() for name in names["leader"]}
@@ -292,12 +274,10 @@ class _Lookup:
             self.leaders[normalise(leader.name)].append(leader)
             if leader.title:
                 self.leaders[normalise(str(leader))].append(leader)
-        self.enterprises = {}
         wanted = names["enterprise"]
-        for enterprise in Enterprise.objects.filter(Q(name__in=wanted) | Q(short_name__in=wanted)):
-            self.enterprises[normalise(enterprise.name)] = enterprise
-            if enterprise.short_name:
-                self.enterprises.setdefault(normalise(enterprise.short_name), enterprise)
+        self.enterprises = importing.by_name(
+            Enterprise.objects.filter(Q(name__in=wanted) | Q(short_name__in=wanted)), also="short_name"
+        )
 
 
 def preview(data: bytes, *, user, year: int | None = None, month: int | None = None) -> LedgerPreview:
@@ -357,13 +337,9 @@ class _Planner(importing.RowPlanner):
             if plan is None:
                 continue
             key = plan.project.pk if plan.project else ("new", values["name"], values.get("enterprise_name"))
-            if key in seen:
-                self.error(
-                    row_number,
-                    "name",
-                    values["name"],
-                    _("the same project is already on row %(row)s") % {"row": seen[key]},
-                )
+            if self.already_on_row(
+                seen, key, row_number, "name", values["name"], _("the same project is already on row %(row)s")
+            ):
                 continue
             seen[key] = row_number
             rows.append(plan)
@@ -405,16 +381,11 @@ class _Planner(importing.RowPlanner):
                         ),
                     )
                     continue
-                try:
-                    values[key] = importing.parse_decimal(raw[key], factor=self.factors[key])
-                except BadValue as error:
-                    self.error(row, key, raw[key], str(error))
+                parse = functools.partial(importing.parse_decimal, factor=self.factors[key])
+                self.parse_cell(row, raw, key, parse, values)
         for key in DATE_KEYS:
             if key in raw:
-                try:
-                    values[key] = importing.parse_date(raw[key])
-                except BadValue as error:
-                    self.error(row, key, raw[key], str(error))
+                self.parse_cell(row, raw, key, importing.parse_date, values)
         for key in ("nature", "level", "stage"):
             if key in raw and not importing.is_blank(raw[key]):
                 choice = self.maps[key].get(normalise(raw[key]))
@@ -454,8 +425,7 @@ class _Planner(importing.RowPlanner):
         for key, limit in (("enterprise", 200), ("unit", 100), ("leader", 50)):
             if key in raw and not importing.is_blank(raw[key]):
                 values[f"{key}_name"] = importing.parse_text(raw[key])
-                if len(values[f"{key}_name"]) > limit:
-                    self.error(row, key, raw[key], _("at most %(limit)s characters") % {"limit": limit})
+                self.check_length(row, key, raw[key], values[f"{key}_name"], limit)
         if len(values["code"]) > 50:
             self.error(row, "code", values["code"], _("a project code has at most 50 characters"))
         if values.get("actual_completion") and values["actual_completion"] > timezone.localdate():
@@ -811,12 +781,9 @@ def apply(
 
     The caller re-plans inside this transaction (``preview`` then ``apply``) so what is
     written is checked against the data as it is now."""
-    if ledger.errors:
-        raise ValidationError(_("The file has rows with errors; nothing was imported."))
-    importing.ensure_erasures_confirmed(ledger, confirm_erasures)
-    importing.ensure_held_confirmed(ledger, confirm_warnings)
+    importing.ensure_importable(ledger, confirm_erasures=confirm_erasures, confirm_warnings=confirm_warnings)
     now = timezone.now()
-    history = {"default_user": user, "default_change_reason": reason, "default_date": now}
+    history = importing.history_options(user=user, reason=reason, now=now)
     refs = _create_refs(ledger, user=user, history=history)
     created, updated, moves = [], [], []
     # The stage changes this import records, as the services record them.
@@ -834,9 +801,7 @@ def apply(
     for row in ledger.rows:
         if row.action == "unchanged":
             continue
-        data = dict(row.project_data)
-        for name, text in row.refs.items():
-            data[name] = refs[name][normalise(text)]
+        data = importing.with_created(row.project_data, row.refs, refs)
         if row.project is None:
             project = Project(stage=row.stage or Stage.PLANNING, **data)
             if staff:
@@ -862,19 +827,11 @@ def apply(
                     )
                 )
             row.project = project
-    try:
+    with importing.database_refusal():
         _write_projects(created, updated, moves, history, move=move)
         _write_plans(ledger, history, user=user, now=now)
         _write_reports(ledger, history, user=user, now=now)
-    except IntegrityError as error:
-        raise ValidationError(
-            _("The database refused the import (%(error)s); nothing was imported.") % {"error": error}
-        ) from None
-    return {
-        "created": len(ledger.created),
-        "updated": len(ledger.updated),
-        "unchanged": len(ledger.unchanged),
-    }
+    return ledger.counts()
 
 
 def _check_fields(obj) -> None:
@@ -886,18 +843,12 @@ def _check_fields(obj) -> None:
 
 
 def _create_refs(ledger: LedgerPreview, *, user, history) -> dict[str, dict[str, object]]:
-    enterprises = [Enterprise(name=name) for name in ledger.new_enterprises]
-    for enterprise in enterprises:
-        _check_fields(enterprise)
-    enterprises = bulk_create_with_history(enterprises, Enterprise, **history)
-    units = bulk_create_with_history(
-        [Department(name=name) for name in ledger.new_units], Department, **history
-    )
-    leaders = bulk_create_with_history([Leader(name=name) for name in ledger.new_leaders], Leader, **history)
     return {
-        "enterprise": {normalise(e.name): e for e in enterprises},
-        "responsible_unit": {normalise(u.name): u for u in units},
-        "responsible_leader": {normalise(leader.name): leader for leader in leaders},
+        "enterprise": importing.create_named(
+            Enterprise, ledger.new_enterprises, history, check=_check_fields
+        ),
+        "responsible_unit": importing.create_named(Department, ledger.new_units, history),
+        "responsible_leader": importing.create_named(Leader, ledger.new_leaders, history),
     }
 
 
