@@ -524,12 +524,13 @@ def _milestones(selection: Selection, today: datetime.date) -> dict:
 
 
 def _problems(user, date_from, date_to, today) -> dict:
-    problem_kpis = kpis.cached_problem_kpis(
+    problem_kpis = kpis.problem_kpis(
         readable_tickets(user),
         today=today,
         date_from=date_from,
         date_to=date_to,
         dimensions=("level", "unit"),
+        cached=True,
     )
     by_level, by_unit = problem_kpis.by_level, problem_kpis.by_unit
     return {

@@ -176,10 +176,23 @@ def problem_kpis(
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
     dimensions=tuple(DIMENSIONS),
+    cached: bool = False,
 ) -> ProblemKpis:
     """Every figure of the KPI panel for the problems collected in the period; the splits not in
-    ``dimensions`` are left empty."""
+    ``dimensions`` are left empty.
+
+    ``cached``: from the figures cache (core.caching) until a ticket, an enterprise (its park), a
+    unit or a park changes. A rating or reopening writes the ticket's own history (its
+    satisfaction and status), so the timeline's ratings are covered. Overdue is counted against
+    ``today`` and the labels are translated, so both are part of the key."""
     tickets = in_period(tickets, date_from, date_to)
+    if cached:
+        return caching.cached_figures(
+            ("problem_kpis", caching.queryset_key(tickets), today, get_language(), tuple(dimensions)),
+            lambda: problem_kpis(tickets, today=today, dimensions=dimensions),
+            using=tickets.db,
+            extra=(ProblemTicket, Enterprise, Department, Park),
+        )
 
     def by(dimension):
         return split(tickets, dimension, today=today) if dimension in dimensions else []
@@ -190,25 +203,4 @@ def problem_kpis(
         by_category=by("category"),
         by_unit=by("unit"),
         by_park=by("park"),
-    )
-
-
-def cached_problem_kpis(
-    tickets: QuerySet,
-    *,
-    today: datetime.date,
-    date_from: datetime.date | None = None,
-    date_to: datetime.date | None = None,
-    dimensions=tuple(DIMENSIONS),
-) -> ProblemKpis:
-    """``problem_kpis`` from the figures cache (core.caching) until a ticket, an enterprise
-    (its park), a unit or a park changes. A rating or reopening writes the ticket's own history
-    (its satisfaction and status), so the timeline's ratings are covered. Overdue is counted
-    against ``today`` and the labels are translated, so both are part of the key."""
-    in_scope = in_period(tickets, date_from, date_to)
-    return caching.cached_figures(
-        ("problem_kpis", caching.queryset_key(in_scope), today, get_language(), tuple(dimensions)),
-        lambda: problem_kpis(in_scope, today=today, dimensions=dimensions),
-        using=in_scope.db,
-        extra=(ProblemTicket, Enterprise, Department, Park),
     )

@@ -449,8 +449,8 @@ def problem_stats(request):
     date_to = _date_param(request, "date_to")
     if date_from is None and date_to is None and "date_from" not in request.GET:
         date_from = today.replace(month=1, day=1)
-    figures = kpis.cached_problem_kpis(
-        permissions.readable_tickets(user), today=today, date_from=date_from, date_to=date_to
+    figures = kpis.problem_kpis(
+        permissions.readable_tickets(user), today=today, date_from=date_from, date_to=date_to, cached=True
     )
     splits = [
         (_("By level"), "level", figures.by_level),

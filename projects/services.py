@@ -13,7 +13,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps
 
 from core import history, locking
@@ -458,40 +460,63 @@ def _ensure_not_own_report(report: MonthlyProgress, user) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ReviewStep:
+    """A reviewer's action on a monthly report: the statuses it starts from, where it leads, and
+    whether it needs a reason. One row each, so the three actions cannot drift apart."""
+
+    allowed_from: tuple[str, ...]
+    to_status: str
+    reason_required: bool
+    verb: Promise  # lazy: said in the language of the request, not of start-up
+    approving: bool = False  # four eyes: not on one's own report
+
+
+REVIEW_STEPS = {
+    "approve": ReviewStep(
+        (ProgressStatus.SUBMITTED,), ProgressStatus.APPROVED, False, gettext_lazy("approved"), approving=True
+    ),
+    "return": ReviewStep(
+        (ProgressStatus.SUBMITTED,), ProgressStatus.RETURNED, True, gettext_lazy("returned")
+    ),
+    "reopen": ReviewStep((ProgressStatus.APPROVED,), ProgressStatus.RETURNED, True, gettext_lazy("reopened")),
+}
+
+
 def _review(
-    report, user, *, allowed_from, to_status, reason, reason_required, verb, expected_version, approving=False
-):
+    report: MonthlyProgress, user: User, step: ReviewStep, *, reason: str, expected_version: int | None
+) -> MonthlyProgress:
     ensure_can_review(user)
     ensure_month_open(report.year, report.month)
     reason = (reason or "").strip()
 
     def allowed(locked: MonthlyProgress) -> None:
-        if locked.status not in allowed_from:
+        if locked.status not in step.allowed_from:
             raise ValidationError(
                 _("Only a %(allowed)s report can be %(verb)s; this one is %(status)s.")
                 % {
-                    "allowed": "/".join(str(ProgressStatus(s).label) for s in allowed_from),
-                    "verb": verb,
+                    "allowed": "/".join(str(ProgressStatus(s).label) for s in step.allowed_from),
+                    "verb": step.verb,
                     "status": locked.get_status_display(),
                 },
                 code="status",
             )
-        if approving:
+        if step.approving:
             _ensure_not_own_report(locked, user)
-        if reason_required and not reason:
+        if step.reason_required and not reason:
             raise ValidationError(
                 {"review_comment": _("Give the reason, so the reporter knows what to fix.")}
             )
 
     apply_changes(
         report,
-        reviewed(to_status, user, timezone.now(), reason),
+        reviewed(step.to_status, user, timezone.now(), reason),
         user=user,
         expected_version=expected_version,
         check=allowed,
         always=True,
         clean=False,
-        reason=_reason(verb, reason) if reason else str(verb),
+        reason=_reason(step.verb, reason) if reason else str(step.verb),
     )
     return report
 
@@ -501,17 +526,7 @@ def progress_approve(
     *, report: MonthlyProgress, user, comment: str = "", expected_version: int | None = None
 ) -> MonthlyProgress:
     """Approve a submitted report: its figure becomes official and the report is locked."""
-    return _review(
-        report,
-        user,
-        allowed_from=[ProgressStatus.SUBMITTED],
-        to_status=ProgressStatus.APPROVED,
-        reason=comment,
-        reason_required=False,
-        verb=_("approved"),
-        expected_version=expected_version,
-        approving=True,
-    )
+    return _review(report, user, REVIEW_STEPS["approve"], reason=comment, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -519,16 +534,7 @@ def progress_return(
     *, report: MonthlyProgress, user, reason: str, expected_version: int | None = None
 ) -> MonthlyProgress:
     """Send a submitted report back to its reporter with the reason."""
-    return _review(
-        report,
-        user,
-        allowed_from=[ProgressStatus.SUBMITTED],
-        to_status=ProgressStatus.RETURNED,
-        reason=reason,
-        reason_required=True,
-        verb=_("returned"),
-        expected_version=expected_version,
-    )
+    return _review(report, user, REVIEW_STEPS["return"], reason=reason, expected_version=expected_version)
 
 
 @transaction.atomic
@@ -536,16 +542,7 @@ def progress_reopen(
     *, report: MonthlyProgress, user, reason: str, expected_version: int | None = None
 ) -> MonthlyProgress:
     """Unlock an approved report so it can be corrected; its figure stops counting until approved again."""
-    return _review(
-        report,
-        user,
-        allowed_from=[ProgressStatus.APPROVED],
-        to_status=ProgressStatus.RETURNED,
-        reason=reason,
-        reason_required=True,
-        verb=_("reopened"),
-        expected_version=expected_version,
-    )
+    return _review(report, user, REVIEW_STEPS["reopen"], reason=reason, expected_version=expected_version)
 
 
 @transaction.atomic
