@@ -9,7 +9,6 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from core.models import User
-from core.roles import GROUP_NAMES
 from enterprises.models import Enterprise, EnterpriseYearlyFigure, Honour
 from enterprises.validators import credit_code_check_char
 from problems.choices import ProblemCategory
@@ -63,7 +62,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create, extracted, **kwargs):
         """``UserFactory(roles=[Role.STAFF])`` puts the user in those role groups."""
         if create and extracted:
-            self.groups.add(*Group.objects.filter(name__in=[GROUP_NAMES[role] for role in extracted]))
+            self.groups.add(*Group.objects.filter(role__code__in=extracted))  # by code, as roles_of
 
 
 class ParkFactory(factory.django.DjangoModelFactory):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.api.tokens import create_token
 from core.models import ImportRecord, Job, User
-from core.roles import GROUP_NAMES, Role
+from core.roles import Role, role_group
 from core.tasks import export_task
 from problems import services
 from projects.choices import (
@@ -318,7 +318,7 @@ def test_only_reviewers_set_a_report_status(client, db):
     staff.user_permissions.set(
         Permission.objects.filter(codename__in=["view_monthlyprogress", "change_monthlyprogress"])
     )
-    staff.groups.add(Group.objects.get(name=GROUP_NAMES[Role.STAFF]))
+    staff.groups.add(role_group(Role.STAFF))
     report = MonthlyProgressFactory(status=ProgressStatus.DRAFT, project__staff_in_charge=staff)
     client.force_login(staff)
     url = reverse("admin:projects_monthlyprogress_change", args=[report.pk])

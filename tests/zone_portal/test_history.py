@@ -12,7 +12,6 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -23,7 +22,7 @@ from core import changelog
 from core.api.tokens import create_token
 from core.history import Origin, unrecorded_changes
 from core.models import User
-from core.roles import GROUP_NAMES, Role
+from core.roles import Role, role_group
 from projects import selectors
 from projects.choices import ProgressStatus
 from projects.models import MonthlyProgress, Project
@@ -166,7 +165,7 @@ def test_admin_changes_to_reference_data_and_to_a_users_roles_are_recorded(admin
     person = UserFactory(username="li", roles=[Role.STAFF])
     url = reverse("admin:core_user_change", args=[person.pk])
     data = form_data(client.get(url).content.decode(), "user_form")
-    data["groups"] = [str(Group.objects.get(name=GROUP_NAMES[Role.REVIEWER]).pk)]
+    data["groups"] = [str(role_group(Role.REVIEWER).pk)]
     assert client.post(url, data).status_code == 302
 
     row = last(User, id=person.pk)
@@ -400,7 +399,7 @@ def test_the_audit_command_reports_and_fails(project):
 
 def test_roles_given_from_the_groups_side_are_recorded_on_the_user(admin):
     person = UserFactory(username="wu", roles=[])
-    group = Group.objects.get(name=GROUP_NAMES[Role.LEADER])
+    group = role_group(Role.LEADER)
     group.user_set.add(person)
     row = last(User, id=person.pk)
     entry = changelog.page_entries([("core.user", row.history_id, row.history_date)])[0]
