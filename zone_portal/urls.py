@@ -21,6 +21,7 @@ def moved_admin(old: str, new: str):
     return re_path(
         rf"^admin/{old}/(?P<model>{names})/(?P<rest>.*)$",
         RedirectView.as_view(url=f"/admin/{new}/%(model)s/%(rest)s", permanent=True, query_string=True),
+        name=f"admin_moved_to_{new}",
     )
 
 
@@ -58,7 +59,11 @@ urlpatterns = [
     path("", include("problems.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     *[moved_admin(old, new) for old, new in APP_SPLIT],
-    path("admin/zone_portal/", RedirectView.as_view(pattern_name="admin:index", permanent=True)),
+    path(
+        "admin/zone_portal/",
+        RedirectView.as_view(pattern_name="admin:index", permanent=True),
+        name="admin_moved_to_index",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),
 ]

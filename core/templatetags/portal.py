@@ -30,6 +30,12 @@ def points(value):
     return formatting.points(value)
 
 
+@register.filter
+def words(value: str) -> list[str]:
+    """``"q mine overdue"|words``: a list written in a template, such as the names of fields."""
+    return value.split()
+
+
 COLOUR_CLASSES = {"green": "text-success", "yellow": "text-warning-emphasis", "red": "text-danger"}
 
 

@@ -418,9 +418,10 @@ def accepts_post(callback) -> bool:
 
 
 def site_views():
-    """(route, URL name, view) of every page outside the admin and the API."""
+    """(route, URL name, view) of every page outside the admin and the API (the admin's old
+    addresses, admin_moved_to_*, are the admin's too: they only redirect into it)."""
     for route, name, callback in _walk(get_resolver().url_patterns):
-        if not (name or "").startswith(("admin:", "api:")):
+        if not (name or "").startswith(("admin:", "admin_moved_to_", "api:")):
             yield route, name, callback
 
 
