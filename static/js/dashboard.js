@@ -34,13 +34,17 @@
     return () => chart.setOption({ xAxis: { axisLabel: categoryLabels(chart.getWidth(), count) } });
   }
 
-  function trend(element, data) {
+  // A chart in the dashboard's look (no animation, the page's text size, its palette) whose
+  // points lead to the urls given.
+  function draw(element, option, urls) {
     const chart = init(element);
-    chart.setOption({
-      animation: false,
-      aria: aria(element),
-      textStyle: { fontSize: px(12) },
-      color: palette,
+    chart.setOption({ animation: false, aria: aria(element), textStyle: { fontSize: px(12) }, color: palette, ...option });
+    linkTo(chart, urls);
+    return chart;
+  }
+
+  function trend(element, data) {
+    const chart = draw(element, {
       tooltip: { trigger: "axis" },
       legend: { type: "scroll", bottom: 0 },  // one line, whatever the text size
       grid: { left: px(50), right: 16, top: 16, bottom: px(72) },
@@ -51,36 +55,24 @@
         { name: data.labels.monthly, type: "bar", data: data.trend.monthly },
         { name: data.labels.schedule, type: "line", data: data.trend.schedule, lineStyle: { type: "dashed" }, symbol: "none" },
       ],
-    });
-    linkTo(chart, data.trend.urls);
+    }, data.trend.urls);
     return { chart, fit: fitCategories(chart, data.trend.months.length) };
   }
 
   function funnel(element, data) {
-    const chart = init(element);
-    chart.setOption({
-      animation: false,
-      aria: aria(element),
-      textStyle: { fontSize: px(12) },
-      color: palette,
+    const chart = draw(element, {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: px(12) } },
       yAxis: { type: "category", inverse: true, data: data.funnel.names, axisLabel: { interval: 0, fontSize: px(12) } },
       series: [{ name: data.labels.projects, type: "bar", data: data.funnel.counts, label: { show: true, position: "right" } }],
-    });
-    linkTo(chart, data.funnel.urls);
+    }, data.funnel.urls);
     return { chart, fit: () => {} };
   }
 
   function split(element, data) {
     const figures = data.splits[element.dataset.dimension];
-    const chart = init(element);
-    chart.setOption({
-      animation: false,
-      aria: aria(element),
-      textStyle: { fontSize: px(12) },
-      color: palette,
+    const chart = draw(element, {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, valueFormatter: (v) => (v === null ? "—" : `${v}%`) },
       grid: { left: 8, right: 24, top: 24, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: figures.names },
@@ -98,8 +90,7 @@
           data: [{ yAxis: data.schedule_pct }],
         },
       }],
-    });
-    linkTo(chart, figures.urls);
+    }, figures.urls);
     return { chart, fit: fitCategories(chart, figures.names.length) };
   }
 
