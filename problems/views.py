@@ -61,6 +61,29 @@ def _query_without_page(request) -> str:
     return query.urlencode()
 
 
+def _ensure_has_scope(user) -> None:
+    """Problems are read within a scope (zone-wide, or a unit's): a user with none is refused."""
+    if permissions.read_scope(user) is None:
+        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
+
+
+def _render_list(request, template: str, part: caching.Part, filterset, rows, **context):
+    """A list page whose body ``part`` caches, with ``context`` besides: its filter chips and its
+    page of ``rows`` are worked out only when the body is rendered, not when it comes from the cache."""
+    return render(
+        request,
+        template,
+        {
+            "part": part,
+            "filterset": filterset,
+            "chips": functools.cache(lambda: filter_chips(filterset, request.GET, request.path)),
+            "page": SimpleLazyObject(lambda: Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))),
+            "query": _query_without_page(request),
+            **context,
+        },
+    )
+
+
 # --- Enterprises -------------------------------------------------------------------------
 
 
@@ -82,19 +105,7 @@ def enterprise_list(request):
         using=enterprises.db,
         extra=LIST_TRACKED,
     )
-    return render(
-        request,
-        "problems/enterprise_list.html",
-        {
-            "part": part,
-            "filterset": filterset,
-            "chips": functools.cache(lambda: filter_chips(filterset, request.GET, request.path)),
-            "page": SimpleLazyObject(
-                lambda: Paginator(enterprises, PAGE_SIZE).get_page(request.GET.get("page"))
-            ),
-            "query": _query_without_page(request),
-        },
-    )
+    return _render_list(request, "problems/enterprise_list.html", part, filterset, enterprises)
 
 
 @login_required
@@ -198,8 +209,7 @@ def _listed_tickets(request, today: datetime.date):
 
 def _listed_tickets_for(user, query, today: datetime.date):
     """The ticket list's scope, filters, rows and order: the page and its Excel export agree."""
-    if permissions.read_scope(user) is None:
-        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
+    _ensure_has_scope(user)
     rows = selectors.ticket_rows(permissions.readable_tickets(user), today)
     filterset = TicketFilterSet(query or None, queryset=rows, user=user)
     tickets = filterset.qs if filterset.is_bound else rows
@@ -229,18 +239,14 @@ def ticket_list(request):
         using=tickets.db,
         extra=LIST_TRACKED,
     )
-    return render(
+    return _render_list(
         request,
         "problems/ticket_list.html",
-        {
-            "part": part,
-            "filterset": filterset,
-            "chips": functools.cache(lambda: filter_chips(filterset, request.GET, request.path)),
-            "page": SimpleLazyObject(lambda: Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))),
-            "figures": SimpleLazyObject(lambda: kpis.totals(tickets, today=today)),
-            "query": _query_without_page(request),
-            "can_collect": can_collect,
-        },
+        part,
+        filterset,
+        tickets,
+        figures=SimpleLazyObject(lambda: kpis.totals(tickets, today=today)),
+        can_collect=can_collect,
     )
 
 
@@ -442,8 +448,7 @@ def _date_param(request, name) -> datetime.date | None:
 def problem_stats(request):
     """The KPI panel: collected, resolved, rates, overdue and days to resolve, with their splits."""
     user = request.user
-    if permissions.read_scope(user) is None:
-        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
+    _ensure_has_scope(user)
     today = timezone.localdate()
     date_from = _date_param(request, "date_from")
     date_to = _date_param(request, "date_to")
@@ -528,8 +533,7 @@ def _summary_period(request, today: datetime.date) -> excel.SummaryPeriod:
 def ticket_summary_export(request):
     """周汇总 or 月通报: the KPI panel's figures for the problems collected in a week or a month."""
     user = request.user
-    if permissions.read_scope(user) is None:
-        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
+    _ensure_has_scope(user)
     today = timezone.localdate()
     try:
         period = _summary_period(request, today)
