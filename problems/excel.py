@@ -199,6 +199,11 @@ def _period_text(kind: str, date_from: datetime.date, date_to: datetime.date) ->
     return f"统计时段：{date_from:%Y-%m-%d} 至 {date_to:%Y-%m-%d}（按问题收集日期）"
 
 
+def _rate_column(key: str, header: str, width: int, group: str, *, of: tuple[str, str]) -> Column:
+    """A rate of the figures, whose total is worked out from the totals ``of`` (part, whole)."""
+    return Column(key, header, "rate", width, group, attrgetter(key), total="ratio", ratio_of=of)
+
+
 def summary_columns(label_header: str, *, ranked: bool) -> list[Column]:
     """A split's columns; the row object is a ``kpis.ProblemFigures``."""
     handled, rated = "问题办理", "企业评价"
@@ -207,28 +212,10 @@ def summary_columns(label_header: str, *, ranked: bool) -> list[Column]:
         Column("label", label_header, "wrap", 22, value=attrgetter("label")),
         Column("collected", "收集", "count", 9, handled, attrgetter("collected"), total="sum"),
         Column("resolved", "已办结", "count", 9, handled, attrgetter("resolved"), total="sum"),
-        Column(
-            "resolution_rate",
-            "问题解决率",
-            "rate",
-            11,
-            handled,
-            attrgetter("resolution_rate"),
-            total="ratio",
-            ratio_of=("resolved", "collected"),
-        ),
+        _rate_column("resolution_rate", "问题解决率", 11, handled, of=("resolved", "collected")),
         Column("rated", "已评价", "count", 9, rated, attrgetter("rated"), total="sum"),
         Column("satisfied", "满意（含基本满意）", "count", 11, rated, attrgetter("satisfied"), total="sum"),
-        Column(
-            "satisfaction_rate",
-            "满意率",
-            "rate",
-            10,
-            rated,
-            attrgetter("satisfaction_rate"),
-            total="ratio",
-            ratio_of=("satisfied", "rated"),
-        ),
+        _rate_column("satisfaction_rate", "满意率", 10, rated, of=("satisfied", "rated")),
         Column("overdue", "超期", "count", 8, value=attrgetter("overdue"), total="sum"),
         # Days with one decimal: the helpers' two-decimal number format is the nearest kind.
         Column("average_days", "平均办结天数", "money", 10, value=attrgetter("average_days")),

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone, translation
 
-from core.excel import OFFICIAL_LANGUAGE, Column, Workbook, heading, styled_row
+from core.excel import OFFICIAL_LANGUAGE, Column, Workbook, styled_row
 from dashboard import selectors as dashboard
-from dashboard.excel.bulletin import scope_text
+from dashboard.excel.bulletin import headed_sheet, scope_text
 from projects import figures
 from projects.choices import BatchRole, Stage
 
@@ -109,9 +109,7 @@ def _figure_values(role: str, members: int, rates: dict[str, figures.RateFigure]
 
 def _rates_sheet(book: Workbook, memberships: QuerySet, context: dict) -> None:
     columns = _rate_columns()
-    sheet = book.add_sheet("分批次完成情况", columns=columns, key_columns=2)
-    heading(sheet, width=len(columns), right="单位：个", **context)
-    sheet.header(columns)
+    sheet = headed_sheet(book, "分批次完成情况", columns, context, right="单位：个")
     # One row per batch, newest first, with a group of columns per role.
     by_batch: dict[int, list[figures.BatchRoleFigures]] = defaultdict(list)
     for figure in figures.batch_rates_by_batch(memberships):
@@ -153,9 +151,7 @@ def _members_sheet(book: Workbook, memberships: QuerySet, context: dict) -> None
         Column("at_capacity", "是否达产（投产一批）", "center", width=10),
         Column("total_investment", "总投资（万元）", "money", width=14),
     ]
-    sheet = book.add_sheet("项目清单", columns=columns, key_columns=4)
-    heading(sheet, width=len(columns), right="", **context)
-    sheet.header(columns)
+    sheet = headed_sheet(book, "项目清单", columns, context, key_columns=4, right="")
     role_rank = Case(
         *(When(role=role, then=Value(index)) for index, role in enumerate(ROLE_ORDER)),
         output_field=IntegerField(),

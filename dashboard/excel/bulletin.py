@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import Model, QuerySet
 from django.utils import timezone, translation
 
-from core.excel import OFFICIAL_LANGUAGE, Column, Workbook, heading, period_label, styled_row
+from core.excel import OFFICIAL_LANGUAGE, Column, Sheet, Workbook, heading, period_label, styled_row
 from dashboard import selectors as dashboard
 from projects import figures
 from projects.choices import Level
@@ -112,6 +112,18 @@ def _rollup_values(rollup: figures.Rollup) -> dict[str, Any]:
     }
 
 
+def _total_row(sheet: Sheet, label_key: str, first: int, totals: dict[str, Any]) -> None:
+    """The 合计 row under the data rows from ``first``: ``totals`` (``_rollup_values``) cached in
+    its formulas, the schedule and the gap, which no column adds up, written as they are."""
+    sheet.total_row(
+        label="合计",
+        label_key=label_key,
+        first=first,
+        cached=totals,
+        extra={"schedule_progress": totals["schedule_progress"], "gap_points": totals["gap_points"]},
+    )
+
+
 def _group_columns(label: str, month: int, *, ranked: bool) -> list[Column]:
     columns = [
         Column("seq", "序号", "count", width=6),
@@ -140,12 +152,28 @@ def _ranking(rows: list[dashboard.SplitRow]) -> dict[object, figures.Ranked]:
     return {r.key: r for r in ranked}
 
 
+def headed_sheet(
+    book: Workbook,
+    name: str,
+    columns: list[Column],
+    context: dict,
+    *,
+    key_columns: int = 2,
+    note: str = "",
+    **overrides,
+) -> Sheet:
+    """A sheet under the report's heading (``context``, its note followed by ``note``, with
+    ``overrides``) and the header row of ``columns``."""
+    sheet = book.add_sheet(name, columns=columns, key_columns=key_columns)
+    heading(sheet, width=len(columns), **{**context, "note": context["note"] + note, **overrides})
+    sheet.header(columns)
+    return sheet
+
+
 def _group_sheet(book, name, label, rows, headline, context, *, ranked: bool = False) -> None:
     period_month = headline.month
     columns = _group_columns(label, period_month, ranked=ranked)
-    sheet = book.add_sheet(name, columns=columns, key_columns=2)
-    heading(sheet, width=len(columns), **context)
-    sheet.header(columns)
+    sheet = headed_sheet(book, name, columns, context)
     ranking = _ranking(rows) if ranked else {}
     if ranked:
         # Ranked groups in their order, then those without a plan, then "none" last.
@@ -164,13 +192,7 @@ def _group_sheet(book, name, label, rows, headline, context, *, ranked: bool = F
         styled_row(sheet, values, styles)
     totals = _rollup_values(headline)
     if rows:
-        sheet.total_row(
-            label="合计",
-            label_key="label",
-            first=first,
-            cached=totals,
-            extra={"schedule_progress": totals["schedule_progress"], "gap_points": totals["gap_points"]},
-        )
+        _total_row(sheet, "label", first, totals)
     else:
         sheet.data_row(None, values={**totals, "label": "合计"}, fmt_kind="total")
     sheet.finish(freeze_cols=2)
@@ -220,17 +242,13 @@ def _lagging_sheet(book, selection, context) -> None:
         Column("leader", "责任领导", "wrap", width=14),
         Column("unit", "责任单位", "wrap", width=14),
     ]
-    sheet = book.add_sheet("滞后项目", columns=columns, key_columns=2)
-    heading(
-        sheet,
-        width=len(columns),
-        **{
-            **context,
-            "note": context["note"]
-            + "；滞后：完成率低于时序进度；预警：落后10—30个百分点为黄，超过30个百分点为红",
-        },
+    sheet = headed_sheet(
+        book,
+        "滞后项目",
+        columns,
+        context,
+        note="；滞后：完成率低于时序进度；预警：落后10—30个百分点为黄，超过30个百分点为红",
     )
-    sheet.header(columns)
     # The dashboard's lagging list without its limit, in its order: furthest behind first.
     lagging = figures.lagging_projects(
         selection.projects,
@@ -250,13 +268,7 @@ def _lagging_sheet(book, selection, context) -> None:
                 lagging, year=period.year, month=period.month, include_submitted=selection.include_submitted
             )
         )
-        sheet.total_row(
-            label="合计",
-            label_key="name",
-            first=first,
-            cached=totals,
-            extra={"schedule_progress": totals["schedule_progress"], "gap_points": totals["gap_points"]},
-        )
+        _total_row(sheet, "name", first, totals)
     sheet.finish(freeze_cols=2)
 
 
@@ -270,13 +282,8 @@ def _unreported_sheet(book, selection, context) -> None:
         Column("staff", "项目专员", "wrap", width=12),
         Column("leader", "责任领导", "wrap", width=14),
     ]
-    sheet = book.add_sheet("未报送项目", columns=columns, key_columns=2)
-    heading(
-        sheet,
-        width=len(columns),
-        **{**context, "note": context["note"] + f"；未报送：列入年度计划但{period.month}月未报送月报的项目"},
-    )
-    sheet.header(columns)
+    note = f"；未报送：列入年度计划但{period.month}月未报送月报的项目"
+    sheet = headed_sheet(book, "未报送项目", columns, context, note=note)
     unreported = dashboard.unreported_projects(selection).select_related(*PROJECT_RELATED)
     unreported = _with_counted(unreported, selection)
     for seq, project in enumerate(unreported.iterator(), start=1):
