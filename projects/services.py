@@ -6,12 +6,13 @@ import datetime
 import io
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -52,6 +53,8 @@ from projects.permissions import (
 from projects.selectors import Period, month_review
 from reference.models import Department, Industry, Leader, Park
 
+_M = TypeVar("_M", bound=Model)
+
 
 class ProjectChanges(TypedDict, total=False):
     """What project_create and project_update set. Not the stage: it moves only through
@@ -80,6 +83,15 @@ class ProjectChanges(TypedDict, total=False):
     contact_phone: str
 
 
+def _save_new(record: _M, user) -> _M:
+    """Save a new record the way the creating services here do: checked whole, then saved with a
+    history row naming ``user``."""
+    record.full_clean()
+    stamp(record, user)
+    record.save()
+    return record
+
+
 @transaction.atomic
 def project_create(
     *,
@@ -93,10 +105,7 @@ def project_create(
     check_fields(data, ProjectChanges)
     stage_changed_on = stage_changed_on or timezone.localdate()
     validate_not_future(stage_changed_on)
-    project = Project(**data, stage=stage)
-    project.full_clean()
-    stamp(project, user)
-    project.save()
+    project = _save_new(Project(**data, stage=stage), user)
     stage_change(project, to_stage=stage, changed_on=stage_changed_on, user=user, starting=True).save()
     return project
 
@@ -315,16 +324,21 @@ def progress_save(
     stamp(report, user, reason)
     if existing is not None:
         report.save()
-        return report
+    else:
+        _save_unique(report)
+    return report
+
+
+def _save_unique(record: Model) -> None:
+    """Save ``record`` in a savepoint; when another session created the same one (the same
+    month's) between our look-up and our insert, refuse it as stale, as a version check would."""
     try:
         with transaction.atomic():
-            report.save()
+            record.save()
     except IntegrityError:
-        # Another session created this month's report between our look-up and our insert.
         raise StaleVersion(
             _("Someone saved the same record at the same moment; reload and try again."), code="stale"
         ) from None
-    return report
 
 
 class NeedsConfirmation(locking.NeedsConfirmation):
@@ -608,13 +622,7 @@ def month_publish(*, year: int, month: int, user, expected_version: int | None =
     publication.full_clean()
     publication.version = 1 if existing is None else publication.version + 1
     stamp(publication, user, reason=str(_("published")))
-    try:
-        with transaction.atomic():
-            publication.save()
-    except IntegrityError:
-        raise StaleVersion(
-            _("Someone saved the same record at the same moment; reload and try again."), code="stale"
-        ) from None
+    _save_unique(publication)
     return publication
 
 
@@ -795,11 +803,7 @@ def milestone_update(
 @transaction.atomic
 def milestone_create(*, project: Project, user, data: NewMilestone) -> ApprovalMilestone:
     ensure_can_edit(user, project)
-    milestone = ApprovalMilestone(project=project, **data)
-    milestone.full_clean()
-    stamp(milestone, user)
-    milestone.save()
-    return milestone
+    return _save_new(ApprovalMilestone(project=project, **data), user)
 
 
 # --- Comments -------------------------------------------------------------------
@@ -867,11 +871,7 @@ def plan_create(*, project: Project, user, data: PlanChanges) -> AnnualPlan:
     denominator of 完成率), so every change keeps a history row naming who made it."""
     check_fields(data, PlanChanges)
     ensure_can_edit(user, project)
-    plan = AnnualPlan(project=project, **data)
-    plan.full_clean()
-    stamp(plan, user)
-    plan.save()
-    return plan
+    return _save_new(AnnualPlan(project=project, **data), user)
 
 
 @transaction.atomic
@@ -946,11 +946,7 @@ def batch_delete(*, batch: Batch, user) -> None:
 def membership_create(*, user, data: NewMembership) -> BatchMembership:
     """Put a project in a batch with its role (to sign, to start, to go into production)."""
     ensure_can_manage_batches(user)
-    membership = BatchMembership(**data)
-    membership.full_clean()
-    stamp(membership, user)
-    membership.save()
-    return membership
+    return _save_new(BatchMembership(**data), user)
 
 
 @transaction.atomic
