@@ -216,6 +216,8 @@ class RereadMixin(_ViewSetBase):
     """A write answers with the record as the endpoint reads it (its annotations and related rows),
     which the service's own instance does not carry."""
 
+    record_keyword = ""  # the services' keyword for the record: ``ticket``, ``report`` …
+
     def reread(self, record):
         return self.get_queryset().get(pk=record.pk)
 
@@ -271,17 +273,47 @@ class VersionedMixin(_ViewSetBase):
         return response
 
 
+class ServiceWritesMixin(RereadMixin):
+    """Create, change and delete through the app's services, named by action in ``write_services``
+    (``create``, ``update``, ``destroy``). Each takes the user; create and update take the body as
+    ``data``, update and destroy the record by ``record_keyword``. The fields in ``keyword_fields``
+    go to the service as keywords of their own, not in ``data``. A versioned record's change passes
+    the version the client read as ``expected_version``. Writes answer with the record reread."""
+
+    write_services: dict[str, Callable[..., Any]] = {}
+    keyword_fields: tuple[str, ...] = ()
+
+    def _service_body(self, validated) -> tuple[dict, dict]:
+        data = dict(validated)
+        return data, {name: data.pop(name, None) for name in self.keyword_fields}
+
+    def perform_create(self, serializer):
+        data, keywords = self._service_body(serializer.validated_data)
+        record = self.write_services["create"](user=self.request.user, data=data, **keywords)
+        serializer.instance = self.reread(record)
+
+    def perform_update(self, serializer):
+        data, keywords = self._service_body(serializer.validated_data)
+        if isinstance(self, VersionedMixin):
+            data, keywords["expected_version"] = self.split_version(self.request, data)
+        record = self.write_services["update"](
+            **{self.record_keyword: serializer.instance}, user=self.request.user, data=data, **keywords
+        )
+        serializer.instance = self.reread(record)
+
+    def perform_destroy(self, instance):
+        self.write_services["destroy"](**{self.record_keyword: instance}, user=self.request.user)
+
+
 class StepsMixin(RereadMixin, VersionedMixin):
     """Workflow steps of one record, each its own POST built by ``step_action``: the body goes to the
     step's service with the version the client read, the answer is the record as the step left it."""
-
-    step_record = ""  # the services' keyword for the record: ``ticket``, ``report`` …
 
     def take_step(self, request, service: Callable[..., Any], body_class: type[BaseSerializer]) -> Response:
         record = self.get_object()
         data, expected = self.split_version(request, read_body(body_class, request), required=False)
         self.perform_step(
-            service, **{self.step_record: record}, user=request.user, expected_version=expected, **data
+            service, **{self.record_keyword: record}, user=request.user, expected_version=expected, **data
         )
         return self.step_answer(record)
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from core.api.base import (
     RereadMixin,
     RulesMixin,
+    ServiceWritesMixin,
     StepsMixin,
     api_denial,
     post_action,
@@ -102,15 +103,14 @@ class VisitViewSet(
         "create": permissions.ensure_can_collect,
     }
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Visit.objects.none()
-        problems = ProblemTicket.objects.only("pk", "visit_id").order_by("pk")
-        return (
-            Visit.objects.select_related("enterprise", "unit", "created_by")
-            .prefetch_related("visitors", Prefetch("problems", queryset=problems))
-            .order_by("-visited_on", "-pk")
+    queryset = (
+        Visit.objects.select_related("enterprise", "unit", "created_by")
+        .prefetch_related(
+            "visitors",
+            Prefetch("problems", queryset=ProblemTicket.objects.only("pk", "visit_id").order_by("pk")),
         )
+        .order_by("-visited_on", "-pk")
+    )
 
     def get_serializer_class(self):
         return VisitCreateSerializer if self.action == "create" else VisitSerializer
@@ -175,6 +175,7 @@ def _step(service, body_class, summary: str, *, name: str):
 class TicketViewSet(
     RulesMixin,
     StepsMixin,
+    ServiceWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -191,7 +192,8 @@ class TicketViewSet(
         "retrieve": permissions.ensure_can_read_tickets,
         "create": permissions.ensure_can_collect,
     }
-    step_record = "ticket"
+    record_keyword = "ticket"
+    write_services = {"update": services.ticket_update}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -227,13 +229,6 @@ class TicketViewSet(
         data.pop("version", None)
         ticket = services.ticket_create(
             user=self.request.user, data=data, visit=visit, collected_at=collected_at
-        )
-        serializer.instance = self.reread(ticket)
-
-    def perform_update(self, serializer):
-        data, expected = self.split_version(self.request, serializer.validated_data)
-        ticket = services.ticket_update(
-            ticket=serializer.instance, user=self.request.user, data=data, expected_version=expected
         )
         serializer.instance = self.reread(ticket)
 
@@ -419,7 +414,7 @@ class TicketHistoryView(ObjectHistoryView):
     partial_update=extend_schema(summary="Change some of an enterprise's fields"),
     destroy=extend_schema(summary="Delete an enterprise nothing refers to (administrators)"),
 )
-class EnterpriseViewSet(RulesMixin, RereadMixin, viewsets.ModelViewSet):
+class EnterpriseViewSet(RulesMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """The zone's enterprises. Every role reads them (responsible units too); the office keeps them.
     ``open_problems``, ``problem_total`` and ``has_overdue`` count every problem of the enterprise."""
 
@@ -433,30 +428,18 @@ class EnterpriseViewSet(RulesMixin, RereadMixin, viewsets.ModelViewSet):
         "partial_update": enterprise_permissions.ensure_can_edit_enterprises,
         "destroy": enterprise_permissions.ensure_can_delete_enterprises,
     }
+    record_keyword = "enterprise"
+    write_services = {
+        "create": enterprise_services.enterprise_create,
+        "update": enterprise_services.enterprise_update,
+        "destroy": enterprise_services.enterprise_delete,
+    }
+    keyword_fields = ("honours",)
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Enterprise.objects.none()
         # The list page's rows: open_problems is what its "with open problems" filter reads.
         rows = selectors.enterprise_rows(Enterprise.objects.all())
         return rows.select_related("parent").prefetch_related("honours").order_by("name", "pk")
-
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        honours = data.pop("honours", None)
-        enterprise = enterprise_services.enterprise_create(user=self.request.user, data=data, honours=honours)
-        serializer.instance = self.reread(enterprise)
-
-    def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        honours = data.pop("honours", None)
-        enterprise = enterprise_services.enterprise_update(
-            enterprise=serializer.instance, user=self.request.user, data=data, honours=honours
-        )
-        serializer.instance = self.reread(enterprise)
-
-    def perform_destroy(self, instance):
-        enterprise_services.enterprise_delete(enterprise=instance, user=self.request.user)
 
 
 # The registry's list reads each enterprise's problem counts, so its endpoint is here, where both are known.

@@ -22,6 +22,7 @@ from core.api.base import (
     RereadMixin,
     RulesMixin,
     SerializerPerActionMixin,
+    ServiceWritesMixin,
     StepsMixin,
     VersionedMixin,
     api_denial,
@@ -97,7 +98,9 @@ class ProjectScopeMixin(RereadMixin):
     partial_update=extend_schema(summary="Change some of a plan's fields"),
     destroy=extend_schema(summary="Delete a plan entered by mistake (its history stays)"),
 )
-class AnnualPlanViewSet(ProjectScopeMixin, SerializerPerActionMixin, RulesMixin, viewsets.ModelViewSet):
+class AnnualPlanViewSet(
+    ProjectScopeMixin, ServiceWritesMixin, SerializerPerActionMixin, RulesMixin, viewsets.ModelViewSet
+):
     """A project's planned investment for a year: the denominator of 完成率. Every change is kept in
     the plan's history with the user who made it."""
 
@@ -108,21 +111,14 @@ class AnnualPlanViewSet(ProjectScopeMixin, SerializerPerActionMixin, RulesMixin,
     queryset = AnnualPlan.objects.select_related("project").order_by("project__name", "project_id", "-year")
     serializer_class = AnnualPlanSerializer
     serializer_classes = updated_by(AnnualPlanUpdateSerializer)
+    record_keyword = "plan"
+    write_services = {"update": services.plan_update, "destroy": services.plan_delete}
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         project = data.pop("project")
         plan = services.plan_create(project=project, user=self.request.user, data=data)
         serializer.instance = self.reread(plan)
-
-    def perform_update(self, serializer):
-        plan = services.plan_update(
-            plan=serializer.instance, user=self.request.user, data=dict(serializer.validated_data)
-        )
-        serializer.instance = self.reread(plan)
-
-    def perform_destroy(self, instance):
-        services.plan_delete(plan=instance, user=self.request.user)
 
 
 # --- Monthly progress ------------------------------------------------------------------------
@@ -213,7 +209,7 @@ class ProgressViewSet(
         "review": ensure_can_review,
     }
     scoped_actions = frozenset({"update", "partial_update", "submit", "photos"})
-    step_record = "report"
+    record_keyword = "report"
 
     queryset = (
         MonthlyProgress.objects.select_related("project")
@@ -455,7 +451,7 @@ class MilestoneViewSet(
     partial_update=extend_schema(summary="Change some of a batch's fields (administrators)"),
     destroy=extend_schema(summary="Delete a batch whose list is empty (administrators)"),
 )
-class BatchViewSet(RulesMixin, RereadMixin, viewsets.ModelViewSet):
+class BatchViewSet(RulesMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """The province's numbered batches. ``/members/`` reads a batch's list, and replaces it whole
     (PUT) as provincial systems publish it."""
 
@@ -469,19 +465,12 @@ class BatchViewSet(RulesMixin, RereadMixin, viewsets.ModelViewSet):
     }
 
     queryset = Batch.objects.annotate(member_count=Count("memberships")).order_by("number")
-
-    def perform_create(self, serializer):
-        batch = services.batch_create(user=self.request.user, data=dict(serializer.validated_data))
-        serializer.instance = self.reread(batch)
-
-    def perform_update(self, serializer):
-        batch = services.batch_update(
-            batch=serializer.instance, user=self.request.user, data=dict(serializer.validated_data)
-        )
-        serializer.instance = self.reread(batch)
-
-    def perform_destroy(self, instance):
-        services.batch_delete(batch=instance, user=self.request.user)
+    record_keyword = "batch"
+    write_services = {
+        "create": services.batch_create,
+        "update": services.batch_update,
+        "destroy": services.batch_delete,
+    }
 
     def _members(self, batch):
         memberships = batch.memberships.select_related("batch", "project").order_by("role", "project__name")
@@ -527,7 +516,7 @@ class BatchViewSet(RulesMixin, RereadMixin, viewsets.ModelViewSet):
     partial_update=extend_schema(summary="Change a project's role in its batch (administrators)"),
     destroy=extend_schema(summary="Take a project out of a batch (administrators)"),
 )
-class BatchMembershipViewSet(SerializerPerActionMixin, RulesMixin, RereadMixin, viewsets.ModelViewSet):
+class BatchMembershipViewSet(SerializerPerActionMixin, RulesMixin, ServiceWritesMixin, viewsets.ModelViewSet):
     """A project's role in a batch: to sign, to start construction or to go into production."""
 
     filterset_class = BatchMembershipFilterSet
@@ -541,16 +530,11 @@ class BatchMembershipViewSet(SerializerPerActionMixin, RulesMixin, RereadMixin, 
     )
     serializer_class = BatchMembershipSerializer
     serializer_classes = updated_by(BatchMembershipUpdateSerializer)
-
-    def perform_create(self, serializer):
-        membership = services.membership_create(user=self.request.user, data=dict(serializer.validated_data))
-        serializer.instance = self.reread(membership)
+    record_keyword = "membership"
+    write_services = {"create": services.membership_create, "destroy": services.membership_delete}
 
     def perform_update(self, serializer):
         membership = serializer.instance
         role = serializer.validated_data.get("role", membership.role)
         services.membership_update(membership=membership, user=self.request.user, role=role)
         serializer.instance = self.reread(membership)
-
-    def perform_destroy(self, instance):
-        services.membership_delete(membership=instance, user=self.request.user)

@@ -9,7 +9,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from core.api.base import RereadMixin, RulesMixin, VersionedMixin, api_denial, post_action, read_body
+from core.api.base import RulesMixin, ServiceWritesMixin, VersionedMixin, api_denial, post_action, read_body
 from core.api.history import ObjectHistoryView, documented_history
 from core.filtersets import FilterForm
 from core.roles import ensure_admin
@@ -41,7 +41,7 @@ WRITE_ACTIONS = {"update", "partial_update", "stage"}
     partial_update=extend_schema(summary="Change some of a project's fields"),
     destroy=extend_schema(summary="Delete a project with no plans or reports (administrators)"),
 )
-class ProjectViewSet(RulesMixin, RereadMixin, VersionedMixin, viewsets.ModelViewSet):
+class ProjectViewSet(RulesMixin, ServiceWritesMixin, VersionedMixin, viewsets.ModelViewSet):
     """Investment projects. ``?year=&month=`` choose the period of the nested figures; the filters
     and ``ordering`` are the project list's (``?park=…&level=…`` mean the same everywhere)."""
 
@@ -52,6 +52,8 @@ class ProjectViewSet(RulesMixin, RereadMixin, VersionedMixin, viewsets.ModelView
         "create": ensure_can_create,
         "destroy": ensure_admin,
     }
+    record_keyword = "project"
+    write_services = {"update": services.project_update, "destroy": services.project_delete}
 
     def get_queryset(self):
         period, include_submitted = self.period
@@ -91,16 +93,6 @@ class ProjectViewSet(RulesMixin, RereadMixin, VersionedMixin, viewsets.ModelView
             user=self.request.user, data=data, stage=stage, stage_changed_on=changed_on
         )
         serializer.instance = self.reread(project)
-
-    def perform_update(self, serializer):
-        data, expected = self.split_version(self.request, serializer.validated_data)
-        project = services.project_update(
-            project=serializer.instance, user=self.request.user, data=data, expected_version=expected
-        )
-        serializer.instance = self.reread(project)
-
-    def perform_destroy(self, instance):
-        services.project_delete(project=instance, user=self.request.user)
 
     @post_action(
         "Move the project to another stage (going back needs a reason)",
