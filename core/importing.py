@@ -872,6 +872,19 @@ class Change:
     warnings: tuple[dict, ...] = ()
 
 
+@dataclass
+class RowPlan:
+    """What one row of a file will do, as every importer's preview reads it (``PreviewRows``, the
+    preview page): its Excel row, its name, its action ("create", "update" or "unchanged") and the
+    changes it makes. Each importer's own row plan adds what applying it needs."""
+
+    row: int
+    name: str
+    action: str
+    refs: dict = field(default_factory=dict)  # field → name of a reference object to create
+    changes: list[Change] = field(default_factory=list)
+
+
 def erases(old: object, new: object) -> bool:
     """Whether writing ``new`` over ``old`` sets a figure to zero or clears a value."""
     had_value = old not in (None, "") and not (isinstance(old, int | float | Decimal) and old == 0)

@@ -113,18 +113,13 @@ def _change(field: str, old, new) -> importing.Change:
 
 
 @dataclass
-class RowPlan:
-    """What one row of the list will do."""
+class RowPlan(importing.RowPlan):
+    """What one row of the list will do (``refs``: field → name of a leader or unit to create)."""
 
-    row: int
-    name: str
-    action: str  # "create", "update" or "unchanged"
     enterprise: Enterprise | None = None
     seen_updated_at: object = None  # the matched enterprise's updated_at when previewed
     data: dict = field(default_factory=dict)  # field → value to write
-    refs: dict = field(default_factory=dict)  # field → name of a leader or unit to create
     honours: list[str] | None = None  # the honours' names, when the row sets them
-    changes: list[importing.Change] = field(default_factory=list)
 
 
 @dataclass

@@ -187,15 +187,11 @@ PLACEHOLDERS = {normalise(text) for text in PENDING_TEXT.values()}
 
 
 @dataclass
-class RowPlan:
+class RowPlan(importing.RowPlan):
     """What one ledger row will do."""
 
-    row: int
-    name: str
-    action: str  # "create", "update" or "unchanged"
     project: Project | None = None
     project_data: dict = field(default_factory=dict)
-    refs: dict = field(default_factory=dict)  # field → name of a reference object to create
     stage: int | None = None
     plan: Decimal | None = None
     plan_obj: AnnualPlan | None = None
@@ -203,7 +199,6 @@ class RowPlan:
     report_obj: MonthlyProgress | None = None
     report_restated: bool = False  # its figure is set or changed: it takes the import's status
     figure_warnings: list = field(default_factory=list)  # checks.FigureWarning the user confirms
-    changes: list[importing.Change] = field(default_factory=list)
 
 
 @dataclass
