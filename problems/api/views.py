@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from core.api.base import (
     RereadMixin,
     RulesMixin,
+    SerializerPerActionMixin,
     ServiceWritesMixin,
     StepsMixin,
     api_denial,
@@ -23,6 +24,7 @@ from core.api.base import (
     read_body,
     service_error_detail,
     step_action,
+    updated_by,
 )
 from core.api.history import ObjectHistoryView, documented_history
 from core.filtersets import FilterForm
@@ -89,6 +91,7 @@ class VisitFilterSet(django_filters.FilterSet):
 class VisitViewSet(
     RulesMixin,
     RereadMixin,
+    SerializerPerActionMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -111,9 +114,8 @@ class VisitViewSet(
         )
         .order_by("-visited_on", "-pk")
     )
-
-    def get_serializer_class(self):
-        return VisitCreateSerializer if self.action == "create" else VisitSerializer
+    serializer_class = VisitSerializer
+    serializer_classes = {"create": VisitCreateSerializer}
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -176,6 +178,7 @@ class TicketViewSet(
     RulesMixin,
     StepsMixin,
     ServiceWritesMixin,
+    SerializerPerActionMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -194,6 +197,12 @@ class TicketViewSet(
     }
     record_keyword = "ticket"
     write_services = {"update": services.ticket_update}
+    serializer_class = TicketDetailSerializer
+    serializer_classes = {
+        "list": TicketSerializer,
+        "create": TicketCreateSerializer,
+        **updated_by(TicketUpdateSerializer),
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -201,15 +210,6 @@ class TicketViewSet(
         tickets = permissions.readable_tickets(self.request.user)
         # The list page's order unless ``ordering`` asks for another.
         return selectors.ticket_rows(tickets).order_by("-collected_at", "-pk")
-
-    def get_serializer_class(self):
-        if self.action == "list":
-            return TicketSerializer
-        if self.action == "create":
-            return TicketCreateSerializer
-        if self.action in ("update", "partial_update"):
-            return TicketUpdateSerializer
-        return TicketDetailSerializer
 
     def get_object(self):
         """Outside the read scope: 404. Not the role for the step: 403, before the body is read."""

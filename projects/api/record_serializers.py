@@ -9,8 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.fields import money
-from projects.api.serializers import VERSION_HELP
+from core.api.fields import label_field, money, name_field, version_field
 from projects.choices import BatchRole
 from projects.models import (
     AnnualPlan,
@@ -56,7 +55,7 @@ class FixedFieldsMixin:
 class AnnualPlanSerializer(serializers.ModelSerializer):
     project_name = serializers.CharField(source="project.name", read_only=True)
     planned_investment = money(min_value=ZERO, help_text=_("The year's planned investment, 万元."))
-    category_label = serializers.CharField(source="get_category_display", read_only=True)
+    category_label = label_field("category")
 
     class Meta:
         model = AnnualPlan
@@ -117,12 +116,12 @@ class ProgressSerializer(FixedFieldsMixin, serializers.ModelSerializer):
 
     project_name = serializers.CharField(source="project.name", read_only=True)
     completed_investment = money(min_value=ZERO, help_text=_("Investment completed in the month, 万元."))
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = label_field("status")
     is_editable = serializers.BooleanField(
         read_only=True, help_text=_("Drafts and returned reports can be changed; the others are locked.")
     )
     photos = ProgressPhotoSerializer(many=True, read_only=True)
-    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+    version = version_field()
     submit = serializers.BooleanField(
         write_only=True, default=False, help_text=_("Send the report to the reviewers once saved.")
     )
@@ -189,7 +188,7 @@ class ProgressCreateSerializer(ProgressSerializer):
 
 class ProgressApproveSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
-    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+    version = version_field()
 
 
 class ProgressReasonSerializer(serializers.Serializer):
@@ -197,11 +196,11 @@ class ProgressReasonSerializer(serializers.Serializer):
         error_messages={"required": REASON_REQUIRED, "blank": REASON_REQUIRED},
         help_text=_("Why: the reporter reads it."),
     )
-    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+    version = version_field()
 
 
 class ProgressSubmitSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+    version = version_field()
 
 
 class ProgressBulkReviewSerializer(serializers.Serializer):
@@ -232,7 +231,7 @@ class ProgressPhotoUploadSerializer(serializers.Serializer):
     # A plain file: the service reads the content to decide whether it is a photo.
     image = serializers.FileField(help_text=_("JPEG, PNG, WebP or GIF."))
     caption = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+    version = version_field()
 
 
 # --- Approval milestones -------------------------------------------------------------------
@@ -240,10 +239,10 @@ class ProgressPhotoUploadSerializer(serializers.Serializer):
 
 class MilestoneSerializer(FixedFieldsMixin, serializers.ModelSerializer):
     project_name = serializers.CharField(source="project.name", read_only=True)
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    department_name = serializers.CharField(source="department", read_only=True, allow_null=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
-    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+    kind_label = label_field("kind")
+    department_name = name_field("department")
+    status_label = label_field("status")
+    version = version_field()
 
     fixed_fields = ("project", "kind", "phase")
 
@@ -293,7 +292,7 @@ class BatchSerializer(serializers.ModelSerializer):
 class BatchMembershipSerializer(FixedFieldsMixin, serializers.ModelSerializer):
     batch_number = serializers.IntegerField(source="batch.number", read_only=True)
     project_name = serializers.CharField(source="project.name", read_only=True)
-    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    role_label = label_field("role")
 
     fixed_fields = ("batch", "project")
 

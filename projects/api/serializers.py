@@ -4,26 +4,23 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import label_field, name_field, version_field
 from projects.api.fields import ProjectFiguresSerializer, project_figures_data
 from projects.choices import Stage
 from projects.forms import PROJECT_FIELDS
 from projects.models import Project, StageChange
 
-VERSION_HELP = _("The version you read; a change to an older version is refused with 409.")
-
 
 class ProjectSerializer(serializers.ModelSerializer):
-    enterprise_name = serializers.CharField(
-        source="enterprise", read_only=True, allow_null=True, help_text=_("The builder's name.")
-    )
-    park_name = serializers.CharField(source="park", read_only=True, allow_null=True)
-    industry_name = serializers.CharField(source="industry", read_only=True, allow_null=True)
-    responsible_unit_name = serializers.CharField(source="responsible_unit", read_only=True, allow_null=True)
-    stage_label = serializers.CharField(source="get_stage_display", read_only=True)
+    enterprise_name = name_field("enterprise", help_text=_("The builder's name."))
+    park_name = name_field("park")
+    industry_name = name_field("industry")
+    responsible_unit_name = name_field("responsible_unit")
+    stage_label = label_field("stage")
     figures = serializers.SerializerMethodField(
         help_text=_("This year's plan and year-to-date figures for the reporting period.")
     )
-    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+    version = version_field()
 
     class Meta:
         model = Project
@@ -67,12 +64,12 @@ class StageMoveSerializer(serializers.Serializer):
     reason = serializers.CharField(
         required=False, allow_blank=True, help_text=_("Required when moving back (a correction).")
     )
-    version = serializers.IntegerField(min_value=1, required=False, help_text=VERSION_HELP)
+    version = version_field()
 
 
 class StageChangeSerializer(serializers.ModelSerializer):
     from_stage_label = serializers.CharField(source="get_from_stage_display", read_only=True, allow_null=True)
-    to_stage_label = serializers.CharField(source="get_to_stage_display", read_only=True)
+    to_stage_label = label_field("to_stage")
 
     class Meta:
         model = StageChange

@@ -9,7 +9,15 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from core.api.base import RulesMixin, ServiceWritesMixin, VersionedMixin, api_denial, post_action, read_body
+from core.api.base import (
+    RulesMixin,
+    SerializerPerActionMixin,
+    ServiceWritesMixin,
+    VersionedMixin,
+    api_denial,
+    post_action,
+    read_body,
+)
 from core.api.history import ObjectHistoryView, documented_history
 from core.filtersets import FilterForm
 from core.roles import ensure_admin
@@ -41,7 +49,9 @@ WRITE_ACTIONS = {"update", "partial_update", "stage"}
     partial_update=extend_schema(summary="Change some of a project's fields"),
     destroy=extend_schema(summary="Delete a project with no plans or reports (administrators)"),
 )
-class ProjectViewSet(RulesMixin, ServiceWritesMixin, VersionedMixin, viewsets.ModelViewSet):
+class ProjectViewSet(
+    RulesMixin, ServiceWritesMixin, VersionedMixin, SerializerPerActionMixin, viewsets.ModelViewSet
+):
     """Investment projects. ``?year=&month=`` choose the period of the nested figures; the filters
     and ``ordering`` are the project list's (``?park=…&level=…`` mean the same everywhere)."""
 
@@ -54,6 +64,8 @@ class ProjectViewSet(RulesMixin, ServiceWritesMixin, VersionedMixin, viewsets.Mo
     }
     record_keyword = "project"
     write_services = {"update": services.project_update, "destroy": services.project_delete}
+    serializer_class = ProjectSerializer
+    serializer_classes = {"create": ProjectCreateSerializer}
 
     def get_queryset(self):
         period, include_submitted = self.period
@@ -68,9 +80,6 @@ class ProjectViewSet(RulesMixin, ServiceWritesMixin, VersionedMixin, viewsets.Mo
             fake = getattr(self, "swagger_fake_view", False)
             self._period = (Period(2000, 1), False) if fake else period_from(self.request)
         return self._period
-
-    def get_serializer_class(self):
-        return ProjectCreateSerializer if self.action == "create" else ProjectSerializer
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
