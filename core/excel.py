@@ -89,7 +89,7 @@ class LedgerWorksheet(Worksheet):
     use) were half the export time. Cells with a format are written here with the same XML;
     anything else goes to xlsxwriter. One difference on purpose: a text that looks like
     ``<r>…</r>`` is escaped as text, where xlsxwriter's constant-memory mode would copy it into
-    the file as raw rich-text XML. tests/zone_portal/test_excel.py compares the output with
+    the file as raw rich-text XML. tests/core/test_excel.py compares the output with
     xlsxwriter's own.
     """
 

@@ -236,7 +236,7 @@ CASES = [
 # GET forms that list no rows, so they have no case: what their blanks mean is tested where they are.
 NOT_FILTERS = {
     # Downloads the weekly or monthly workbook; blanks mean the last full week or month
-    # (tests/enterprises/test_excel.py).
+    # (tests/problems/test_excel.py).
     ("problems/problem_stats.html", "summary-export"),
 }
 

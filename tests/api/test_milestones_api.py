@@ -18,8 +18,8 @@ from projects.models import ApprovalMilestone
 from tests.api.conftest import ROLES
 from tests.api.matrix import CALLERS
 from tests.api.matrix import expected_codes as expected
+from tests.dashboard.test_dashboard import zone  # noqa: F401  (the fixture)
 from tests.factories import ApprovalMilestoneFactory, DepartmentFactory, ProjectFactory
-from tests.zone_portal.test_dashboard import zone  # noqa: F401  (the fixture)
 
 WHO = CALLERS
 READERS = set(ROLES) - {"norole"}

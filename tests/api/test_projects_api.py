@@ -18,6 +18,7 @@ from projects import figures, selectors
 from projects.choices import Level, Stage
 from projects.filtersets import ProjectFilterSet
 from projects.models import Project, StageChange
+from tests.dashboard.test_dashboard import zone  # noqa: F401  (the fixture)
 from tests.factories import (
     AnnualPlanFactory,
     EnterpriseFactory,
@@ -27,7 +28,6 @@ from tests.factories import (
     StageChangeFactory,
     UserFactory,
 )
-from tests.zone_portal.test_dashboard import zone  # noqa: F401  (the fixture)
 
 EVERYONE = ["admin", "leader", "reviewer", "supervisor", "staff_in", "staff_out", "unit_in", "unit_out"]
 EDITORS = {"admin", "staff_in"}  # of a project whose responsible unit is U1

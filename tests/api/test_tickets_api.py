@@ -15,8 +15,8 @@ from problems.filtersets import TicketFilterSet
 from problems.models import ProblemTicket, TicketAttachment, TicketEvent
 from problems.permissions import readable_tickets
 from tests.api.matrix import CALLERS, expected_codes
-from tests.enterprises.test_ticket_services import png_bytes
 from tests.factories import EnterpriseFactory, ProjectFactory, VisitFactory, make_ticket
+from tests.problems.test_ticket_services import png_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """The 月通报, 三个一批 and 审批手续 workbooks, downloaded as a leader and read back.
 
-The zone is the dashboard test's (tests/zone_portal/test_dashboard.py, March 2024, 时序进度 25.00%);
+The zone is the dashboard test's (tests/dashboard/test_dashboard.py, March 2024, 时序进度 25.00%);
 its figures, split by hand (amounts in 万元):
 
     by level    projects  total   plan   Jan–Mar  rate     gap     lagging  out of plan
@@ -40,6 +40,7 @@ from django.test.utils import CaptureQueriesContext
 from core.roles import Role
 from projects.choices import BatchRole, Level, MilestoneKind, MilestoneStatus, ProgressStatus, Stage
 from projects.models import AnnualPlan, ApprovalMilestone, BatchMembership, MonthlyProgress, Project
+from tests.dashboard import test_dashboard
 from tests.excel_helpers import read_formulas, read_workbook, table, workbook_bytes
 from tests.factories import (
     AnnualPlanFactory,
@@ -49,7 +50,6 @@ from tests.factories import (
     ProjectFactory,
     UserFactory,
 )
-from tests.zone_portal import test_dashboard
 
 # The dashboard test's hand-built zone, shared as a fixture (an import would be flagged by ruff's F811
 # in every test that takes it).

@@ -1,6 +1,6 @@
 """The 重点项目台账 export, read back with openpyxl, against the dashboard's hand-built zone.
 
-March 2024, approved reports only (see tests/zone_portal/test_dashboard.py), 万元:
+March 2024, approved reports only (see tests/dashboard/test_dashboard.py), 万元:
 
     project level       park  total  plan   month  ytd    rate
     P1      provincial  A     50000  10000  1110   3110   0.3110
@@ -25,10 +25,10 @@ from django.urls import reverse
 
 from core.roles import Role
 from projects.models import Project
+from tests.dashboard.test_dashboard import leader_client, zone  # noqa: F401
 from tests.excel_helpers import read_formulas, read_workbook
 from tests.excel_helpers import table as helper_table
 from tests.factories import AnnualPlanFactory, MonthlyProgressFactory, ProjectFactory, UserFactory
-from tests.zone_portal.test_dashboard import leader_client, zone  # noqa: F401
 
 D = Decimal
 MARCH = {"year": 2024, "month": 3}

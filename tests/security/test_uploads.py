@@ -4,7 +4,7 @@ Over the size limit, or of the wrong type by their content (a program or a web p
 name), they are refused with a Chinese message and nothing is stored, not even a file. Accepted files
 get random names, and are served only by views that check who asks, never from MEDIA_URL.
 The services' own checks are tested in tests/projects/test_progress.py,
-tests/enterprises/test_ticket_services.py and tests/enterprises/test_import.py."""
+tests/problems/test_ticket_services.py and tests/enterprises/test_import.py."""
 
 import io
 import json

@@ -44,7 +44,6 @@ from tests.api.conftest import ROLES
 from tests.api.matrix import CALLERS
 from tests.api.test_tickets_api import build, snapshot
 from tests.enterprises.test_import import code, flat_book, flat_row
-from tests.enterprises.test_ticket_services import png_bytes
 from tests.factories import (
     ApprovalMilestoneFactory,
     EnterpriseFactory,
@@ -53,6 +52,7 @@ from tests.factories import (
     VisitFactory,
 )
 from tests.html_forms import form_data
+from tests.problems.test_ticket_services import png_bytes
 
 pytestmark = pytest.mark.django_db
 

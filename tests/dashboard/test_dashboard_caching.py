@@ -13,8 +13,8 @@ from problems.services import ticket_assign
 from projects.choices import MilestoneKind, MilestoneStatus, Stage
 from projects.selectors import Period, cached_month_review
 from projects.services import milestone_update, progress_approve, project_change_stage
+from tests.dashboard.test_dashboard import by_id, leader_client, zone  # noqa: F401  (fixtures)
 from tests.factories import UserFactory, at, make_ticket
-from tests.zone_portal.test_dashboard import by_id, leader_client, zone  # noqa: F401  (fixtures)
 
 
 def _queries(client, url) -> int:

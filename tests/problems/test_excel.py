@@ -22,7 +22,6 @@ from problems.choices import ClosureGrade, Fence, ProblemCategory, ProblemSource
 from problems.excel import last_full_month, last_full_week, month_of, ranked, week_of
 from problems.kpis import ProblemFigures
 from problems.models import ProblemTicket
-from tests.enterprises.test_kpis import Team
 from tests.factories import (
     DepartmentFactory,
     EnterpriseFactory,
@@ -33,6 +32,7 @@ from tests.factories import (
     at,
     make_ticket,
 )
+from tests.problems.test_kpis import Team
 
 pytestmark = pytest.mark.django_db
 

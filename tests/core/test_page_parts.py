@@ -15,8 +15,8 @@ from core import caching
 from core.roles import Role
 from projects.models import MonthlyProgress
 from projects.services import progress_approve
+from tests.dashboard.test_dashboard import by_id, leader_client, zone  # noqa: F401  (fixtures)
 from tests.factories import EnterpriseFactory, ProjectFactory, UserFactory, make_ticket
-from tests.zone_portal.test_dashboard import by_id, leader_client, zone  # noqa: F401  (fixtures)
 
 # --- One computation at a time --------------------------------------------------------------
 

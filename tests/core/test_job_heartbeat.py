@@ -21,9 +21,9 @@ from core import jobs
 from core.models import Job, WorkerHeartbeat
 from core.roles import Role
 from projects.choices import ProjectJobKind
+from tests.core.test_jobs import run_worker
 from tests.factories import ProjectFactory, UserFactory
 from tests.redis_helpers import redis_or_skip
-from tests.zone_portal.test_jobs import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
