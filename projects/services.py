@@ -922,10 +922,7 @@ class MemberRow(TypedDict, total=False):
 def batch_create(*, user, data: BatchChanges) -> Batch:
     ensure_can_manage_batches(user)
     check_fields(data, BatchChanges)
-    batch = Batch(**data)
-    batch.full_clean()
-    batch.save()
-    return batch
+    return _save_new(Batch(**data), user)
 
 
 @transaction.atomic

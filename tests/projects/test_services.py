@@ -2,12 +2,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.roles import Role
 from projects import services
 from projects.choices import Level, Stage
-from projects.models import Project, StageChange
+from projects.models import Batch, Project, StageChange
 from tests.factories import EnterpriseFactory, ParkFactory, UserFactory
 
 
@@ -155,3 +155,17 @@ class TestStageDates:
         services.project_change_stage(
             project=project, user=staff, stage=Stage.LANDED, changed_on=datetime.date(2022, 1, 10)
         )
+
+
+@pytest.mark.django_db
+def test_a_batch_created_outside_a_request_names_its_creator_in_the_history():
+    """Like every creating service, batch_create says who (an import or a script has no request
+    for the history's middleware to read the user from)."""
+    admin = UserFactory(username="guanliyuan", roles=[Role.ADMIN])
+    batch = services.batch_create(user=admin, data={"number": 7, "announced_on": datetime.date(2024, 3, 1)})
+    created = batch.history.get()
+    assert (created.history_type, created.history_user, created.number) == ("+", admin, 7)
+    staff = UserFactory(username="zhuanyuan", roles=[Role.STAFF])
+    with pytest.raises(PermissionDenied):
+        services.batch_create(user=staff, data={"number": 8})
+    assert not Batch.objects.filter(number=8).exists()
