@@ -64,8 +64,9 @@ NOT_PAGES = {
     "lookup_projects": "JSON for the searchable selects",
     "lookup_users": "JSON for the searchable selects",
 }
-# Namespaces walked through the explicit list below, not route by route.
-OTHER_NAMESPACES = ("admin:", "api:")
+# Namespaces walked through the explicit list below, not route by route (the admin's pre-split
+# addresses, admin_moved_to_*, only redirect into the admin).
+OTHER_NAMESPACES = ("admin:", "admin_moved_to_", "api:")
 
 
 def named_routes(resolver=None, namespace=""):
