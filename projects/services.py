@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -312,7 +312,10 @@ def progress_save(
             setattr(report, name, value)
     if existing is not None and not changed and not submit:
         return report
-    report.full_clean()
+    if existing is None:
+        _clean_new(report, MonthlyProgress.objects.filter(project=project, year=year, month=month))
+    else:
+        report.full_clean()
     reason = ""
     if "completed_investment" in changed:
         if verdict is None:
@@ -329,6 +332,24 @@ def progress_save(
     return report
 
 
+def _created_meanwhile() -> StaleVersion:
+    return StaleVersion(
+        _("Someone saved the same record at the same moment; reload and try again."), code="stale"
+    )
+
+
+def _clean_new(record: Model, same: QuerySet) -> None:
+    """full_clean a record our look-up did not find. Another session may create it (the same
+    month's) after the look-up: its unique check then fails here, or, later, the insert does
+    (_save_unique); either way the answer is the same "reload", as a version check's would be."""
+    try:
+        record.full_clean()
+    except ValidationError:
+        if same.exists():
+            raise _created_meanwhile() from None
+        raise
+
+
 def _save_unique(record: Model) -> None:
     """Save ``record`` in a savepoint; when another session created the same one (the same
     month's) between our look-up and our insert, refuse it as stale, as a version check would."""
@@ -336,9 +357,7 @@ def _save_unique(record: Model) -> None:
         with transaction.atomic():
             record.save()
     except IntegrityError:
-        raise StaleVersion(
-            _("Someone saved the same record at the same moment; reload and try again."), code="stale"
-        ) from None
+        raise _created_meanwhile() from None
 
 
 class NeedsConfirmation(locking.NeedsConfirmation):
@@ -619,7 +638,10 @@ def month_publish(*, year: int, month: int, user, expected_version: int | None =
     publication.is_published = True
     publication.published_by = user
     publication.published_at = timezone.now()
-    publication.full_clean()
+    if existing is None:
+        _clean_new(publication, MonthPublication.objects.filter(year=year, month=month))
+    else:
+        publication.full_clean()
     publication.version = 1 if existing is None else publication.version + 1
     stamp(publication, user, reason=str(_("published")))
     _save_unique(publication)

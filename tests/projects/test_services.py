@@ -169,3 +169,29 @@ def test_a_batch_created_outside_a_request_names_its_creator_in_the_history():
     with pytest.raises(PermissionDenied):
         services.batch_create(user=staff, data={"number": 8})
     assert not Batch.objects.filter(number=8).exists()
+
+
+@pytest.mark.django_db
+def test_a_month_created_by_another_session_after_the_look_up_is_refused_as_stale():
+    """progress_save looks the month's report up, finds none, and checks the new one whole. If
+    another session created it in between, that check fails on the unique month: the answer is
+    the "reload" of a stale form (the two-session race in tests/security/test_concurrency.py),
+    while a new report wrong for any other reason keeps its own message."""
+    from core.locking import StaleVersion
+    from projects.models import MonthlyProgress
+    from projects.services import _clean_new
+    from tests.factories import MonthlyProgressFactory
+
+    theirs = MonthlyProgressFactory(year=2024, month=3)
+    same = MonthlyProgress.objects.filter(project=theirs.project, year=2024, month=3)
+    ours = MonthlyProgress(project=theirs.project, year=2024, month=3, completed_investment=Decimal("5"))
+    with pytest.raises(StaleVersion) as refused:
+        _clean_new(ours, same)
+    assert refused.value.code == "stale"
+    other_month = MonthlyProgress(
+        project=theirs.project, year=2024, month=13, completed_investment=Decimal("5")
+    )
+    with pytest.raises(ValidationError) as wrong:
+        _clean_new(other_month, MonthlyProgress.objects.filter(project=theirs.project, year=2024, month=13))
+    assert not isinstance(wrong.value, StaleVersion) and "month" in wrong.value.message_dict
+    assert MonthlyProgress.objects.filter(project=theirs.project).count() == 1
