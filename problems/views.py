@@ -61,12 +61,6 @@ def _query_without_page(request) -> str:
     return query.urlencode()
 
 
-def _ensure_has_scope(user) -> None:
-    """Problems are read within a scope (zone-wide, or a unit's): a user with none is refused."""
-    if permissions.read_scope(user) is None:
-        raise PermissionDenied(_("You have no role in this portal yet: ask an administrator."))
-
-
 def _render_list(request, template: str, part: caching.Part, filterset, rows, **context):
     """A list page whose body ``part`` caches, with ``context`` besides: its filter chips and its
     page of ``rows`` are worked out only when the body is rendered, not when it comes from the cache."""
@@ -209,7 +203,7 @@ def _listed_tickets(request, today: datetime.date):
 
 def _listed_tickets_for(user, query, today: datetime.date):
     """The ticket list's scope, filters, rows and order: the page and its Excel export agree."""
-    _ensure_has_scope(user)
+    permissions.ensure_can_read_tickets(user)
     rows = selectors.ticket_rows(permissions.readable_tickets(user), today)
     filterset = TicketFilterSet(query or None, queryset=rows, user=user)
     tickets = filterset.qs if filterset.is_bound else rows
@@ -448,7 +442,7 @@ def _date_param(request, name) -> datetime.date | None:
 def problem_stats(request):
     """The KPI panel: collected, resolved, rates, overdue and days to resolve, with their splits."""
     user = request.user
-    _ensure_has_scope(user)
+    permissions.ensure_can_read_tickets(user)
     today = timezone.localdate()
     date_from = _date_param(request, "date_from")
     date_to = _date_param(request, "date_to")
@@ -533,7 +527,7 @@ def _summary_period(request, today: datetime.date) -> excel.SummaryPeriod:
 def ticket_summary_export(request):
     """周汇总 or 月通报: the KPI panel's figures for the problems collected in a week or a month."""
     user = request.user
-    _ensure_has_scope(user)
+    permissions.ensure_can_read_tickets(user)
     today = timezone.localdate()
     try:
         period = _summary_period(request, today)
